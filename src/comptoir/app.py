@@ -1,0 +1,32 @@
+"""The ASGI application: the dialects mounted side by side over one book."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from comptoir import __version__
+from comptoir.context import Context
+from comptoir.dialects import oneup
+from comptoir.settings import Settings, get_settings
+
+DIALECTS = {"oneup": "/oneup/v1"}
+
+
+def create_app(settings: Settings | None = None, context: Context | None = None) -> FastAPI:
+    context = context or Context.from_settings(settings or get_settings())
+    app = FastAPI(title="Comptoir", version=__version__, docs_url=None, redoc_url=None)
+    app.state.context = context
+    app.mount(DIALECTS["oneup"], oneup.build(context))
+
+    @app.get("/", include_in_schema=False)
+    def index() -> JSONResponse:
+        base = context.settings.public_url.rstrip("/")
+        return JSONResponse({"name": "Comptoir", "version": __version__,
+                             "dialects": {name: base + path for name, path in DIALECTS.items()}})
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return app

@@ -1,0 +1,1 @@
+"""Identity: credentials of every dialect, their secrets, and rate limits."""

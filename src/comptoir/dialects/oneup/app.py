@@ -1,0 +1,85 @@
+"""The OneUp v1 dialect, mounted at /oneup/v1."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from starlette.exceptions import HTTPException
+
+from comptoir.context import Context
+from comptoir.domain.errors import DomainError
+from comptoir.services.credentials import Principal
+from comptoir.services.work import EMPLOYEES
+
+from comptoir.services.book import open_book
+
+from .conventions import error_response, json_response, mount
+from .errors import OneUpError, from_domain
+from .resources.catalogue import ITEM_FAMILIES_RESOURCE, ITEMS_RESOURCE
+from .resources.parties import CUSTOMERS_RESOURCE, VENDORS_RESOURCE
+from .resources.reference import CURRENCIES_RESOURCE, PAYMENT_TERMS_RESOURCE, TAXES_RESOURCE, UNITS_RESOURCE
+from .resources.work import (
+    EMPLOYEES_RESOURCE,
+    OPPORTUNITY_TASKS_RESOURCE,
+    PROJECT_TASKS_RESOURCE,
+    PROJECTS_RESOURCE,
+    render_employee,
+)
+from .security import authenticated, context_of
+
+log = logging.getLogger(__name__)
+
+RESOURCES = (
+    CUSTOMERS_RESOURCE, VENDORS_RESOURCE, ITEMS_RESOURCE, ITEM_FAMILIES_RESOURCE, PROJECTS_RESOURCE,
+    PROJECT_TASKS_RESOURCE, OPPORTUNITY_TASKS_RESOURCE, EMPLOYEES_RESOURCE, PAYMENT_TERMS_RESOURCE,
+    TAXES_RESOURCE, CURRENCIES_RESOURCE, UNITS_RESOURCE,
+)
+
+
+def build(context: Context) -> FastAPI:
+    app = FastAPI(title="Comptoir: OneUp v1", version="1.0", docs_url="/docs", openapi_url="/openapi.json")
+    app.state.context = context
+    router = APIRouter()
+    router.add_api_route("/me", me, methods=["GET"], name="me", tags=["me"])
+    for resource in RESOURCES:
+        mount(router, resource)
+    app.include_router(router)
+    _handle_errors(app)
+    return app
+
+
+def me(request: Request, principal: Principal = Depends(authenticated)) -> Response:
+    """The API user behind the credential, and its company (our reading of OneUp's /me)."""
+    with open_book(context_of(request).database, principal.org_id, principal.employee_id) as book:
+        organization = book.organization
+        employee = EMPLOYEES.get(book, principal.employee_id) if principal.employee_id else None
+        rendered = render_employee(employee) if employee else {}
+        rendered["company"] = {"id": organization.id, "name": organization.name,
+                               "currency_iso_code": organization.currency_iso_code, "country": organization.country}
+        return json_response(rendered)
+
+
+def _handle_errors(app: FastAPI) -> None:
+    @app.exception_handler(OneUpError)
+    async def on_oneup_error(_request: Request, error: OneUpError) -> Response:
+        return error_response(error)
+
+    @app.exception_handler(DomainError)
+    async def on_domain_error(_request: Request, error: DomainError) -> Response:
+        return error_response(from_domain(error))
+
+    @app.exception_handler(HTTPException)
+    async def on_http_error(_request: Request, error: HTTPException) -> Response:
+        if error.status_code == 404:
+            return error_response(OneUpError(2))
+        if error.status_code == 405:
+            response = error_response(OneUpError(5, "This method is not available on this resource"))
+            response.status_code = 405
+            return response
+        return error_response(OneUpError(5, str(error.detail)))
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(_request: Request, error: Exception) -> Response:
+        log.exception("unexpected error in the OneUp dialect", exc_info=error)
+        return error_response(OneUpError(0))

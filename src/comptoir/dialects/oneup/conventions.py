@@ -1,0 +1,338 @@
+"""The conventions every OneUp resource follows (seeds/oneup-v1-conventions.txt), written once:
+the verbs, JSON parsing, read-only fields, list paging, sorting, comparison filters and bulk
+deletion. A resource module only declares its fields, its rendering and its service."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, Mapping, get_args
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import ValidationError
+from starlette.datastructures import QueryParams
+
+from comptoir.domain.errors import DomainError
+from comptoir.domain.query import Condition, ListQuery, Op, Order
+from comptoir.services.book import open_book
+from comptoir.services.credentials import Principal
+from comptoir.wire import BodyTooLarge, MalformedJson, dump_json, parse_json, read_body
+
+from .errors import MESSAGES, OneUpError, from_domain
+from .fields import TYPE_ERRORS, WireModel
+from .security import authenticated, context_of
+
+PAGE_SIZE_DEFAULT = 100
+PAGE_SIZE_MAX = 1000
+BULK_DELETE_MAX = 50
+_IDS = re.compile(r"^\d+(,\d+)*$")
+_OPERATORS = {op.value: op for op in (Op.LT, Op.LTE, Op.GT, Op.GTE, Op.EQ, Op.NOT)}
+JSON_MEDIA_TYPE = "application/json; charset=UTF-8"
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(dump_json(data), status_code=status, media_type=JSON_MEDIA_TYPE, headers=headers)
+
+
+def error_response(error: OneUpError) -> Response:
+    return json_response(error.body(), error.status, error.headers)
+
+
+# -- request bodies ----------------------------------------------------------------------------
+
+async def json_body(request: Request) -> Any:
+    """The parsed body: code 5 when it is not JSON, too large, or sent as another content type."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        raise OneUpError(5, f"Content-Type must be application/json, not {media_type}")
+    try:
+        raw = await read_body(request, context_of(request).settings.json_body_bytes_max)
+        return parse_json(raw)
+    except BodyTooLarge as error:
+        raise OneUpError(5, str(error)) from error
+    except MalformedJson as error:
+        raise OneUpError(5, f"Malformed JSON: {error}") from error
+
+
+def validate(schema: type[WireModel], body: Any) -> WireModel:
+    if not isinstance(body, dict):
+        raise OneUpError(5, "The body must be a JSON object")
+    try:
+        return schema.model_validate(body)
+    except ValidationError as error:
+        raise _wire_error(error) from error
+
+
+def _wire_error(error: ValidationError) -> OneUpError:
+    details = error.errors(include_url=False)
+    reason = "; ".join(f"{_location(d['loc'])}: {d['msg']}" for d in details)
+    bad_type = any(d["type"] in TYPE_ERRORS for d in details)
+    return OneUpError(5 if bad_type else 3, reason)
+
+
+def _location(location: tuple) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def core_fields(model: WireModel, *, rename: Mapping[str, str] | None = None,
+                refs: Mapping[str, str] | None = None,
+                nested: Mapping[str, Callable[[Any], Any]] | None = None,
+                skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The fields the client sent, under their core names. Missing fields are absent (left
+    unchanged on edit); a null text becomes empty; a nested {"id": ...} becomes the id."""
+    rename, refs, nested = rename or {}, refs or {}, nested or {}
+    out: dict[str, Any] = {}
+    for name in model.model_fields_set:
+        if name in skip:
+            continue
+        value = getattr(model, name)
+        if name in refs:
+            out[refs[name]] = value.id if value is not None else None
+        elif name in nested:
+            out[rename.get(name, name)] = nested[name](value)
+        else:
+            if value is None and _is_text(model, name):
+                value = ""
+            out[rename.get(name, name)] = value
+    return out
+
+
+def _is_text(model: WireModel, name: str) -> bool:
+    annotation = type(model).model_fields[name].annotation
+    return annotation is str or str in get_args(annotation)
+
+
+# -- read-only fields --------------------------------------------------------------------------
+
+def changed_read_only(sent: Mapping[str, Any], current: Mapping[str, Any], read_only: frozenset[str],
+                      prefix: str = "") -> list[str]:
+    """The read-only fields (paths such as "address.full_address" or "contacts[].full_name") the
+    body tries to change. Sending a read-only field with its current value is allowed."""
+    changed: list[str] = []
+    for key, value in sent.items():
+        path = prefix + key
+        before = current.get(key)
+        if path in read_only:
+            if not _same(value, before):
+                changed.append(path)
+        elif isinstance(value, dict) and isinstance(before, dict):
+            changed += changed_read_only(value, before, read_only, path + ".")
+        elif isinstance(value, list) and isinstance(before, list):
+            by_id = {element.get("id"): element for element in before if isinstance(element, dict)}
+            for element in value:
+                if isinstance(element, dict) and element.get("id") in by_id:
+                    changed += changed_read_only(element, by_id[element["id"]], read_only, path + "[].")
+    return changed
+
+
+def _same(sent: Any, current: Any) -> bool:
+    if sent in (None, "") and current in (None, ""):
+        return True
+    if isinstance(sent, bool) or isinstance(current, bool):
+        return sent is current
+    if isinstance(sent, (int, Decimal)) and isinstance(current, (int, Decimal)):
+        return Decimal(sent) == Decimal(current)
+    return sent == current
+
+
+# -- lists -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Filter:
+    """A filterable field: the core attribute it reads and how its query value is parsed."""
+
+    attribute: str
+    parse: Callable[[str], Any]
+
+
+def as_integer(text: str) -> int:
+    return int(text)
+
+
+def as_text(text: str) -> str:
+    return text
+
+
+def as_date(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def as_number(text: str) -> Decimal:
+    value = Decimal(text)
+    if not value.is_finite():
+        raise ValueError(text)
+    return value
+
+
+def as_boolean(text: str) -> bool:
+    if text.lower() not in ("true", "false"):
+        raise ValueError(text)
+    return text.lower() == "true"
+
+
+def list_query(params: QueryParams, filters: Mapping[str, Filter], sorts: Mapping[str, str]) -> ListQuery:
+    """offset/limit paging, `sort=-id,+name`, and `field=op:value` filters (repeat a field to AND
+    several comparisons: `date=gte:2020-01-01&date=lt:2020-04-01`). Other parameters are ignored,
+    like unknown JSON fields."""
+    offset = _bounded_integer(params, "offset", 0, 0, None)
+    limit = _bounded_integer(params, "limit", PAGE_SIZE_DEFAULT, 1, PAGE_SIZE_MAX)
+    conditions = []
+    for name, spec in filters.items():
+        for raw in params.getlist(name):
+            operator, _, value = raw.partition(":")
+            op = _OPERATORS.get(operator)
+            if op is None:
+                op, value = Op.EQ, raw
+            try:
+                conditions.append(Condition(spec.attribute, op, spec.parse(value)))
+            except (ValueError, InvalidOperation):
+                raise OneUpError(5, f"Filter {name}: {value!r} is not a valid value") from None
+    return ListQuery(tuple(conditions), _order(params.get("sort"), sorts), offset, limit)
+
+
+def _bounded_integer(params: QueryParams, name: str, default: int, low: int, high: int | None) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
+        bounds = f"from {low} to {high}" if high is not None else f"{low} or more"
+        raise OneUpError(5, f"{name} must be an integer {bounds}")
+    return int(raw)
+
+
+def _order(raw: str | None, sorts: Mapping[str, str]) -> tuple[Order, ...]:
+    if not raw:
+        return ()
+    order = []
+    for term in raw.split(","):
+        term = term.strip()  # "+name" arrives as " name" when the + is not percent-encoded
+        descending = term.startswith("-")
+        name = term.lstrip("+-")
+        if name not in sorts:
+            raise OneUpError(5, f"Cannot sort by {name!r}; available: {', '.join(sorted(sorts))}")
+        order.append(Order(sorts[name], descending))
+    return tuple(order)
+
+
+def page_headers(has_next: bool) -> dict[str, str]:
+    value = "true" if has_next else "false"
+    return {"X-OneUp-Has-Next-Page": value, "X-MyERP-Has-Next-Page": value}
+
+
+def parse_ids(raw: str | None) -> list[int]:
+    if not raw or not _IDS.match(raw):
+        raise OneUpError(5, "ids must be a comma-separated list of integers, e.g. ids=42,12,1337")
+    ids = [int(part) for part in raw.split(",")]
+    if len(ids) > BULK_DELETE_MAX:
+        raise OneUpError(5, f"At most {BULK_DELETE_MAX} ids can be deleted at once; got {len(ids)}")
+    return ids
+
+
+# -- resources ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Resource:
+    """One OneUp collection. `schema` None makes it read-only (GET only)."""
+
+    path: str
+    service: Any  # get, list and, when writable, create, update, delete
+    render: Callable[[Any], dict]
+    schema: type[WireModel] | None = None
+    to_core: Callable[[WireModel], dict] | None = None
+    read_only: frozenset[str] = frozenset({"id"})
+    filters: Mapping[str, Filter] = field(default_factory=dict)
+    sorts: Mapping[str, str] = field(default_factory=lambda: {"id": "id"})
+    deletable: bool = True
+
+
+def element_id(raw: str) -> int:
+    if not raw.isdigit():
+        raise OneUpError(2)
+    return int(raw)
+
+
+def mount(router: APIRouter, resource: Resource) -> None:
+    """Add the collection and element routes of a resource to the router."""
+    path = f"/{resource.path}"
+    tag = resource.path
+
+    @router.get(path, name=f"{tag}.list", tags=[tag])
+    def list_elements(request: Request, principal: Principal = Depends(authenticated)) -> Response:
+        query = list_query(request.query_params, resource.filters, resource.sorts)
+        with _book(request, principal) as book:
+            rows, has_next = resource.service.list(book, query)
+            return json_response([resource.render(row) for row in rows], headers=page_headers(has_next))
+
+    @router.get(path + "/{element}", name=f"{tag}.get", tags=[tag])
+    def get_element(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
+        with _book(request, principal) as book:
+            return json_response(resource.render(resource.service.get(book, element_id(element))))
+
+    if resource.schema is None:
+        return
+
+    @router.post(path, name=f"{tag}.create", tags=[tag])
+    def create_element(request: Request, principal: Principal = Depends(authenticated),
+                       body: Any = Depends(json_body)) -> Response:
+        sent = validate(resource.schema, body)
+        with _book(request, principal) as book:
+            row = resource.service.create(book, resource.to_core(sent))
+            return json_response(resource.render(row))
+
+    @router.put(path + "/{element}", name=f"{tag}.update", tags=[tag])
+    def update_element(element: str, request: Request, principal: Principal = Depends(authenticated),
+                       body: Any = Depends(json_body)) -> Response:
+        sent = validate(resource.schema, body)
+        with _book(request, principal) as book:
+            row_id = element_id(element)
+            changed = changed_read_only(body, resource.render(resource.service.get(book, row_id)), resource.read_only)
+            if changed:
+                raise OneUpError(3, f"Read-only fields cannot be changed: {', '.join(changed)}")
+            row = resource.service.update(book, row_id, resource.to_core(sent))
+            return json_response(resource.render(row))
+
+    if not resource.deletable:
+        return
+
+    @router.delete(path + "/{element}", name=f"{tag}.delete", tags=[tag])
+    def delete_element(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
+        with _book(request, principal) as book:
+            row_id = element_id(element)
+            rendered = resource.render(resource.service.get(book, row_id))
+            resource.service.delete(book, row_id)
+            return json_response(rendered)
+
+    @router.delete(path, name=f"{tag}.bulk_delete", tags=[tag])
+    def delete_elements(request: Request, principal: Principal = Depends(authenticated)) -> Response:
+        ids = parse_ids(request.query_params.get("ids"))
+        with _book(request, principal) as book:
+            return json_response(bulk_delete(book, resource, ids))
+
+
+def bulk_delete(book: Any, resource: Resource, ids: list[int]) -> dict:
+    """Delete each id on its own (a savepoint each): one failure does not stop the others."""
+    successes: list[dict] = []
+    errors: list[dict] = []
+    for row_id in ids:
+        try:
+            with book.session.begin_nested():
+                rendered = resource.render(resource.service.get(book, row_id))
+                resource.service.delete(book, row_id)
+            successes.append(rendered)
+        except DomainError as error:
+            errors.append({"id": row_id, **from_domain(error).body()})
+    return {"success_count": len(successes), "error_count": len(errors), "successes": successes, "errors": errors}
+
+
+def _book(request: Request, principal: Principal):
+    return open_book(context_of(request).database, principal.org_id, principal.employee_id)
+
+
+__all__ = ["MESSAGES", "Filter", "Resource", "core_fields", "mount"]

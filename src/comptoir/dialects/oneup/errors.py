@@ -1,0 +1,61 @@
+"""OneUp's error object, {"error": {"status", "code", "message", "reason"}}, and its codes."""
+
+from __future__ import annotations
+
+from comptoir.domain.errors import DomainError, ErrorKind
+
+MESSAGES = {
+    0: "Oops something went wrong. Please contact us so the OneUp team can investigate.",
+    1: "Unauthorized.",
+    2: "The resource was not found.",
+    3: "The request does not respect the specification. Please see the documentation and double-check each field.",
+    30: "Business logic violation. The request cannot be fulfilled.",
+    3013: "A mandatory field is missing.",
+    3014: "A field that should be left empty contains an actual value.",
+    4: "Rate limited.",
+    5: "The request was not parsed. Please double-check the content of the request.",
+}
+STATUSES = {0: 500, 1: 401, 2: 404, 3: 422, 4: 429, 5: 400}
+
+NOT_DELETABLE = "This object cannot be deleted."
+
+_CODE_OF_KIND = {
+    ErrorKind.NOT_FOUND: 2,
+    ErrorKind.MISSING: 3013,
+    ErrorKind.MUST_BE_EMPTY: 3014,
+    ErrorKind.INVALID: 3,
+    ErrorKind.READ_ONLY: 3,
+    ErrorKind.DUPLICATE: 3,
+    ErrorKind.REFERENCED: 3,
+    ErrorKind.CONFLICT: 30,
+}
+
+
+class OneUpError(Exception):
+    def __init__(self, code: int, reason: str | None = None, message: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(reason or message or MESSAGES.get(code, ""))
+        self.code = code
+        self.reason = reason
+        self.message = message or MESSAGES[code]
+        self.headers = headers or {}
+
+    @property
+    def status(self) -> int:
+        return STATUSES.get(self.code, 422)
+
+    def body(self) -> dict:
+        error = {"status": self.status, "code": str(self.code), "message": self.message}
+        if self.reason:
+            error["reason"] = self.reason
+        return {"error": error}
+
+
+def from_domain(error: DomainError) -> OneUpError:
+    """The OneUp form of a domain error: the code of its first problem, every problem in the reason."""
+    kind = error.kind
+    if kind == ErrorKind.NOT_FOUND:
+        return OneUpError(2)
+    if kind == ErrorKind.REFERENCED:
+        return OneUpError(3, error.describe(), NOT_DELETABLE)
+    return OneUpError(_CODE_OF_KIND[kind], error.describe())

@@ -1,0 +1,66 @@
+"""Field types of OneUp's JSON, with the parsing rules of the conventions seed: unknown fields are
+ignored, a value of the wrong JSON type is a parse error, a value outside its allowed set or
+longer than its maximum is a specification error."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic_core import PydanticCustomError
+
+# Numbers beyond this magnitude are refused: no amount of a real book gets near it, and NUMERIC(24, 6)
+# columns hold 18 integer digits.
+NUMBER_MAGNITUDE_MAX = Decimal(10) ** 15
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# Pydantic error types that mean "the JSON value has the wrong type" (code 5 rather than code 3).
+TYPE_ERRORS = {
+    "string_type", "int_type", "bool_type", "number_type", "model_type", "list_type", "dict_type",
+    "date_type", "model_attributes_type", "int_from_float", "is_instance_of",
+}
+
+
+class WireModel(BaseModel):
+    """An input object: unknown keys ignored, no coercion between JSON types."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+def _number(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise PydanticCustomError("number_type", "Input should be a number")
+    value = Decimal(value)
+    if not value.is_finite() or abs(value) >= NUMBER_MAGNITUDE_MAX:
+        raise PydanticCustomError("number_range", "Number is out of range")
+    return value
+
+
+def _date(value: Any) -> date:
+    if not isinstance(value, str):
+        raise PydanticCustomError("date_type", "Input should be a date as yyyy-MM-dd")
+    try:
+        if not _DATE.match(value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("date_format", "Date should be formatted as yyyy-MM-dd") from None
+
+
+Number = Annotated[Decimal, BeforeValidator(_number)]
+Day = Annotated[date, BeforeValidator(_date)]
+Integer = StrictInt
+Flag = StrictBool
+
+
+def Text(length_max: int | None = None) -> Any:  # noqa: N802 - reads as a type in models
+    return Annotated[str, Field(max_length=length_max)] if length_max else str
+
+
+class Ref(WireModel):
+    """A reference written as a nested object, {"id": 1, "name": ...}: only the id is read."""
+
+    id: Integer

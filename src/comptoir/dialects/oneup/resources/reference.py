@@ -1,0 +1,35 @@
+"""Read-only reference data: payment terms, taxes, currencies, units."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from comptoir.services.reference import CURRENCIES, PAYMENT_TERMS, TAXES, UNITS
+
+from ..conventions import Resource
+from .common import id_filter, number, integer_filter, text_filter
+
+PAYMENT_TERMS_RESOURCE = Resource(
+    path="payment_terms", service=PAYMENT_TERMS, render=lambda term: {"id": term.id, "name": term.name},
+    filters={**id_filter(), "name": text_filter("name")}, sorts={"id": "id", "name": "name"},
+)
+TAXES_RESOURCE = Resource(
+    path="taxes", service=TAXES, render=lambda tax: {"id": tax.id, "name": tax.name, "rate": number(tax.rate)},
+    filters={**id_filter(), "name": text_filter("name")}, sorts={"id": "id", "name": "name", "rate": "rate"},
+)
+
+
+def render_currency(currency: Any) -> dict:
+    return {"id": currency.id, "iso_code": currency.iso_code, "name": currency.name,
+            "is_main_currency": currency.is_main_currency}
+
+
+CURRENCIES_RESOURCE = Resource(
+    path="currencies", service=CURRENCIES, render=render_currency,
+    filters={**id_filter(), "iso_code": text_filter("iso_code")}, sorts={"id": "id", "iso_code": "iso_code"},
+)
+UNITS_RESOURCE = Resource(
+    path="units", service=UNITS, render=lambda unit: {"id": unit.id, "name": unit.name, "type": unit.type},
+    filters={**id_filter(), "type": integer_filter("type"), "name": text_filter("name")},
+    sorts={"id": "id", "name": "name", "type": "type"},
+)

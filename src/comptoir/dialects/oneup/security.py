@@ -1,0 +1,55 @@
+"""OneUp authentication (HTTP Basic with the API email and key) and its rate limit."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+
+from fastapi import Request
+
+from comptoir.context import Context
+from comptoir.services.credentials import Principal, authenticate
+
+from .errors import OneUpError
+
+TOKEN_NOT_ACTIVE = "Unauthorized: the provided token is not active"
+
+
+def context_of(request: Request) -> Context:
+    return request.app.state.context
+
+
+def authenticated(request: Request) -> Principal:
+    """The caller, or 401 code 1; then one call counted against the key's budget, or 429 code 4."""
+    context = context_of(request)
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    principal = None
+    if scheme.lower() == "basic":
+        principal = _basic(context, value.strip())
+    elif scheme.lower() == "bearer":
+        raise OneUpError(1, message=TOKEN_NOT_ACTIVE)
+    if principal is None:
+        raise OneUpError(1, headers={"WWW-Authenticate": 'Basic realm="OneUp API"'})
+    _count_call(context, principal)
+    return principal
+
+
+def _basic(context: Context, encoded: str) -> Principal | None:
+    try:
+        email, separator, api_key = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if not separator:
+        return None
+    return authenticate(context.database, "oneup", email, api_key)
+
+
+def _count_call(context: Context, principal: Principal) -> None:
+    rule = context.settings.oneup_rate_limit
+    verdict = context.limiter.hit(rule, "oneup", str(principal.credential_id))
+    if not verdict.allowed:
+        retry_after_s = max(1, int(verdict.reset_at_s - time.time()))
+        raise OneUpError(4, reason=f"This API key made more than {rule.replace('/', ' calls per ')}. "
+                                   f"Retry in {retry_after_s} seconds.",
+                         headers={"Retry-After": str(retry_after_s)})

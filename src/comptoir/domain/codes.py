@@ -1,0 +1,15 @@
+"""Automatic user codes: CUS-002, SUP-002, ITM-012, FAM-007, EMP-001."""
+
+from __future__ import annotations
+
+CODE_PREFIXES = {
+    "customer": "CUS",
+    "vendor": "SUP",
+    "item": "ITM",
+    "item_family": "FAM",
+    "employee": "EMP",
+}
+
+
+def format_code(prefix: str, number: int) -> str:
+    return f"{prefix}-{number:03d}"

@@ -1,0 +1,41 @@
+"""A list query in core terms: conditions on attributes, an order, a page. Dialects build these
+from their own grammar (OneUp `date=gte:2020-01-01`, Quipu `filter[...]`); repositories run them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Op(str, Enum):
+    LT = "lt"
+    LTE = "lte"
+    GT = "gt"
+    GTE = "gte"
+    EQ = "eq"
+    NOT = "not"
+    IN = "in"
+
+
+@dataclass(frozen=True)
+class Condition:
+    attribute: str
+    op: Op
+    value: Any
+
+
+@dataclass(frozen=True)
+class Order:
+    attribute: str
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    conditions: tuple[Condition, ...] = ()
+    order: tuple[Order, ...] = ()
+    offset: int = 0
+    limit: int = 100
+    # Ask the repository for one row more than the page, to tell whether a next page exists.
+    peek_next: bool = field(default=True)

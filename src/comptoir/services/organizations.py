@@ -1,0 +1,112 @@
+"""Creating organizations: the book, its reference data, its first employee and credentials."""
+
+from __future__ import annotations
+
+import secrets as random
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from comptoir.auth.secrets import digest, new_secret
+from comptoir.domain import reference
+from comptoir.domain.errors import ErrorKind, fail
+from comptoir.storage.book import Book
+from comptoir.storage.database import Database
+from comptoir.services.codes import next_code
+from comptoir.storage.tables import (
+    Credential,
+    Currency,
+    Employee,
+    ItemFamily,
+    Organization,
+    PaymentTerm,
+    PriceFamily,
+    Tax,
+    Unit,
+)
+
+CHARTS = ("default", "pcg")
+
+
+@dataclass(frozen=True)
+class OneUpCredentials:
+    email: str
+    api_key: str
+
+
+@dataclass(frozen=True)
+class NewOrganization:
+    id: int
+    uuid: str
+    name: str
+    slug: str
+    oneup: OneUpCredentials
+
+    def as_json(self) -> dict:
+        return {
+            "organization": {"id": self.id, "uuid": self.uuid, "name": self.name, "slug": self.slug},
+            "oneup": {"email": self.oneup.email, "api_key": self.oneup.api_key},
+        }
+
+
+def create_organization(database: Database, name: str, *, currency: str = "USD", country: str = "US",
+                        chart: str = "default", slug: str | None = None) -> NewOrganization:
+    name = name.strip()
+    currency = currency.upper()
+    if not name:
+        raise fail(ErrorKind.MISSING, "name", "an organization needs a name")
+    if currency not in reference.CURRENCIES:
+        raise fail(ErrorKind.INVALID, "currency", f"one of {', '.join(reference.CURRENCIES)}")
+    if chart not in CHARTS:
+        raise fail(ErrorKind.INVALID, "chart", f"one of {', '.join(CHARTS)}")
+    with database.transaction() as session:
+        organization = Organization(name=name, slug=_free_slug(session, slug or reference.slugify(name)),
+                                    currency_iso_code=currency, country=country.upper()[:2], chart=chart)
+        session.add(organization)
+        session.flush()
+        book = Book(session, organization.id)
+        _seed_reference_data(book, currency, country)
+        employee = book.employees.add(Employee(first_name="API", last_name="User", email="",
+                                               user_code=_code(book, "employee")))
+        oneup = issue_oneup_key(book, employee)
+        return NewOrganization(organization.id, organization.uuid, organization.name, organization.slug, oneup)
+
+
+def issue_oneup_key(book: Book, employee: Employee) -> OneUpCredentials:
+    """A new OneUp API email and key for an employee. The key is returned once, stored hashed."""
+    email = f"api_{book.org_id}_{random.randbelow(10**6):06d}@api.comptoir.local"
+    api_key = new_secret()
+    employee.email = employee.email or email
+    book.session.add(Credential(org_id=book.org_id, kind="oneup", identifier=email,
+                                secret_hash=digest(api_key), employee_id=employee.id))
+    book.flush()
+    return OneUpCredentials(email, api_key)
+
+
+def _free_slug(session, wanted: str) -> str:
+    taken = set(session.scalars(select(Organization.slug).where(Organization.slug.like(f"{wanted}%"))))
+    slug, number = wanted, 1
+    while slug in taken:
+        number += 1
+        slug = f"{wanted}-{number}"
+    return slug
+
+
+def _code(book: Book, key: str) -> str:
+    repository, attribute = (book.employees, "user_code") if key == "employee" else (book.item_families, "code")
+    return next_code(book, key, repository, attribute)
+
+
+def _seed_reference_data(book: Book, currency: str, country: str) -> None:
+    for iso_code, (name, minor_units) in reference.CURRENCIES.items():
+        book.currencies.add(Currency(iso_code=iso_code, name=name, minor_units=minor_units,
+                                     is_main_currency=iso_code == currency))
+    for name, rate in reference.taxes_for(country):
+        book.taxes.add(Tax(name=name, rate=rate))
+    for name, installments in reference.PAYMENT_TERMS:
+        book.payment_terms.add(PaymentTerm(name=name, installments=installments,
+                                           is_default=name == reference.DUE_ON_RECEIPT))
+    for name, unit_type in reference.UNITS:
+        book.units.add(Unit(name=name, type=unit_type))
+    book.price_families.add(PriceFamily(name=reference.DEFAULT_PRICE_FAMILY))
+    book.item_families.add(ItemFamily(name=reference.DEFAULT_ITEM_FAMILY, code=_code(book, "item_family")))

@@ -1,0 +1,181 @@
+"""Customers and vendors: one party table, two roles. Contacts follow the list-replacement rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Mapping, Sequence
+
+from comptoir.domain import parties as rules
+from comptoir.domain.errors import ErrorKind, NotFound
+from comptoir.domain.lists import replace_list
+from comptoir.domain.query import Condition, ListQuery, Op
+from comptoir.storage.book import Book
+from comptoir.storage.tables import Contact, Party
+
+from .codes import next_code
+from .references import ensure_unreferenced, referrers_of
+from .validation import Checks, apply
+
+ROLES = ("customer", "vendor")
+SCALAR_FIELDS = (
+    "status", "phone_number", "email", "website", "payment_terms_id", "currency_iso_code", "sales_tax_id",
+    "opt_in_email", "notes", "assigned_to_id", "employee_count", "price_family_id", "taxpayer_id", "industry",
+    "incorporation_status", "rating", "external_id",
+)
+COMPANY_FIELDS = ("company_name",)
+PERSON_FIELDS = ("first_name", "middle_name", "last_name")
+CONTACT_FIELDS = ("first_name", "last_name", "cell_phone", "work_phone", "home_phone", "email", "note", "position",
+                  "external_id")
+_ROLE_FLAG = {"customer": "is_customer", "vendor": "is_vendor"}
+_ROLE_CODE = {"customer": "customer_code", "vendor": "vendor_code"}
+_ROLE_LABEL = {"customer": "customer", "vendor": "vendor"}
+
+
+def code_attribute(role: str) -> str:
+    """The attribute that holds the role's user code (CUS-002 for customers, SUP-002 for vendors)."""
+    return _ROLE_CODE[role]
+
+
+def list_parties(book: Book, role: str, query: ListQuery) -> tuple[Sequence[Party], bool]:
+    role_condition = Condition(_ROLE_FLAG[role], Op.EQ, True)
+    return book.parties.list(replace(query, conditions=(role_condition, *query.conditions)))
+
+
+def get_party(book: Book, role: str, party_id: int) -> Party:
+    party = book.parties.get(party_id)
+    if party is None or not getattr(party, _ROLE_FLAG[role]):
+        raise NotFound(_ROLE_LABEL[role], party_id)
+    return party
+
+
+def create_party(book: Book, role: str, fields: Mapping[str, Any]) -> Party:
+    default_terms = book.payment_terms.find(is_default=True)
+    party = Party(
+        type=fields.get("type"),
+        currency_iso_code=book.organization.currency_iso_code,
+        payment_terms_id=default_terms.id if default_terms else None,
+        assigned_to_id=book.actor_employee_id if role == "customer" else None,
+        address={}, shipping_address={}, extra={},
+    )
+    setattr(party, _ROLE_FLAG[role], True)
+    _write(book, role, party, fields, creating=True)
+    return book.parties.add(party)
+
+
+def update_party(book: Book, role: str, party_id: int, fields: Mapping[str, Any]) -> Party:
+    party = get_party(book, role, party_id)
+    _write(book, role, party, fields, creating=False)
+    book.flush()
+    return party
+
+
+def delete_party(book: Book, role: str, party_id: int) -> None:
+    """Delete the party, or only drop this role when it also plays the other one."""
+    party = get_party(book, role, party_id)
+    other_role = "vendor" if role == "customer" else "customer"
+    if getattr(party, _ROLE_FLAG[other_role]):
+        setattr(party, _ROLE_FLAG[role], False)
+        setattr(party, _ROLE_CODE[role], None)
+        book.flush()
+        return
+    ensure_unreferenced(book, Party, party.id, _ROLE_LABEL[role])
+    for contact in party.contacts:
+        ensure_unreferenced(book, Contact, contact.id, _ROLE_LABEL[role] + "'s contact")
+    book.parties.remove(party)
+
+
+def _write(book: Book, role: str, party: Party, fields: Mapping[str, Any], *, creating: bool) -> None:
+    checks = Checks()
+    checks.reference(fields, "payment_terms_id", book.payment_terms)
+    checks.reference(fields, "sales_tax_id", book.taxes)
+    checks.reference(fields, "assigned_to_id", book.employees)
+    checks.reference(fields, "price_family_id", book.price_families)
+    currency = fields.get("currency_iso_code")
+    if currency is not None and book.currencies.find(iso_code=currency) is None:
+        checks.add(ErrorKind.INVALID, "currency_iso_code", f"{currency} is not one of the organization's currencies")
+    if "type" in fields:
+        party.type = fields["type"]
+    if party.type not in (rules.COMPANY, rules.INDIVIDUAL):
+        checks.add(ErrorKind.MISSING, "type", "is mandatory: 1 (company) or 2 (individual)")
+
+    apply(party, fields, SCALAR_FIELDS)
+    _write_names(party, fields, checks)
+    for name in ("address", "shipping_address"):
+        if name in fields:
+            party_address = getattr(party, name) if not creating else {}
+            setattr(party, name, rules.normalize_address({**(party_address or {}), **(fields[name] or {})}))
+    if "contacts" in fields:
+        _replace_contacts(book, party, fields["contacts"] or [], checks)
+    checks.raise_if_any()
+
+    code_name = _ROLE_CODE[role]
+    if fields.get("code"):
+        setattr(party, code_name, fields["code"])
+    elif creating or not getattr(party, code_name):
+        setattr(party, code_name, next_code(book, role, book.parties, code_name))
+
+
+def _write_names(party: Party, fields: Mapping[str, Any], checks: Checks) -> None:
+    """Companies carry a company name, individuals a first, middle and last name; a name of the
+    other kind sent with a value is refused rather than silently dropped."""
+    applies, other = (COMPANY_FIELDS, PERSON_FIELDS) if party.type == rules.COMPANY else (PERSON_FIELDS, COMPANY_FIELDS)
+    for name in other:
+        if fields.get(name):
+            checks.add(ErrorKind.MUST_BE_EMPTY, name, "does not apply to this type of party")
+        setattr(party, name, "")
+    apply(party, fields, applies)
+    checks.required(party.company_name if party.type == rules.COMPANY else party.last_name,
+                    "company_name" if party.type == rules.COMPANY else "last_name")
+    party.full_name = rules.full_name(type=party.type, company_name=party.company_name,
+                                      first_name=party.first_name, middle_name=party.middle_name,
+                                      last_name=party.last_name)
+
+
+def _replace_contacts(book: Book, party: Party, incoming: list[Mapping[str, Any]], checks: Checks) -> None:
+    current = {contact.id: contact for contact in party.contacts}
+    changes = replace_list("contacts", list(current), incoming)
+    checks.extend(changes.problems)
+    for contact_id in changes.deleted_ids:
+        for label in referrers_of(book, Contact, contact_id):
+            checks.add(ErrorKind.REFERENCED, "contacts", f"contact {contact_id} is referenced by: {label}")
+        party.contacts.remove(current[contact_id])
+    for contact_id, sent in changes.updated:
+        write_contact(current[contact_id], sent, checks, f"contacts[{contact_id}]")
+    for position, sent in enumerate(changes.created):
+        contact = Contact(org_id=book.org_id, address={}, extra={})
+        write_contact(contact, sent, checks, f"contacts[new {position}]")
+        party.contacts.append(contact)
+
+
+def write_contact(contact: Contact, fields: Mapping[str, Any], checks: Checks, where: str) -> None:
+    apply(contact, fields, CONTACT_FIELDS)
+    if "address" in fields:
+        contact.address = rules.normalize_address({**(contact.address or {}), **(fields["address"] or {})})
+    checks.required(contact.last_name, f"{where}.last_name")
+    contact.full_name = rules.person_name(contact.first_name or "", contact.last_name or "")
+
+
+@dataclass(frozen=True)
+class PartyRole:
+    """The use cases of one role, in the shape every dialect resource expects."""
+
+    role: str
+
+    def get(self, book: Book, party_id: int) -> Party:
+        return get_party(book, self.role, party_id)
+
+    def list(self, book: Book, query: ListQuery) -> tuple[Sequence[Party], bool]:
+        return list_parties(book, self.role, query)
+
+    def create(self, book: Book, fields: Mapping[str, Any]) -> Party:
+        return create_party(book, self.role, fields)
+
+    def update(self, book: Book, party_id: int, fields: Mapping[str, Any]) -> Party:
+        return update_party(book, self.role, party_id, fields)
+
+    def delete(self, book: Book, party_id: int) -> None:
+        delete_party(book, self.role, party_id)
+
+
+CUSTOMERS = PartyRole("customer")
+VENDORS = PartyRole("vendor")

@@ -1,0 +1,41 @@
+"""Settings, read once from environment variables prefixed with ``COMPTOIR_``.
+
+Every setting is documented in docs/configuration.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COMPTOIR_", extra="ignore")
+
+    # Storage. SQLite is the embedded default; PostgreSQL is the production database.
+    database_url: str = Field(default=f"sqlite:///{DEFAULT_DATA_DIR / 'comptoir.sqlite3'}")
+    data_dir: Path = DEFAULT_DATA_DIR
+
+    # The URL clients reach the server at; used in links the server hands out.
+    public_url: str = "http://127.0.0.1:8000"
+
+    # Limits. "off" switches every rate limit off (the contract tests and benchmarks use it).
+    rate_limits: str = "on"
+    oneup_rate_limit: str = "1800/15 minutes"
+
+    # Largest JSON body accepted by any dialect, enforced while the body streams in.
+    json_body_bytes_max: int = 1024 * 1024
+
+    @property
+    def rate_limits_enabled(self) -> bool:
+        return self.rate_limits.strip().lower() not in {"off", "0", "false", "no"}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,99 @@
+"""The book of one organization: its repositories, all bound to one session and one scope."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from sqlalchemy.orm import Session
+
+from .repository import Counters, Repository, flush
+from .tables import (
+    Contact,
+    Currency,
+    Employee,
+    Item,
+    ItemFamily,
+    Opportunity,
+    Organization,
+    Party,
+    PaymentTerm,
+    PriceFamily,
+    Project,
+    Task,
+    Tax,
+    Unit,
+)
+
+
+class Book:
+    def __init__(self, session: Session, org_id: int, actor_employee_id: int | None = None) -> None:
+        self.session = session
+        self.org_id = org_id
+        # The employee behind the credential that opened the book: the default "assigned to".
+        self.actor_employee_id = actor_employee_id
+
+    def flush(self) -> None:
+        flush(self.session)
+
+    def _repository(self, model, label: str) -> Repository:
+        return Repository(self.session, self.org_id, model, label)
+
+    @cached_property
+    def organization(self) -> Organization:
+        return self.session.get(Organization, self.org_id)
+
+    @cached_property
+    def counters(self) -> Counters:
+        return Counters(self.session, self.org_id)
+
+    @cached_property
+    def parties(self) -> Repository[Party]:
+        return self._repository(Party, "party")
+
+    @cached_property
+    def contacts(self) -> Repository[Contact]:
+        return self._repository(Contact, "contact")
+
+    @cached_property
+    def employees(self) -> Repository[Employee]:
+        return self._repository(Employee, "employee")
+
+    @cached_property
+    def items(self) -> Repository[Item]:
+        return self._repository(Item, "item")
+
+    @cached_property
+    def item_families(self) -> Repository[ItemFamily]:
+        return self._repository(ItemFamily, "item family")
+
+    @cached_property
+    def projects(self) -> Repository[Project]:
+        return self._repository(Project, "project")
+
+    @cached_property
+    def opportunities(self) -> Repository[Opportunity]:
+        return self._repository(Opportunity, "opportunity")
+
+    @cached_property
+    def tasks(self) -> Repository[Task]:
+        return self._repository(Task, "task")
+
+    @cached_property
+    def currencies(self) -> Repository[Currency]:
+        return self._repository(Currency, "currency")
+
+    @cached_property
+    def taxes(self) -> Repository[Tax]:
+        return self._repository(Tax, "tax")
+
+    @cached_property
+    def payment_terms(self) -> Repository[PaymentTerm]:
+        return self._repository(PaymentTerm, "payment term")
+
+    @cached_property
+    def units(self) -> Repository[Unit]:
+        return self._repository(Unit, "unit")
+
+    @cached_property
+    def price_families(self) -> Repository[PriceFamily]:
+        return self._repository(PriceFamily, "price family")

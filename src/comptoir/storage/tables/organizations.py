@@ -1,0 +1,57 @@
+"""Organizations, their API credentials, employees and per-organization counters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, OrgScoped, PublicUuid, Timestamped, utcnow
+
+
+class Organization(PublicUuid, Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    slug: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    currency_iso_code: Mapped[str] = mapped_column(String(4), nullable=False)
+    country: Mapped[str] = mapped_column(String(2), nullable=False)
+    chart: Mapped[str] = mapped_column(String(16), nullable=False, default="default")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+
+
+class Employee(OrgScoped, Timestamped, Base):
+    __tablename__ = "employees"
+    __table_args__ = (UniqueConstraint("org_id", "user_code"),)
+
+    first_name: Mapped[str] = mapped_column(String(255), default="", nullable=False)
+    last_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    email: Mapped[str] = mapped_column(String(255), default="", nullable=False)
+    user_code: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class Credential(OrgScoped, Base):
+    """One API credential of one dialect. Only a hash of the secret is kept."""
+
+    __tablename__ = "credentials"
+    __table_args__ = (UniqueConstraint("kind", "identifier"),)
+
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # oneup, upflow, quipu, oneconnect
+    identifier: Mapped[str] = mapped_column(String(255), nullable=False)  # email, key or client id
+    secret_hash: Mapped[str] = mapped_column(String(128), nullable=False)
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revocation_reason: Mapped[str | None] = mapped_column(String(255))
+
+
+class Counter(Base):
+    """The last number handed out per organization and key (user codes such as CUS-002)."""
+
+    __tablename__ = "counters"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

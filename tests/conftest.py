@@ -1,0 +1,94 @@
+"""Fixtures: the real app over a real database (SQLite, or PostgreSQL when
+COMPTOIR_TEST_DATABASE_URL names one), and organizations with real credentials.
+
+Every test makes its own organizations, so tests never see each other's data and need no cleanup.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from comptoir.app import create_app
+from comptoir.context import Context
+from comptoir.services.organizations import NewOrganization, create_organization
+from comptoir.settings import Settings
+
+from .helpers import OneUpClient
+
+
+def _postgres_database(admin_url: str) -> Iterator[str]:
+    """A fresh database on the given server for this run, dropped afterwards."""
+    name = f"comptoir_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    admin_url = os.environ.get("COMPTOIR_TEST_DATABASE_URL", "")
+    if admin_url.startswith("postgresql"):
+        yield from _postgres_database(admin_url)
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'comptoir.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url) -> bool:
+    return database_url.startswith("postgresql")
+
+
+def make_context(database_url: str, tmp_path, **overrides) -> Context:
+    settings = Settings(database_url=database_url, data_dir=tmp_path, rate_limits="off", **overrides)
+    return Context.from_settings(settings)
+
+
+@pytest.fixture(scope="session")
+def context(database_url, tmp_path_factory) -> Iterator[Context]:
+    context = make_context(database_url, tmp_path_factory.mktemp("data"))
+    context.database.migrate()
+    yield context
+    context.database.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(context):
+    return create_app(context=context)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def org(context) -> NewOrganization:
+    return create_organization(context.database, "Test Company")
+
+
+@pytest.fixture
+def other_org(context) -> NewOrganization:
+    return create_organization(context.database, "Other Company")
+
+
+@pytest.fixture
+def oneup(client, org) -> OneUpClient:
+    return OneUpClient(client, org)
+
+
+@pytest.fixture
+def other_oneup(client, other_org) -> OneUpClient:
+    return OneUpClient(client, other_org)

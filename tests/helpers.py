@@ -1,0 +1,70 @@
+"""Test helpers: a OneUp client with credentials, and a snapshot of an organization's book."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import simplejson
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from comptoir.services.organizations import NewOrganization
+from comptoir.storage.tables import Base
+
+ONEUP = "/oneup/v1"
+
+
+class OneUpClient:
+    """Speaks to /oneup/v1 as a real client does: Basic auth, JSON bodies, exact decimals back."""
+
+    def __init__(self, client: TestClient, org: NewOrganization) -> None:
+        self.client = client
+        self.org = org
+        self.auth = (org.oneup.email, org.oneup.api_key)
+
+    def request(self, method: str, path: str, body: Any = None, raw: bytes | str | None = None,
+                headers: dict | None = None, **kwargs):
+        headers = {"Content-Type": "application/json", **(headers or {})}
+        content = raw if raw is not None else (simplejson.dumps(body, use_decimal=True) if body is not None else None)
+        return self.client.request(method, ONEUP + path, content=content, headers=headers, auth=self.auth, **kwargs)
+
+    def get(self, path: str, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, body: Any = None, **kwargs):
+        return self.request("POST", path, body, **kwargs)
+
+    def put(self, path: str, body: Any = None, **kwargs):
+        return self.request("PUT", path, body, **kwargs)
+
+    def delete(self, path: str, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+    def ok(self, method: str, path: str, body: Any = None, **kwargs) -> Any:
+        """The decoded body of a call that must succeed (decimals stay Decimal)."""
+        response = self.request(method, path, body, **kwargs)
+        assert response.status_code == 200, (response.status_code, response.text)
+        return simplejson.loads(response.text, use_decimal=True)
+
+
+def error_of(response) -> dict:
+    """The OneUp error object of a response, checked for the documented shape."""
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert error["status"] == response.status_code
+    assert isinstance(error["code"], str) and error["message"]
+    return error
+
+
+def book_snapshot(context, org_id: int) -> dict[str, list[tuple]]:
+    """Every row of the organization in every table (timestamps included): equal snapshots mean
+    a request changed nothing."""
+    snapshot: dict[str, list[tuple]] = {}
+    with context.database.transaction() as session:
+        for table in Base.metadata.sorted_tables:
+            if "org_id" not in table.c:
+                continue
+            rows = session.execute(select(table).where(table.c.org_id == org_id).order_by(*table.primary_key))
+            snapshot[table.name] = [tuple(row) for row in rows]
+    return snapshot
