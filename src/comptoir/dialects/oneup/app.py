@@ -74,9 +74,7 @@ def _handle_errors(app: FastAPI) -> None:
         if error.status_code == 404:
             return error_response(OneUpError(2))
         if error.status_code == 405:
-            response = error_response(OneUpError(5, "This method is not available on this resource"))
-            response.status_code = 405
-            return response
+            return error_response(OneUpError(5, "This method is not available on this resource", status=405))
         return error_response(OneUpError(5, str(error.detail)))
 
     @app.exception_handler(Exception)

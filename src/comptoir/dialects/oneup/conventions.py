@@ -5,10 +5,11 @@ deletion. A resource module only declares its fields, its rendering and its serv
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Mapping, get_args
+from typing import Any, Callable, Iterator, Mapping, get_args
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
@@ -239,17 +240,32 @@ def parse_ids(raw: str | None) -> list[int]:
 
 @dataclass(frozen=True)
 class Resource:
-    """One OneUp collection. `schema` None makes it read-only (GET only)."""
+    """One OneUp collection. `schema` None makes it read-only (GET only).
+
+    `rename` maps wire names to core names where they differ, `refs` maps nested {"id": ...}
+    references to the core id they carry, `nested` converts list or object fields. Core names in
+    errors are shown back under the wire name (`error_names` adds names only services use)."""
 
     path: str
     service: Any  # get, list and, when writable, create, update, delete
     render: Callable[[Any], dict]
     schema: type[WireModel] | None = None
-    to_core: Callable[[WireModel], dict] | None = None
     read_only: frozenset[str] = frozenset({"id"})
+    rename: Mapping[str, str] = field(default_factory=dict)
+    refs: Mapping[str, str] = field(default_factory=dict)
+    nested: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    error_names: Mapping[str, str] = field(default_factory=dict)
     filters: Mapping[str, Filter] = field(default_factory=dict)
     sorts: Mapping[str, str] = field(default_factory=lambda: {"id": "id"})
     deletable: bool = True
+
+    def to_core(self, sent: WireModel) -> dict[str, Any]:
+        return core_fields(sent, rename=self.rename, refs=self.refs, nested=self.nested, skip=self.read_only)
+
+    @property
+    def wire_names(self) -> dict[str, str]:
+        names = {core: wire for wire, core in {**self.rename, **self.refs}.items()}
+        return {**names, **self.error_names}
 
 
 def element_id(raw: str) -> int:
@@ -266,13 +282,13 @@ def mount(router: APIRouter, resource: Resource) -> None:
     @router.get(path, name=f"{tag}.list", tags=[tag])
     def list_elements(request: Request, principal: Principal = Depends(authenticated)) -> Response:
         query = list_query(request.query_params, resource.filters, resource.sorts)
-        with _book(request, principal) as book:
+        with _book(request, principal, resource) as book:
             rows, has_next = resource.service.list(book, query)
             return json_response([resource.render(row) for row in rows], headers=page_headers(has_next))
 
     @router.get(path + "/{element}", name=f"{tag}.get", tags=[tag])
     def get_element(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-        with _book(request, principal) as book:
+        with _book(request, principal, resource) as book:
             return json_response(resource.render(resource.service.get(book, element_id(element))))
 
     if resource.schema is None:
@@ -282,7 +298,7 @@ def mount(router: APIRouter, resource: Resource) -> None:
     def create_element(request: Request, principal: Principal = Depends(authenticated),
                        body: Any = Depends(json_body)) -> Response:
         sent = validate(resource.schema, body)
-        with _book(request, principal) as book:
+        with _book(request, principal, resource) as book:
             row = resource.service.create(book, resource.to_core(sent))
             return json_response(resource.render(row))
 
@@ -290,7 +306,7 @@ def mount(router: APIRouter, resource: Resource) -> None:
     def update_element(element: str, request: Request, principal: Principal = Depends(authenticated),
                        body: Any = Depends(json_body)) -> Response:
         sent = validate(resource.schema, body)
-        with _book(request, principal) as book:
+        with _book(request, principal, resource) as book:
             row_id = element_id(element)
             changed = changed_read_only(body, resource.render(resource.service.get(book, row_id)), resource.read_only)
             if changed:
@@ -303,7 +319,7 @@ def mount(router: APIRouter, resource: Resource) -> None:
 
     @router.delete(path + "/{element}", name=f"{tag}.delete", tags=[tag])
     def delete_element(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-        with _book(request, principal) as book:
+        with _book(request, principal, resource) as book:
             row_id = element_id(element)
             rendered = resource.render(resource.service.get(book, row_id))
             resource.service.delete(book, row_id)
@@ -312,7 +328,7 @@ def mount(router: APIRouter, resource: Resource) -> None:
     @router.delete(path, name=f"{tag}.bulk_delete", tags=[tag])
     def delete_elements(request: Request, principal: Principal = Depends(authenticated)) -> Response:
         ids = parse_ids(request.query_params.get("ids"))
-        with _book(request, principal) as book:
+        with _book(request, principal, resource) as book:
             return json_response(bulk_delete(book, resource, ids))
 
 
@@ -327,12 +343,18 @@ def bulk_delete(book: Any, resource: Resource, ids: list[int]) -> dict:
                 resource.service.delete(book, row_id)
             successes.append(rendered)
         except DomainError as error:
-            errors.append({"id": row_id, **from_domain(error).body()})
+            errors.append({"id": row_id, **from_domain(error, resource.wire_names).body()})
     return {"success_count": len(successes), "error_count": len(errors), "successes": successes, "errors": errors}
 
 
-def _book(request: Request, principal: Principal):
-    return open_book(context_of(request).database, principal.org_id, principal.employee_id)
+@contextmanager
+def _book(request: Request, principal: Principal, resource: Resource) -> Iterator[Any]:
+    """The caller's book for one request; a domain error rolls it back and becomes a OneUp error."""
+    try:
+        with open_book(context_of(request).database, principal.org_id, principal.employee_id) as book:
+            yield book
+    except DomainError as error:
+        raise from_domain(error, resource.wire_names) from error
 
 
 __all__ = ["MESSAGES", "Filter", "Resource", "core_fields", "mount"]

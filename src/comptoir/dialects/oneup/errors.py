@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from comptoir.domain.errors import DomainError, ErrorKind
 
 MESSAGES = {
@@ -33,16 +35,13 @@ _CODE_OF_KIND = {
 
 class OneUpError(Exception):
     def __init__(self, code: int, reason: str | None = None, message: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, status: int | None = None) -> None:
         super().__init__(reason or message or MESSAGES.get(code, ""))
         self.code = code
         self.reason = reason
         self.message = message or MESSAGES[code]
         self.headers = headers or {}
-
-    @property
-    def status(self) -> int:
-        return STATUSES.get(self.code, 422)
+        self.status = status or STATUSES.get(code, 422)
 
     def body(self) -> dict:
         error = {"status": self.status, "code": str(self.code), "message": self.message}
@@ -51,11 +50,24 @@ class OneUpError(Exception):
         return {"error": error}
 
 
-def from_domain(error: DomainError) -> OneUpError:
-    """The OneUp form of a domain error: the code of its first problem, every problem in the reason."""
+def from_domain(error: DomainError, wire_names: Mapping[str, str] | None = None) -> OneUpError:
+    """The OneUp form of a domain error: the code of its first problem, every problem in the
+    reason, each under the field name the client used (`wire_names` maps core names back)."""
     kind = error.kind
     if kind == ErrorKind.NOT_FOUND:
         return OneUpError(2)
+    reason = describe(error, wire_names or {})
     if kind == ErrorKind.REFERENCED:
-        return OneUpError(3, error.describe(), NOT_DELETABLE)
-    return OneUpError(_CODE_OF_KIND[kind], error.describe())
+        return OneUpError(3, reason, NOT_DELETABLE)
+    return OneUpError(_CODE_OF_KIND[kind], reason)
+
+
+def describe(error: DomainError, wire_names: Mapping[str, str]) -> str:
+    parts = []
+    for problem in error.problems:
+        if problem.field is None:
+            parts.append(problem.message)
+        else:
+            head, dot, rest = problem.field.partition(".")
+            parts.append(f"{wire_names.get(head, head)}{dot}{rest}: {problem.message}")
+    return "; ".join(parts)

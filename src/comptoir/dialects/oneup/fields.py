@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 from pydantic_core import PydanticCustomError
 
 # Numbers beyond this magnitude are refused: no amount of a real book gets near it, and NUMERIC(24, 6)
@@ -48,6 +48,18 @@ def _date(value: Any) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise PydanticCustomError("date_format", "Date should be formatted as yyyy-MM-dd") from None
+
+
+def Choice(*allowed: int) -> Any:  # noqa: N802 - reads as a type in models
+    """An integer from a fixed set (`type`: 1 or 2). JSON true is not the integer 1 here."""
+
+    def check(value: int) -> int:
+        if value not in allowed:
+            raise PydanticCustomError("literal_error", "Input should be one of {allowed}",
+                                      {"allowed": ", ".join(map(str, allowed))})
+        return value
+
+    return Annotated[StrictInt, AfterValidator(check)]
 
 
 Number = Annotated[Decimal, BeforeValidator(_number)]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from comptoir.services.catalogue import ITEM_FAMILIES, ITEMS, PRODUCT
 
-from ..conventions import Filter, Resource, as_number, core_fields
-from ..fields import Integer, Number, Text, WireModel
+from ..conventions import Filter, Resource, as_number
+from ..fields import Choice, Integer, Number, Text, WireModel
 from .common import TIMESTAMPS, id_filter, number, integer_filter, stamp_filters, stamps, text_filter
 
 PRODUCT_ONLY = ("purchase_price", "net_weight", "width", "length", "height", "dimension_unit_id")
@@ -15,7 +15,7 @@ PRODUCT_ONLY = ("purchase_price", "net_weight", "width", "length", "height", "di
 
 class ItemIn(WireModel):
     id: Integer | None = None
-    type: Literal[1, 2] | None = None
+    type: Choice(1, 2) | None = None
     name: Text(255) | None = None
     unit_id: Integer | None = None
     sales_price: Number | None = None
@@ -34,10 +34,6 @@ class ItemIn(WireModel):
 
 
 ITEM_READ_ONLY = frozenset({"id", *TIMESTAMPS})
-
-
-def item_fields(sent: ItemIn) -> dict:
-    return core_fields(sent, skip=ITEM_READ_ONLY)
 
 
 def render_item(item: Any) -> dict:
@@ -59,7 +55,7 @@ def render_item(item: Any) -> dict:
 
 
 ITEMS_RESOURCE = Resource(
-    path="items", service=ITEMS, render=render_item, schema=ItemIn, to_core=item_fields,
+    path="items", service=ITEMS, render=render_item, schema=ItemIn,
     read_only=ITEM_READ_ONLY,
     filters={**id_filter(), **stamp_filters(), "type": integer_filter("type"), "name": text_filter("name"),
              "item_number": text_filter("item_number"), "family_id": integer_filter("family_id"),
@@ -81,7 +77,6 @@ def render_item_family(family: Any) -> dict:
 
 ITEM_FAMILIES_RESOURCE = Resource(
     path="item_families", service=ITEM_FAMILIES, render=render_item_family, schema=ItemFamilyIn,
-    to_core=lambda sent: core_fields(sent, skip=frozenset({"id"})),
     filters={**id_filter(), "name": text_filter("name"), "code": text_filter("code")},
     sorts={"id": "id", "name": "name", "code": "code"},
 )

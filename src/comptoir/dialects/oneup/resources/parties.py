@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from comptoir.domain.parties import NOT_APPLICABLE, full_address, short_locality
 from comptoir.services.parties import CUSTOMERS, VENDORS
 
 from ..conventions import Resource, core_fields
-from ..fields import Flag, Integer, Ref, Text, WireModel
+from ..fields import Choice, Flag, Integer, Ref, Text, WireModel
 from .common import TIMESTAMPS, employee_ref, number, id_filter, integer_filter, stamp_filters, stamps, text_filter
 
 # -- address -----------------------------------------------------------------------------------
@@ -95,8 +95,8 @@ CONTACT_READ_ONLY = {"contacts[].full_name"} | _address_read_only("contacts[].ad
 
 class CustomerIn(WireModel):
     id: Integer | None = None
-    type: Literal[1, 2] | None = None
-    status: Literal[1, 2] | None = None
+    type: Choice(1, 2) | None = None
+    status: Choice(1, 2) | None = None
     full_name: str | None = None
     address: AddressIn | None = None
     shipping_address: AddressIn | None = None
@@ -131,17 +131,6 @@ CUSTOMER_READ_ONLY = frozenset({"id", "full_name", *TIMESTAMPS} | _address_read_
 
 def _contacts(contacts: list[ContactIn] | None) -> list[dict]:
     return [contact_fields(contact) for contact in contacts or []]
-
-
-def customer_fields(sent: CustomerIn) -> dict:
-    return core_fields(
-        sent,
-        rename={"user_code": "code"},
-        refs={"payment_terms": "payment_terms_id", "sales_tax": "sales_tax_id", "assigned_to": "assigned_to_id",
-              "price_family": "price_family_id"},
-        nested={"address": address_fields, "shipping_address": address_fields, "contacts": _contacts},
-        skip=CUSTOMER_READ_ONLY,
-    )
 
 
 def _names(party: Any) -> dict:
@@ -199,8 +188,12 @@ def _party_filters(code_attribute: str) -> dict:
 
 
 CUSTOMERS_RESOURCE = Resource(
-    path="customers", service=CUSTOMERS, render=render_customer, schema=CustomerIn, to_core=customer_fields,
-    read_only=CUSTOMER_READ_ONLY,
+    path="customers", service=CUSTOMERS, render=render_customer, schema=CustomerIn, read_only=CUSTOMER_READ_ONLY,
+    rename={"user_code": "code"},
+    refs={"payment_terms": "payment_terms_id", "sales_tax": "sales_tax_id", "assigned_to": "assigned_to_id",
+          "price_family": "price_family_id"},
+    nested={"address": address_fields, "shipping_address": address_fields, "contacts": _contacts},
+    error_names={"customer_code": "user_code"},
     filters={**_party_filters("customer_code"), "status": integer_filter("status"),
              "assigned_to_id": integer_filter("assigned_to_id")},
     sorts={**PARTY_SORTS, "user_code": "customer_code", "status": "status"},
@@ -211,7 +204,7 @@ CUSTOMERS_RESOURCE = Resource(
 
 class VendorIn(WireModel):
     id: Integer | None = None
-    type: Literal[1, 2] | None = None
+    type: Choice(1, 2) | None = None
     full_name: str | None = None
     address: AddressIn | None = None
     phone_number: Text(64) | None = None
@@ -233,16 +226,6 @@ class VendorIn(WireModel):
 
 
 VENDOR_READ_ONLY = frozenset({"id", "full_name", *TIMESTAMPS} | _address_read_only("address") | CONTACT_READ_ONLY)
-
-
-def vendor_fields(sent: VendorIn) -> dict:
-    return core_fields(
-        sent,
-        rename={"user_code": "code", "currency": "currency_iso_code", "note": "notes",
-                "taxpayer_id_number": "taxpayer_id"},
-        nested={"address": address_fields, "contacts": _contacts},
-        skip=VENDOR_READ_ONLY,
-    )
 
 
 def render_vendor(party: Any) -> dict:
@@ -267,8 +250,11 @@ def render_vendor(party: Any) -> dict:
 
 
 VENDORS_RESOURCE = Resource(
-    path="vendors", service=VENDORS, render=render_vendor, schema=VendorIn, to_core=vendor_fields,
-    read_only=VENDOR_READ_ONLY,
+    path="vendors", service=VENDORS, render=render_vendor, schema=VendorIn, read_only=VENDOR_READ_ONLY,
+    rename={"user_code": "code", "currency": "currency_iso_code", "note": "notes",
+            "taxpayer_id_number": "taxpayer_id"},
+    nested={"address": address_fields, "contacts": _contacts},
+    error_names={"vendor_code": "user_code", "currency_iso_code": "currency_iso_code"},
     filters=_party_filters("vendor_code"),
     sorts={**PARTY_SORTS, "user_code": "vendor_code"},
 )

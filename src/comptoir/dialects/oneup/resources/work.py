@@ -6,7 +6,7 @@ from typing import Any
 
 from comptoir.services.work import EMPLOYEES, OPPORTUNITY_TASKS, PROJECT_TASKS, PROJECTS
 
-from ..conventions import Filter, Resource, as_date, as_text, core_fields
+from ..conventions import Filter, Resource, as_date, as_text
 from ..fields import Integer, Text, WireModel
 from .common import TIMESTAMPS, employee_ref, number, id_filter, integer_filter, stamps, text_filter
 
@@ -23,7 +23,6 @@ def render_project(project: Any) -> dict:
 
 PROJECTS_RESOURCE = Resource(
     path="projects", service=PROJECTS, render=render_project, schema=ProjectIn,
-    to_core=lambda sent: core_fields(sent, skip=frozenset({"id"})),
     filters={**id_filter(), "name": text_filter("name")},
     sorts={"id": "id", "name": "name"},
 )
@@ -98,7 +97,6 @@ def render_employee(employee: Any) -> dict:
 
 EMPLOYEES_RESOURCE = Resource(
     path="employees", service=EMPLOYEES, render=render_employee, schema=EmployeeIn,
-    to_core=lambda sent: core_fields(sent, skip=frozenset({"id", *TIMESTAMPS})),
     read_only=frozenset({"id", *TIMESTAMPS}),
     filters={**id_filter(), "last_name": text_filter("last_name"), "email": text_filter("email"),
              "user_code": text_filter("user_code")},
