@@ -8,6 +8,9 @@ CODE_PREFIXES = {
     "item": "ITM",
     "item_family": "FAM",
     "employee": "EMP",
+    "invoice": "CINV",
+    "sales_order": "CORD",
+    "payment": "IPAY",
 }
 
 

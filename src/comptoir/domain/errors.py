@@ -18,11 +18,32 @@ class ErrorKind(str, Enum):
     CONFLICT = "conflict"  # a business rule refuses the operation
 
 
+class Rule(str, Enum):
+    """Business rules a dialect may report under its own code (OneUp 3001 to 3027, say)."""
+
+    OUTSIDE_OPEN_PERIOD = "outside_open_period"
+    UNBALANCED = "unbalanced"
+    ENTRY_CLOSED = "entry_closed"
+    ENTRY_LOCKED = "entry_locked"
+    ENTRY_RECONCILED = "entry_reconciled"
+    ZERO_BANK_ENTRY = "zero_bank_entry"
+    NO_INSTALLMENTS = "no_installments"
+    DOCUMENT_SENT = "document_sent"
+    DUE_BEFORE_DATE = "due_before_date"
+    PAYMENT_BEFORE_DOCUMENT = "payment_before_document"
+    FAMILY_ACCOUNT = "family_account"
+    NOT_POSITIVE = "not_positive"
+    ALREADY_CONVERTED = "already_converted"
+    CANNOT_CONVERT = "cannot_convert"
+    ORDER_DELIVERED = "order_delivered"
+
+
 @dataclass(frozen=True)
 class Problem:
     kind: ErrorKind
     field: str | None
     message: str
+    rule: Rule | None = None
 
 
 @dataclass
@@ -38,12 +59,21 @@ class DomainError(Exception):
     def kind(self) -> ErrorKind:
         return self.problems[0].kind
 
+    @property
+    def rule(self) -> Rule | None:
+        return self.problems[0].rule
+
     def describe(self) -> str:
         return "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in self.problems)
 
 
-def fail(kind: ErrorKind, field: str | None, message: str) -> DomainError:
-    return DomainError([Problem(kind, field, message)])
+def fail(kind: ErrorKind, field: str | None, message: str, rule: Rule | None = None) -> DomainError:
+    return DomainError([Problem(kind, field, message, rule)])
+
+
+def broken(rule: Rule, message: str, field: str | None = None) -> DomainError:
+    """A business rule refuses the operation."""
+    return fail(ErrorKind.CONFLICT, field, message, rule)
 
 
 class NotFound(DomainError):

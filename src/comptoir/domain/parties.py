@@ -41,9 +41,13 @@ def person_name(*parts: str) -> str:
 
 
 def normalize_address(address: Mapping[str, str] | None) -> dict[str, str]:
-    """The stored form of an address: the writable fields only, missing ones empty."""
+    """The stored form of an address: the writable fields only, missing ones empty. "N/A" is how an
+    empty locality is shown, so a client sending it back means no locality."""
     address = address or {}
-    return {name: address.get(name) or "" for name in ADDRESS_FIELDS}
+    stored = {name: address.get(name) or "" for name in ADDRESS_FIELDS}
+    if stored["locality"] == NOT_APPLICABLE:
+        stored["locality"] = ""
+    return stored
 
 
 def short_locality(locality: str) -> str:

@@ -48,6 +48,10 @@ class Items:
         book.items.remove(item)
 
     def _write(self, book: Book, item: Item, fields: Mapping[str, Any]) -> None:
+        with book.session.no_autoflush:  # nothing reaches the database before every check has passed
+            self._check_and_apply(book, item, fields)
+
+    def _check_and_apply(self, book: Book, item: Item, fields: Mapping[str, Any]) -> None:
         checks = Checks()
         if "type" in fields:
             item.type = fields["type"]

@@ -13,6 +13,7 @@ from comptoir.domain.errors import ErrorKind, fail
 from comptoir.storage.book import Book
 from comptoir.storage.database import Database
 from comptoir.services.codes import next_code
+from comptoir.services.ledger import seed_ledger
 from comptoir.storage.tables import (
     Credential,
     Currency,
@@ -66,6 +67,7 @@ def create_organization(database: Database, name: str, *, currency: str = "USD",
         session.flush()
         book = Book(session, organization.id)
         _seed_reference_data(book, currency, country)
+        seed_ledger(book, chart)
         employee = book.employees.add(Employee(first_name="API", last_name="User", email="",
                                                user_code=_code(book, "employee")))
         oneup = issue_oneup_key(book, employee)

@@ -85,6 +85,11 @@ def delete_party(book: Book, role: str, party_id: int) -> None:
 
 
 def _write(book: Book, role: str, party: Party, fields: Mapping[str, Any], *, creating: bool) -> None:
+    with book.session.no_autoflush:  # nothing reaches the database before every check has passed
+        _check_and_apply(book, role, party, fields, creating=creating)
+
+
+def _check_and_apply(book: Book, role: str, party: Party, fields: Mapping[str, Any], *, creating: bool) -> None:
     checks = Checks()
     checks.reference(fields, "payment_terms_id", book.payment_terms)
     checks.reference(fields, "sales_tax_id", book.taxes)
@@ -98,12 +103,12 @@ def _write(book: Book, role: str, party: Party, fields: Mapping[str, Any], *, cr
     if party.type not in (rules.COMPANY, rules.INDIVIDUAL):
         checks.add(ErrorKind.MISSING, "type", "is mandatory: 1 (company) or 2 (individual)")
 
-    apply(party, fields, SCALAR_FIELDS)
+    apply(party, fields, SCALAR_FIELDS, checks)
     _write_names(party, fields, checks)
-    for name in ("address", "shipping_address"):
-        if name in fields:
-            party_address = getattr(party, name) if not creating else {}
-            setattr(party, name, rules.normalize_address({**(party_address or {}), **(fields[name] or {})}))
+    for name in ("address", "shipping_address"):  # always in normal form, so a round trip changes nothing
+        if name in fields or creating:
+            current = {} if creating else getattr(party, name)
+            setattr(party, name, rules.normalize_address({**(current or {}), **(fields.get(name) or {})}))
     if "contacts" in fields:
         _replace_contacts(book, party, fields["contacts"] or [], checks)
     checks.raise_if_any()
@@ -118,12 +123,14 @@ def _write(book: Book, role: str, party: Party, fields: Mapping[str, Any], *, cr
 def _write_names(party: Party, fields: Mapping[str, Any], checks: Checks) -> None:
     """Companies carry a company name, individuals a first, middle and last name; a name of the
     other kind sent with a value is refused rather than silently dropped."""
+    if party.type not in (rules.COMPANY, rules.INDIVIDUAL):
+        return  # reported as a missing type; which names apply is unknown
     applies, other = (COMPANY_FIELDS, PERSON_FIELDS) if party.type == rules.COMPANY else (PERSON_FIELDS, COMPANY_FIELDS)
     for name in other:
         if fields.get(name):
             checks.add(ErrorKind.MUST_BE_EMPTY, name, "does not apply to this type of party")
         setattr(party, name, "")
-    apply(party, fields, applies)
+    apply(party, fields, applies, checks)
     checks.required(party.company_name if party.type == rules.COMPANY else party.last_name,
                     "company_name" if party.type == rules.COMPANY else "last_name")
     party.full_name = rules.full_name(type=party.type, company_name=party.company_name,
@@ -135,9 +142,12 @@ def _replace_contacts(book: Book, party: Party, incoming: list[Mapping[str, Any]
     current = {contact.id: contact for contact in party.contacts}
     changes = replace_list("contacts", list(current), incoming)
     checks.extend(changes.problems)
-    for contact_id in changes.deleted_ids:
+    for contact_id in changes.deleted_ids:  # every check before the first removal: no query may flush half a change
         for label in referrers_of(book, Contact, contact_id):
             checks.add(ErrorKind.REFERENCED, "contacts", f"contact {contact_id} is referenced by: {label}")
+    if checks.problems:
+        return
+    for contact_id in changes.deleted_ids:
         party.contacts.remove(current[contact_id])
     for contact_id, sent in changes.updated:
         write_contact(current[contact_id], sent, checks, f"contacts[{contact_id}]")
@@ -148,9 +158,8 @@ def _replace_contacts(book: Book, party: Party, incoming: list[Mapping[str, Any]
 
 
 def write_contact(contact: Contact, fields: Mapping[str, Any], checks: Checks, where: str) -> None:
-    apply(contact, fields, CONTACT_FIELDS)
-    if "address" in fields:
-        contact.address = rules.normalize_address({**(contact.address or {}), **(fields["address"] or {})})
+    apply(contact, fields, CONTACT_FIELDS, checks)
+    contact.address = rules.normalize_address({**(contact.address or {}), **(fields.get("address") or {})})
     checks.required(contact.last_name, f"{where}.last_name")
     contact.full_name = rules.person_name(contact.first_name or "", contact.last_name or "")
 

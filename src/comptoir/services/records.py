@@ -60,8 +60,8 @@ class Records(ReadOnlyRecords):
         self.of(book).remove(row)
 
     def _write(self, book: Book, row: Any, fields: Mapping[str, Any], *, creating: bool) -> None:
-        apply(row, fields, self.fields)
         checks = Checks()
+        apply(row, fields, self.fields, checks)
         for name in self.required:
             checks.required(getattr(row, name, None), name)
         checks.raise_if_any()

@@ -7,23 +7,59 @@ from __future__ import annotations
 
 from comptoir.domain.errors import ErrorKind, fail
 from comptoir.storage.book import Book
-from comptoir.storage.tables import Contact, Employee, Item, ItemFamily, Party, Project, Task
+from comptoir.storage.tables import (
+    Account,
+    BankAccount,
+    BankEntry,
+    Contact,
+    Document,
+    DocumentLine,
+    Employee,
+    Entry,
+    Item,
+    ItemFamily,
+    Journal,
+    Party,
+    Payment,
+    PaymentAllocation,
+    Project,
+    Task,
+    Transaction,
+)
 
-# referenced table: [(repository name on Book, referencing column, label shown to the caller)]
+_INVOICE = Document.kind == "invoice"
+_ORDER = Document.kind == "sales_order"
+
+# referenced table: [(repository name on Book, referencing column, label shown to the caller, extra criteria)]
 REFERRERS = {
-    Party: [("tasks", Task.customer_id, "Task")],
-    Contact: [("tasks", Task.contact_id, "Task")],
-    Employee: [("parties", Party.assigned_to_id, "Customer"), ("tasks", Task.assigned_to_id, "Task")],
-    Item: [("tasks", Task.service_to_bill_id, "Task")],
-    ItemFamily: [("items", Item.family_id, "Product or Service")],
-    Project: [("tasks", Task.project_id, "Task")],
+    Party: [("documents", Document.customer_id, "Invoice", (_INVOICE,)),
+            ("documents", Document.customer_id, "Sales Order", (_ORDER,)),
+            ("payments", Payment.party_id, "Incoming Payment", ()),
+            ("entries", Entry.party_id, "Accounting Entry", ()),
+            ("tasks", Task.customer_id, "Task", ())],
+    Contact: [("documents", Document.billing_contact_id, "Sales Document", ()),
+              ("documents", Document.shipping_contact_id, "Sales Document", ()),
+              ("tasks", Task.contact_id, "Task", ())],
+    Employee: [("parties", Party.assigned_to_id, "Customer", ()), ("tasks", Task.assigned_to_id, "Task", ()),
+               ("documents", Document.employee_id, "Sales Document", ())],
+    Item: [("document_lines", DocumentLine.item_id, "Order Line", ()),
+           ("tasks", Task.service_to_bill_id, "Task", ())],
+    ItemFamily: [("items", Item.family_id, "Product or Service", ())],
+    Project: [("documents", Document.project_id, "Sales Document", ()), ("tasks", Task.project_id, "Task", ())],
+    Document: [("allocations", PaymentAllocation.document_id, "Incoming Payment", ())],
+    Account: [("entries", Entry.account_id, "Accounting Entry", ()), ("accounts", Account.family_id, "Account", ()),
+              ("bank_accounts", BankAccount.ledger_account_id, "Bank Account", ()),
+              ("document_lines", DocumentLine.account_id, "Order Line", ())],
+    Journal: [("transactions", Transaction.journal_id, "Accounting Transaction", ())],
+    BankAccount: [("bank_entries", BankEntry.bank_account_id, "Bank Entry", ()),
+                  ("payments", Payment.bank_account_id, "Incoming Payment", ())],
 }
 
 
 def referrers_of(book: Book, model: type, row_id: int) -> list[str]:
     labels: list[str] = []
-    for repository_name, column, label in REFERRERS.get(model, []):
-        if label not in labels and getattr(book, repository_name).is_referenced(column, row_id):
+    for repository_name, column, label, criteria in REFERRERS.get(model, []):
+        if label not in labels and getattr(book, repository_name).is_referenced(column, row_id, *criteria):
             labels.append(label)
     return labels
 

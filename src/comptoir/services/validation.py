@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from sqlalchemy import String, Text
+
 from comptoir.domain.errors import DomainError, ErrorKind, Problem
 from comptoir.storage.repository import Repository
 
@@ -35,8 +37,22 @@ class Checks:
             raise DomainError(list(self.problems))
 
 
-def apply(row: Any, fields: Mapping[str, Any], names: tuple[str, ...]) -> None:
-    """Copy the given fields that were sent onto the row; missing fields stay as they are."""
+def apply(row: Any, fields: Mapping[str, Any], names: tuple[str, ...], checks: Checks | None = None) -> None:
+    """Copy the given fields that were sent onto the row; missing fields stay as they are. A null
+    sent for a column that cannot be null empties a text, and is refused for anything else."""
+    columns = row.__table__.columns
+    problems = checks or Checks()
     for name in names:
-        if name in fields:
-            setattr(row, name, fields[name])
+        if name not in fields:
+            continue
+        value = fields[name]
+        column = columns.get(name)
+        if value is None and column is not None and not column.nullable:
+            if isinstance(column.type, (String, Text)):
+                value = ""
+            else:
+                problems.add(ErrorKind.MISSING, name, "may not be null")
+                continue
+        setattr(row, name, value)
+    if checks is None:
+        problems.raise_if_any()

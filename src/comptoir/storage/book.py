@@ -8,6 +8,17 @@ from sqlalchemy.orm import Session
 
 from .repository import Counters, Repository, flush
 from .tables import (
+    Account,
+    BankAccount,
+    BankEntry,
+    Document,
+    DocumentLine,
+    Entry,
+    Journal,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+    Transaction,
     Contact,
     Currency,
     Employee,
@@ -97,3 +108,47 @@ class Book:
     @cached_property
     def price_families(self) -> Repository[PriceFamily]:
         return self._repository(PriceFamily, "price family")
+
+    @cached_property
+    def accounts(self) -> Repository[Account]:
+        return self._repository(Account, "account")
+
+    @cached_property
+    def journals(self) -> Repository[Journal]:
+        return self._repository(Journal, "journal")
+
+    @cached_property
+    def payment_methods(self) -> Repository[PaymentMethod]:
+        return self._repository(PaymentMethod, "payment method")
+
+    @cached_property
+    def transactions(self) -> Repository[Transaction]:
+        return self._repository(Transaction, "transaction")
+
+    @cached_property
+    def entries(self) -> Repository[Entry]:
+        return self._repository(Entry, "entry")
+
+    @cached_property
+    def documents(self) -> Repository[Document]:
+        return self._repository(Document, "document")
+
+    @cached_property
+    def document_lines(self) -> Repository[DocumentLine]:
+        return self._repository(DocumentLine, "order line")
+
+    @cached_property
+    def payments(self) -> Repository[Payment]:
+        return self._repository(Payment, "payment")
+
+    @cached_property
+    def allocations(self) -> Repository[PaymentAllocation]:
+        return self._repository(PaymentAllocation, "payment allocation")
+
+    @cached_property
+    def bank_accounts(self) -> Repository[BankAccount]:
+        return self._repository(BankAccount, "bank account")
+
+    @cached_property
+    def bank_entries(self) -> Repository[BankEntry]:
+        return self._repository(BankEntry, "bank entry")

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any, Generic, Sequence, TypeVar
 
 import re
+from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, select
+from sqlalchemy import ColumnElement, DateTime, Select, and_, delete, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -54,6 +55,26 @@ def _violated_field(error: IntegrityError) -> str | None:
     return None
 
 
+def _whole_day(column: Any, op: Op, day: date) -> ColumnElement[bool]:
+    """A timestamp compared with a day compares with the whole day: `created_at=eq:2026-11-22`
+    matches every moment of it, `lte:` includes it, `gt:` starts the next day."""
+    start = datetime.combine(day, time.min, tzinfo=timezone.utc)
+    end = start + timedelta(days=1)
+    return {
+        Op.EQ: and_(column >= start, column < end),
+        Op.NOT: or_(column < start, column >= end),
+        Op.LT: column < start,
+        Op.LTE: column < end,
+        Op.GT: column >= end,
+        Op.GTE: column >= start,
+    }[op]
+
+
+def _is_row_id(value: Any) -> bool:
+    """Ids are 64-bit integers; anything else names no row (and must not reach the driver)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
 class Repository(Generic[Row]):
     def __init__(self, session: Session, org_id: int, model: type[Row], label: str) -> None:
         self.session = session
@@ -66,9 +87,16 @@ class Repository(Generic[Row]):
         return select(self.model).where(self.model.org_id == self.org_id)
 
     def get(self, row_id: int) -> Row | None:
-        if not isinstance(row_id, int) or isinstance(row_id, bool):
+        if not _is_row_id(row_id):
             return None
         return self.session.scalars(self._scoped().where(self.model.id == row_id)).first()
+
+    def lock(self, row_id: int) -> Row | None:
+        """The row, locked until the transaction ends (PostgreSQL; SQLite has one writer anyway),
+        so that concurrent changes that depend on it (payments of one invoice) queue up."""
+        if not _is_row_id(row_id):
+            return None
+        return self.session.scalars(self._scoped().where(self.model.id == row_id).with_for_update()).first()
 
     def require(self, row_id: int) -> Row:
         row = self.get(row_id)
@@ -94,12 +122,25 @@ class Repository(Generic[Row]):
         rows = self.session.scalars(statement.offset(query.offset).limit(query.limit + 1)).all()
         return rows[: query.limit], len(rows) > query.limit
 
+    def sum(self, column: Any, *criteria: ColumnElement[bool]) -> Any:
+        statement = select(func.coalesce(func.sum(column), 0)).where(self.model.org_id == self.org_id, *criteria)
+        return self.session.scalar(statement)
+
+    def aggregate(self, columns: Sequence[Any], *criteria: ColumnElement[bool],
+                  group_by: Sequence[Any] = ()) -> list[Any]:
+        """Rows of aggregates over this organization's rows (sums by account, say)."""
+        statement = select(*columns).where(self.model.org_id == self.org_id, *criteria).group_by(*group_by)
+        return list(self.session.execute(statement))
+
     def count(self, *criteria: ColumnElement[bool]) -> int:
         statement = select(func.count()).select_from(self.model).where(self.model.org_id == self.org_id, *criteria)
         return self.session.scalar(statement) or 0
 
     def _condition(self, condition: Condition) -> ColumnElement[bool]:
-        return _OPERATORS[condition.op](getattr(self.model, condition.attribute), condition.value)
+        column = getattr(self.model, condition.attribute)
+        if isinstance(column.type, DateTime) and type(condition.value) is date:
+            return _whole_day(column, condition.op, condition.value)
+        return _OPERATORS[condition.op](column, condition.value)
 
     def add(self, row: Row) -> Row:
         row.org_id = self.org_id

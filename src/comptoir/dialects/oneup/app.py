@@ -16,9 +16,13 @@ from comptoir.services.book import open_book
 
 from .conventions import error_response, json_response, mount
 from .errors import OneUpError, from_domain
+from .extensions import add_extensions
+from .resources.banking import BANK_ACCOUNTS_RESOURCE, BANK_ENTRIES_RESOURCE
 from .resources.catalogue import ITEM_FAMILIES_RESOURCE, ITEMS_RESOURCE
+from .resources.ledger import ACCOUNTS_RESOURCE, JOURNALS_RESOURCE, TRANSACTIONS_RESOURCE
 from .resources.parties import CUSTOMERS_RESOURCE, VENDORS_RESOURCE
 from .resources.reference import CURRENCIES_RESOURCE, PAYMENT_TERMS_RESOURCE, TAXES_RESOURCE, UNITS_RESOURCE
+from .resources.sales import INVOICES_RESOURCE, PAYMENTS_RESOURCE, SALES_ORDERS_RESOURCE
 from .resources.work import (
     EMPLOYEES_RESOURCE,
     OPPORTUNITY_TASKS_RESOURCE,
@@ -33,7 +37,8 @@ log = logging.getLogger(__name__)
 RESOURCES = (
     CUSTOMERS_RESOURCE, VENDORS_RESOURCE, ITEMS_RESOURCE, ITEM_FAMILIES_RESOURCE, PROJECTS_RESOURCE,
     PROJECT_TASKS_RESOURCE, OPPORTUNITY_TASKS_RESOURCE, EMPLOYEES_RESOURCE, PAYMENT_TERMS_RESOURCE,
-    TAXES_RESOURCE, CURRENCIES_RESOURCE, UNITS_RESOURCE,
+    TAXES_RESOURCE, CURRENCIES_RESOURCE, UNITS_RESOURCE, SALES_ORDERS_RESOURCE, INVOICES_RESOURCE, PAYMENTS_RESOURCE,
+    TRANSACTIONS_RESOURCE, JOURNALS_RESOURCE, ACCOUNTS_RESOURCE, BANK_ACCOUNTS_RESOURCE, BANK_ENTRIES_RESOURCE,
 )
 
 
@@ -42,6 +47,7 @@ def build(context: Context) -> FastAPI:
     app.state.context = context
     router = APIRouter()
     router.add_api_route("/me", me, methods=["GET"], name="me", tags=["me"])
+    add_extensions(router)
     for resource in RESOURCES:
         mount(router, resource)
     app.include_router(router)
@@ -74,7 +80,10 @@ def _handle_errors(app: FastAPI) -> None:
         if error.status_code == 404:
             return error_response(OneUpError(2))
         if error.status_code == 405:
-            return error_response(OneUpError(5, "This method is not available on this resource", status=405))
+            allowed = (error.headers or {}).get("Allow") if hasattr(error, "headers") else None
+            headers = {"Allow": allowed} if allowed else {}
+            return error_response(OneUpError(5, "This method is not available on this resource", status=405,
+                                             headers=headers))
         return error_response(OneUpError(5, str(error.detail)))
 
     @app.exception_handler(Exception)

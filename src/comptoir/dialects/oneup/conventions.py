@@ -22,13 +22,13 @@ from comptoir.services.credentials import Principal
 from comptoir.wire import BodyTooLarge, MalformedJson, dump_json, parse_json, read_body
 
 from .errors import MESSAGES, OneUpError, from_domain
-from .fields import TYPE_ERRORS, WireModel
+from .fields import NUMBER_MAGNITUDE_MAX, TYPE_ERRORS, WireModel
 from .security import authenticated, context_of
 
 PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 1000
 BULK_DELETE_MAX = 50
-_IDS = re.compile(r"^\d+(,\d+)*$")
+_IDS = re.compile(r"^[0-9]+(,[0-9]+)*$")
 _OPERATORS = {op.value: op for op in (Op.LT, Op.LTE, Op.GT, Op.GTE, Op.EQ, Op.NOT)}
 JSON_MEDIA_TYPE = "application/json; charset=UTF-8"
 
@@ -90,8 +90,8 @@ def core_fields(model: WireModel, *, rename: Mapping[str, str] | None = None,
     unchanged on edit); a null text becomes empty; a nested {"id": ...} becomes the id."""
     rename, refs, nested = rename or {}, refs or {}, nested or {}
     out: dict[str, Any] = {}
-    for name in model.model_fields_set:
-        if name in skip:
+    for name in type(model).model_fields:  # declaration order: an alias declared later wins, every time
+        if name not in model.model_fields_set or name in skip:
             continue
         value = getattr(model, name)
         if name in refs:
@@ -106,8 +106,12 @@ def core_fields(model: WireModel, *, rename: Mapping[str, str] | None = None,
 
 
 def _is_text(model: WireModel, name: str) -> bool:
-    annotation = type(model).model_fields[name].annotation
-    return annotation is str or str in get_args(annotation)
+    return _mentions_str(type(model).model_fields[name].annotation)
+
+
+def _mentions_str(annotation: Any) -> bool:
+    """Whether a type is str, or an Optional/Annotated wrapping of str."""
+    return annotation is str or any(_mentions_str(argument) for argument in get_args(annotation))
 
 
 # -- read-only fields --------------------------------------------------------------------------
@@ -153,7 +157,12 @@ class Filter:
     parse: Callable[[str], Any]
 
 
+INTEGER_MAX = 2**63 - 1
+
+
 def as_integer(text: str) -> int:
+    if not _is_ascii_integer(text.removeprefix("-")) or abs(int(text)) > INTEGER_MAX:
+        raise ValueError(text)
     return int(text)
 
 
@@ -167,7 +176,7 @@ def as_date(text: str) -> date:
 
 def as_number(text: str) -> Decimal:
     value = Decimal(text)
-    if not value.is_finite():
+    if not value.is_finite() or abs(value) >= NUMBER_MAGNITUDE_MAX:
         raise ValueError(text)
     return value
 
@@ -182,7 +191,7 @@ def list_query(params: QueryParams, filters: Mapping[str, Filter], sorts: Mappin
     """offset/limit paging, `sort=-id,+name`, and `field=op:value` filters (repeat a field to AND
     several comparisons: `date=gte:2020-01-01&date=lt:2020-04-01`). Other parameters are ignored,
     like unknown JSON fields."""
-    offset = _bounded_integer(params, "offset", 0, 0, None)
+    offset = min(_bounded_integer(params, "offset", 0, 0, None), INTEGER_MAX)  # far past the end: an empty page
     limit = _bounded_integer(params, "limit", PAGE_SIZE_DEFAULT, 1, PAGE_SIZE_MAX)
     conditions = []
     for name, spec in filters.items():
@@ -198,11 +207,15 @@ def list_query(params: QueryParams, filters: Mapping[str, Filter], sorts: Mappin
     return ListQuery(tuple(conditions), _order(params.get("sort"), sorts), offset, limit)
 
 
+def _is_ascii_integer(raw: str) -> bool:
+    return raw.isascii() and raw.isdigit()
+
+
 def _bounded_integer(params: QueryParams, name: str, default: int, low: int, high: int | None) -> int:
     raw = params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
+    if not _is_ascii_integer(raw) or int(raw) < low or (high is not None and int(raw) > high):
         bounds = f"from {low} to {high}" if high is not None else f"{low} or more"
         raise OneUpError(5, f"{name} must be an integer {bounds}")
     return int(raw)
@@ -248,7 +261,7 @@ class Resource:
 
     path: str
     service: Any  # get, list and, when writable, create, update, delete
-    render: Callable[[Any], dict]
+    render: Callable[[Any, Any], dict]  # (row, book) -> the resource's JSON
     schema: type[WireModel] | None = None
     read_only: frozenset[str] = frozenset({"id"})
     rename: Mapping[str, str] = field(default_factory=dict)
@@ -257,6 +270,7 @@ class Resource:
     error_names: Mapping[str, str] = field(default_factory=dict)
     filters: Mapping[str, Filter] = field(default_factory=dict)
     sorts: Mapping[str, str] = field(default_factory=lambda: {"id": "id"})
+    updatable: bool = True
     deletable: bool = True
 
     def to_core(self, sent: WireModel) -> dict[str, Any]:
@@ -269,7 +283,7 @@ class Resource:
 
 
 def element_id(raw: str) -> int:
-    if not raw.isdigit():
+    if not _is_ascii_integer(raw) or int(raw) > INTEGER_MAX:
         raise OneUpError(2)
     return int(raw)
 
@@ -284,12 +298,12 @@ def mount(router: APIRouter, resource: Resource) -> None:
         query = list_query(request.query_params, resource.filters, resource.sorts)
         with _book(request, principal, resource) as book:
             rows, has_next = resource.service.list(book, query)
-            return json_response([resource.render(row) for row in rows], headers=page_headers(has_next))
+            return json_response([resource.render(row, book) for row in rows], headers=page_headers(has_next))
 
     @router.get(path + "/{element}", name=f"{tag}.get", tags=[tag])
     def get_element(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
         with _book(request, principal, resource) as book:
-            return json_response(resource.render(resource.service.get(book, element_id(element))))
+            return json_response(resource.render(resource.service.get(book, element_id(element)), book))
 
     if resource.schema is None:
         return
@@ -300,19 +314,21 @@ def mount(router: APIRouter, resource: Resource) -> None:
         sent = validate(resource.schema, body)
         with _book(request, principal, resource) as book:
             row = resource.service.create(book, resource.to_core(sent))
-            return json_response(resource.render(row))
+            return json_response(resource.render(row, book))
 
-    @router.put(path + "/{element}", name=f"{tag}.update", tags=[tag])
-    def update_element(element: str, request: Request, principal: Principal = Depends(authenticated),
-                       body: Any = Depends(json_body)) -> Response:
-        sent = validate(resource.schema, body)
-        with _book(request, principal, resource) as book:
-            row_id = element_id(element)
-            changed = changed_read_only(body, resource.render(resource.service.get(book, row_id)), resource.read_only)
-            if changed:
-                raise OneUpError(3, f"Read-only fields cannot be changed: {', '.join(changed)}")
-            row = resource.service.update(book, row_id, resource.to_core(sent))
-            return json_response(resource.render(row))
+    if resource.updatable:
+        @router.put(path + "/{element}", name=f"{tag}.update", tags=[tag])
+        def update_element(element: str, request: Request, principal: Principal = Depends(authenticated),
+                           body: Any = Depends(json_body)) -> Response:
+            sent = validate(resource.schema, body)
+            with _book(request, principal, resource) as book:
+                row_id = element_id(element)
+                current = resource.render(resource.service.get(book, row_id), book)
+                changed = changed_read_only(body, current, resource.read_only)
+                if changed:
+                    raise OneUpError(3, f"Read-only fields cannot be changed: {', '.join(changed)}")
+                row = resource.service.update(book, row_id, resource.to_core(sent))
+                return json_response(resource.render(row, book))
 
     if not resource.deletable:
         return
@@ -321,7 +337,7 @@ def mount(router: APIRouter, resource: Resource) -> None:
     def delete_element(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
         with _book(request, principal, resource) as book:
             row_id = element_id(element)
-            rendered = resource.render(resource.service.get(book, row_id))
+            rendered = resource.render(resource.service.get(book, row_id), book)
             resource.service.delete(book, row_id)
             return json_response(rendered)
 
@@ -339,7 +355,7 @@ def bulk_delete(book: Any, resource: Resource, ids: list[int]) -> dict:
     for row_id in ids:
         try:
             with book.session.begin_nested():
-                rendered = resource.render(resource.service.get(book, row_id))
+                rendered = resource.render(resource.service.get(book, row_id), book)
                 resource.service.delete(book, row_id)
             successes.append(rendered)
         except DomainError as error:

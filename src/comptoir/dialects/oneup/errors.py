@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from comptoir.domain.errors import DomainError, ErrorKind
+from comptoir.domain.errors import DomainError, ErrorKind, Rule
 
 MESSAGES = {
     0: "Oops something went wrong. Please contact us so the OneUp team can investigate.",
@@ -12,8 +12,23 @@ MESSAGES = {
     2: "The resource was not found.",
     3: "The request does not respect the specification. Please see the documentation and double-check each field.",
     30: "Business logic violation. The request cannot be fulfilled.",
+    3001: "Date is not included in the validity interval.",
+    3002: "Your entries are not balanced.",
+    3003: "The accounting entry is closed and cannot be edited nor deleted.",
+    3004: "The accounting entry is locked and cannot be edited nor deleted.",
+    3005: "The accounting entry is reconciled and cannot be edited nor deleted.",
+    3006: "Bank Entries with zero amount are not recorded.",
+    3009: "This document has no installments.",
+    3010: "This document has been sent and cannot be edited nor deleted.",
+    3011: "Due date should be after the document date.",
+    3012: "Payment date should be after the document date.",
     3013: "A mandatory field is missing.",
     3014: "A field that should be left empty contains an actual value.",
+    3015: "Family accounts are not allowed.",
+    3019: "Amount should be strictly positive.",
+    3020: "The document is already converted.",
+    3021: "The document cannot be converted to the wanted type.",
+    3025: "The order has been partially or fully delivered.",
     4: "Rate limited.",
     5: "The request was not parsed. Please double-check the content of the request.",
 }
@@ -30,6 +45,25 @@ _CODE_OF_KIND = {
     ErrorKind.DUPLICATE: 3,
     ErrorKind.REFERENCED: 3,
     ErrorKind.CONFLICT: 30,
+}
+
+
+RULE_CODES = {
+    Rule.OUTSIDE_OPEN_PERIOD: 3001,
+    Rule.UNBALANCED: 3002,
+    Rule.ENTRY_CLOSED: 3003,
+    Rule.ENTRY_LOCKED: 3004,
+    Rule.ENTRY_RECONCILED: 3005,
+    Rule.ZERO_BANK_ENTRY: 3006,
+    Rule.NO_INSTALLMENTS: 3009,
+    Rule.DOCUMENT_SENT: 3010,
+    Rule.DUE_BEFORE_DATE: 3011,
+    Rule.PAYMENT_BEFORE_DOCUMENT: 3012,
+    Rule.FAMILY_ACCOUNT: 3015,
+    Rule.NOT_POSITIVE: 3019,
+    Rule.ALREADY_CONVERTED: 3020,
+    Rule.CANNOT_CONVERT: 3021,
+    Rule.ORDER_DELIVERED: 3025,
 }
 
 
@@ -59,6 +93,8 @@ def from_domain(error: DomainError, wire_names: Mapping[str, str] | None = None)
     reason = describe(error, wire_names or {})
     if kind == ErrorKind.REFERENCED:
         return OneUpError(3, reason, NOT_DELETABLE)
+    if error.rule is not None:
+        return OneUpError(RULE_CODES[error.rule], reason)
     return OneUpError(_CODE_OF_KIND[kind], reason)
 
 

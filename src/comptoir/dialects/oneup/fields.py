@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 # Numbers beyond this magnitude are refused: no amount of a real book gets near it, and NUMERIC(24, 6)
 # columns hold 18 integer digits.
 NUMBER_MAGNITUDE_MAX = Decimal(10) ** 15
+DECIMAL_PLACES_MAX = 6  # what the book stores
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # Pydantic error types that mean "the JSON value has the wrong type" (code 5 rather than code 3).
@@ -36,6 +37,9 @@ def _number(value: Any) -> Decimal:
     value = Decimal(value)
     if not value.is_finite() or abs(value) >= NUMBER_MAGNITUDE_MAX:
         raise PydanticCustomError("number_range", "Number is out of range")
+    if value.as_tuple().exponent < -DECIMAL_PLACES_MAX:
+        raise PydanticCustomError("number_precision", "Number has more than {places} decimal places",
+                                  {"places": DECIMAL_PLACES_MAX})
     return value
 
 
@@ -62,9 +66,21 @@ def Choice(*allowed: int) -> Any:  # noqa: N802 - reads as a type in models
     return Annotated[StrictInt, AfterValidator(check)]
 
 
+def TextChoice(*allowed: str) -> Any:  # noqa: N802 - reads as a type in models
+    """A string from a fixed set (`way`: "debit" or "credit")."""
+
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise PydanticCustomError("literal_error", "Input should be one of {allowed}",
+                                      {"allowed": ", ".join(allowed)})
+        return value
+
+    return Annotated[str, AfterValidator(check)]
+
+
 Number = Annotated[Decimal, BeforeValidator(_number)]
 Day = Annotated[date, BeforeValidator(_date)]
-Integer = StrictInt
+Integer = Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
 Flag = StrictBool
 
 

@@ -2,12 +2,30 @@
 
 from .base import Base
 from .catalogue import Item, ItemFamily
+from .ledger import Account, Entry, Journal, PaymentMethod, Transaction
 from .organizations import Counter, Credential, Employee, Organization
 from .parties import Contact, Party
 from .reference import Currency, PaymentTerm, PriceFamily, Tax, Unit
+from .sales import BankAccount, BankEntry, Document, DocumentLine, Payment, PaymentAllocation
 from .work import Opportunity, Project, Task
 
+# SQLite reuses the largest id after a delete unless asked not to; clients that sync by id must never
+# see an id come back, so every table with an integer key uses AUTOINCREMENT there.
+for _table in Base.metadata.tables.values():
+    _table.dialect_options["sqlite"]["autoincrement"] = True
+
 __all__ = [
+    "Account",
+    "BankAccount",
+    "BankEntry",
+    "Document",
+    "DocumentLine",
+    "Entry",
+    "Journal",
+    "Payment",
+    "PaymentAllocation",
+    "PaymentMethod",
+    "Transaction",
     "Base",
     "Contact",
     "Counter",

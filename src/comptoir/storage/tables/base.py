@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, String
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, MetaData, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -31,6 +31,8 @@ def new_uuid() -> str:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    # Ids are 64-bit on PostgreSQL. SQLite keeps INTEGER: only "INTEGER PRIMARY KEY" is its rowid.
+    type_annotation_map = {int: BigInteger().with_variant(Integer(), "sqlite")}
 
 
 class OrgScoped:
@@ -40,7 +42,7 @@ class OrgScoped:
     book be distributed by organization later (Citus and the like) without a redesign.
     """
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
 
     @declared_attr
     def org_id(cls) -> Mapped[int]:  # noqa: N805 - SQLAlchemy declared_attr

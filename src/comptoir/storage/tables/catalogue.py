@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..types import ExactDecimal
@@ -23,7 +23,7 @@ class Item(OrgScoped, PublicUuid, Timestamped, Base):
     __tablename__ = "items"
     __table_args__ = (UniqueConstraint("org_id", "item_number"),)
 
-    type: Mapped[int] = mapped_column(Integer, nullable=False)  # 1 service, 2 product
+    type: Mapped[int] = mapped_column(nullable=False)  # 1 service, 2 product
     name: Mapped[str] = mapped_column(String(255), nullable=False)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), nullable=False)
     sales_price: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0), nullable=False)

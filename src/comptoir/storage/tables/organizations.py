@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, OrgScoped, PublicUuid, Timestamped, utcnow
@@ -13,12 +13,14 @@ from .base import Base, OrgScoped, PublicUuid, Timestamped, utcnow
 class Organization(PublicUuid, Base):
     __tablename__ = "organizations"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(255), nullable=False)
     slug: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     currency_iso_code: Mapped[str] = mapped_column(String(4), nullable=False)
     country: Mapped[str] = mapped_column(String(2), nullable=False)
     chart: Mapped[str] = mapped_column(String(16), nullable=False, default="default")
+    # Transactions dated on or before this day are closed: nothing dated there can be written.
+    closed_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
 
 
@@ -54,4 +56,4 @@ class Counter(Base):
 
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
-    value: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    value: Mapped[int] = mapped_column(nullable=False, default=0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, JsonDocument, OrgScoped, PublicUuid, Timestamped
@@ -23,8 +23,8 @@ class Party(OrgScoped, PublicUuid, Timestamped, Base):
 
     is_customer: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     is_vendor: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
-    type: Mapped[int] = mapped_column(Integer, nullable=False)  # 1 company, 2 individual
-    status: Mapped[int] = mapped_column(Integer, default=1, nullable=False)  # 1 customer, 2 lead
+    type: Mapped[int] = mapped_column(nullable=False)  # 1 company, 2 individual
+    status: Mapped[int] = mapped_column(default=1, nullable=False)  # 1 customer, 2 lead
     company_name: Mapped[str] = mapped_column(String(255), default="", nullable=False)
     first_name: Mapped[str] = mapped_column(String(255), default="", nullable=False)
     middle_name: Mapped[str] = mapped_column(String(255), default="", nullable=False)
@@ -43,7 +43,7 @@ class Party(OrgScoped, PublicUuid, Timestamped, Base):
     opt_in_email: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     notes: Mapped[str] = mapped_column(Text, default="", nullable=False)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
-    employee_count: Mapped[int | None] = mapped_column(Integer)
+    employee_count: Mapped[int | None] = mapped_column()
     price_family_id: Mapped[int | None] = mapped_column(ForeignKey("price_families.id"))
     taxpayer_id: Mapped[str] = mapped_column(String(255), default="", nullable=False)
     industry: Mapped[str] = mapped_column(String(255), default="", nullable=False)

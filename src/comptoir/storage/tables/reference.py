@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..types import ExactDecimal
@@ -18,7 +18,7 @@ class Currency(OrgScoped, Base):
     iso_code: Mapped[str] = mapped_column(String(4), nullable=False)
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     is_main_currency: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
-    minor_units: Mapped[int] = mapped_column(Integer, default=2, nullable=False)
+    minor_units: Mapped[int] = mapped_column(default=2, nullable=False)
 
 
 class Tax(OrgScoped, Base):
@@ -41,7 +41,7 @@ class Unit(OrgScoped, Base):
     __tablename__ = "units"
 
     name: Mapped[str] = mapped_column(String(64), nullable=False)
-    type: Mapped[int] = mapped_column(Integer, nullable=False)  # 1 piece ... 6 time
+    type: Mapped[int] = mapped_column(nullable=False)  # 1 piece ... 6 time
 
 
 class PriceFamily(OrgScoped, Base):

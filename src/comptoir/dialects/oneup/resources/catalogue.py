@@ -36,7 +36,7 @@ class ItemIn(WireModel):
 ITEM_READ_ONLY = frozenset({"id", *TIMESTAMPS})
 
 
-def render_item(item: Any) -> dict:
+def render_item(item: Any, _book: Any = None) -> dict:
     rendered = {
         "id": item.id,
         "type": item.type,
@@ -71,7 +71,7 @@ class ItemFamilyIn(WireModel):
     code: Text(64) | None = None
 
 
-def render_item_family(family: Any) -> dict:
+def render_item_family(family: Any, _book: Any = None) -> dict:
     return {"id": family.id, "name": family.name, "code": family.code}
 
 

@@ -139,7 +139,7 @@ def _names(party: Any) -> dict:
     return {"first_name": party.first_name, "last_name": party.last_name, "middle_name": party.middle_name}
 
 
-def render_customer(party: Any) -> dict:
+def render_customer(party: Any, _book: Any = None) -> dict:
     terms, tax, family = party.payment_terms, party.sales_tax, party.price_family
     return {
         "id": party.id,
@@ -228,7 +228,7 @@ class VendorIn(WireModel):
 VENDOR_READ_ONLY = frozenset({"id", "full_name", *TIMESTAMPS} | _address_read_only("address") | CONTACT_READ_ONLY)
 
 
-def render_vendor(party: Any) -> dict:
+def render_vendor(party: Any, _book: Any = None) -> dict:
     return {
         "id": party.id,
         "type": party.type,

@@ -17,7 +17,7 @@ class ProjectIn(WireModel):
     description: str | None = None
 
 
-def render_project(project: Any) -> dict:
+def render_project(project: Any, _book: Any = None) -> dict:
     return {"id": project.id, "name": project.name, "description": project.description}
 
 
@@ -52,7 +52,7 @@ def _render_task(task: Any) -> dict:
     }
 
 
-def render_project_task(task: Any) -> dict:
+def render_project_task(task: Any, _book: Any = None) -> dict:
     service = task.service_to_bill
     return {
         **_render_task(task),
@@ -61,7 +61,7 @@ def render_project_task(task: Any) -> dict:
     }
 
 
-def render_opportunity_task(task: Any) -> dict:
+def render_opportunity_task(task: Any, _book: Any = None) -> dict:
     return {**_render_task(task), "opportunity": _compact(task.opportunity)}
 
 
@@ -90,7 +90,7 @@ class EmployeeIn(WireModel):
     updated_at: str | None = None
 
 
-def render_employee(employee: Any) -> dict:
+def render_employee(employee: Any, _book: Any = None) -> dict:
     return {"id": employee.id, "first_name": employee.first_name, "last_name": employee.last_name,
             "email": employee.email, "user_code": employee.user_code, **stamps(employee)}
 

@@ -1,0 +1,199 @@
+"""Our documented extensions to OneUp v1: sales order conversion and delivery, bank reconciliation,
+invoice printing, and reports (docs/dialects/oneup.md lists them)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from comptoir.services import reports
+from comptoir.services.banking import BANK_ENTRIES
+from comptoir.services.credentials import Principal
+from comptoir.services.printing import invoice_pdf
+from comptoir.services.sales import INVOICES, convert, deliver
+
+from .conventions import Resource, _book, element_id, json_body, json_response
+from .errors import OneUpError
+from .resources.banking import BANK_ENTRIES_RESOURCE, render_bank_entry
+from .resources.common import number
+from .resources.sales import INVOICES_RESOURCE, SALES_ORDERS_RESOURCE, render_invoice, render_sales_order
+from .security import authenticated
+
+REPORTS = Resource(path="reports", service=None, render=lambda row, book: row)
+
+
+def add_extensions(router: APIRouter) -> None:
+    router.add_api_route("/sales_orders/{element}/convert", convert_order, methods=["POST"], tags=["sales_orders"])
+    router.add_api_route("/sales_orders/{element}/deliver", deliver_order, methods=["POST"], tags=["sales_orders"])
+    router.add_api_route("/bank_entries/{element}/reconcile", reconcile_entry, methods=["POST"],
+                         tags=["bank_entries"])
+    router.add_api_route("/invoices/{element}/print.pdf", print_pdf, methods=["GET"], tags=["invoices"])
+    router.add_api_route("/invoices/{element}/print.json", print_json, methods=["GET"], tags=["invoices"])
+    router.add_api_route("/reports/{name}", report, methods=["GET"], tags=["reports"])
+
+
+def _object(body: Any) -> dict:
+    if body is None or body == b"":
+        return {}
+    if not isinstance(body, dict):
+        raise OneUpError(5, "The body must be a JSON object")
+    return body
+
+
+async def optional_json_body(request: Request) -> Any:
+    if not (await request.body()):
+        return {}
+    return await json_body(request)
+
+
+def convert_order(element: str, request: Request, principal: Principal = Depends(authenticated),
+                  body: Any = Depends(optional_json_body)) -> Response:
+    """POST /sales_orders/{id}/convert {"type": "invoice"}: the invoice the order became."""
+    target = _object(body).get("type", "invoice")
+    with _book(request, principal, SALES_ORDERS_RESOURCE) as book:
+        invoice = convert(book, element_id(element), target)
+        return json_response(render_invoice(invoice, book))
+
+
+def deliver_order(element: str, request: Request, principal: Principal = Depends(authenticated),
+                  body: Any = Depends(optional_json_body)) -> Response:
+    """POST /sales_orders/{id}/deliver {"delivery_status": 2 or 3}."""
+    status = _object(body).get("delivery_status", 3)
+    if isinstance(status, bool) or not isinstance(status, int):
+        raise OneUpError(5, "delivery_status must be an integer")
+    with _book(request, principal, SALES_ORDERS_RESOURCE) as book:
+        return json_response(render_sales_order(deliver(book, element_id(element), status)))
+
+
+def reconcile_entry(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
+    with _book(request, principal, BANK_ENTRIES_RESOURCE) as book:
+        return json_response(render_bank_entry(BANK_ENTRIES.reconcile(book, element_id(element))))
+
+
+def print_pdf(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
+    with _book(request, principal, INVOICES_RESOURCE) as book:
+        filename, pdf = invoice_pdf(book, element_id(element))
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+def print_json(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
+    with _book(request, principal, INVOICES_RESOURCE) as book:
+        INVOICES.get(book, element_id(element))
+    return json_response({"url": str(request.url).replace("print.json", "print.pdf")})
+
+
+# -- reports -----------------------------------------------------------------------------------
+
+def _date(request: Request, name: str, default: date | None = None) -> date:
+    raw = request.query_params.get(name)
+    if raw is None:
+        if default is None:
+            raise OneUpError(5, f"{name} is required (yyyy-MM-dd)")
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise OneUpError(5, f"{name} must be a date as yyyy-MM-dd") from None
+
+
+def report(name: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
+    """GET /reports/{trial_balance|general_ledger|balance_sheet|profit_and_loss|aged_receivables}."""
+    if name not in _REPORTS:
+        raise OneUpError(2)
+    fmt = request.query_params.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise OneUpError(5, "format must be json or csv")
+    with _book(request, principal, REPORTS) as book:
+        header, rows, document = _REPORTS[name](book, request)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(rows)
+        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return json_response(document)
+
+
+def _trial_balance(book, request):
+    as_of = _date(request, "date", date.today())
+    lines = reports.trial_balance(book, as_of)
+    rows = [[line.number, line.name, number(line.debit), number(line.credit), number(line.balance)] for line in lines]
+    document = {"date": as_of.isoformat(), "accounts": [
+        {"account_id": line.account_id, "number": line.number, "name": line.name, "debit": number(line.debit),
+         "credit": number(line.credit), "balance": number(line.balance)} for line in lines],
+        "total_debit": number(sum((line.debit for line in lines), 0)),
+        "total_credit": number(sum((line.credit for line in lines), 0))}
+    return ["number", "name", "debit", "credit", "balance"], rows, document
+
+
+def _general_ledger(book, request):
+    raw_account = request.query_params.get("account_id", "")
+    if not raw_account.isdigit():
+        raise OneUpError(5, "account_id is required")
+    date_to = _date(request, "date_to", date.today())
+    date_from = _date(request, "date_from", date(date_to.year, 1, 1))
+    ledger = reports.general_ledger(book, int(raw_account), date_from, date_to)
+    rows = [[row.date.isoformat(), row.transaction_id, row.piece_number, row.label, number(row.debit),
+             number(row.credit), number(row.balance), row.lettering or ""] for row in ledger.rows]
+    document = {"account_id": ledger.account_id, "number": ledger.number, "name": ledger.name,
+                "date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
+                "opening_balance": number(ledger.opening_balance), "closing_balance": number(ledger.closing_balance),
+                "entries": [dict(zip(("date", "transaction_id", "piece_number", "label", "debit", "credit", "balance",
+                                      "lettering"), row)) for row in rows]}
+    return ["date", "transaction_id", "piece_number", "label", "debit", "credit", "balance", "lettering"], rows, document
+
+
+def _section(section) -> dict:
+    return {"total": number(section.total), "accounts": [
+        {"account_id": line.account_id, "number": line.number, "name": line.name, "balance": number(line.balance)}
+        for line in section.lines]}
+
+
+def _balance_sheet(book, request):
+    as_of = _date(request, "date", date.today())
+    sheet = reports.balance_sheet(book, as_of)
+    rows = [[nature, line.number, line.name, number(line.balance)]
+            for nature, section in sheet["sections"].items() for line in section.lines]
+    document = {"date": as_of.isoformat(), **{nature: _section(section) for nature, section in sheet["sections"].items()},
+                "current_earnings": number(sheet["current_earnings"]), "total_assets": number(sheet["total_assets"]),
+                "total_liabilities_and_equity": number(sheet["total_liabilities_and_equity"])}
+    return ["section", "number", "name", "balance"], rows, document
+
+
+def _profit_and_loss(book, request):
+    date_to = _date(request, "date_to", date.today())
+    date_from = _date(request, "date_from", date(date_to.year, 1, 1))
+    result = reports.profit_and_loss(book, date_from, date_to)
+    rows = [[section, line.number, line.name, number(line.balance)]
+            for section in ("income", "expenses") for line in result[section].lines]
+    document = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
+                "income": _section(result["income"]), "expenses": _section(result["expenses"]),
+                "net_income": number(result["net_income"])}
+    return ["section", "number", "name", "balance"], rows, document
+
+
+def _aged_receivables(book, request):
+    as_of = _date(request, "date", date.today())
+    customers = reports.aged_receivables(book, as_of)
+    buckets = [name for name, _, _ in reports.AGE_BUCKETS]
+    rows = [[row.customer_id, row.name, *(number(row.buckets[b]) for b in buckets), number(row.total)]
+            for row in customers]
+    document = {"date": as_of.isoformat(), "customers": [
+        {"customer_id": row.customer_id, "name": row.name, **{b: number(row.buckets[b]) for b in buckets},
+         "total": number(row.total)} for row in customers]}
+    return ["customer_id", "name", *buckets, "total"], rows, document
+
+
+_REPORTS = {
+    "trial_balance": _trial_balance,
+    "general_ledger": _general_ledger,
+    "balance_sheet": _balance_sheet,
+    "profit_and_loss": _profit_and_loss,
+    "aged_receivables": _aged_receivables,
+}

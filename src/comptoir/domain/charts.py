@@ -1,0 +1,107 @@
+"""Charts of accounts an organization can start from, and its default journals.
+
+Each account is (number, name, nature, role, parent number). `role` names the accounts posting rules
+need (receivable, income, tax payable, ...); `nature` decides where an account shows in reports.
+Rows with a role of "family" are family accounts: they group others and take no entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ASSET, LIABILITY, EQUITY, INCOME, EXPENSE = "asset", "liability", "equity", "income", "expense"
+NATURES = (ASSET, LIABILITY, EQUITY, INCOME, EXPENSE)
+DEBIT_NATURES = (ASSET, EXPENSE)  # natures whose balance is normally on the debit side
+
+# Roles the posting rules look up.
+RECEIVABLE = "receivable"
+PAYABLE = "payable"
+INCOME_ROLE = "income"
+EXPENSE_ROLE = "expense"
+TAX_PAYABLE = "tax_payable"
+TAX_RECEIVABLE = "tax_receivable"
+UNDEPOSITED = "undeposited_funds"
+BANK_FAMILY = "bank_family"
+SUSPENSE = "bank_suspense"
+RETAINED_EARNINGS = "retained_earnings"
+FAMILY = "family"
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    number: str
+    name: str
+    nature: str
+    role: str | None = None
+    parent: str | None = None
+
+    @property
+    def is_family(self) -> bool:
+        return self.role in (FAMILY, BANK_FAMILY)
+
+
+DEFAULT_CHART = [
+    AccountSpec("10000", "Assets", ASSET, FAMILY),
+    AccountSpec("10100", "Cash and Bank", ASSET, BANK_FAMILY, "10000"),
+    AccountSpec("10500", "Undeposited Funds", ASSET, UNDEPOSITED, "10000"),
+    AccountSpec("10900", "Bank Suspense", ASSET, SUSPENSE, "10000"),
+    AccountSpec("11000", "Receivables", ASSET, FAMILY, "10000"),
+    AccountSpec("11100", "Accounts Receivable - Trade", ASSET, RECEIVABLE, "11000"),
+    AccountSpec("12000", "Sales Tax Receivable", ASSET, TAX_RECEIVABLE, "10000"),
+    AccountSpec("20000", "Liabilities", LIABILITY, FAMILY),
+    AccountSpec("20100", "Accounts Payable", LIABILITY, PAYABLE, "20000"),
+    AccountSpec("21100", "Sales Tax Payable", LIABILITY, TAX_PAYABLE, "20000"),
+    AccountSpec("30000", "Equity", EQUITY, FAMILY),
+    AccountSpec("30100", "Owner's Equity", EQUITY, None, "30000"),
+    AccountSpec("39000", "Retained Earnings", EQUITY, RETAINED_EARNINGS, "30000"),
+    AccountSpec("40000", "Income", INCOME, FAMILY),
+    AccountSpec("40100", "Sales - Services", INCOME, None, "40000"),
+    AccountSpec("40150", "Sales - Miscellaneous", INCOME, INCOME_ROLE, "40000"),
+    AccountSpec("40200", "Sales - Products", INCOME, None, "40000"),
+    AccountSpec("50000", "Expenses", EXPENSE, FAMILY),
+    AccountSpec("50100", "Purchases", EXPENSE, EXPENSE_ROLE, "50000"),
+    AccountSpec("56100", "Freight Charges", EXPENSE, None, "50000"),
+    AccountSpec("60100", "Rent", EXPENSE, None, "50000"),
+    AccountSpec("62700", "Bank Charges", EXPENSE, None, "50000"),
+]
+
+# The French Plan Comptable Général, reduced to what an invoicing book needs. OneConnect entries
+# use these numbers (401, 411, 445xx, 6xx, 7xx).
+PCG_CHART = [
+    AccountSpec("1", "Comptes de capitaux", EQUITY, FAMILY),
+    AccountSpec("101000", "Capital", EQUITY, None, "1"),
+    AccountSpec("120000", "Résultat de l'exercice", EQUITY, RETAINED_EARNINGS, "1"),
+    AccountSpec("4", "Comptes de tiers", LIABILITY, FAMILY),
+    AccountSpec("401000", "Fournisseurs", LIABILITY, PAYABLE, "4"),
+    AccountSpec("411000", "Clients", ASSET, RECEIVABLE, "4"),
+    AccountSpec("445660", "TVA déductible sur autres biens et services", ASSET, TAX_RECEIVABLE, "4"),
+    AccountSpec("445710", "TVA collectée", LIABILITY, TAX_PAYABLE, "4"),
+    AccountSpec("471000", "Compte d'attente", ASSET, SUSPENSE, "4"),
+    AccountSpec("5", "Comptes financiers", ASSET, FAMILY),
+    AccountSpec("511200", "Chèques à encaisser", ASSET, UNDEPOSITED, "5"),
+    AccountSpec("512", "Banques", ASSET, BANK_FAMILY, "5"),
+    AccountSpec("6", "Comptes de charges", EXPENSE, FAMILY),
+    AccountSpec("601000", "Achats stockés - Matières premières", EXPENSE, None, "6"),
+    AccountSpec("606000", "Achats non stockés de matières et fournitures", EXPENSE, EXPENSE_ROLE, "6"),
+    AccountSpec("607000", "Achats de marchandises", EXPENSE, None, "6"),
+    AccountSpec("613200", "Locations immobilières", EXPENSE, None, "6"),
+    AccountSpec("622600", "Honoraires", EXPENSE, None, "6"),
+    AccountSpec("626000", "Frais postaux et de télécommunications", EXPENSE, None, "6"),
+    AccountSpec("627000", "Services bancaires et assimilés", EXPENSE, None, "6"),
+    AccountSpec("7", "Comptes de produits", INCOME, FAMILY),
+    AccountSpec("706000", "Prestations de services", INCOME, INCOME_ROLE, "7"),
+    AccountSpec("707000", "Ventes de marchandises", INCOME, None, "7"),
+]
+
+CHARTS = {"default": DEFAULT_CHART, "pcg": PCG_CHART}
+
+# name, code, role. "Miscellaneous Operations" is the default journal of manual transactions.
+JOURNALS = [
+    ("Sales", "VT", "sales"),
+    ("Purchases", "AC", "purchases"),
+    ("Bank", "BQ", "bank"),
+    ("Cash", "CA", "cash"),
+    ("Miscellaneous Operations", "OD", "miscellaneous"),
+]
+
+PAYMENT_METHODS = ["Check", "Credit card", "Cash", "Bank transfer", "Direct debit", "PayPal", "Other"]

@@ -1,0 +1,69 @@
+"""Totals of sales documents (orders, invoices): line totals, subtotal, reduce, tax and total.
+
+The rule, worked through in specs/oneup.md §5 on the seed's example (1092.3, 38.23, 86.13, 1140.2):
+each line total is quantity × unit price × (1 − discount), rounded to the cent; the subtotal is their
+sum; the reduce is subtotal × reduce rate, rounded; the tax of each rate is the taxable base of that
+rate, reduced by the same rate, times the tax rate, rounded once; total = subtotal − reduce + tax.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .money import round_minor
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class Line:
+    quantity: Decimal
+    unit_price: Decimal
+    discount_rate: Decimal = Decimal(0)
+    tax_rate: Decimal | None = None  # None: the line is not taxed
+
+
+@dataclass(frozen=True)
+class Totals:
+    line_totals: tuple[Decimal, ...]
+    subtotal: Decimal
+    reduce_amount: Decimal
+    tax_amount: Decimal
+    total: Decimal
+    net_lines: tuple[Decimal, ...]  # each line after the document's reduce, summing to subtotal - reduce
+
+
+def line_total(line: Line) -> Decimal:
+    return round_minor(line.quantity * line.unit_price * (1 - line.discount_rate / HUNDRED))
+
+
+def compute_totals(lines: list[Line], reduce_rate: Decimal = Decimal(0)) -> Totals:
+    line_totals = tuple(line_total(line) for line in lines)
+    subtotal = sum(line_totals, Decimal(0))
+    reduce_amount = round_minor(subtotal * reduce_rate / HUNDRED)
+    remaining = 1 - reduce_rate / HUNDRED
+    bases: dict[Decimal, Decimal] = {}
+    for line, amount in zip(lines, line_totals):
+        if line.tax_rate is not None:
+            bases[line.tax_rate] = bases.get(line.tax_rate, Decimal(0)) + amount
+    tax_amount = sum((round_minor(base * remaining * rate / HUNDRED) for rate, base in bases.items()), Decimal(0))
+    total = subtotal - reduce_amount + tax_amount
+    return Totals(line_totals, subtotal, reduce_amount, tax_amount, total,
+                  allocate(subtotal - reduce_amount, line_totals))
+
+
+def allocate(amount: Decimal, weights: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
+    """Split `amount` in proportion to `weights`, to the cent, the parts summing exactly to it (the
+    rounding difference goes to the largest weight)."""
+    if not weights:
+        return ()
+    whole = sum(weights, Decimal(0))
+    if whole == 0:
+        parts = [Decimal(0)] * len(weights)
+        parts[0] = amount
+        return tuple(parts)
+    parts = [round_minor(amount * weight / whole) for weight in weights]
+    largest = max(range(len(weights)), key=lambda index: abs(weights[index]))
+    parts[largest] += amount - sum(parts, Decimal(0))
+    return tuple(parts)

@@ -1,0 +1,62 @@
+"""Ledger entries and the invariants every transaction keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Iterable
+
+from .errors import ErrorKind, Problem, Rule
+
+DEBIT, CREDIT = "debit", "credit"
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One entry of a transaction about to be written."""
+
+    account_id: int
+    way: str
+    amount: Decimal
+    label: str = ""
+    lettering: str | None = None
+    party_id: int | None = None
+
+    @property
+    def signed(self) -> Decimal:
+        """Debits positive, credits negative: a balanced transaction sums to zero."""
+        return self.amount if self.way == DEBIT else -self.amount
+
+
+def signed(way: str, amount: Decimal) -> Decimal:
+    return amount if way == DEBIT else -amount
+
+
+def balance_problems(postings: Iterable[Posting]) -> list[Problem]:
+    postings = list(postings)
+    problems = []
+    if len(postings) < 2:
+        problems.append(Problem(ErrorKind.MISSING, "entries", "a transaction needs at least two entries"))
+    for index, posting in enumerate(postings):
+        if posting.amount <= 0:
+            problems.append(Problem(ErrorKind.CONFLICT, f"entries[{index}].amount", "should be strictly positive",
+                                    Rule.NOT_POSITIVE))
+    debit = sum((p.amount for p in postings if p.way == DEBIT), Decimal(0))
+    credit = sum((p.amount for p in postings if p.way == CREDIT), Decimal(0))
+    if debit != credit:
+        problems.append(Problem(ErrorKind.CONFLICT, "entries",
+                                f"not balanced: debits {debit} and credits {credit}", Rule.UNBALANCED))
+    return problems
+
+
+def net(postings: Iterable[Posting]) -> list[Posting]:
+    """Drop zero postings and turn negative ones to the other side (a discount line, say)."""
+    result = []
+    for posting in postings:
+        if posting.amount == 0:
+            continue
+        if posting.amount < 0:
+            posting = Posting(posting.account_id, CREDIT if posting.way == DEBIT else DEBIT, -posting.amount,
+                              posting.label, posting.lettering, posting.party_id)
+        result.append(posting)
+    return result

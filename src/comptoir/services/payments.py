@@ -1,0 +1,114 @@
+"""Payments received: applied to an invoice's open settlements, posted bank against receivable."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Mapping, Sequence
+
+from comptoir.domain import charts
+from comptoir.domain.errors import ErrorKind, Rule, broken, fail
+from comptoir.domain.ledger import CREDIT, DEBIT, Posting
+from comptoir.domain.money import round_minor
+from comptoir.domain.query import ListQuery
+from comptoir.storage.book import Book
+from comptoir.storage.tables import Document, Payment, PaymentAllocation
+
+from . import ledger
+from .codes import next_code
+from .sales import INVOICE, standing
+from .validation import Checks
+
+PAYMENT = "payment"
+
+
+class Payments:
+    def get(self, book: Book, payment_id: int) -> Payment:
+        return book.payments.require(payment_id)
+
+    def list(self, book: Book, query: ListQuery) -> tuple[Sequence[Payment], bool]:
+        return book.payments.list(query)
+
+    def create(self, book: Book, fields: Mapping[str, Any]) -> Payment:
+        """A payment of one invoice, applied to its first open settlement onwards. The invoice row
+        is locked first, so concurrent payments of one invoice queue and never over-pay it."""
+        checks = Checks()
+        invoice_id = fields.get("invoice_id")
+        checks.required(invoice_id, "invoice_id")
+        checks.raise_if_any()
+        invoice = book.documents.lock(invoice_id)
+        if invoice is None or invoice.kind != INVOICE:
+            raise fail(ErrorKind.INVALID, "invoice_id", f"no invoice with id {invoice_id}")
+        amount = round_minor(fields["amount"]) if fields.get("amount") is not None else None
+        on = fields.get("date") or date.today()
+        if amount is None:
+            checks.required(None, "amount")
+        elif amount <= 0:
+            raise broken(Rule.NOT_POSITIVE, "the amount should be strictly positive", "amount")
+        if on < invoice.date:
+            raise broken(Rule.PAYMENT_BEFORE_DOCUMENT, f"the payment date {on} is before the invoice date "
+                                                       f"{invoice.date}", "date")
+        checks.reference(fields, "payment_method_id", book.payment_methods)
+        bank_account = self._bank_account(book, fields, invoice, checks)
+        checks.raise_if_any()
+        self._check_open(book, invoice, amount)
+        payment = Payment(user_code=next_code(book, PAYMENT, book.payments, "user_code"), party_id=invoice.customer_id,
+                          date=on, amount=amount, currency_iso_code=invoice.currency_iso_code,
+                          payment_method_id=fields.get("payment_method_id") or book.payment_methods.all()[0].id,
+                          bank_reference=fields.get("bank_reference") or "",
+                          bank_account_id=bank_account.id if bank_account else None,
+                          external_id=fields.get("external_id"), extra={})
+        payment.allocations = [PaymentAllocation(org_id=book.org_id, document_id=invoice.id, amount=amount)]
+        book.payments.add(payment)
+        post_payment(book, payment, invoice.user_code)
+        return payment
+
+    def delete(self, book: Book, payment_id: int) -> None:
+        payment = self.get(book, payment_id)
+        ledger.unpost(book, PAYMENT, payment.id)
+        book.payments.remove(payment)
+
+    def _bank_account(self, book: Book, fields: Mapping[str, Any], invoice: Document, checks: Checks):
+        bank_id = fields.get("bank_id")
+        if bank_id is None:
+            return None
+        bank_account = book.bank_accounts.get(bank_id)
+        if bank_account is None:
+            checks.add(ErrorKind.INVALID, "bank_id", f"no bank account with id {bank_id}")
+        elif bank_account.currency_iso_code != invoice.currency_iso_code:
+            checks.add(ErrorKind.INVALID, "bank_id", f"the bank account is in {bank_account.currency_iso_code}, "
+                                                     f"the invoice in {invoice.currency_iso_code}")
+        return bank_account
+
+    def _check_open(self, book: Book, invoice: Document, amount: Decimal) -> None:
+        state = standing(book, invoice)
+        if not state.settlements:
+            raise broken(Rule.NO_INSTALLMENTS, f"{invoice.user_code} has nothing to pay")
+        if all(settlement.open_amount == 0 for settlement in state.settlements):
+            raise fail(ErrorKind.CONFLICT, "invoice_id", f"every settlement of {invoice.user_code} is paid")
+        if amount > state.unpaid:
+            raise fail(ErrorKind.CONFLICT, "amount", f"{amount} is more than the {state.unpaid} left to pay "
+                                                     f"on {invoice.user_code}")
+
+
+def post_payment(book: Book, payment: Payment, lettering: str | None) -> None:
+    """Bank (or undeposited funds) against receivable; the receivable side carries the invoice's
+    number as lettering, matching the invoice's own receivable entry."""
+    if payment.bank_account_id is not None:
+        cash_account = book.bank_accounts.get(payment.bank_account_id).ledger_account_id
+    else:
+        cash_account = ledger.account_for(book, charts.UNDEPOSITED).id
+    label = f"Payment {payment.user_code}"
+    ledger.post(book, source_type=PAYMENT, source_id=payment.id, journal_role="bank", on=payment.date,
+                piece_number=payment.user_code, currency=payment.currency_iso_code, postings=[
+                    Posting(cash_account, DEBIT, payment.amount, label),
+                    Posting(ledger.account_for(book, charts.RECEIVABLE).id, CREDIT, payment.amount, label, lettering,
+                            payment.party_id),
+                ])
+
+
+def invoice_of(payment: Payment) -> int | None:
+    return payment.allocations[0].document_id if payment.allocations else None
+
+
+PAYMENTS = Payments()

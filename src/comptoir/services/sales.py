@@ -1,0 +1,323 @@
+"""Sales orders and invoices: lines, totals, settlements, conversion, and the invoice's posting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Mapping, Sequence
+
+from comptoir.domain import charts
+from comptoir.domain.documents import Line, Totals, compute_totals
+from comptoir.domain.errors import ErrorKind, NotFound, Rule, broken, fail
+from comptoir.domain.ledger import CREDIT, DEBIT, Posting
+from comptoir.domain.lists import replace_list
+from comptoir.domain.query import Condition, ListQuery, Op
+from comptoir.domain.settlements import SettlementState, fill, schedule
+from comptoir.storage.book import Book
+from comptoir.storage.tables import Document, DocumentLine, PaymentAllocation
+
+from . import ledger
+from .codes import next_code
+from .references import ensure_unreferenced
+from .validation import Checks, apply
+
+INVOICE, SALES_ORDER = "invoice", "sales_order"
+LABELS = {INVOICE: "invoice", SALES_ORDER: "sales order"}
+HEADER_FIELDS = ("billing_contact_id", "shipping_contact_id", "po_number", "date", "due_date", "tax_id",
+                 "currency_iso_code", "reduce_rate", "public_note", "private_note", "shipping_date",
+                 "payment_terms_id", "project_id", "employee_id", "external_id")
+LINE_FIELDS = ("item_id", "description", "quantity", "unit_price_wt", "discount_rate", "tax_id", "is_taxable",
+               "account_id")
+NOT_DELIVERED, PARTIALLY_DELIVERED, DELIVERED = 1, 2, 3
+NOT_INVOICED, INVOICED, CANCELLED = 1, 2, 3
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What is paid on an invoice, derived from its payments, and its settlements."""
+
+    paid: Decimal
+    unpaid: Decimal
+    payment_ids: list[int]
+    settlements: list[SettlementState]
+
+
+class Documents:
+    """The use cases of one kind of sales document."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def get(self, book: Book, document_id: int) -> Document:
+        document = book.documents.get(document_id)
+        if document is None or document.kind != self.kind:
+            raise NotFound(LABELS[self.kind], document_id)
+        return document
+
+    def list(self, book: Book, query: ListQuery) -> tuple[Sequence[Document], bool]:
+        kind = Condition("kind", Op.EQ, self.kind)
+        return book.documents.list(ListQuery((kind, *query.conditions), query.order, query.offset, query.limit))
+
+    def create(self, book: Book, fields: Mapping[str, Any]) -> Document:
+        document = Document(kind=self.kind, extra={}, reduce_rate=Decimal(0), po_number="", public_note="",
+                            private_note="", delivery_status=NOT_DELIVERED, sent=False, cancelled=False)
+        document.org_id = book.org_id
+        self._write(book, document, fields, creating=True)
+        book.documents.add(document)
+        self._post(book, document)
+        return document
+
+    def update(self, book: Book, document_id: int, fields: Mapping[str, Any]) -> Document:
+        document = self.get(book, document_id)
+        self._guard_editable(document, touches_lines="lines" in fields)
+        if self.kind == INVOICE:
+            book.documents.lock(document.id)
+        self._write(book, document, fields, creating=False)
+        if self.kind == INVOICE and standing(book, document).paid > document.total:
+            raise fail(ErrorKind.CONFLICT, "order_lines", "the new total is below what is already paid")
+        book.flush()
+        self._post(book, document)
+        return document
+
+    def delete(self, book: Book, document_id: int) -> None:
+        document = self.get(book, document_id)
+        self._guard_editable(document, touches_lines=True)
+        ensure_unreferenced(book, Document, document.id, LABELS[self.kind])
+        if self.kind == INVOICE:
+            ledger.unpost(book, INVOICE, document.id)
+            for order in book.documents.all(Document.invoice_id == document.id):
+                order.invoice_id = None
+        book.documents.remove(document)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def _guard_editable(self, document: Document, *, touches_lines: bool) -> None:
+        if document.sent:
+            raise broken(Rule.DOCUMENT_SENT, f"{document.user_code} has been sent")
+        if self.kind == SALES_ORDER and document.invoice_id is not None:
+            raise broken(Rule.ALREADY_CONVERTED, f"{document.user_code} is already converted into an invoice")
+        if self.kind == SALES_ORDER and touches_lines and document.delivery_status != NOT_DELIVERED:
+            raise broken(Rule.ORDER_DELIVERED, f"{document.user_code} has been partially or fully delivered")
+
+    def _write(self, book: Book, document: Document, fields: Mapping[str, Any], *, creating: bool) -> None:
+        with book.session.no_autoflush:  # nothing reaches the database before every check has passed
+            self._check_and_apply(book, document, fields, creating=creating)
+
+    def _check_and_apply(self, book: Book, document: Document, fields: Mapping[str, Any], *, creating: bool) -> None:
+        checks = Checks()
+        self._check_header(book, document, fields, checks, creating=creating)
+        apply(document, fields, HEADER_FIELDS)
+        if "sent" in fields:
+            document.sent = bool(fields["sent"])
+        if creating:
+            self._defaults(book, document)
+        if document.due_date is not None and document.date is not None and document.due_date < document.date:
+            checks.problems.append(broken(Rule.DUE_BEFORE_DATE, "due date before the document date",
+                                          "due_date").problems[0])
+        if "lines" in fields:
+            self._replace_lines(book, document, fields["lines"] or [], checks)
+        checks.raise_if_any()
+        if fields.get("code"):
+            document.user_code = fields["code"]
+        elif not document.user_code:
+            document.user_code = next_code(book, self.kind, book.documents, "user_code")
+        self._compute(book, document)
+
+    def _check_header(self, book: Book, document: Document, fields: Mapping[str, Any], checks: Checks, *,
+                      creating: bool) -> None:
+        if "customer_id" in fields or creating:
+            customer_id = fields.get("customer_id")
+            customer = book.parties.get(customer_id) if customer_id is not None else None
+            if customer_id is None:
+                checks.required(None, "customer_id")
+            elif customer is None or not customer.is_customer:
+                checks.add(ErrorKind.INVALID, "customer_id", f"no customer with id {customer_id}")
+            else:
+                document.customer_id = customer.id
+                document.customer = customer
+        for name, repository in (("tax_id", book.taxes), ("payment_terms_id", book.payment_terms),
+                                 ("project_id", book.projects), ("employee_id", book.employees),
+                                 ("shipping_contact_id", book.contacts)):
+            checks.reference(fields, name, repository)
+        billing = fields.get("billing_contact_id")
+        if billing is not None:
+            contact = book.contacts.get(billing)
+            if contact is None or contact.party_id != (fields.get("customer_id") or document.customer_id):
+                checks.add(ErrorKind.INVALID, "billing_contact_id", "should be a contact of the document's customer")
+        currency = fields.get("currency_iso_code")
+        if currency is not None and book.currencies.find(iso_code=currency) is None:
+            checks.add(ErrorKind.INVALID, "currency_iso_code", f"{currency} is not one of the organization's currencies")
+        rate = fields.get("reduce_rate")
+        if rate is not None and not Decimal(0) <= rate <= HUNDRED:
+            checks.add(ErrorKind.INVALID, "reduce_rate", "should be from 0 to 100")
+
+    def _defaults(self, book: Book, document: Document) -> None:
+        customer = document.customer if document.customer_id else None
+        document.date = document.date or date.today()
+        if not document.currency_iso_code:
+            document.currency_iso_code = (customer.currency_iso_code if customer else None) \
+                or book.organization.currency_iso_code
+        if document.payment_terms_id is None:
+            default = book.payment_terms.find(is_default=True)
+            document.payment_terms_id = (customer.payment_terms_id if customer else None) or \
+                (default.id if default else None)
+        if document.employee_id is None:
+            document.employee_id = book.actor_employee_id
+        if document.reduce_rate is None:
+            document.reduce_rate = Decimal(0)
+
+    def _replace_lines(self, book: Book, document: Document, incoming: list[Mapping[str, Any]],
+                       checks: Checks) -> None:
+        current = {line.id: line for line in document.lines}
+        changes = replace_list("order_lines", list(current), incoming)
+        checks.extend(changes.problems)
+        for line_id in changes.deleted_ids:
+            document.lines.remove(current[line_id])
+        for line_id, sent in changes.updated:
+            self._write_line(book, current[line_id], sent, checks, f"order_lines[{line_id}]", creating=False)
+        for index, sent in enumerate(changes.created):
+            line = DocumentLine(org_id=book.org_id)
+            self._write_line(book, line, sent, checks, f"order_lines[new {index}]", creating=True)
+            document.lines.append(line)
+        for position, line in enumerate(document.lines):
+            line.position = position
+
+    def _write_line(self, book: Book, line: DocumentLine, sent: Mapping[str, Any], checks: Checks, where: str, *,
+                    creating: bool) -> None:
+        item = None
+        if creating or "item_id" in sent:
+            item_id = sent.get("item_id")
+            item = book.items.get(item_id) if item_id is not None else None
+            if item_id is None:
+                checks.required(None, f"{where}.item_id")
+            elif item is None:
+                checks.add(ErrorKind.INVALID, f"{where}.item_id", f"no item with id {item_id}")
+        tax_id = sent.get("tax_id")
+        if tax_id and book.taxes.get(tax_id) is None:
+            checks.add(ErrorKind.INVALID, f"{where}.tax_id", f"no tax with id {tax_id}")
+        account_id = sent.get("account_id")
+        if account_id is not None:
+            account = book.accounts.get(account_id)
+            if account is None or account.is_family:
+                checks.add(ErrorKind.INVALID, f"{where}.account_id", f"no postable account with id {account_id}")
+        for name in ("quantity", "unit_price_wt"):
+            if sent.get(name) is not None and abs(sent[name]) >= Decimal(10) ** 12:
+                checks.add(ErrorKind.INVALID, f"{where}.{name}", "is out of range")
+        discount = sent.get("discount_rate")
+        if discount is not None and not Decimal(0) <= discount <= HUNDRED:
+            checks.add(ErrorKind.INVALID, f"{where}.discount_rate", "should be from 0 to 100")
+        apply(line, sent, LINE_FIELDS)
+        if line.tax_id == 0:
+            line.tax_id = None
+        if creating and item is not None:
+            line.description = sent.get("description") if sent.get("description") is not None else item.description
+            if sent.get("unit_price_wt") is None:
+                line.unit_price_wt = item.sales_price
+        line.quantity = Decimal(1) if line.quantity is None else line.quantity
+        line.discount_rate = line.discount_rate or Decimal(0)
+        line.unit_price_wt = Decimal(0) if line.unit_price_wt is None else line.unit_price_wt
+        line.is_taxable = True if line.is_taxable is None else line.is_taxable
+        line.description = line.description or ""
+
+    def _compute(self, book: Book, document: Document) -> Totals:
+        rates = {tax.id: tax.rate for tax in book.taxes.all()}
+        lines = [Line(line.quantity, line.unit_price_wt, line.discount_rate,
+                      rates.get(effective_tax_id(document, line))) for line in document.lines]
+        totals = compute_totals(lines, document.reduce_rate or Decimal(0))
+        for line, amount in zip(document.lines, totals.line_totals):
+            line.total = amount
+        document.subtotal = totals.subtotal
+        document.reduce_amount = totals.reduce_amount
+        document.tax_amount = totals.tax_amount
+        document.total = totals.total
+        return totals
+
+    def _post(self, book: Book, document: Document) -> None:
+        if self.kind != INVOICE:
+            return
+        postings = invoice_postings(book, document)
+        if not postings:
+            ledger.unpost(book, INVOICE, document.id)
+            return
+        ledger.post(book, source_type=INVOICE, source_id=document.id, journal_role="sales", on=document.date,
+                    piece_number=document.user_code, currency=document.currency_iso_code, postings=postings)
+
+
+def effective_tax_id(document: Document, line: DocumentLine) -> int | None:
+    """A line's own tax, else (US style) the document's tax when the line is taxable."""
+    if line.is_taxable is False:
+        return None
+    return line.tax_id or document.tax_id
+
+
+def invoice_postings(book: Book, document: Document) -> list[Posting]:
+    """Receivable for the total, income per line (net of discounts and reduce), tax payable."""
+    if document.total == 0 and document.tax_amount == 0 and not any(line.total for line in document.lines):
+        return []
+    totals = compute_totals([Line(line.quantity, line.unit_price_wt, line.discount_rate) for line in document.lines],
+                            document.reduce_rate)
+    label = f"Invoice {document.user_code}"
+    default_income = ledger.account_for(book, charts.INCOME_ROLE).id
+    income: dict[int, Decimal] = {}
+    for line, amount in zip(document.lines, totals.net_lines):
+        account_id = line.account_id or default_income
+        income[account_id] = income.get(account_id, Decimal(0)) + amount
+    postings = [Posting(ledger.account_for(book, charts.RECEIVABLE).id, DEBIT, document.total, label,
+                        document.user_code, document.customer_id)]
+    postings += [Posting(account_id, CREDIT, amount, f"{label} - Before taxes") for account_id, amount in income.items()]
+    if document.tax_amount:
+        postings.append(Posting(ledger.account_for(book, charts.TAX_PAYABLE).id, CREDIT, document.tax_amount,
+                                f"{label} - Taxes"))
+    return postings
+
+
+def standing(book: Book, document: Document) -> Standing:
+    allocations = book.allocations.all(PaymentAllocation.document_id == document.id)
+    paid = sum((allocation.amount for allocation in allocations), Decimal(0))
+    terms = book.payment_terms.get(document.payment_terms_id) if document.payment_terms_id else None
+    installments = terms.installments if terms else []
+    settlements = fill(schedule(document.total, document.date, installments, document.due_date), paid)
+    payment_ids = sorted({allocation.payment_id for allocation in allocations})
+    return Standing(paid, document.total - paid, payment_ids, settlements)
+
+
+def convert(book: Book, order_id: int, target: str) -> Document:
+    """Turn a sales order into an invoice (our extension): same customer, terms and lines."""
+    order = SALES_ORDERS.get(book, order_id)
+    if target != INVOICE:
+        raise broken(Rule.CANNOT_CONVERT, f"a sales order converts into an invoice, not into {target!r}")
+    if order.invoice_id is not None:
+        raise broken(Rule.ALREADY_CONVERTED, f"{order.user_code} is already converted into an invoice")
+    if order.cancelled:
+        raise broken(Rule.CANNOT_CONVERT, f"{order.user_code} is cancelled")
+    if order.delivery_status == PARTIALLY_DELIVERED:
+        raise broken(Rule.ORDER_DELIVERED, f"{order.user_code} is partially delivered; deliver it fully first")
+    fields = {name: getattr(order, name) for name in HEADER_FIELDS if name not in ("external_id", "date", "due_date")}
+    fields["customer_id"] = order.customer_id
+    fields["lines"] = [{name: getattr(line, name) for name in LINE_FIELDS} for line in order.lines]
+    invoice = INVOICES.create(book, fields)
+    order.invoice_id = invoice.id
+    book.flush()
+    return invoice
+
+
+def deliver(book: Book, order_id: int, status: int) -> Document:
+    """Record the delivery state of a sales order (our extension)."""
+    order = SALES_ORDERS.get(book, order_id)
+    if status not in (NOT_DELIVERED, PARTIALLY_DELIVERED, DELIVERED):
+        raise fail(ErrorKind.INVALID, "delivery_status", "should be 1, 2 or 3")
+    order.delivery_status = status
+    book.flush()
+    return order
+
+
+def invoice_status(order: Document) -> int:
+    if order.cancelled:
+        return CANCELLED
+    return INVOICED if order.invoice_id is not None else NOT_INVOICED
+
+
+INVOICES = Documents(INVOICE)
+SALES_ORDERS = Documents(SALES_ORDER)

@@ -1,0 +1,89 @@
+"""The ledger: accounts, journals, transactions and their entries."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..types import ExactDecimal
+from .base import Base, OrgScoped, PublicUuid, Timestamped
+
+
+class Account(OrgScoped, Timestamped, Base):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("org_id", "number"),)
+
+    number: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str] = mapped_column(String(128), nullable=False)
+    is_family: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    nature: Mapped[str] = mapped_column(String(16), nullable=False)  # asset, liability, equity, income, expense
+    role: Mapped[str | None] = mapped_column(String(32))  # receivable, income, ... (posting rules)
+
+
+class Journal(OrgScoped, Timestamped, Base):
+    __tablename__ = "journals"
+    __table_args__ = (UniqueConstraint("org_id", "code"),)
+
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    code: Mapped[str] = mapped_column(String(64), nullable=False)
+    role: Mapped[str | None] = mapped_column(String(32))
+
+
+class PaymentMethod(OrgScoped, Base):
+    __tablename__ = "payment_methods"
+
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class Transaction(OrgScoped, PublicUuid, Timestamped, Base):
+    """A balanced set of entries. `source_type`/`source_id` name the document that generated it;
+    none for transactions written by hand."""
+
+    __tablename__ = "transactions"
+    __table_args__ = (
+        UniqueConstraint("org_id", "transaction_code"),
+        UniqueConstraint("org_id", "source_type", "source_id"),
+        Index("ix_transactions_org_date", "org_id", "date"),
+    )
+
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    transaction_code: Mapped[int] = mapped_column(nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default="Realized", nullable=False)
+    date: Mapped[date] = mapped_column(Date, nullable=False)
+    journal_id: Mapped[int] = mapped_column(ForeignKey("journals.id"), nullable=False)
+    piece_number: Mapped[str] = mapped_column(String(64), nullable=False)
+    currency_iso_code: Mapped[str] = mapped_column(String(4), nullable=False)
+    source_type: Mapped[str | None] = mapped_column(String(32))
+    source_id: Mapped[int | None] = mapped_column()
+
+    journal: Mapped[Journal] = relationship(lazy="joined")
+    entries: Mapped[list[Entry]] = relationship(back_populates="transaction", order_by="Entry.id",
+                                                cascade="all, delete-orphan", lazy="selectin")
+
+
+class Entry(OrgScoped, Base):
+    __tablename__ = "entries"
+    __table_args__ = (
+        Index("ix_entries_org_account", "org_id", "account_id"),
+        Index("ix_entries_org_party", "org_id", "party_id"),
+    )
+
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id", ondelete="CASCADE"), index=True,
+                                                nullable=False)
+    label: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
+    way: Mapped[str] = mapped_column(String(6), nullable=False)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), nullable=False)
+    lettering: Mapped[str | None] = mapped_column(String(64))
+    locked: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    reconciled: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # Repeated from the transaction so that balances by account and date need no join.
+    date: Mapped[date] = mapped_column(Date, nullable=False)
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
+
+    transaction: Mapped[Transaction] = relationship(back_populates="entries")
+    account: Mapped[Account] = relationship(lazy="joined")
