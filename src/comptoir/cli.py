@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 
 import typer
 import uvicorn
@@ -12,7 +13,9 @@ from rich.console import Console
 from comptoir.app import DIALECTS, create_app
 from comptoir.domain.errors import DomainError
 from comptoir.services.demo import load_demo
-from comptoir.services.organizations import CHARTS, NewOrganization, create_organization
+from comptoir.services.book import open_book
+from comptoir.services.ledger import close_period
+from comptoir.services.organizations import CHARTS, NewOrganization, create_organization, find_organization
 from comptoir.settings import get_settings
 from comptoir.storage.database import Database
 
@@ -70,6 +73,21 @@ def org_create(name: str,
         sys.stdout.write(json.dumps(created.as_json()) + "\n")
         return
     _print_credentials(created, get_settings().public_url)
+
+
+@org_cli.command("close-books")
+def org_close_books(slug: str, until: str = typer.Option(..., help="Last day of the closed period (YYYY-MM-DD).")) -> None:
+    """Close an organization's books up to a date: its transactions become Closed and nothing dated
+    on or before it can be written any more."""
+    database = _database()
+    try:
+        org_id = find_organization(database, slug)
+        with open_book(database, org_id) as book:
+            closed = close_period(book, date.fromisoformat(until))
+    except (DomainError, ValueError) as error:
+        console.print(f"[red]Cannot close the books:[/red] {error}")
+        raise typer.Exit(2) from None
+    console.print(f"Books of {slug} closed until {until}: {closed} transactions are now Closed.")
 
 
 def _print_credentials(created: NewOrganization, base: str) -> None:

@@ -74,6 +74,15 @@ def create_organization(database: Database, name: str, *, currency: str = "USD",
         return NewOrganization(organization.id, organization.uuid, organization.name, organization.slug, oneup)
 
 
+def find_organization(database: Database, slug: str) -> int:
+    """The id of the organization with this slug."""
+    with database.transaction() as session:
+        org_id = session.scalar(select(Organization.id).where(Organization.slug == slug))
+    if org_id is None:
+        raise fail(ErrorKind.NOT_FOUND, "slug", f"no organization with slug {slug!r}")
+    return org_id
+
+
 def issue_oneup_key(book: Book, employee: Employee) -> OneUpCredentials:
     """A new OneUp API email and key for an employee. The key is returned once, stored hashed."""
     email = f"api_{book.org_id}_{random.randbelow(10**6):06d}@api.comptoir.local"

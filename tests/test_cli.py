@@ -1,0 +1,86 @@
+"""The command line as a user runs it: real processes, real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+
+def _run(database_url: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COMPTOIR_DATABASE_URL": database_url}
+    return subprocess.run([sys.executable, "-m", "comptoir.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_org_create_json_prints_the_organization_and_working_oneup_credentials(database_url, client):
+    result = _run(database_url, "org", "create", "Script Corp", "--json")
+    assert result.returncode == 0, result.stderr
+    created = json.loads(result.stdout)
+    assert set(created) == {"organization", "oneup"}
+    assert created["organization"]["name"] == "Script Corp"
+    assert re.fullmatch(r"script-corp(-\d+)?", created["organization"]["slug"])
+    assert isinstance(created["organization"]["id"], int)
+    oneup = created["oneup"]
+    me = client.get("/oneup/v1/me", auth=(oneup["email"], oneup["api_key"]))
+    assert me.status_code == 200
+    assert me.json()["company"]["name"] == "Script Corp"
+
+
+def test_org_create_refuses_an_unknown_currency_with_a_clear_message(database_url):
+    result = _run(database_url, "org", "create", "Bad", "--currency", "XYZ")
+    assert result.returncode == 2
+    assert "currency" in result.stdout
+
+
+def test_close_books_closes_the_period(database_url, client):
+    created = json.loads(_run(database_url, "org", "create", "Closing Co", "--json").stdout)
+    auth = (created["oneup"]["email"], created["oneup"]["api_key"])
+    accounts = {a["number"]: a["id"] for a in client.get("/oneup/v1/accounts", auth=auth).json()}
+    body = {"piece_number": "OD-1", "date": "2020-06-30", "entries": [
+        {"account_id": accounts["10500"], "way": "debit", "amount": 10},
+        {"account_id": accounts["30100"], "way": "credit", "amount": 10}]}
+    transaction = client.post("/oneup/v1/transactions", json=body, auth=auth).json()
+    result = _run(database_url, "org", "close-books", created["organization"]["slug"], "--until", "2020-12-31")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert client.get(f"/oneup/v1/transactions/{transaction['id']}", auth=auth).json()["status"] == "Closed"
+    late = client.post("/oneup/v1/transactions", json={**body, "date": "2020-07-01"}, auth=auth)
+    assert late.status_code == 422 and late.json()["error"]["code"] == "3001"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_demo_prints_credentials_that_work_over_http(tmp_path):
+    """README's first command: the server starts on SQLite with the demo organization loaded."""
+    port = _free_port()
+    env = {**os.environ, "COMPTOIR_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}", "COLUMNS": "200"}
+    server = subprocess.Popen([sys.executable, "-m", "comptoir.cli", "serve", "--demo", "--port", str(port)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = server.stdout.readline()
+            lines.append(line)
+            if "Uvicorn running" in line or server.poll() is not None:
+                break
+        output = "".join(lines)
+        email = re.search(r"email\s+(\S+)", output).group(1)
+        key = re.search(r"api key\s+(\S+)", output).group(1)
+        assert f"http://127.0.0.1:{port}/oneup/v1" in output
+        customers = httpx.get(f"http://127.0.0.1:{port}/oneup/v1/customers", auth=(email, key), timeout=10)
+        assert customers.status_code == 200
+        assert "ACME Corporation" in [c["full_name"] for c in customers.json()]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
