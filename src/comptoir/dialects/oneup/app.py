@@ -12,9 +12,8 @@ from comptoir.domain.errors import DomainError
 from comptoir.services.credentials import Principal
 from comptoir.services.work import EMPLOYEES
 
-from comptoir.services.book import open_book
 
-from .conventions import error_response, json_response, mount
+from .conventions import error_response, json_response, mount, unit_of_work
 from .errors import OneUpError, from_domain
 from .extensions import add_extensions
 from .resources.banking import BANK_ACCOUNTS_RESOURCE, BANK_ENTRIES_RESOURCE
@@ -30,7 +29,7 @@ from .resources.work import (
     PROJECTS_RESOURCE,
     render_employee,
 )
-from .security import authenticated, context_of
+from .security import authenticated
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +56,7 @@ def build(context: Context) -> FastAPI:
 
 def me(request: Request, principal: Principal = Depends(authenticated)) -> Response:
     """The API user behind the credential, and its company (our reading of OneUp's /me)."""
-    with open_book(context_of(request).database, principal.org_id, principal.employee_id) as book:
+    with unit_of_work(request, principal) as book:
         organization = book.organization
         employee = EMPLOYEES.get(book, principal.employee_id) if principal.employee_id else None
         rendered = render_employee(employee) if employee else {}

@@ -296,13 +296,13 @@ def mount(router: APIRouter, resource: Resource) -> None:
     @router.get(path, name=f"{tag}.list", tags=[tag])
     def list_elements(request: Request, principal: Principal = Depends(authenticated)) -> Response:
         query = list_query(request.query_params, resource.filters, resource.sorts)
-        with _book(request, principal, resource) as book:
+        with unit_of_work(request, principal, resource.wire_names) as book:
             rows, has_next = resource.service.list(book, query)
             return json_response([resource.render(row, book) for row in rows], headers=page_headers(has_next))
 
     @router.get(path + "/{element}", name=f"{tag}.get", tags=[tag])
     def get_element(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-        with _book(request, principal, resource) as book:
+        with unit_of_work(request, principal, resource.wire_names) as book:
             return json_response(resource.render(resource.service.get(book, element_id(element)), book))
 
     if resource.schema is None:
@@ -312,7 +312,7 @@ def mount(router: APIRouter, resource: Resource) -> None:
     def create_element(request: Request, principal: Principal = Depends(authenticated),
                        body: Any = Depends(json_body)) -> Response:
         sent = validate(resource.schema, body)
-        with _book(request, principal, resource) as book:
+        with unit_of_work(request, principal, resource.wire_names) as book:
             row = resource.service.create(book, resource.to_core(sent))
             return json_response(resource.render(row, book))
 
@@ -321,7 +321,7 @@ def mount(router: APIRouter, resource: Resource) -> None:
         def update_element(element: str, request: Request, principal: Principal = Depends(authenticated),
                            body: Any = Depends(json_body)) -> Response:
             sent = validate(resource.schema, body)
-            with _book(request, principal, resource) as book:
+            with unit_of_work(request, principal, resource.wire_names) as book:
                 row_id = element_id(element)
                 current = resource.render(resource.service.get(book, row_id), book)
                 changed = changed_read_only(body, current, resource.read_only)
@@ -335,7 +335,7 @@ def mount(router: APIRouter, resource: Resource) -> None:
 
     @router.delete(path + "/{element}", name=f"{tag}.delete", tags=[tag])
     def delete_element(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-        with _book(request, principal, resource) as book:
+        with unit_of_work(request, principal, resource.wire_names) as book:
             row_id = element_id(element)
             rendered = resource.render(resource.service.get(book, row_id), book)
             resource.service.delete(book, row_id)
@@ -344,7 +344,7 @@ def mount(router: APIRouter, resource: Resource) -> None:
     @router.delete(path, name=f"{tag}.bulk_delete", tags=[tag])
     def delete_elements(request: Request, principal: Principal = Depends(authenticated)) -> Response:
         ids = parse_ids(request.query_params.get("ids"))
-        with _book(request, principal, resource) as book:
+        with unit_of_work(request, principal, resource.wire_names) as book:
             return json_response(bulk_delete(book, resource, ids))
 
 
@@ -364,13 +364,14 @@ def bulk_delete(book: Any, resource: Resource, ids: list[int]) -> dict:
 
 
 @contextmanager
-def _book(request: Request, principal: Principal, resource: Resource) -> Iterator[Any]:
-    """The caller's book for one request; a domain error rolls it back and becomes a OneUp error."""
+def unit_of_work(request: Request, principal: Principal, wire_names: Mapping[str, str] | None = None) -> Iterator[Any]:
+    """The caller's book for one request; a domain error rolls it back and becomes a OneUp error
+    naming fields as the client did."""
     try:
         with open_book(context_of(request).database, principal.org_id, principal.employee_id) as book:
             yield book
     except DomainError as error:
-        raise from_domain(error, resource.wire_names) from error
+        raise from_domain(error, wire_names) from error
 
 
 __all__ = ["MESSAGES", "Filter", "Resource", "core_fields", "mount"]

@@ -16,15 +16,12 @@ from comptoir.services.credentials import Principal
 from comptoir.services.printing import invoice_pdf
 from comptoir.services.sales import INVOICES, convert, deliver
 
-from .conventions import Resource, _book, element_id, json_body, json_response
+from .conventions import element_id, json_body, json_response, unit_of_work
 from .errors import OneUpError
-from .resources.banking import BANK_ENTRIES_RESOURCE, render_bank_entry
+from .resources.banking import render_bank_entry
 from .resources.common import number
-from .resources.sales import INVOICES_RESOURCE, SALES_ORDERS_RESOURCE, render_invoice, render_sales_order
+from .resources.sales import SALES_ORDERS_RESOURCE, render_invoice, render_sales_order
 from .security import authenticated
-
-REPORTS = Resource(path="reports", service=None, render=lambda row, book: row)
-
 
 def add_extensions(router: APIRouter) -> None:
     router.add_api_route("/sales_orders/{element}/convert", convert_order, methods=["POST"], tags=["sales_orders"])
@@ -54,7 +51,7 @@ def convert_order(element: str, request: Request, principal: Principal = Depends
                   body: Any = Depends(optional_json_body)) -> Response:
     """POST /sales_orders/{id}/convert {"type": "invoice"}: the invoice the order became."""
     target = _object(body).get("type", "invoice")
-    with _book(request, principal, SALES_ORDERS_RESOURCE) as book:
+    with unit_of_work(request, principal, SALES_ORDERS_RESOURCE.wire_names) as book:
         invoice = convert(book, element_id(element), target)
         return json_response(render_invoice(invoice, book))
 
@@ -65,24 +62,24 @@ def deliver_order(element: str, request: Request, principal: Principal = Depends
     status = _object(body).get("delivery_status", 3)
     if isinstance(status, bool) or not isinstance(status, int):
         raise OneUpError(5, "delivery_status must be an integer")
-    with _book(request, principal, SALES_ORDERS_RESOURCE) as book:
+    with unit_of_work(request, principal, SALES_ORDERS_RESOURCE.wire_names) as book:
         return json_response(render_sales_order(deliver(book, element_id(element), status)))
 
 
 def reconcile_entry(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-    with _book(request, principal, BANK_ENTRIES_RESOURCE) as book:
+    with unit_of_work(request, principal) as book:
         return json_response(render_bank_entry(BANK_ENTRIES.reconcile(book, element_id(element))))
 
 
 def print_pdf(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-    with _book(request, principal, INVOICES_RESOURCE) as book:
+    with unit_of_work(request, principal) as book:
         filename, pdf = invoice_pdf(book, element_id(element))
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
 def print_json(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-    with _book(request, principal, INVOICES_RESOURCE) as book:
+    with unit_of_work(request, principal) as book:
         INVOICES.get(book, element_id(element))
     return json_response({"url": str(request.url).replace("print.json", "print.pdf")})
 
@@ -108,7 +105,7 @@ def report(name: str, request: Request, principal: Principal = Depends(authentic
     fmt = request.query_params.get("format", "json")
     if fmt not in ("json", "csv"):
         raise OneUpError(5, "format must be json or csv")
-    with _book(request, principal, REPORTS) as book:
+    with unit_of_work(request, principal) as book:
         header, rows, document = _REPORTS[name](book, request)
     if fmt == "csv":
         buffer = io.StringIO()
