@@ -12,8 +12,8 @@ from rich.console import Console
 
 from comptoir.app import DIALECTS, create_app
 from comptoir.domain.errors import DomainError
-from comptoir.services.demo import load_demo
 from comptoir.services.book import open_book
+from comptoir.services.demo import load_demo
 from comptoir.services.ledger import close_period
 from comptoir.services.organizations import CHARTS, NewOrganization, create_organization, find_organization
 from comptoir.settings import get_settings

@@ -11,6 +11,7 @@ from typing import Any
 import simplejson
 from starlette.requests import Request
 
+
 class BodyTooLarge(Exception):
     def __init__(self, limit_bytes: int) -> None:
         super().__init__(f"the body is larger than {limit_bytes} bytes")

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Mapping
 
 from comptoir.domain import charts
 from comptoir.domain.errors import ErrorKind, Rule, broken, fail
 from comptoir.domain.ledger import CREDIT, DEBIT, Posting
 from comptoir.domain.money import round_minor
-from comptoir.domain.query import ListQuery
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Account, BankAccount, BankEntry
 
 from . import ledger
+from .records import ReadOnlyRecords
 from .references import ensure_unreferenced
 from .validation import Checks, apply
 
@@ -21,13 +22,8 @@ BANK_ACCOUNT_FIELDS = ("account_number", "name", "currency_iso_code", "linked_to
                        "bank_balance_date")
 
 
-class BankAccounts:
-    def get(self, book: Book, bank_account_id: int) -> BankAccount:
-        return book.bank_accounts.require(bank_account_id)
-
-    def list(self, book: Book, query: ListQuery) -> tuple[Sequence[BankAccount], bool]:
-        return book.bank_accounts.list(query)
-
+@dataclass(frozen=True)
+class BankAccounts(ReadOnlyRecords):
     def create(self, book: Book, fields: Mapping[str, Any]) -> BankAccount:
         bank_account = BankAccount(currency_iso_code=book.organization.currency_iso_code, linked_to_provider=False,
                                    account_number="")
@@ -76,13 +72,8 @@ def accounting_balance(book: Book, bank_account: BankAccount):
     return ledger.account_balance(book, bank_account.ledger_account_id)
 
 
-class BankEntries:
-    def get(self, book: Book, entry_id: int) -> BankEntry:
-        return book.bank_entries.require(entry_id)
-
-    def list(self, book: Book, query: ListQuery) -> tuple[Sequence[BankEntry], bool]:
-        return book.bank_entries.list(query)
-
+@dataclass(frozen=True)
+class BankEntries(ReadOnlyRecords):
     def create(self, book: Book, fields: Mapping[str, Any]) -> BankEntry:
         checks = Checks()
         for name in ("bank_account_id", "posted_date", "transaction_date", "amount", "description"):
@@ -140,5 +131,5 @@ def is_reconciled(book: Book, entry: BankEntry) -> bool:
     return bool(transaction and any(e.reconciled for e in transaction.entries))
 
 
-BANK_ACCOUNTS = BankAccounts()
-BANK_ENTRIES = BankEntries()
+BANK_ACCOUNTS = BankAccounts("bank_accounts")
+BANK_ENTRIES = BankEntries("bank_entries")

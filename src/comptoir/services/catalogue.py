@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 from comptoir.domain import reference
 from comptoir.domain.errors import ErrorKind
-from comptoir.domain.query import ListQuery
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Item, ItemFamily
 
 from .codes import next_code
-from .records import Records
+from .records import ReadOnlyRecords, Records
 from .references import ensure_unreferenced
 from .validation import Checks, apply
 
@@ -24,13 +24,8 @@ ITEM_FAMILIES = Records("item_families", model=ItemFamily, fields=("name", "code
                         code_key="item_family", code_attribute="code")
 
 
-class Items:
-    def get(self, book: Book, item_id: int) -> Item:
-        return book.items.require(item_id)
-
-    def list(self, book: Book, query: ListQuery) -> tuple[Sequence[Item], bool]:
-        return book.items.list(query)
-
+@dataclass(frozen=True)
+class Items(ReadOnlyRecords):
     def create(self, book: Book, fields: Mapping[str, Any]) -> Item:
         item = Item(type=fields.get("type"))
         self._write(book, item, fields)
@@ -94,4 +89,4 @@ class Items:
             item.item_number = next_code(book, "item", book.items, "item_number")
 
 
-ITEMS = Items()
+ITEMS = Items("items")

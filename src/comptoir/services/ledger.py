@@ -3,6 +3,7 @@ document. Every transaction written here balances; closed, locked and reconciled
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
@@ -14,11 +15,10 @@ from comptoir.domain.errors import ErrorKind, Problem, Rule, broken, fail
 from comptoir.domain.ledger import DEBIT, Posting, balance_problems, net
 from comptoir.domain.lists import replace_list
 from comptoir.domain.money import round_minor
-from comptoir.domain.query import ListQuery
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Account, Entry, Journal, PaymentMethod, Transaction
 
-from .records import Records
+from .records import ReadOnlyRecords, Records
 from .validation import Checks, apply
 
 REALIZED, FORECAST, CLOSED = "Realized", "Forecast", "Closed"
@@ -159,15 +159,10 @@ def _check_changeable(transaction: Transaction, entry: Entry, checks: Checks) ->
 
 # -- transactions through the API --------------------------------------------------------------
 
-class Transactions:
+@dataclass(frozen=True)
+class Transactions(ReadOnlyRecords):
     """Transactions as OneUp shows them: manual ones fully editable (within the rules), generated
     ones only in their external id, letterings and locks."""
-
-    def get(self, book: Book, transaction_id: int) -> Transaction:
-        return book.transactions.require(transaction_id)
-
-    def list(self, book: Book, query: ListQuery) -> tuple[Sequence[Transaction], bool]:
-        return book.transactions.list(query)
 
     def create(self, book: Book, fields: Mapping[str, Any]) -> Transaction:
         checks = Checks()
@@ -327,7 +322,7 @@ def _differs(current: Any, sent: Any) -> bool:
     return current != sent
 
 
-TRANSACTIONS = Transactions()
+TRANSACTIONS = Transactions("transactions")
 
 
 # -- closing -----------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from comptoir.auth.secrets import digest, new_secret
 from comptoir.domain import reference
 from comptoir.domain.errors import ErrorKind, fail
-from comptoir.storage.book import Book
-from comptoir.storage.database import Database
 from comptoir.services.codes import next_code
 from comptoir.services.ledger import seed_ledger
+from comptoir.storage.book import Book
+from comptoir.storage.database import Database
 from comptoir.storage.tables import (
     Credential,
     Currency,

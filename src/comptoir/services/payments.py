@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 from comptoir.domain import charts
 from comptoir.domain.errors import ErrorKind, Rule, broken, fail
 from comptoir.domain.ledger import CREDIT, DEBIT, Posting
 from comptoir.domain.money import round_minor
-from comptoir.domain.query import ListQuery
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Document, Payment, PaymentAllocation
 
 from . import ledger
 from .codes import next_code
+from .records import ReadOnlyRecords
 from .sales import INVOICE, standing
 from .validation import Checks
 
 PAYMENT = "payment"
 
 
-class Payments:
-    def get(self, book: Book, payment_id: int) -> Payment:
-        return book.payments.require(payment_id)
-
-    def list(self, book: Book, query: ListQuery) -> tuple[Sequence[Payment], bool]:
-        return book.payments.list(query)
-
+@dataclass(frozen=True)
+class Payments(ReadOnlyRecords):
     def create(self, book: Book, fields: Mapping[str, Any]) -> Payment:
         """A payment of one invoice, applied to its first open settlement onwards. The invoice row
         is locked first, so concurrent payments of one invoice queue and never over-pay it."""
@@ -111,4 +107,4 @@ def invoice_of(payment: Payment) -> int | None:
     return payment.allocations[0].document_id if payment.allocations else None
 
 
-PAYMENTS = Payments()
+PAYMENTS = Payments("payments")

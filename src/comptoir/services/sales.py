@@ -108,7 +108,11 @@ class Documents:
     def _check_and_apply(self, book: Book, document: Document, fields: Mapping[str, Any], *, creating: bool) -> None:
         checks = Checks()
         self._check_header(book, document, fields, checks, creating=creating)
-        apply(document, fields, HEADER_FIELDS)
+        apply(document, fields, HEADER_FIELDS, checks)
+        for name in ("billing_contact", "shipping_contact"):  # keep the relationship in step with the id
+            if f"{name}_id" in fields:
+                contact_id = fields[f"{name}_id"]
+                setattr(document, name, book.contacts.get(contact_id) if contact_id else None)
         if "sent" in fields:
             document.sent = bool(fields["sent"])
         if creating:

@@ -3,10 +3,9 @@ organization scope. A repository never returns a row of another organization."""
 
 from __future__ import annotations
 
-from typing import Any, Generic, Sequence, TypeVar
-
 import re
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Generic, Sequence, TypeVar
 
 from sqlalchemy import ColumnElement, DateTime, Select, and_, delete, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite

@@ -12,7 +12,6 @@ from comptoir.domain.errors import DomainError
 from comptoir.services.credentials import Principal
 from comptoir.services.work import EMPLOYEES
 
-
 from .conventions import error_response, json_response, mount, unit_of_work
 from .errors import OneUpError, from_domain
 from .extensions import add_extensions

@@ -23,6 +23,7 @@ from .resources.common import number
 from .resources.sales import SALES_ORDERS_RESOURCE, render_invoice, render_sales_order
 from .security import authenticated
 
+
 def add_extensions(router: APIRouter) -> None:
     router.add_api_route("/sales_orders/{element}/convert", convert_order, methods=["POST"], tags=["sales_orders"])
     router.add_api_route("/sales_orders/{element}/deliver", deliver_order, methods=["POST"], tags=["sales_orders"])

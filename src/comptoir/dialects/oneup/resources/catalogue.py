@@ -8,7 +8,7 @@ from comptoir.services.catalogue import ITEM_FAMILIES, ITEMS, PRODUCT
 
 from ..conventions import Filter, Resource, as_number
 from ..fields import Choice, Integer, Number, Text, WireModel
-from .common import TIMESTAMPS, id_filter, number, integer_filter, stamp_filters, stamps, text_filter
+from .common import TIMESTAMPS, id_filter, integer_filter, number, stamp_filters, stamps, text_filter
 
 PRODUCT_ONLY = ("purchase_price", "net_weight", "width", "length", "height", "dimension_unit_id")
 

@@ -9,7 +9,16 @@ from comptoir.services.parties import CUSTOMERS, VENDORS
 
 from ..conventions import Resource, core_fields
 from ..fields import Choice, Flag, Integer, Ref, Text, WireModel
-from .common import TIMESTAMPS, employee_ref, number, id_filter, integer_filter, stamp_filters, stamps, text_filter
+from .common import (
+    TIMESTAMPS,
+    employee_ref,
+    id_filter,
+    integer_filter,
+    number,
+    stamp_filters,
+    stamps,
+    text_filter,
+)
 
 # -- address -----------------------------------------------------------------------------------
 
@@ -93,21 +102,32 @@ CONTACT_READ_ONLY = {"contacts[].full_name"} | _address_read_only("contacts[].ad
 
 # -- customers ---------------------------------------------------------------------------------
 
-class CustomerIn(WireModel):
+class PartyIn(WireModel):
+    """Fields customers and vendors share."""
+
     id: Integer | None = None
     type: Choice(1, 2) | None = None
-    status: Choice(1, 2) | None = None
     full_name: str | None = None
     address: AddressIn | None = None
-    shipping_address: AddressIn | None = None
     phone_number: Text(64) | None = None
     email: Text(255) | None = None
     website: Text(255) | None = None
     contacts: list[ContactIn] | None = None
-    payment_terms: Ref | None = None
     currency_iso_code: Text(4) | None = None
-    sales_tax: Ref | None = None
     user_code: Text(64) | None = None
+    company_name: Text(255) | None = None
+    first_name: Text(255) | None = None
+    last_name: Text(255) | None = None
+    middle_name: Text(255) | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class CustomerIn(PartyIn):
+    status: Choice(1, 2) | None = None
+    shipping_address: AddressIn | None = None
+    payment_terms: Ref | None = None
+    sales_tax: Ref | None = None
     opt_in_email: Flag | None = None
     notes: str | None = None
     assigned_to: Ref | None = None
@@ -117,12 +137,6 @@ class CustomerIn(WireModel):
     industry: Text(255) | None = None
     incorporation_status: Text(255) | None = None
     rating: Text(255) | None = None
-    company_name: Text(255) | None = None
-    first_name: Text(255) | None = None
-    last_name: Text(255) | None = None
-    middle_name: Text(255) | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
 
 
 CUSTOMER_READ_ONLY = frozenset({"id", "full_name", *TIMESTAMPS} | _address_read_only("address")
@@ -139,23 +153,31 @@ def _names(party: Any) -> dict:
     return {"first_name": party.first_name, "last_name": party.last_name, "middle_name": party.middle_name}
 
 
-def render_customer(party: Any, _book: Any = None) -> dict:
-    terms, tax, family = party.payment_terms, party.sales_tax, party.price_family
+def _render_party(party: Any, user_code: str | None) -> dict:
     return {
         "id": party.id,
         "type": party.type,
-        "status": party.status,
         "full_name": party.full_name,
         "address": render_address(party.address),
-        "shipping_address": render_address(party.shipping_address),
         "phone_number": party.phone_number,
         "email": party.email,
         "website": party.website,
         "contacts": [render_contact(contact) for contact in party.contacts],
-        "payment_terms": {"id": terms.id, "name": terms.name} if terms else None,
         "currency_iso_code": party.currency_iso_code,
+        "user_code": user_code,
+        **_names(party),
+        **stamps(party),
+    }
+
+
+def render_customer(party: Any, _book: Any = None) -> dict:
+    terms, tax, family = party.payment_terms, party.sales_tax, party.price_family
+    return {
+        **_render_party(party, party.customer_code),
+        "status": party.status,
+        "shipping_address": render_address(party.shipping_address),
+        "payment_terms": {"id": terms.id, "name": terms.name} if terms else None,
         "sales_tax": {"id": tax.id, "name": tax.name, "rate": number(tax.rate)} if tax else None,
-        "user_code": party.customer_code,
         "opt_in_email": party.opt_in_email,
         "notes": party.notes,
         "assigned_to": employee_ref(party.assigned_to),
@@ -165,8 +187,6 @@ def render_customer(party: Any, _book: Any = None) -> dict:
         "industry": party.industry,
         "incorporation_status": party.incorporation_status,
         "rating": party.rating,
-        **_names(party),
-        **stamps(party),
     }
 
 
@@ -202,27 +222,11 @@ CUSTOMERS_RESOURCE = Resource(
 
 # -- vendors -----------------------------------------------------------------------------------
 
-class VendorIn(WireModel):
-    id: Integer | None = None
-    type: Choice(1, 2) | None = None
-    full_name: str | None = None
-    address: AddressIn | None = None
-    phone_number: Text(64) | None = None
-    email: Text(255) | None = None
-    website: Text(255) | None = None
-    contacts: list[ContactIn] | None = None
+class VendorIn(PartyIn):
     payment_terms_id: Integer | None = None
-    currency_iso_code: Text(4) | None = None
-    currency: Text(4) | None = None  # the name the vendor example uses
-    user_code: Text(64) | None = None
+    currency: Text(4) | None = None  # the name the vendor example uses; declared last, so it wins
     note: str | None = None
     taxpayer_id_number: Text(255) | None = None
-    company_name: Text(255) | None = None
-    first_name: Text(255) | None = None
-    last_name: Text(255) | None = None
-    middle_name: Text(255) | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
 
 
 VENDOR_READ_ONLY = frozenset({"id", "full_name", *TIMESTAMPS} | _address_read_only("address") | CONTACT_READ_ONLY)
@@ -230,22 +234,11 @@ VENDOR_READ_ONLY = frozenset({"id", "full_name", *TIMESTAMPS} | _address_read_on
 
 def render_vendor(party: Any, _book: Any = None) -> dict:
     return {
-        "id": party.id,
-        "type": party.type,
-        "full_name": party.full_name,
-        "address": render_address(party.address),
-        "phone_number": party.phone_number,
-        "email": party.email,
-        "website": party.website,
-        "contacts": [render_contact(contact) for contact in party.contacts],
-        "currency_iso_code": party.currency_iso_code,
+        **_render_party(party, party.vendor_code),
         "currency": party.currency_iso_code,
         "payment_terms_id": party.payment_terms_id,
         "taxpayer_id_number": party.taxpayer_id,
-        "user_code": party.vendor_code,
         "note": party.notes,
-        **_names(party),
-        **stamps(party),
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from comptoir.services.reference import CURRENCIES, PAYMENT_TERMS, TAXES, UNITS
 
 from ..conventions import Resource
-from .common import id_filter, number, integer_filter, text_filter
+from .common import id_filter, integer_filter, number, text_filter
 
 PAYMENT_TERMS_RESOURCE = Resource(
     path="payment_terms", service=PAYMENT_TERMS, render=lambda term, _book: {"id": term.id, "name": term.name},

@@ -8,7 +8,7 @@ from comptoir.services.work import EMPLOYEES, OPPORTUNITY_TASKS, PROJECT_TASKS, 
 
 from ..conventions import Filter, Resource, as_date, as_text
 from ..fields import Integer, Text, WireModel
-from .common import TIMESTAMPS, employee_ref, number, id_filter, integer_filter, stamps, text_filter
+from .common import TIMESTAMPS, employee_ref, id_filter, integer_filter, number, stamps, text_filter
 
 
 class ProjectIn(WireModel):
