@@ -23,7 +23,7 @@ def test_org_create_json_prints_the_organization_and_working_oneup_credentials(d
     result = _run(database_url, "org", "create", "Script Corp", "--json")
     assert result.returncode == 0, result.stderr
     created = json.loads(result.stdout)
-    assert set(created) == {"organization", "oneup"}
+    assert set(created) == {"organization", "oneup", "login"}
     assert created["organization"]["name"] == "Script Corp"
     assert re.fullmatch(r"script-corp(-\d+)?", created["organization"]["slug"])
     assert isinstance(created["organization"]["id"], int)

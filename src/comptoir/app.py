@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.middleware.sessions import SessionMiddleware
 
 from comptoir import __version__
 from comptoir.context import Context
 from comptoir.dialects import oneup
 from comptoir.settings import Settings, get_settings
+from comptoir.web import oauth as oauth_pages
 
 DIALECTS = {"oneup": "/oneup/v1"}
 
@@ -17,6 +19,10 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     context = context or Context.from_settings(settings or get_settings())
     app = FastAPI(title="Comptoir", version=__version__, docs_url=None, redoc_url=None)
     app.state.context = context
+    app.add_middleware(SessionMiddleware, secret_key=context.settings.session_secret(),
+                       session_cookie="comptoir_session", path=oauth_pages.PREFIX, same_site="lax",
+                       https_only=context.settings.public_url.startswith("https://"), max_age=3600)
+    app.include_router(oauth_pages.router)
     app.mount(DIALECTS["oneup"], oneup.build(context))
 
     @app.get("/", include_in_schema=False)

@@ -98,6 +98,9 @@ def _print_credentials(created: NewOrganization, base: str) -> None:
     console.print(f"  OneUp v1   {base}{DIALECTS['oneup']}", soft_wrap=True)
     console.print(f"    email    {created.oneup.email}", soft_wrap=True)
     console.print(f"    api key  {created.oneup.api_key}", soft_wrap=True)
+    console.print(f"  OAuth sign-in page {base}/oneup/oauth2/login", soft_wrap=True)
+    console.print(f"    email    {created.login.email}", soft_wrap=True)
+    console.print(f"    password {created.login.password}", soft_wrap=True)
 
 
 def _print_demo(created: NewOrganization, base: str) -> None:

@@ -31,6 +31,22 @@ class Settings(BaseSettings):
     # Largest JSON body accepted by any dialect, enforced while the body streams in.
     json_body_bytes_max: int = 1024 * 1024
 
+    # Signs the session cookie of the login and consent pages. Unset: a random key is created once in
+    # data_dir/secret_key (set it explicitly when several machines serve the same database).
+    secret_key: str | None = None
+
+    def session_secret(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_hex(32))
+        return path.read_text().strip()
+
     @property
     def rate_limits_enabled(self) -> bool:
         return self.rate_limits.strip().lower() not in {"off", "0", "false", "no"}

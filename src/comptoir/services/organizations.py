@@ -11,6 +11,7 @@ from comptoir.auth.secrets import digest, new_secret
 from comptoir.domain import reference
 from comptoir.domain.errors import ErrorKind, fail
 from comptoir.services.codes import next_code
+from comptoir.services.identity import create_web_login
 from comptoir.services.ledger import seed_ledger
 from comptoir.storage.book import Book
 from comptoir.storage.database import Database
@@ -36,17 +37,27 @@ class OneUpCredentials:
 
 
 @dataclass(frozen=True)
+class WebLogin:
+    """The sign-in of the organization's first user on the OAuth pages."""
+
+    email: str
+    password: str
+
+
+@dataclass(frozen=True)
 class NewOrganization:
     id: int
     uuid: str
     name: str
     slug: str
     oneup: OneUpCredentials
+    login: WebLogin
 
     def as_json(self) -> dict:
         return {
             "organization": {"id": self.id, "uuid": self.uuid, "name": self.name, "slug": self.slug},
             "oneup": {"email": self.oneup.email, "api_key": self.oneup.api_key},
+            "login": {"email": self.login.email, "password": self.login.password},
         }
 
 
@@ -71,7 +82,8 @@ def create_organization(database: Database, name: str, *, currency: str = "USD",
         employee = book.employees.add(Employee(first_name="API", last_name="User", email="",
                                                user_code=_code(book, "employee")))
         oneup = issue_oneup_key(book, employee)
-        return NewOrganization(organization.id, organization.uuid, organization.name, organization.slug, oneup)
+        login = issue_web_login(book, employee, organization.slug)
+        return NewOrganization(organization.id, organization.uuid, organization.name, organization.slug, oneup, login)
 
 
 def find_organization(database: Database, slug: str) -> int:
@@ -92,6 +104,11 @@ def issue_oneup_key(book: Book, employee: Employee) -> OneUpCredentials:
                                 secret_hash=digest(api_key), employee_id=employee.id))
     book.flush()
     return OneUpCredentials(email, api_key)
+
+
+def issue_web_login(book: Book, employee: Employee, slug: str) -> WebLogin:
+    email = f"admin@{slug}.comptoir.local"
+    return WebLogin(email, create_web_login(book.session, book.org_id, employee.id, email))
 
 
 def _free_slug(session, wanted: str) -> str:

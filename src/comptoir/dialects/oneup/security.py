@@ -10,6 +10,7 @@ from fastapi import Request
 
 from comptoir.context import Context
 from comptoir.services.credentials import Principal, authenticate
+from comptoir.services.identity import check_bearer
 
 from .errors import OneUpError
 
@@ -28,7 +29,9 @@ def authenticated(request: Request) -> Principal:
     if scheme.lower() == "basic":
         principal = _basic(context, value.strip())
     elif scheme.lower() == "bearer":
-        raise OneUpError(1, message=TOKEN_NOT_ACTIVE)
+        principal = check_bearer(context.database, "oneup", value.strip()).principal
+        if principal is None:
+            raise OneUpError(1, message=TOKEN_NOT_ACTIVE, headers={"WWW-Authenticate": 'Bearer realm="OneUp API"'})
     if principal is None:
         raise OneUpError(1, headers={"WWW-Authenticate": 'Basic realm="OneUp API"'})
     _count_call(context, principal)
@@ -45,9 +48,16 @@ def _basic(context: Context, encoded: str) -> Principal | None:
     return authenticate(context.database, "oneup", email, api_key)
 
 
+def _budget_key(principal: Principal) -> str:
+    """API keys are counted per key; OAuth tokens per user, whichever token they use."""
+    if principal.credential_id is not None:
+        return f"key:{principal.credential_id}"
+    return f"user:{principal.org_id}:{principal.employee_id}"
+
+
 def _count_call(context: Context, principal: Principal) -> None:
     rule = context.settings.oneup_rate_limit
-    verdict = context.limiter.hit(rule, "oneup", str(principal.credential_id))
+    verdict = context.limiter.hit(rule, "oneup", _budget_key(principal))
     if not verdict.allowed:
         retry_after_s = max(1, int(verdict.reset_at_s - time.time()))
         raise OneUpError(4, reason=f"This API key made more than {rule.replace('/', ' calls per ')}. "

@@ -2,6 +2,7 @@
 
 from .base import Base
 from .catalogue import Item, ItemFamily
+from .identity import AccessToken, AuthorizationCode, OAuthClient, SigningKey
 from .ledger import Account, Entry, Journal, PaymentMethod, Transaction
 from .organizations import Counter, Credential, Employee, Organization
 from .parties import Contact, Party
@@ -15,6 +16,10 @@ for _table in Base.metadata.tables.values():
     _table.dialect_options["sqlite"]["autoincrement"] = True
 
 __all__ = [
+    "AccessToken",
+    "AuthorizationCode",
+    "OAuthClient",
+    "SigningKey",
     "Account",
     "BankAccount",
     "BankEntry",
