@@ -51,7 +51,7 @@ def is_postgres(database_url) -> bool:
 
 
 def make_context(database_url: str, tmp_path, **overrides) -> Context:
-    settings = Settings(database_url=database_url, data_dir=tmp_path, rate_limits="off", **overrides)
+    settings = Settings(**{"database_url": database_url, "data_dir": tmp_path, "rate_limits": "off", **overrides})
     return Context.from_settings(settings)
 
 

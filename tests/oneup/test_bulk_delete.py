@@ -5,14 +5,13 @@ Tasks, which the API cannot create, are inserted through the service layer."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
+from fastapi.testclient import TestClient
 
 from comptoir.services.book import open_book
 from comptoir.storage.tables import Project, Task
-
-from fastapi.testclient import TestClient
 
 from ..helpers import OneUpClient, book_snapshot, error_of
 

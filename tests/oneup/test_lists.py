@@ -6,17 +6,16 @@ the API cannot create, are inserted through the service layer as the brief descr
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from fastapi.testclient import TestClient
 
 from comptoir.services.book import open_book
 from comptoir.storage.tables import Opportunity, Project, Task
 
-from fastapi.testclient import TestClient
-
-from ..helpers import OneUpClient, error_of
+from ..helpers import OneUpClient, book_snapshot, error_of
 
 HAS_NEXT = "X-OneUp-Has-Next-Page"
 NOT_FOUND = {"status": 404, "code": "2", "message": "The resource was not found."}
@@ -44,6 +43,20 @@ def assert_not_found(response) -> None:
     assert response.status_code == 404, (response.status_code, response.text)
     error = error_of(response)
     assert {k: error[k] for k in ("status", "code", "message")} == NOT_FOUND
+
+
+def statuses(client, paths) -> dict[str, tuple[int, str | None]]:
+    """GET each path: its status and OneUp error code (None when the body is not an error)."""
+    outcomes = {}
+    for path in paths:
+        response = client.get(path)
+        body = response.json()
+        outcomes[path] = (response.status_code, body["error"]["code"] if isinstance(body, dict) else None)
+    return outcomes
+
+
+def assert_all_parse_errors(client, paths) -> None:
+    assert statuses(client, paths) == {path: (400, "5") for path in paths}
 
 
 def make_projects(oneup, *names: str) -> list[int]:
@@ -107,7 +120,7 @@ def test_integer_filter_operators(oneup, five_projects):
 
 
 def test_two_comparisons_on_one_field_are_anded(oneup, five_projects):
-    a, b, c, d, e = five_projects
+    a, b, c, d, _ = five_projects
     assert ids_of(oneup.get(f"/projects?id=gte:{b}&id=lt:{d}")) == [b, c]
     assert ids_of(oneup.get(f"/projects?id=gt:{a}&id=lte:{d}&id=not:{c}")) == [b, d]
     # contradictory comparisons: nothing, not an error
@@ -202,7 +215,7 @@ def test_created_at_filter_compares_whole_days(oneup):
     """created_at filters take a date (yyyy-MM-dd): a record created today is created *on*
     today, so eq/lte/gte today find it and lt/gt/not today do not."""
     made = [make_item(oneup, "Made today"), make_item(oneup, "Also made today")]
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     yesterday, tomorrow = today - timedelta(days=1), today + timedelta(days=1)
     found = {
         f"gt:{yesterday}": made, f"lt:{tomorrow}": made, f"gte:{today}": made,
@@ -240,21 +253,22 @@ def test_number_filter_operators_on_item_sales_price(oneup):
 
 # -- filters: errors and unknown parameters ----------------------------------------------------
 
-@pytest.mark.parametrize("path", [
-    "/projects?id=gt:abc",
-    "/projects?id=abc",
-    "/projects?id=gt:",
-    "/projects?id=like:3",
-    "/projects?id=gt:1.5",
-    "/items?sales_price=lt:abc",
-    "/items?sales_price=eq:NaN",
-    "/items?created_at=gte:2020-13-45",
-    "/items?created_at=gte:yesterday",
-    "/project_tasks?due_date=eq:2024-02-30",
-    "/customers?id=gte:1&id=lt:x",
-])
-def test_invalid_filter_value_is_400_code_5(oneup, five_projects, path):
-    assert_parse_error(oneup.get(path))
+def test_invalid_filter_value_is_400_code_5(oneup, five_projects):
+    assert_parse_error(oneup.get("/projects?id=gt:abc"))
+    assert_all_parse_errors(oneup, [
+        "/projects?id=gt:abc",
+        "/projects?id=abc",
+        "/projects?id=gt:",
+        "/projects?id=like:3",
+        "/projects?id=gt:1.5",
+        "/items?sales_price=lt:abc",
+        "/items?sales_price=eq:NaN",
+        "/items?created_at=gte:2020-13-45",
+        "/items?created_at=gte:yesterday",
+        "/project_tasks?due_date=eq:2024-02-30",
+        "/customers?id=gte:1&id=lt:x",
+        f"/projects?id=gte:{five_projects[0]}&id=lt:x",
+    ])
 
 
 def _outcome(response, expected_ids: list[int]) -> str:
@@ -341,17 +355,17 @@ def test_sort_by_two_terms_on_customers(oneup):
     assert ids_of(oneup.get("/customers?sort=type,-id")) == [c2, c1, i1]
 
 
-@pytest.mark.parametrize("path", [
-    "/projects?sort=bogus",
-    "/projects?sort=-bogus",
-    "/projects?sort=%2Bbogus",
-    "/projects?sort=id,bogus",
-    "/projects?sort=description",
-    "/customers?sort=notes",
-    "/items?sort=private_note",
-])
-def test_unknown_sort_field_is_400_code_5(oneup, path):
-    assert_parse_error(oneup.get(path))
+def test_unknown_sort_field_is_400_code_5(oneup):
+    assert_parse_error(oneup.get("/projects?sort=bogus"))
+    assert_all_parse_errors(oneup, [
+        "/projects?sort=bogus",
+        "/projects?sort=-bogus",
+        "/projects?sort=%2Bbogus",
+        "/projects?sort=id,bogus",
+        "/projects?sort=description",
+        "/customers?sort=notes",
+        "/items?sort=private_note",
+    ])
 
 
 @pytest.mark.parametrize("resource, body", [
@@ -373,29 +387,33 @@ def seven_projects(oneup) -> list[int]:
     return make_projects(oneup, *(f"Page {n}" for n in range(7)))
 
 
-@pytest.mark.parametrize("offset, limit, start, stop, has_next", [
-    (0, 3, 0, 3, "true"),
-    (2, 3, 2, 5, "true"),
-    (4, 3, 4, 7, "false"),  # the page ends exactly at the last record
-    (5, 3, 5, 7, "false"),
-    (6, 1, 6, 7, "false"),
-    (0, 6, 0, 6, "true"),
-    (0, 7, 0, 7, "false"),
-    (0, 1000, 0, 7, "false"),
-    (3, 1, 3, 4, "true"),
-])
-def test_offset_and_limit_slice_exactly(oneup, seven_projects, offset, limit, start, stop, has_next):
-    response = oneup.get(f"/projects?offset={offset}&limit={limit}")
-    assert ids_of(response) == seven_projects[start:stop]
-    assert response.headers[HAS_NEXT] == has_next
+def test_offset_and_limit_slice_exactly(oneup, seven_projects):
+    cases = [  # offset, limit, expected slice of the seven, has next page
+        (0, 3, slice(0, 3), "true"),
+        (2, 3, slice(2, 5), "true"),
+        (4, 3, slice(4, 7), "false"),  # the page ends exactly at the last record
+        (5, 3, slice(5, 7), "false"),
+        (6, 1, slice(6, 7), "false"),
+        (0, 6, slice(0, 6), "true"),
+        (0, 7, slice(0, 7), "false"),
+        (0, 1000, slice(0, 7), "false"),
+        (3, 1, slice(3, 4), "true"),
+    ]
+    observed, expected = {}, {}
+    for offset, limit, part, has_next in cases:
+        response = oneup.get(f"/projects?offset={offset}&limit={limit}")
+        observed[(offset, limit)] = (ids_of(response), response.headers[HAS_NEXT])
+        expected[(offset, limit)] = (seven_projects[part], has_next)
+    assert observed == expected
 
 
-@pytest.mark.parametrize("offset", [7, 8, 100, 1000000, 2**63, HUGE])
-def test_offset_past_the_end_is_an_empty_page(lenient, seven_projects, offset):
-    response = lenient.get(f"/projects?offset={offset}&limit=5")
-    assert response.status_code == 200
-    assert response.json() == []
-    assert response.headers[HAS_NEXT] == "false"
+def test_offset_past_the_end_is_an_empty_page(lenient, seven_projects):
+    offsets = [7, 8, 100, 1000000, 2**63, HUGE]
+    observed = {}
+    for offset in offsets:
+        response = lenient.get(f"/projects?offset={offset}&limit=5")
+        observed[offset] = (response.status_code, response.json(), response.headers.get(HAS_NEXT))
+    assert observed == {offset: (200, [], "false") for offset in offsets}
 
 
 def test_paging_applies_after_filter_and_sort(oneup, seven_projects):
@@ -415,22 +433,19 @@ def test_empty_list_says_no_next_page(oneup):
     assert response.headers["content-type"].startswith("application/json")
 
 
-@pytest.mark.parametrize("query", [
-    "limit=0", "limit=1001", "offset=-1", "limit=abc", "limit=-5", "limit=1.5", "offset=abc", "offset=1.5",
-    "limit=100000",
-])
-def test_bad_paging_parameters_are_400_code_5(oneup, query):
-    assert_parse_error(oneup.get("/projects?" + query))
-    assert_parse_error(oneup.get("/customers?" + query))
+def test_bad_paging_parameters_are_400_code_5(oneup):
+    assert_parse_error(oneup.get("/projects?limit=0"))
+    queries = ["limit=0", "limit=1001", "offset=-1", "limit=abc", "limit=-5", "limit=1.5", "offset=abc",
+               "offset=1.5", "limit=100000", "limit=1&limit=0"]
+    assert_all_parse_errors(oneup, [f"/{resource}?{query}" for resource in ("projects", "customers")
+                                    for query in queries])
 
 
 def test_paging_parameters_in_non_ascii_digits_are_400_code_5(lenient):
     # "²" is a Unicode digit that int() refuses; "١" (Arabic-Indic one) is one it accepts:
     # neither is an integer of the query grammar
-    queries = ["limit=%C2%B2", "offset=%C2%B2", "limit=%D9%A1", "offset=%D9%A1", "limit=%EF%BC%95"]
-    outcomes = {q: (r.status_code, r.json().get("error", {}).get("code") if isinstance(r.json(), dict) else None)
-                for q in queries for r in [lenient.get("/projects?" + q)]}
-    assert outcomes == {q: (400, "5") for q in queries}
+    assert_all_parse_errors(lenient, ["/projects?limit=%C2%B2", "/projects?offset=%C2%B2", "/projects?limit=%D9%A1",
+                                      "/projects?offset=%D9%A1", "/projects?limit=%EF%BC%95"])
 
 
 def test_default_page_size_is_100(oneup, context, org):
@@ -482,15 +497,22 @@ WRITABLE = ["customers", "vendors", "items", "item_families", "projects", "emplo
 READ_ONLY = ["payment_terms", "taxes", "currencies", "units", "project_tasks", "opportunity_tasks"]
 
 
-@pytest.mark.parametrize("resource", WRITABLE + READ_ONLY)
-def test_every_resource_is_listed_and_each_element_fetched(oneup, book_with_everything, resource):
-    response = oneup.get(f"/{resource}")
-    listed = oneup.ok("GET", f"/{resource}")
-    assert response.headers[HAS_NEXT] == "false"
-    assert listed, f"{resource} lists nothing"
-    assert [e["id"] for e in listed] == sorted(e["id"] for e in listed)
-    for element in listed:
-        assert oneup.ok("GET", f"/{resource}/{element['id']}") == element
+def test_every_resource_is_listed_and_each_element_fetched(oneup, book_with_everything):
+    problems = {}
+    for resource in WRITABLE + READ_ONLY:
+        response = oneup.get(f"/{resource}")
+        listed = oneup.ok("GET", f"/{resource}")
+        if response.headers.get(HAS_NEXT) != "false":
+            problems[resource] = f"{HAS_NEXT}: {response.headers.get(HAS_NEXT)}"
+        elif not listed:
+            problems[resource] = "lists nothing"
+        elif [e["id"] for e in listed] != sorted(e["id"] for e in listed):
+            problems[resource] = "not in ascending id order"
+        else:
+            fetched = [oneup.ok("GET", f"/{resource}/{e['id']}") for e in listed]
+            if fetched != listed:
+                problems[resource] = "an element fetched differs from the list"
+    assert problems == {}
 
 
 def test_writable_resources_list_what_was_created(oneup, book_with_everything):
@@ -582,26 +604,28 @@ def test_payment_terms_and_taxes(oneup):
     assert all(set(t) == {"id", "name", "rate"} for t in taxes)
     assert {"name": "10% Federal Tax", "rate": 10} in [{"name": t["name"], "rate": t["rate"]} for t in taxes]
     customer = oneup.ok("POST", "/customers", {"type": 1, "company_name": "Default terms"})
-    due_on_receipt = [t for t in terms if t["name"] == "Due on receipt"][0]
+    due_on_receipt = next(t for t in terms if t["name"] == "Due on receipt")
     assert customer["payment_terms"] == due_on_receipt
 
 
 # -- read-only resources -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("resource", READ_ONLY)
-def test_read_only_resources_refuse_writes(oneup, book_with_everything, resource):
-    before = oneup.ok("GET", f"/{resource}")
-    first = before[0]
-    attempts = [
-        oneup.post(f"/{resource}", {"name": "New one"}),
-        oneup.put(f"/{resource}/{first['id']}", {"name": "Renamed"}),
-        oneup.delete(f"/{resource}/{first['id']}"),
-        oneup.delete(f"/{resource}?ids={first['id']}"),
-    ]
-    for response in attempts:
-        assert 400 <= response.status_code < 500, (response.request.method, response.status_code, response.text)
-        error_of(response)
-    assert oneup.ok("GET", f"/{resource}") == before
+def test_read_only_resources_refuse_writes(oneup, book_with_everything, context, org):
+    before = book_snapshot(context, org.id)
+    lists = {resource: oneup.ok("GET", f"/{resource}") for resource in READ_ONLY}
+    refused = {}
+    for resource in READ_ONLY:
+        first = lists[resource][0]["id"]
+        for method, path, body in (("POST", f"/{resource}", {"name": "New one"}),
+                                   ("PUT", f"/{resource}/{first}", {"name": "Renamed"}),
+                                   ("DELETE", f"/{resource}/{first}", None),
+                                   ("DELETE", f"/{resource}?ids={first}", None)):
+            response = oneup.request(method, path, body)
+            error_of(response)  # a OneUp error body whose status is the response's
+            refused[f"{method} {path}"] = 400 <= response.status_code < 500
+    assert refused == {call: True for call in refused}
+    assert {resource: oneup.ok("GET", f"/{resource}") for resource in READ_ONLY} == lists
+    assert book_snapshot(context, org.id) == before
 
 
 @pytest.mark.parametrize("method, path", [
@@ -618,10 +642,13 @@ def test_methods_the_collection_or_element_does_not_offer(oneup, method, path):
 
 # -- unknown ids -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("resource", WRITABLE + READ_ONLY)
-def test_unknown_or_non_numeric_id_is_404_code_2(oneup, resource):
-    for element in ("2000000000", "abc", "1.5", "-1", "0", "%2B1", "1e3", "12abc", "%20"):
-        assert_not_found(oneup.get(f"/{resource}/{element}"))
+def test_unknown_or_non_numeric_id_is_404_code_2(oneup):
+    outcomes = {}
+    for resource in WRITABLE + READ_ONLY:
+        for element in ("2000000000", "abc", "1.5", "-1", "0", "%2B1", "1e3", "12abc", "%20"):
+            response = oneup.get(f"/{resource}/{element}")
+            outcomes[f"/{resource}/{element}"] = (response.status_code, response.json())
+    assert outcomes == {path: (404, {"error": NOT_FOUND}) for path in outcomes}
 
 
 def test_ids_no_row_can_have_are_404_code_2(lenient):
@@ -636,12 +663,15 @@ def test_ids_no_row_can_have_are_404_code_2(lenient):
     assert outcomes == {call: (404, {"error": NOT_FOUND}) for call in outcomes}
 
 
-@pytest.mark.parametrize("resource", WRITABLE)
-def test_writes_to_an_unknown_id_are_404_code_2(oneup, resource):
-    assert_not_found(oneup.put(f"/{resource}/2000000000", {"name": "x", "last_name": "x", "company_name": "x"}))
-    assert_not_found(oneup.put(f"/{resource}/abc", {"name": "x"}))
-    assert_not_found(oneup.delete(f"/{resource}/2000000000"))
-    assert_not_found(oneup.delete(f"/{resource}/abc"))
+def test_writes_to_an_unknown_id_are_404_code_2(oneup):
+    outcomes = {}
+    for resource in WRITABLE:
+        for element in ("2000000000", "abc"):
+            put = oneup.put(f"/{resource}/{element}", {"name": "x", "last_name": "x", "company_name": "x"})
+            delete = oneup.delete(f"/{resource}/{element}")
+            outcomes[f"PUT /{resource}/{element}"] = (put.status_code, put.json())
+            outcomes[f"DELETE /{resource}/{element}"] = (delete.status_code, delete.json())
+    assert outcomes == {call: (404, {"error": NOT_FOUND}) for call in outcomes}
 
 
 def test_a_customer_is_not_a_vendor(oneup):
@@ -660,7 +690,7 @@ ROUND_TRIPS = {
                   {"phone_number": "(415) 555-0000"}, {"full_name": "Round Trip Inc", "email": "a@example.com"}),
     "vendors": ({"type": 2, "first_name": "Rita", "last_name": "Round"},
                 {"email": "rita@example.com"}, {"full_name": "Rita Round", "last_name": "Round"}),
-    "items": ({"type": 2, "name": "Round widget", "sales_price": Decimal("19.9"), "purchase_price": Decimal("7")},
+    "items": ({"type": 2, "name": "Round widget", "sales_price": Decimal("19.9"), "purchase_price": Decimal(7)},
               {"sales_price": Decimal("21.5")}, {"name": "Round widget", "purchase_price": 7}),
     "item_families": ({"name": "Round family"}, {"name": "Renamed family"}, {}),
     "projects": ({"name": "Round project", "description": "First"}, {"description": "Second"},

@@ -43,9 +43,9 @@ class BankAccounts(ReadOnlyRecords):
     def delete(self, book: Book, bank_account_id: int) -> None:
         bank_account = self.get(book, bank_account_id)
         ensure_unreferenced(book, BankAccount, bank_account.id, "bank account")
-        ensure_unreferenced(book, Account, bank_account.ledger_account_id, "bank account")
         ledger_account = book.accounts.get(bank_account.ledger_account_id)
         book.bank_accounts.remove(bank_account)
+        ensure_unreferenced(book, Account, ledger_account.id, "bank account")  # its entries, once it is gone
         book.accounts.remove(ledger_account)
 
     def _write(self, book: Book, bank_account: BankAccount, fields: Mapping[str, Any]) -> None:

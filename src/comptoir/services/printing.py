@@ -30,7 +30,7 @@ def invoice_pdf(book: Book, invoice_id: int) -> tuple[str, bytes]:
         organization=book.organization,
         customer=invoice.customer,
         billing_address=full_address(contact.address if contact else invoice.customer.address),
-        due_date=invoice.due_date or (state.settlements[-1].due_date if state.settlements else None),
+        due_date=invoice.due_date,
         lines=[{"description": line.description, "quantity": _plain(line.quantity),
                 "unit_price": line.unit_price_wt, "discount": _plain(line.discount_rate),
                 "total": line.total} for line in invoice.lines],

@@ -145,7 +145,7 @@ def aged_receivables(book: Book, as_of: date) -> list[AgedCustomer]:
     """Open settlements of invoices dated up to `as_of`, by customer and by days past due."""
     customers: dict[int, AgedCustomer] = {}
     for invoice in book.documents.all(Document.kind == INVOICE, Document.date <= as_of):
-        for settlement in standing(book, invoice).settlements:
+        for settlement in standing(book, invoice, as_of).settlements:
             if settlement.open_amount == 0:
                 continue
             row = customers.setdefault(invoice.customer_id, AgedCustomer(

@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 from comptoir.domain import charts
 from comptoir.domain.documents import Line, Totals, compute_totals
 from comptoir.domain.errors import ErrorKind, NotFound, Rule, broken, fail
-from comptoir.domain.ledger import CREDIT, DEBIT, Posting
+from comptoir.domain.ledger import CREDIT, DEBIT, Posting, net
 from comptoir.domain.lists import replace_list
 from comptoir.domain.query import Condition, ListQuery, Op
 from comptoir.domain.settlements import SettlementState, fill, schedule
@@ -109,6 +109,8 @@ class Documents:
         checks = Checks()
         self._check_header(book, document, fields, checks, creating=creating)
         apply(document, fields, HEADER_FIELDS, checks)
+        if "due_date" in fields:
+            document.due_date_explicit = fields["due_date"] is not None
         for name in ("billing_contact", "shipping_contact"):  # keep the relationship in step with the id
             if f"{name}_id" in fields:
                 contact_id = fields[f"{name}_id"]
@@ -117,11 +119,16 @@ class Documents:
             document.sent = bool(fields["sent"])
         if creating:
             self._defaults(book, document)
-        if document.due_date is not None and document.date is not None and document.due_date < document.date:
+        if document.due_date_explicit and document.date is not None and document.due_date < document.date:
             checks.problems.append(broken(Rule.DUE_BEFORE_DATE, "due date before the document date",
                                           "due_date").problems[0])
         if "lines" in fields:
             self._replace_lines(book, document, fields["lines"] or [], checks)
+        if self.kind == INVOICE and "date" in fields and document.id is not None:
+            first_payment = _first_payment_date(book, document)
+            if first_payment is not None and document.date > first_payment:
+                checks.problems.append(broken(Rule.PAYMENT_BEFORE_DOCUMENT, f"a payment is dated {first_payment}, "
+                                              "before the new invoice date", "date").problems[0])
         checks.raise_if_any()
         if fields.get("code"):
             document.user_code = fields["code"]
@@ -145,8 +152,8 @@ class Documents:
                                  ("project_id", book.projects), ("employee_id", book.employees),
                                  ("shipping_contact_id", book.contacts)):
             checks.reference(fields, name, repository)
-        billing = fields.get("billing_contact_id")
-        if billing is not None:
+        billing = fields["billing_contact_id"] if "billing_contact_id" in fields else document.billing_contact_id
+        if billing is not None and ("billing_contact_id" in fields or "customer_id" in fields):
             contact = book.contacts.get(billing)
             if contact is None or contact.party_id != (fields.get("customer_id") or document.customer_id):
                 checks.add(ErrorKind.INVALID, "billing_contact_id", "should be a contact of the document's customer")
@@ -236,13 +243,16 @@ class Documents:
         document.reduce_amount = totals.reduce_amount
         document.tax_amount = totals.tax_amount
         document.total = totals.total
+        if not document.due_date_explicit:
+            settlements = schedule(document.total, document.date, _installments(book, document))
+            document.due_date = settlements[-1].due_date if settlements else document.date
         return totals
 
     def _post(self, book: Book, document: Document) -> None:
         if self.kind != INVOICE:
             return
-        postings = invoice_postings(book, document)
-        if not postings:
+        postings = net(invoice_postings(book, document))
+        if not postings:  # nothing to book (lines that cancel out, say)
             ledger.unpost(book, INVOICE, document.id)
             return
         ledger.post(book, source_type=INVOICE, source_id=document.id, journal_role="sales", on=document.date,
@@ -277,12 +287,25 @@ def invoice_postings(book: Book, document: Document) -> list[Posting]:
     return postings
 
 
-def standing(book: Book, document: Document) -> Standing:
-    allocations = book.allocations.all(PaymentAllocation.document_id == document.id)
-    paid = sum((allocation.amount for allocation in allocations), Decimal(0))
+def _installments(book: Book, document: Document) -> list:
     terms = book.payment_terms.get(document.payment_terms_id) if document.payment_terms_id else None
-    installments = terms.installments if terms else []
-    settlements = fill(schedule(document.total, document.date, installments, document.due_date), paid)
+    return terms.installments if terms else []
+
+
+def _first_payment_date(book: Book, document: Document) -> date | None:
+    dates = [book.payments.get(allocation.payment_id).date
+             for allocation in book.allocations.all(PaymentAllocation.document_id == document.id)]
+    return min(dates) if dates else None
+
+
+def standing(book: Book, document: Document, as_of: date | None = None) -> Standing:
+    """Paid and unpaid amounts and settlements, counting the payments dated up to `as_of` (all by default)."""
+    allocations = book.allocations.all(PaymentAllocation.document_id == document.id)
+    if as_of is not None:
+        allocations = [a for a in allocations if book.payments.get(a.payment_id).date <= as_of]
+    paid = sum((allocation.amount for allocation in allocations), Decimal(0))
+    due_date = document.due_date if document.due_date_explicit else None
+    settlements = fill(schedule(document.total, document.date, _installments(book, document), due_date), paid)
     payment_ids = sorted({allocation.payment_id for allocation in allocations})
     return Standing(paid, document.total - paid, payment_ids, settlements)
 
@@ -302,6 +325,7 @@ def convert(book: Book, order_id: int, target: str) -> Document:
     fields["customer_id"] = order.customer_id
     fields["lines"] = [{name: getattr(line, name) for name in LINE_FIELDS} for line in order.lines]
     invoice = INVOICES.create(book, fields)
+    invoice.delivery_status = order.delivery_status
     order.invoice_id = invoice.id
     book.flush()
     return invoice

@@ -95,7 +95,7 @@ class Repository(Generic[Row]):
         so that concurrent changes that depend on it (payments of one invoice) queue up."""
         if not _is_row_id(row_id):
             return None
-        return self.session.scalars(self._scoped().where(self.model.id == row_id).with_for_update()).first()
+        return self.session.scalars(self._scoped().where(self.model.id == row_id).with_for_update(of=self.model)).first()
 
     def require(self, row_id: int) -> Row:
         row = self.get(row_id)

@@ -6,6 +6,7 @@ import logging
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from comptoir.context import Context
 from comptoir.domain.errors import DomainError
@@ -64,6 +65,16 @@ def me(request: Request, principal: Principal = Depends(authenticated)) -> Respo
         return json_response(rendered)
 
 
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route of this path answers (each verb is its own route)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(OneUpError)
     async def on_oneup_error(_request: Request, error: OneUpError) -> Response:
@@ -74,14 +85,12 @@ def _handle_errors(app: FastAPI) -> None:
         return error_response(from_domain(error))
 
     @app.exception_handler(HTTPException)
-    async def on_http_error(_request: Request, error: HTTPException) -> Response:
+    async def on_http_error(request: Request, error: HTTPException) -> Response:
         if error.status_code == 404:
             return error_response(OneUpError(2))
         if error.status_code == 405:
-            allowed = (error.headers or {}).get("Allow") if hasattr(error, "headers") else None
-            headers = {"Allow": allowed} if allowed else {}
             return error_response(OneUpError(5, "This method is not available on this resource", status=405,
-                                             headers=headers))
+                                             headers={"Allow": ", ".join(_allowed_methods(app, request))}))
         return error_response(OneUpError(5, str(error.detail)))
 
     @app.exception_handler(Exception)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -125,8 +126,8 @@ def _trial_balance(book, request):
     document = {"date": as_of.isoformat(), "accounts": [
         {"account_id": line.account_id, "number": line.number, "name": line.name, "debit": number(line.debit),
          "credit": number(line.credit), "balance": number(line.balance)} for line in lines],
-        "total_debit": number(sum((line.debit for line in lines), 0)),
-        "total_credit": number(sum((line.credit for line in lines), 0))}
+        "total_debit": number(sum((line.debit for line in lines), Decimal(0))),
+        "total_credit": number(sum((line.credit for line in lines), Decimal(0)))}
     return ["number", "name", "debit", "credit", "balance"], rows, document
 
 

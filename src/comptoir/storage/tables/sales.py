@@ -30,7 +30,9 @@ class Document(OrgScoped, PublicUuid, Timestamped, Base):
     user_code: Mapped[str] = mapped_column(String(64), nullable=False)
     po_number: Mapped[str] = mapped_column(String(64), default="", nullable=False)
     date: Mapped[date] = mapped_column(Date, nullable=False)
+    # The due date shown and filtered on: the one sent, or else the last settlement's.
     due_date: Mapped[date | None] = mapped_column(Date)
+    due_date_explicit: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     tax_id: Mapped[int | None] = mapped_column(ForeignKey("taxes.id"))
     currency_iso_code: Mapped[str] = mapped_column(String(4), nullable=False)
     reduce_rate: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0), nullable=False)

@@ -76,18 +76,22 @@ DOCUMENT_READ_ONLY = frozenset({
 })
 
 
+def _has_address(address: dict | None) -> bool:
+    return any((address or {}).values())
+
+
 def _billing_address(document: Any) -> dict:
+    """The billing contact's address if it has one, the customer's otherwise."""
     contact = document.billing_contact
-    return render_address(contact.address if contact else document.customer.address)
+    return render_address(contact.address if contact and _has_address(contact.address) else document.customer.address)
 
 
 def _shipping_address(document: Any) -> dict:
     contact = document.shipping_contact
-    if contact is not None:
+    if contact is not None and _has_address(contact.address):
         return render_address(contact.address)
     customer = document.customer
-    has_shipping = any((customer.shipping_address or {}).values())
-    return render_address(customer.shipping_address if has_shipping else customer.address)
+    return render_address(customer.shipping_address if _has_address(customer.shipping_address) else customer.address)
 
 
 def render_line(document: Any, line: Any) -> dict:
@@ -136,8 +140,6 @@ def render_sales_order(order: Any, _book: Any = None) -> dict:
 def render_invoice(invoice: Any, book: Any) -> dict:
     state = standing(book, invoice)
     rendered = _render_document(invoice)
-    if rendered["due_date"] is None and state.settlements:
-        rendered["due_date"] = state.settlements[-1].due_date.isoformat()
     return {
         **rendered,
         "paid": number(state.paid),

@@ -2,16 +2,16 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 02:32:21.812385
+Create Date: 2026-11-22 02:58:17.198064
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import comptoir.storage.types
+from sqlalchemy.dialects import postgresql
 
 revision = '0001'
 down_revision = None
@@ -482,6 +482,7 @@ def upgrade() -> None:
     sa.Column('po_number', sa.String(length=64), nullable=False),
     sa.Column('date', sa.Date(), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=True),
+    sa.Column('due_date_explicit', sa.Boolean(), nullable=False),
     sa.Column('tax_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('currency_iso_code', sa.String(length=4), nullable=False),
     sa.Column('reduce_rate', comptoir.storage.types.ExactDecimal(precision=24, scale=6), nullable=False),

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 02:49:38.958363
+Create Date: 2026-11-22 02:58:22.180401
 """
 
 from __future__ import annotations
