@@ -23,7 +23,11 @@ def test_org_create_json_prints_the_organization_and_working_oneup_credentials(d
     result = _run(database_url, "org", "create", "Script Corp", "--json")
     assert result.returncode == 0, result.stderr
     created = json.loads(result.stdout)
-    assert set(created) == {"organization", "oneup", "login"}
+    assert set(created) == {"organization", "oneup", "upflow", "quipu", "oneconnect", "login"}
+    assert set(created["upflow"]) == {"api_key", "api_secret"}
+    assert set(created["quipu"]) == {"app_id", "app_secret", "owner_slug"}
+    assert created["quipu"]["owner_slug"] == created["organization"]["slug"]
+    assert set(created["oneconnect"]) == {"client_id", "client_secret", "integration_id", "integration_secret"}
     assert created["organization"]["name"] == "Script Corp"
     assert re.fullmatch(r"script-corp(-\d+)?", created["organization"]["slug"])
     assert isinstance(created["organization"]["id"], int)

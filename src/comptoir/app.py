@@ -8,11 +8,13 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from comptoir import __version__
 from comptoir.context import Context
-from comptoir.dialects import oneup
+from comptoir.dialects import oneconnect, oneup, quipu, upflow
+from comptoir.dialects.oneconnect.app import token as oneconnect_token
+from comptoir.services import signing
 from comptoir.settings import Settings, get_settings
 from comptoir.web import oauth as oauth_pages
 
-DIALECTS = {"oneup": "/oneup/v1"}
+DIALECTS = {"oneup": "/oneup/v1", "upflow": "/upflow/v1", "quipu": "/quipu", "oneconnect": "/oneconnect/v1"}
 
 
 def create_app(settings: Settings | None = None, context: Context | None = None) -> FastAPI:
@@ -23,7 +25,15 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
                        session_cookie="comptoir_session", path=oauth_pages.PREFIX, same_site="lax",
                        https_only=context.settings.public_url.startswith("https://"), max_age=3600)
     app.include_router(oauth_pages.router)
-    app.mount(DIALECTS["oneup"], oneup.build(context))
+    # OneConnect's token endpoint sits beside its API (Shine serves it from its auth host).
+    app.add_api_route("/oneconnect/oauth2/token", oneconnect_token, methods=["POST"], include_in_schema=False)
+    for name, module in (("oneup", oneup), ("upflow", upflow), ("quipu", quipu), ("oneconnect", oneconnect)):
+        app.mount(DIALECTS[name], module.build(context))
+
+    @app.get("/.well-known/jwks.json", include_in_schema=False)
+    def jwks() -> JSONResponse:
+        """The public keys of the server's signatures (OneConnect tokens, webhooks)."""
+        return JSONResponse(signing.jwks(context.database))
 
     @app.get("/", include_in_schema=False)
     def index() -> JSONResponse:

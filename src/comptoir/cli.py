@@ -12,10 +12,17 @@ from rich.console import Console
 
 from comptoir.app import DIALECTS, create_app
 from comptoir.domain.errors import DomainError
+from comptoir.services import credentials, identity
 from comptoir.services.book import open_book
 from comptoir.services.demo import load_demo
 from comptoir.services.ledger import close_period
-from comptoir.services.organizations import CHARTS, NewOrganization, create_organization, find_organization
+from comptoir.services.organizations import (
+    CHARTS,
+    NewOrganization,
+    create_organization,
+    find_organization,
+    first_employee_id,
+)
 from comptoir.settings import get_settings
 from comptoir.storage.database import Database
 
@@ -75,6 +82,77 @@ def org_create(name: str,
     _print_credentials(created, get_settings().public_url)
 
 
+credentials_cli = typer.Typer(help="API credentials of every dialect and OAuth clients.", no_args_is_help=True)
+cli.add_typer(credentials_cli, name="credentials")
+oauth_cli = typer.Typer(help="OAuth2 clients of the OneUp authorization server.", no_args_is_help=True)
+cli.add_typer(oauth_cli, name="oauth-client")
+
+
+@credentials_cli.command("create")
+def credentials_create(slug: str, kind: str = typer.Argument(..., help=f"One of: {', '.join(credentials.ISSUABLE)}."),
+                       as_json: bool = typer.Option(False, "--json")) -> None:
+    """Issue a new credential of a dialect for an organization; the secret is printed once."""
+    database = _database()
+    try:
+        org_id = find_organization(database, slug)
+        with database.transaction() as session:
+            employee_id = first_employee_id(session, org_id) if kind == "oneup" else None
+            issued = credentials.issue(session, org_id, kind, employee_id=employee_id)
+    except DomainError as error:
+        console.print(f"[red]Cannot issue the credential:[/red] {error.describe()}")
+        raise typer.Exit(2) from None
+    if as_json:
+        sys.stdout.write(json.dumps({"kind": kind, **issued}) + "\n")
+    else:
+        console.print(f"{kind} credential for {slug} (shown once):", soft_wrap=True)
+        console.print(f"  identifier {issued['identifier']}", soft_wrap=True)
+        console.print(f"  secret     {issued['secret']}", soft_wrap=True)
+
+
+@credentials_cli.command("revoke")
+def credentials_revoke(slug: str, kind: str, identifier: str,
+                       reason: str = typer.Option("Revoked by an administrator", help="Told to later callers.")) -> None:
+    """Revoke a credential; later calls with it are refused (OneConnect integrations say the reason)."""
+    database = _database()
+    try:
+        credentials.revoke(database, find_organization(database, slug), kind, identifier, reason)
+    except DomainError as error:
+        console.print(f"[red]Cannot revoke:[/red] {error.describe()}")
+        raise typer.Exit(2) from None
+    console.print(f"Revoked {kind} credential {identifier} of {slug}.")
+
+
+@oauth_cli.command("create")
+def oauth_client_create(name: str, redirect_uri: list[str] = typer.Option(..., "--redirect-uri",
+                                                                          help="Allowed redirect URI (repeat)."),
+                        as_json: bool = typer.Option(False, "--json")) -> None:
+    """Register an OAuth2 client; prints its client_id and client_secret (the secret once)."""
+    try:
+        client = identity.register_client(_database(), name, redirect_uri)
+    except DomainError as error:
+        console.print(f"[red]Cannot register the client:[/red] {error.describe()}")
+        raise typer.Exit(2) from None
+    if as_json:
+        sys.stdout.write(json.dumps({"client_id": client.client_id, "client_secret": client.client_secret,
+                                     "name": client.name, "redirect_uris": client.redirect_uris}) + "\n")
+        return
+    console.print(f"client_id     {client.client_id}", soft_wrap=True)
+    console.print(f"client_secret {client.client_secret}", soft_wrap=True)
+
+
+@oauth_cli.command("revoke")
+def oauth_client_revoke(client_id: str) -> None:
+    """Revoke an OAuth2 client and every token it holds."""
+    database = _database()
+    try:
+        identity.revoke_client(database, client_id)
+    except DomainError as error:
+        console.print(f"[red]Cannot revoke:[/red] {error.describe()}")
+        raise typer.Exit(2) from None
+    revoked = identity.revoke_tokens_of(database, client_id=client_id)
+    console.print(f"Revoked OAuth client {client_id} and {revoked} tokens.")
+
+
 @org_cli.command("close-books")
 def org_close_books(slug: str, until: str = typer.Option(..., help="Last day of the closed period (YYYY-MM-DD).")) -> None:
     """Close an organization's books up to a date: its transactions become Closed and nothing dated
@@ -91,16 +169,32 @@ def org_close_books(slug: str, until: str = typer.Option(..., help="Last day of 
 
 
 def _print_credentials(created: NewOrganization, base: str) -> None:
-    """One line per fact, never wrapped or cut, so keys can be copied from a narrow terminal."""
+    """One line per fact, never wrapped or cut, so secrets can be copied from a narrow terminal."""
     base = base.rstrip("/")
-    console.print(f"[bold]{created.name}[/bold] (id {created.id}, slug {created.slug})", soft_wrap=True)
-    console.print("Credentials are shown once; only their hashes are stored.", soft_wrap=True)
-    console.print(f"  OneUp v1   {base}{DIALECTS['oneup']}", soft_wrap=True)
-    console.print(f"    email    {created.oneup.email}", soft_wrap=True)
-    console.print(f"    api key  {created.oneup.api_key}", soft_wrap=True)
-    console.print(f"  OAuth sign-in page {base}/oneup/oauth2/login", soft_wrap=True)
-    console.print(f"    email    {created.login.email}", soft_wrap=True)
-    console.print(f"    password {created.login.password}", soft_wrap=True)
+    lines = [
+        f"[bold]{created.name}[/bold] (id {created.id}, slug {created.slug})",
+        "Credentials are shown once; only their hashes are stored.",
+        f"  OneUp v1       {base}{DIALECTS['oneup']}   (HTTP Basic)",
+        f"    email        {created.oneup.email}",
+        f"    api key      {created.oneup.api_key}",
+        f"    OAuth2 sign-in {base}/oneup/oauth2/login",
+        f"    email        {created.login.email}",
+        f"    password     {created.login.password}",
+        f"  Upflow v1      {base}{DIALECTS['upflow']}   (X-Api-Key, X-Api-Secret)",
+        f"    api key      {created.upflow['api_key']}",
+        f"    api secret   {created.upflow['api_secret']}",
+        f"  Quipu v1       {base}{DIALECTS['quipu']}   (token: POST {base}/quipu/oauth/token)",
+        f"    app id       {created.quipu['app_id']}",
+        f"    app secret   {created.quipu['app_secret']}",
+        f"    owner slug   {created.quipu['owner_slug']}",
+        f"  OneConnect v1  {base}{DIALECTS['oneconnect']}   (token: POST {base}/oneconnect/oauth2/token)",
+        f"    client id    {created.oneconnect['client_id']}",
+        f"    client secret {created.oneconnect['client_secret']}",
+        f"    integration id     {created.oneconnect['integration_id']}",
+        f"    integration secret {created.oneconnect['integration_secret']}",
+    ]
+    for line in lines:
+        console.print(line, soft_wrap=True)
 
 
 def _print_demo(created: NewOrganization, base: str) -> None:

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # Limits. "off" switches every rate limit off (the contract tests and benchmarks use it).
     rate_limits: str = "on"
     oneup_rate_limit: str = "1800/15 minutes"
+    upflow_rate_limit: str = "600/minute"
+    upflow_concurrent_requests_max: int = 10
+    quipu_rate_limit: str = "5/5 seconds"
 
     # Largest JSON body accepted by any dialect, enforced while the body streams in.
     json_body_bytes_max: int = 1024 * 1024

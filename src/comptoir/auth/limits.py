@@ -1,8 +1,12 @@
-"""Rate limits on the `limits` library: fixed windows counted in memory (one process)."""
+"""Rate limits on the `limits` library (fixed windows), and concurrency limits (requests in flight)."""
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 from limits import parse
 from limits.storage import MemoryStorage
@@ -23,6 +27,8 @@ class RateLimiter:
     def __init__(self, settings: Settings) -> None:
         self.enabled = settings.rate_limits_enabled
         self._limiter = FixedWindowRateLimiter(MemoryStorage())
+        self._in_flight: Counter[str] = Counter()
+        self._in_flight_lock = threading.Lock()
 
     def hit(self, rule: str, *key: str) -> Verdict:
         """Count one call against `rule` ("1800/15 minutes") for this key."""
@@ -32,3 +38,21 @@ class RateLimiter:
         allowed = self._limiter.hit(item, *key)
         stats = self._limiter.get_window_stats(item, *key)
         return Verdict(allowed, item.amount, stats.remaining, stats.reset_time)
+
+    @contextmanager
+    def in_flight(self, key: str, maximum: int) -> Iterator[bool]:
+        """Hold one of `maximum` slots for `key` while the block runs; yields False (and holds
+        nothing) when they are all taken."""
+        if not self.enabled:
+            yield True
+            return
+        with self._in_flight_lock:
+            acquired = self._in_flight[key] < maximum
+            if acquired:
+                self._in_flight[key] += 1
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with self._in_flight_lock:
+                    self._in_flight[key] -= 1

@@ -12,7 +12,7 @@ from comptoir.storage.database import Database
 from comptoir.storage.tables import Credential, Opportunity, Organization, Project, Task
 
 from .catalogue import ITEMS
-from .organizations import NewOrganization, create_organization, issue_oneup_key, issue_web_login
+from .organizations import NewOrganization, create_organization, issue_all
 from .parties import CUSTOMERS, VENDORS
 from .work import EMPLOYEES
 
@@ -30,9 +30,7 @@ def load_demo(database: Database) -> NewOrganization:
                 session.delete(credential)
             session.flush()
             employee = EMPLOYEES.of(book).find(user_code="EMP-001")
-            oneup = issue_oneup_key(book, employee)
-            login = issue_web_login(book, employee, existing.slug)
-            return NewOrganization(existing.id, existing.uuid, existing.name, existing.slug, oneup, login)
+            return issue_all(book, existing, employee)
     created = create_organization(database, "Demo Company", slug=DEMO_SLUG)
     with database.transaction() as session:
         employee_id = EMPLOYEES.of(Book(session, created.id)).find(user_code="EMP-001").id

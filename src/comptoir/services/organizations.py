@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import secrets as random
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from comptoir.auth.secrets import digest, new_secret
 from comptoir.domain import reference
 from comptoir.domain.errors import ErrorKind, fail
+from comptoir.services import credentials
 from comptoir.services.codes import next_code
 from comptoir.services.identity import create_web_login
 from comptoir.services.ledger import seed_ledger
 from comptoir.storage.book import Book
 from comptoir.storage.database import Database
 from comptoir.storage.tables import (
-    Credential,
     Currency,
     Employee,
     ItemFamily,
@@ -46,17 +44,25 @@ class WebLogin:
 
 @dataclass(frozen=True)
 class NewOrganization:
+    """A new organization and the credentials of every dialect, in clear text this once."""
+
     id: int
     uuid: str
     name: str
     slug: str
     oneup: OneUpCredentials
     login: WebLogin
+    upflow: dict
+    quipu: dict
+    oneconnect: dict
 
     def as_json(self) -> dict:
         return {
             "organization": {"id": self.id, "uuid": self.uuid, "name": self.name, "slug": self.slug},
             "oneup": {"email": self.oneup.email, "api_key": self.oneup.api_key},
+            "upflow": self.upflow,
+            "quipu": self.quipu,
+            "oneconnect": self.oneconnect,
             "login": {"email": self.login.email, "password": self.login.password},
         }
 
@@ -81,9 +87,24 @@ def create_organization(database: Database, name: str, *, currency: str = "USD",
         seed_ledger(book, chart)
         employee = book.employees.add(Employee(first_name="API", last_name="User", email="",
                                                user_code=_code(book, "employee")))
-        oneup = issue_oneup_key(book, employee)
-        login = issue_web_login(book, employee, organization.slug)
-        return NewOrganization(organization.id, organization.uuid, organization.name, organization.slug, oneup, login)
+        return issue_all(book, organization, employee)
+
+
+def issue_all(book: Book, organization: Organization, employee: Employee) -> NewOrganization:
+    """Fresh credentials of every kind for an organization."""
+    oneup = issue_oneup_key(book, employee)
+    login = issue_web_login(book, employee, organization.slug)
+    upflow = credentials.issue(book.session, organization.id, "upflow")
+    quipu = credentials.issue(book.session, organization.id, "quipu")
+    partner = credentials.issue(book.session, organization.id, "oneconnect")
+    integration = credentials.issue(book.session, organization.id, "oneconnect_integration")
+    return NewOrganization(
+        organization.id, organization.uuid, organization.name, organization.slug, oneup, login,
+        upflow={"api_key": upflow["identifier"], "api_secret": upflow["secret"]},
+        quipu={"app_id": quipu["identifier"], "app_secret": quipu["secret"], "owner_slug": organization.slug},
+        oneconnect={"client_id": partner["identifier"], "client_secret": partner["secret"],
+                    "integration_id": integration["identifier"], "integration_secret": integration["secret"]},
+    )
 
 
 def find_organization(database: Database, slug: str) -> int:
@@ -95,15 +116,21 @@ def find_organization(database: Database, slug: str) -> int:
     return org_id
 
 
+def first_employee_id(session, org_id: int) -> int | None:
+    return session.scalar(select(Employee.id).where(Employee.org_id == org_id).order_by(Employee.id).limit(1))
+
+
+def organization_slug(database: Database, org_id: int) -> str:
+    with database.transaction() as session:
+        return session.get(Organization, org_id).slug
+
+
 def issue_oneup_key(book: Book, employee: Employee) -> OneUpCredentials:
     """A new OneUp API email and key for an employee. The key is returned once, stored hashed."""
-    email = f"api_{book.org_id}_{random.randbelow(10**6):06d}@api.comptoir.local"
-    api_key = new_secret()
-    employee.email = employee.email or email
-    book.session.add(Credential(org_id=book.org_id, kind="oneup", identifier=email,
-                                secret_hash=digest(api_key), employee_id=employee.id))
+    issued = credentials.issue(book.session, book.org_id, "oneup", employee_id=employee.id)
+    employee.email = employee.email or issued["identifier"]
     book.flush()
-    return OneUpCredentials(email, api_key)
+    return OneUpCredentials(issued["identifier"], issued["secret"])
 
 
 def issue_web_login(book: Book, employee: Employee, slug: str) -> WebLogin:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import comptoir.storage.types
 
 
 revision = '0002'

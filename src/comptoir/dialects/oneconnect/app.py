@@ -1,0 +1,172 @@
+"""The OneConnect v1 dialect, mounted at /oneconnect/v1 (its token endpoint at /oneconnect/oauth2/token)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from comptoir.context import Context
+from comptoir.services import credentials, signing
+from comptoir.services.book import open_book
+from comptoir.services.credentials import Principal
+
+TOKEN_LIFETIME_S = 3600
+AUDIENCE = "oneconnect"
+PROBLEM = "application/problem+json"
+SECRET_HEADERS = ("x-oneconnect-api-key", "x-one-connect-api-key")  # the docs spell it both ways
+REVOKED_BY_PARTNER = "Revoked by the partner"
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+          422: "Unprocessable Content", 429: "Too Many Requests"}
+
+
+class Problem(Exception):
+    """An RFC 9457 problem with OneConnect's `errorCode` extension (and any other extension)."""
+
+    def __init__(self, status: int, detail: str, error_code: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.error_code, self.extensions = status, detail, error_code, extensions
+
+    def body(self) -> dict:
+        body = {"type": "about:blank", "title": TITLES.get(self.status, "Error"), "status": self.status,
+                "detail": self.detail}
+        if self.error_code:
+            body["errorCode"] = self.error_code
+        return {**body, **self.extensions}
+
+
+def problem_response(problem: Problem) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Bearer realm="OneConnect"'} if problem.status == 401 else None
+    return JSONResponse(problem.body(), status_code=problem.status, media_type=PROBLEM, headers=headers)
+
+
+@dataclass(frozen=True)
+class Caller:
+    partner: Principal
+    integration_id: str
+    integration: Principal | None  # None when the integration is revoked (only its status can be read)
+    revoked_reason: str | None
+
+
+def partner(request: Request) -> Principal:
+    """The partner behind a Bearer JWT issued by POST /oneconnect/oauth2/token, still not revoked."""
+    context: Context = request.app.state.context
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    claims = signing.verify(context.database, token.strip()) if scheme.lower() == "bearer" else None
+    if not claims or claims.get("aud") != AUDIENCE:
+        raise Problem(401, "The access token is missing, invalid or expired.")
+    state = credentials.credential_state(context.database, "oneconnect", claims.get("sub", ""))
+    if state is None or state.revoked_at is not None:
+        raise Problem(401, "The partner credentials behind this token are revoked.")
+    return Principal(state.org_id, state.id, None)
+
+
+def integration(request: Request, integration_id: str, caller: Principal = Depends(partner)) -> Caller:
+    """The integration named in the path, with its secret in x-oneconnect-api-key; it must belong to
+    the partner's organization."""
+    context: Context = request.app.state.context
+    secret = next((request.headers[name] for name in SECRET_HEADERS if name in request.headers), "")
+    if not secret:
+        raise Problem(401, "The integration secret is missing: send it in the x-oneconnect-api-key header.")
+    checked = credentials.check(context.database, "oneconnect_integration", integration_id, secret)
+    state = credentials.credential_state(context.database, "oneconnect_integration", integration_id)
+    if state is None or state.org_id != caller.org_id:
+        raise Problem(404, f"No integration {integration_id}.", "SMB_NOTFOUND")
+    if checked.principal is None and checked.revoked_reason is None:
+        raise Problem(401, "The integration secret is wrong.")
+    return Caller(caller, integration_id, checked.principal, checked.revoked_reason)
+
+
+def active(caller: Caller = Depends(integration)) -> Caller:
+    """Every route but the status check needs an active integration; a revoked one gets 401 with its reason."""
+    if caller.integration is None:
+        raise Problem(401, f"The integration is revoked: {caller.revoked_reason}", "SMB_CLOSED",
+                      reason=caller.revoked_reason)
+    return caller
+
+
+def _integration_body(context: Context, caller: Caller) -> dict:
+    state = credentials.credential_state(context.database, "oneconnect_integration", caller.integration_id)
+    with open_book(context.database, caller.partner.org_id) as book:
+        organization = book.organization
+        return {
+            "integrationId": caller.integration_id,
+            "status": "revoked" if state.revoked_at else "active",
+            "revokedAt": state.revoked_at.isoformat() if state.revoked_at else None,
+            "revocationReason": state.revocation_reason,
+            "organization": {"name": organization.name, "siren": None, "legalForm": None, "naf": None,
+                             "address": None, "phoneNumber": None, "contactEmail": None},
+        }
+
+
+def get_integration(request: Request, caller: Caller = Depends(integration)) -> JSONResponse:
+    """GET /integrations/{id}: active or revoked, with the organization's details."""
+    return JSONResponse(_integration_body(request.app.state.context, caller))
+
+
+def revoke_integration(request: Request, caller: Caller = Depends(active)) -> JSONResponse:
+    """PUT /integrations/{id}/revoke: from now on every call with this integration gets 401."""
+    context: Context = request.app.state.context
+    credentials.revoke(context.database, caller.partner.org_id, "oneconnect_integration", caller.integration_id,
+                       REVOKED_BY_PARTNER)
+    return JSONResponse(_integration_body(context, caller))
+
+
+async def token(request: Request) -> JSONResponse:
+    """POST /oneconnect/oauth2/token: client credentials in the form body (or HTTP Basic); a signed
+    JWT valid for 3600 s, whose public keys are at /.well-known/jwks.json."""
+    context: Context = request.app.state.context
+    form = await request.form()
+    client_id, client_secret = _basic(request.headers.get("authorization", ""))
+    client_id = form.get("client_id") or client_id
+    client_secret = form.get("client_secret") or client_secret
+    if form.get("grant_type") != "client_credentials":
+        return JSONResponse({"error": "unsupported_grant_type",
+                             "error_description": "Use grant_type=client_credentials."}, status_code=400)
+    principal = await run_in_threadpool(credentials.authenticate, context.database, "oneconnect", client_id or "",
+                                        client_secret or "")
+    if principal is None:
+        return JSONResponse({"error": "invalid_client", "error_description": "Client authentication failed."},
+                            status_code=401)
+    claims = {"iss": context.settings.public_url.rstrip("/") + "/oneconnect", "sub": client_id, "aud": AUDIENCE,
+              "scope": form.get("scope") or "documents"}
+    access_token = await run_in_threadpool(signing.sign, context.database, claims, TOKEN_LIFETIME_S)
+    return JSONResponse({"access_token": access_token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S},
+                        headers={"Cache-Control": "no-store"})
+
+
+def _basic(header: str) -> tuple[str, str]:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return "", ""
+    try:
+        client_id, _, client_secret = base64.b64decode(encoded.strip()).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return "", ""
+    return client_id, client_secret
+
+
+def build(context: Context) -> FastAPI:
+    app = FastAPI(title="Comptoir: OneConnect v1", version="1.0", docs_url="/docs", openapi_url="/openapi.json")
+    app.state.context = context
+    router = APIRouter()
+    router.add_api_route("/integrations/{integration_id}", get_integration, methods=["GET"], tags=["integrations"])
+    router.add_api_route("/integrations/{integration_id}/revoke", revoke_integration, methods=["PUT"],
+                         tags=["integrations"])
+    app.include_router(router)
+
+    @app.exception_handler(Problem)
+    async def on_problem(_request: Request, problem: Problem) -> JSONResponse:
+        return problem_response(problem)
+
+    @app.exception_handler(HTTPException)
+    async def on_http_error(_request: Request, error: HTTPException) -> JSONResponse:
+        return problem_response(Problem(error.status_code, str(error.detail)))
+
+    return app
