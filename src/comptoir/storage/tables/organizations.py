@@ -40,7 +40,8 @@ class Credential(OrgScoped, Base):
     __tablename__ = "credentials"
     __table_args__ = (UniqueConstraint("kind", "identifier"),)
 
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # oneup, upflow, quipu, oneconnect
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)  # oneup, upflow, quipu, oneconnect, ...
+
     identifier: Mapped[str] = mapped_column(String(255), nullable=False)  # email, key or client id
     secret_hash: Mapped[str] = mapped_column(String(128), nullable=False)
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id", ondelete="SET NULL"))

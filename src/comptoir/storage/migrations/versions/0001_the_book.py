@@ -234,7 +234,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_bank_accounts_org_id'), ['org_id'], unique=False)
 
     op.create_table('credentials',
-    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('identifier', sa.String(length=255), nullable=False),
     sa.Column('secret_hash', sa.String(length=128), nullable=False),
     sa.Column('employee_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
