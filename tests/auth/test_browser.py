@@ -285,8 +285,11 @@ def test_a_wrong_password_shows_the_error_and_stays_on_the_login_page(page, site
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Comptoir")
     email = page.get_by_label("Email", exact=True)
     expect(email).to_have_value(company.login.email)  # kept, so only the password needs typing again
-    expect(email).to_have_accessible_description("Wrong email or password.")
-    expect(page.get_by_label("Password", exact=True)).to_have_value("")
+    password = page.get_by_label("Password", exact=True)
+    expect(password).to_have_value("")
+    expect(password).to_have_accessible_description("Wrong email or password.")  # the field to type again
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(password).to_be_focused()
     assert site.recorder.requests() == []
 
 
