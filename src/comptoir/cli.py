@@ -59,6 +59,12 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     database.dispose()
     console.print(f"Serving on {base} (database: {_redacted(settings.database_url)})")
     if workers > 1:
+        # Each worker builds its own app from the environment (create_app() reads get_settings()).
+        # Made here once, so the workers all read the same session key rather than each racing to create it.
+        settings.session_secret()
+        if settings.rate_limits_enabled and not settings.redis_url:
+            console.print(f"[yellow]Rate limits are counted in each of the {workers} workers separately; "
+                          "set COMPTOIR_REDIS_URL to share them.[/yellow]", soft_wrap=True)
         uvicorn.run("comptoir.app:create_app", factory=True, host=host, port=port, workers=workers)
     else:
         uvicorn.run(create_app(settings), host=host, port=port)

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     upflow_rate_limit: str = "600/minute"
     upflow_concurrent_requests_max: int = 10
     quipu_rate_limit: str = "5/5 seconds"
+    # Where budgets and in-flight slots are kept. Unset: in each process's memory (one worker). Set
+    # (redis://host:6379/0): in Redis, shared by every worker and machine that uses the same URL.
+    redis_url: str | None = None
 
     # Largest JSON body accepted by any dialect, enforced while the body streams in.
     json_body_bytes_max: int = 1024 * 1024
@@ -43,11 +46,22 @@ class Settings(BaseSettings):
             return self.secret_key
         path = self.data_dir / "secret_key"
         if not path.exists():
+            import os
             import secrets
+            import tempfile
 
+            # Written whole under a temporary name, then linked into place: worker processes starting
+            # together all end up reading the one key that won, never an empty or half-written file.
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_hex(32))
+            descriptor, temporary = tempfile.mkstemp(dir=self.data_dir, prefix=".secret_key.")
+            try:
+                with os.fdopen(descriptor, "w") as file:
+                    file.write(secrets.token_hex(32))
+                os.link(temporary, path)
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(temporary)
         return path.read_text().strip()
 
     @property

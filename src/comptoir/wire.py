@@ -5,6 +5,8 @@ Dialects turn the exceptions raised here into their own error format.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from decimal import Decimal
 from typing import Any
 
@@ -65,3 +67,20 @@ def dump_json(data: Any) -> bytes:
 
 def is_exact_number(value: Any) -> bool:
     return isinstance(value, (int, Decimal)) and not isinstance(value, bool)
+
+
+def basic_credentials(authorization: str) -> tuple[str, str] | None:
+    """The user and password of an `Authorization: Basic ...` header, or None. Standard and URL-safe
+    Base64 are both read (Quipu's docs mention the URL-safe one); padding may be missing."""
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        return None
+    padded = encoded.strip() + "=" * (-len(encoded.strip()) % 4)
+    for decode in (base64.b64decode, base64.urlsafe_b64decode):
+        try:
+            user, separator, password = decode(padded).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            continue
+        if separator:
+            return user, password
+    return None

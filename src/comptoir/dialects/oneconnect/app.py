@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +14,7 @@ from comptoir.context import Context
 from comptoir.services import credentials, signing
 from comptoir.services.book import open_book
 from comptoir.services.credentials import Principal
+from comptoir.wire import basic_credentials
 
 TOKEN_LIFETIME_S = 3600
 AUDIENCE = "oneconnect"
@@ -123,7 +122,7 @@ async def token(request: Request) -> JSONResponse:
     JWT valid for 3600 s, whose public keys are at /.well-known/jwks.json."""
     context: Context = request.app.state.context
     form = await request.form()
-    client_id, client_secret = _basic(request.headers.get("authorization", ""))
+    client_id, client_secret = basic_credentials(request.headers.get("authorization", "")) or ("", "")
     client_id = form.get("client_id") or client_id
     client_secret = form.get("client_secret") or client_secret
     if form.get("grant_type") != "client_credentials":
@@ -139,17 +138,6 @@ async def token(request: Request) -> JSONResponse:
     access_token = await run_in_threadpool(signing.sign, context.database, claims, TOKEN_LIFETIME_S)
     return JSONResponse({"access_token": access_token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S},
                         headers={"Cache-Control": "no-store"})
-
-
-def _basic(header: str) -> tuple[str, str]:
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic":
-        return "", ""
-    try:
-        client_id, _, client_secret = base64.b64decode(encoded.strip()).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return "", ""
-    return client_id, client_secret
 
 
 def build(context: Context) -> FastAPI:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import time
 
 from fastapi import Request
@@ -11,6 +9,7 @@ from fastapi import Request
 from comptoir.context import Context
 from comptoir.services.credentials import Principal, authenticate
 from comptoir.services.identity import check_bearer
+from comptoir.wire import basic_credentials
 
 from .errors import OneUpError
 
@@ -27,7 +26,7 @@ def authenticated(request: Request) -> Principal:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     principal = None
     if scheme.lower() == "basic":
-        principal = _basic(context, value.strip())
+        principal = _basic(context, request.headers.get("authorization", ""))
     elif scheme.lower() == "bearer":
         principal = check_bearer(context.database, "oneup", value.strip()).principal
         if principal is None:
@@ -38,14 +37,9 @@ def authenticated(request: Request) -> Principal:
     return principal
 
 
-def _basic(context: Context, encoded: str) -> Principal | None:
-    try:
-        email, separator, api_key = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    if not separator:
-        return None
-    return authenticate(context.database, "oneup", email, api_key)
+def _basic(context: Context, authorization: str) -> Principal | None:
+    credentials = basic_credentials(authorization)
+    return authenticate(context.database, "oneup", *credentials) if credentials else None
 
 
 def _budget_key(principal: Principal) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import secrets
 import time
 from typing import Any
@@ -18,6 +16,7 @@ from comptoir.services import credentials, identity
 from comptoir.services.book import open_book
 from comptoir.services.credentials import Principal
 from comptoir.services.organizations import organization_slug
+from comptoir.wire import basic_credentials
 
 TOKEN_LIFETIME_S = 7200
 SCOPE = "ecommerce"
@@ -83,7 +82,7 @@ async def token(request: Request) -> JSONResponse:
     grant_type=client_credentials, scope=ecommerce; urlencoded or multipart."""
     context: Context = request.app.state.context
     form = await request.form()
-    app_id, app_secret = _basic(request.headers.get("authorization", ""))
+    app_id, app_secret = basic_credentials(request.headers.get("authorization", "")) or ("", "")
     app_id = app_id or form.get("client_id") or ""
     app_secret = app_secret or form.get("client_secret") or ""
     if form.get("grant_type") != "client_credentials":
@@ -105,20 +104,6 @@ async def token(request: Request) -> JSONResponse:
     await run_in_threadpool(save)
     return JSONResponse({"access_token": access_token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S,
                          "scope": SCOPE, "created_at": int(time.time())}, headers={"Cache-Control": "no-store"})
-
-
-def _basic(header: str) -> tuple[str, str]:
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic":
-        return "", ""
-    padded = encoded.strip() + "=" * (-len(encoded.strip()) % 4)
-    for decode in (base64.b64decode, base64.urlsafe_b64decode):  # Quipu's docs mention URL-safe Base64
-        try:
-            app_id, _, app_secret = decode(padded).decode("utf-8").partition(":")
-            return app_id, app_secret
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            continue
-    return "", ""
 
 
 def users(request: Request, principal: Principal = Depends(owner)) -> JSONResponse:
