@@ -10,9 +10,10 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, Protocol
+from typing import Any, Protocol
 
 from limits import parse
 from limits.storage import MemoryStorage, RedisStorage, Storage
@@ -110,7 +111,8 @@ class RateLimiter:
             import redis
 
             pool = redis.ConnectionPool.from_url(self.redis_url)
-            storage = RedisStorage(self.redis_url, connection_pool=pool, key_prefix=f"{REDIS_KEY_PREFIX}:limits")
+            storage = RedisStorage(self.redis_url, connection_pool=pool,
+                                   key_prefix=f"{REDIS_KEY_PREFIX}:limits")
             self._slots = _RedisSlots(redis.Redis(connection_pool=pool), IN_FLIGHT_SLOT_TTL_S)
         else:
             storage = MemoryStorage()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from typing import Any
@@ -44,7 +45,7 @@ def oauth_error(status: int, error: str, description: str) -> JSONResponse:
 
 
 def _rate_headers(verdict: Any) -> dict[str, str]:
-    reset_s = max(0, int(round(verdict.reset_at_s - time.time())))
+    reset_s = max(1, math.ceil(verdict.reset_at_s - time.time()))  # never "retry in 0 s"
     return {"RateLimit-Limit": str(verdict.limit), "RateLimit-Remaining": str(max(0, verdict.remaining)),
             "RateLimit-Reset": str(reset_s)}
 
@@ -63,7 +64,7 @@ def authenticated(request: Request, response: Response) -> Principal:
     if not verdict.allowed:
         limit = context.settings.quipu_rate_limit
         raise QuipuError(429, f"Rate limit exceeded. Maximum {limit.replace('/', ' requests per ')}.",
-                         headers={**headers, "Retry-After": headers["RateLimit-Reset"] or "1"})
+                         headers={**headers, "Retry-After": headers["RateLimit-Reset"]})
     response.headers.update(headers)
     request.state.rate_headers = headers
     return principal

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 import uuid
 from typing import Iterator
 
@@ -38,15 +40,16 @@ def authenticated(request: Request) -> Iterator[Principal]:
     principal = credentials.authenticate(context.database, "upflow", key, secret) if key and secret else None
     if principal is None:
         raise UpflowError(401, "Invalid API key or secret", "Unauthorized")
-    budget = context.limiter.hit(context.settings.upflow_rate_limit, "upflow", str(principal.org_id))
-    if not budget.allowed:
-        raise UpflowError(429, f"Rate limit exceeded: {context.settings.upflow_rate_limit} per organization",
-                          "Too Many Requests", {"Retry-After": "60"})
     maximum = context.settings.upflow_concurrent_requests_max
     with context.limiter.in_flight(f"upflow:{principal.org_id}", maximum) as admitted:
-        if not admitted:
+        if not admitted:  # refused before counting: a request turned away spends no budget
             raise UpflowError(429, f"Too many concurrent requests: at most {maximum} per organization",
                               "Too Many Requests", {"Retry-After": "1"})
+        budget = context.limiter.hit(context.settings.upflow_rate_limit, "upflow", str(principal.org_id))
+        if not budget.allowed:
+            retry_after_s = max(1, math.ceil(budget.reset_at_s - time.time()))
+            raise UpflowError(429, f"Rate limit exceeded: {context.settings.upflow_rate_limit} per organization",
+                              "Too Many Requests", {"Retry-After": str(retry_after_s)})
         yield principal
 
 

@@ -1,0 +1,229 @@
+"""Budgets and in-flight slots shared through Redis: a real redis-server started here (Debian's
+`redis-server`, installed by scripts/setup), and Comptoir served by `comptoir serve --workers 2`.
+
+The test proves both workers answered: it finds, in /proc, which worker process holds the server end
+of each of its connections, and alternates its calls between a connection of each worker.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from comptoir.auth import limits as limits_module
+from comptoir.auth.limits import RateLimiter
+from comptoir.settings import Settings
+
+QUIPU_RULE = "4/30 seconds"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(check, timeout_s: float, what: str, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except (OSError, httpx.HTTPError, redis.RedisError):
+            pass
+        time.sleep(0.1)
+    details = f"\n{log.read_text()[-3000:]}" if log and log.exists() else ""
+    pytest.fail(f"{what} did not come up in {timeout_s} s{details}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM to the process group this test started (the server and its workers), then SIGKILL."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed: run scripts/setup "
+                    "(as root it installs Debian's redis-server)")
+    port = free_port()
+    log = tmp_path_factory.mktemp("redis") / "redis.log"
+    with log.open("w") as output:
+        process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                    "--appendonly", "no"], stdout=output, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        client = redis.Redis.from_url(url)
+        wait_for(client.ping, 10, "redis-server", log)
+        client.close()
+        yield url
+    finally:
+        stop(process)
+
+
+# -- the limiter itself, two instances standing for two processes ---------------------------------
+
+def limiter(redis_url: str, tmp_path, **settings) -> RateLimiter:
+    return RateLimiter(Settings(data_dir=tmp_path, redis_url=redis_url, rate_limits="on", **settings))
+
+
+def test_two_limiters_on_one_redis_share_budgets_and_slots(redis_url, tmp_path):
+    first, second = limiter(redis_url, tmp_path), limiter(redis_url, tmp_path)
+    key = ("test", os.urandom(8).hex())
+    verdicts = [limiter_.hit("3/minute", *key) for limiter_ in (first, second, first, second)]
+    assert [v.allowed for v in verdicts] == [True, True, True, False]
+    assert [v.remaining for v in verdicts] == [2, 1, 0, 0]
+    assert 0 < verdicts[-1].reset_at_s - time.time() <= 61
+
+    slot_key = f"upflow:test-{os.urandom(8).hex()}"
+    with first.in_flight(slot_key, 2) as a, second.in_flight(slot_key, 2) as b:
+        assert a and b
+        with first.in_flight(slot_key, 2) as c, second.in_flight(slot_key, 2) as d:
+            assert not c and not d
+    with second.in_flight(slot_key, 2) as again:
+        assert again  # given back on leaving the block
+
+
+def test_a_slot_never_given_back_expires(redis_url, tmp_path, monkeypatch):
+    monkeypatch.setattr(limits_module, "IN_FLIGHT_SLOT_TTL_S", 1)
+    crashed, survivor = limiter(redis_url, tmp_path), limiter(redis_url, tmp_path)
+    slot_key = f"upflow:test-{os.urandom(8).hex()}"
+    held = crashed.in_flight(slot_key, 1)
+    assert held.__enter__()  # taken, and never left: the process "died"
+    with survivor.in_flight(slot_key, 1) as admitted:
+        assert not admitted
+    time.sleep(1.2)
+    with survivor.in_flight(slot_key, 1) as admitted:
+        assert admitted
+
+
+def test_rate_limits_off_never_reaches_redis(tmp_path):
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    off = RateLimiter(Settings(data_dir=tmp_path, redis_url=nowhere, rate_limits="off"))
+    assert all(off.hit("1/minute", "k").allowed for _ in range(3))
+    with off.in_flight("k", 1) as a, off.in_flight("k", 1) as b:
+        assert a and b
+
+
+# -- two worker processes of `comptoir serve` -------------------------------------------------------
+
+def children(pid: int) -> set[int]:
+    """Every descendant process of pid (the uvicorn manager's workers)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                kids = {int(k) for k in (task / "children").read_text().split()}
+            except OSError:
+                continue
+            todo.extend(kids - found)
+            found |= kids
+    return found
+
+
+def serving_process(server_port: int, client_port: int, candidates: set[int]) -> int | None:
+    """The process holding the server end of the TCP connection from client_port to server_port."""
+    inode = None
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].split(":")[1], 16)
+        remote_port = int(fields[2].split(":")[1], 16)
+        if local_port == server_port and remote_port == client_port:
+            inode = fields[9]
+    if inode is None:
+        return None
+    for pid in candidates:
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                if os.readlink(fd) == f"socket:[{inode}]":
+                    return pid
+        except OSError:
+            continue
+    return None
+
+
+@pytest.fixture
+def server(redis_url, database_url, context, tmp_path) -> Iterator[tuple[str, subprocess.Popen]]:
+    port = free_port()
+    env = {**os.environ, "COMPTOIR_DATABASE_URL": database_url, "COMPTOIR_REDIS_URL": redis_url,
+           "COMPTOIR_QUIPU_RATE_LIMIT": QUIPU_RULE, "COMPTOIR_RATE_LIMITS": "on",
+           "COMPTOIR_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
+    log = tmp_path / "serve.log"
+    with log.open("w") as output:
+        process = subprocess.Popen([sys.executable, "-m", "comptoir.cli", "serve", "--workers", "2",
+                                    "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        def up() -> bool:
+            if process.poll() is not None:
+                pytest.fail(f"comptoir serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            return httpx.get(base + "/healthz", timeout=2).status_code == 200
+
+        wait_for(up, 60, "comptoir serve --workers 2", log)
+        yield base, process
+    finally:
+        stop(process)
+
+
+def test_two_workers_share_one_quipu_budget(server, org):
+    base, process = server
+    port = int(base.rsplit(":", 1)[1])
+    token = httpx.post(base + "/quipu/oauth/token", auth=(org.quipu["app_id"], org.quipu["app_secret"]),
+                       data={"grant_type": "client_credentials", "scope": "ecommerce"}).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    # Keep-alive connections until there is one to each worker (the kernel hands each new one to either).
+    by_worker: dict[int, httpx.Client] = {}
+    opened: list[httpx.Client] = []
+    try:
+        deadline = time.monotonic() + 15
+        while len(by_worker) < 2 and time.monotonic() < deadline:
+            connection = httpx.Client(base_url=base, limits=httpx.Limits(max_connections=1), timeout=5)
+            opened.append(connection)
+            response = connection.get("/healthz")
+            client_port = response.extensions["network_stream"].get_extra_info("client_addr")[1]
+            worker = serving_process(port, client_port, children(process.pid))
+            if worker is not None:
+                by_worker.setdefault(worker, connection)
+        assert len(by_worker) == 2, f"every connection went to one worker: {list(by_worker)}"
+
+        # Alternate the calls between the two workers; alone, each would allow 4.
+        a, b = by_worker.values()
+        answers = []
+        for connection in (a, b, a, b, a, b, a, b):
+            response = connection.get("/quipu/users", headers=headers)
+            answers.append((response.status_code, response.headers.get("RateLimit-Remaining")))
+        assert answers == [(200, "3"), (200, "2"), (200, "1"), (200, "0")] + [(429, "0")] * 4, answers
+    finally:
+        for connection in opened:
+            connection.close()
+
+    # And over a new connection per call: still nothing left.
+    for _ in range(6):
+        with httpx.Client(base_url=base, timeout=5) as fresh:
+            response = fresh.get("/quipu/users", headers=headers)
+        assert response.status_code == 429, response.text
+        assert response.headers["Retry-After"].isdigit()
