@@ -10,10 +10,10 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import make_context
 from comptoir.app import create_app
 from comptoir.context import Context
 from comptoir.services.book import open_book
-from comptoir.settings import Settings
 from comptoir.storage.tables import Task
 
 from ..helpers import ONEUP, OneUpClient, book_snapshot, error_of
@@ -310,11 +310,7 @@ def test_filters_by_another_organizations_ids_find_nothing(a_book, other_oneup):
 # -- rate limit --------------------------------------------------------------------------------
 
 def limited_context(database_url: str, tmp_path, rate_limits: str) -> Context:
-    # conftest.make_context(..., rate_limits="on") raises TypeError (it passes rate_limits="off"
-    # itself and then **overrides), so the settings are built here the same way.
-    settings = Settings(database_url=database_url, data_dir=tmp_path, rate_limits=rate_limits,
-                        oneup_rate_limit="5/15 minutes")
-    return Context.from_settings(settings)
+    return make_context(database_url, tmp_path, rate_limits=rate_limits, oneup_rate_limit="5/15 minutes")
 
 
 @pytest.fixture
