@@ -201,3 +201,21 @@ def test_a_token_sees_only_its_organization(client, org, other_oneup, oauth_clie
     theirs = other_oneup.ok("POST", "/projects", {"name": "Secret"})
     response = client.get(f"/oneup/v1/projects/{theirs['id']}", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 404
+
+
+def test_revoking_the_client_stops_its_tokens(client, org, context, oauth_client):
+    from comptoir.services.identity import revoke_client, revoke_tokens_of
+
+    sign_in(client, org)
+    token = exchange(client, oauth_client, authorize(client, oauth_client)["code"]).json()
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    assert client.get("/oneup/v1/me", headers=bearer).status_code == 200
+    revoke_client(context.database, oauth_client.client_id)
+    assert revoke_tokens_of(context.database, client_id=oauth_client.client_id) >= 1
+    refused = client.get("/oneup/v1/me", headers=bearer)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["message"] == "Unauthorized: the provided token is not active"
+    refresh = client.post(TOKEN, data={"grant_type": "refresh_token", "client_id": oauth_client.client_id,
+                                       "client_secret": oauth_client.client_secret,
+                                       "refresh_token": token["refresh_token"]})
+    assert refresh.status_code in (400, 401)
