@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -84,3 +85,12 @@ def basic_credentials(authorization: str) -> tuple[str, str] | None:
         if separator:
             return user, password
     return None
+
+
+def iso_timestamp(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z. SQLite hands datetimes back without their zone, which is UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -368,12 +368,19 @@ def close_period(book: Book, until: date) -> int:
     return result.rowcount or 0
 
 
-def account_balance(book: Book, account_id: int, *, until: date | None = None) -> Decimal:
-    """Debits minus credits on one account, up to a date."""
+def account_balance(book: Book, account_id: int, *, until: date | None = None, party_id: int | None = None) -> Decimal:
+    """Debits minus credits on one account, up to a date, optionally of one party only."""
     criteria = [Entry.account_id == account_id]
+    if party_id is not None:
+        criteria.append(Entry.party_id == party_id)
     if until is not None:
         criteria.append(Entry.date <= until)
     debit = book.entries.sum(Entry.amount, Entry.way == DEBIT, *criteria)
     credit = book.entries.sum(Entry.amount, Entry.way != DEBIT, *criteria)
     return Decimal(debit) - Decimal(credit)
 
+
+
+def receivable_balance(book: Book, party_id: int) -> Decimal:
+    """What a customer owes: its entries on the receivable account."""
+    return account_balance(book, account_for(book, charts.RECEIVABLE).id, party_id=party_id)

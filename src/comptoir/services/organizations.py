@@ -15,6 +15,7 @@ from comptoir.services.ledger import seed_ledger
 from comptoir.storage.book import Book
 from comptoir.storage.database import Database
 from comptoir.storage.tables import (
+    ContactPosition,
     Currency,
     Employee,
     ItemFamily,
@@ -164,4 +165,6 @@ def _seed_reference_data(book: Book, currency: str, country: str) -> None:
     for name, unit_type in reference.UNITS:
         book.units.add(Unit(name=name, type=unit_type))
     book.price_families.add(PriceFamily(name=reference.DEFAULT_PRICE_FAMILY))
+    for name in reference.CONTACT_POSITIONS:
+        book.contact_positions.add(ContactPosition(name=name))
     book.item_families.add(ItemFamily(name=reference.DEFAULT_ITEM_FAMILY, code=_code(book, "item_family")))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 from comptoir.domain import parties as rules
-from comptoir.domain.errors import ErrorKind, NotFound
+from comptoir.domain.errors import DomainError, ErrorKind, NotFound
 from comptoir.domain.lists import replace_list
 from comptoir.domain.query import Condition, ListQuery, Op
 from comptoir.storage.book import Book
@@ -20,7 +20,7 @@ ROLES = ("customer", "vendor")
 SCALAR_FIELDS = (
     "status", "phone_number", "email", "website", "payment_terms_id", "currency_iso_code", "sales_tax_id",
     "opt_in_email", "notes", "assigned_to_id", "employee_count", "price_family_id", "taxpayer_id", "industry",
-    "incorporation_status", "rating", "external_id",
+    "incorporation_status", "rating", "external_id", "parent_id",
 )
 COMPANY_FIELDS = ("company_name",)
 PERSON_FIELDS = ("first_name", "middle_name", "last_name")
@@ -39,6 +39,10 @@ def code_attribute(role: str) -> str:
 def list_parties(book: Book, role: str, query: ListQuery) -> tuple[Sequence[Party], bool]:
     role_condition = Condition(_ROLE_FLAG[role], Op.EQ, True)
     return book.parties.list(replace(query, conditions=(role_condition, *query.conditions)))
+
+
+def count_parties(book: Book, role: str) -> int:
+    return book.parties.count(getattr(Party, _ROLE_FLAG[role]).is_(True))
 
 
 def get_party(book: Book, role: str, party_id: int) -> Party:
@@ -95,6 +99,9 @@ def _check_and_apply(book: Book, role: str, party: Party, fields: Mapping[str, A
     checks.reference(fields, "sales_tax_id", book.taxes)
     checks.reference(fields, "assigned_to_id", book.employees)
     checks.reference(fields, "price_family_id", book.price_families)
+    checks.reference(fields, "parent_id", book.parties, "parent")
+    if fields.get("parent_id") is not None and fields["parent_id"] == party.id:
+        checks.add(ErrorKind.INVALID, "parent", "a customer cannot be its own parent")
     currency = fields.get("currency_iso_code")
     if currency is not None and book.currencies.find(iso_code=currency) is None:
         checks.add(ErrorKind.INVALID, "currency_iso_code", f"{currency} is not one of the organization's currencies")
@@ -104,6 +111,8 @@ def _check_and_apply(book: Book, role: str, party: Party, fields: Mapping[str, A
         checks.add(ErrorKind.MISSING, "type", "is mandatory: 1 (company) or 2 (individual)")
 
     apply(party, fields, SCALAR_FIELDS, checks)
+    if fields.get("extra"):  # data a dialect keeps for itself, by dialect name
+        party.extra = {**(party.extra or {}), **fields["extra"]}
     _write_names(party, fields, checks)
     for name in ("address", "shipping_address"):  # always in normal form, so a round trip changes nothing
         if name in fields or creating:
@@ -139,6 +148,7 @@ def _write_names(party: Party, fields: Mapping[str, Any], checks: Checks) -> Non
 
 
 def _replace_contacts(book: Book, party: Party, incoming: list[Mapping[str, Any]], checks: Checks) -> None:
+    positions = contact_positions(book)
     current = {contact.id: contact for contact in party.contacts}
     changes = replace_list("contacts", list(current), incoming)
     checks.extend(changes.problems)
@@ -150,17 +160,30 @@ def _replace_contacts(book: Book, party: Party, incoming: list[Mapping[str, Any]
     for contact_id in changes.deleted_ids:
         party.contacts.remove(current[contact_id])
     for contact_id, sent in changes.updated:
-        write_contact(current[contact_id], sent, checks, f"contacts[{contact_id}]")
-    for position, sent in enumerate(changes.created):
+        write_contact(current[contact_id], sent, checks, f"contacts[{contact_id}]", positions)
+    for index, sent in enumerate(changes.created):
         contact = Contact(org_id=book.org_id, address={}, extra={})
-        write_contact(contact, sent, checks, f"contacts[new {position}]")
+        write_contact(contact, sent, checks, f"contacts[new {index}]", positions)
         party.contacts.append(contact)
 
 
-def write_contact(contact: Contact, fields: Mapping[str, Any], checks: Checks, where: str) -> None:
+def contact_positions(book: Book) -> set[str]:
+    return {position.name for position in book.contact_positions.all()}
+
+
+def write_contact(contact: Contact, fields: Mapping[str, Any], checks: Checks, where: str,
+                  positions: set[str]) -> None:
+    """A contact's position, when it has one, must be one the organization defined (case counts)."""
+    position = fields.get("position")
+    if position is not None and position not in positions:
+        checks.add(ErrorKind.INVALID, f"{where}.position",
+                   f"{position!r} is not a position of this organization ({', '.join(sorted(positions))})")
     apply(contact, fields, CONTACT_FIELDS, checks)
+    if fields.get("extra"):
+        contact.extra = {**(contact.extra or {}), **fields["extra"]}
     contact.address = rules.normalize_address({**(contact.address or {}), **(fields.get("address") or {})})
-    checks.required(contact.last_name, f"{where}.last_name")
+    # OneUp names people by their last name, Upflow by their email: a contact needs one or the other.
+    checks.required(contact.last_name or contact.email, f"{where}.last_name")
     contact.full_name = rules.person_name(contact.first_name or "", contact.last_name or "")
 
 
@@ -188,3 +211,73 @@ class PartyRole:
 
 CUSTOMERS = PartyRole("customer")
 VENDORS = PartyRole("vendor")
+
+
+# -- imports by external id (Upflow) -----------------------------------------------------------
+
+def import_customer(book: Book, external_id: str, fields: Mapping[str, Any]) -> tuple[Party, bool]:
+    """Create the customer with this external id, or update it: exactly once, even when the same
+    import arrives many times at once (the unique index on (org_id, external_id) decides; the
+    loser of a race finds the winner's row and updates it). Returns the party and whether it is new."""
+    for _ in range(3):
+        existing = book.parties.find(external_id=external_id)
+        if existing is not None:
+            party = book.parties.lock(existing.id) or existing
+            if not party.is_customer:
+                party.is_customer = True
+            return _update_imported(book, party, fields), False
+        try:
+            with book.session.begin_nested():
+                return create_party(book, "customer", {**fields, "external_id": external_id}), True
+        except DomainError as error:
+            if not any(p.kind == ErrorKind.DUPLICATE and p.field == "external_id" for p in error.problems):
+                raise
+    raise RuntimeError(f"customer {external_id} could be neither created nor found")
+
+
+def _update_imported(book: Book, party: Party, fields: Mapping[str, Any]) -> Party:
+    _write(book, "customer", party, fields, creating=False)
+    book.flush()
+    return party
+
+
+def find_customer(book: Book, *, party_id: int | None = None, uuid: str | None = None,
+                  external_id: str | None = None) -> Party:
+    """A customer by integer id, UUID or external id."""
+    if uuid is not None:
+        party = book.parties.find(uuid=uuid)
+    elif external_id is not None:
+        party = book.parties.find(external_id=external_id)
+    else:
+        party = book.parties.get(party_id)
+    if party is None or not party.is_customer:
+        raise NotFound("customer", uuid or external_id or party_id)
+    return party
+
+
+def save_contact(book: Book, party: Party, fields: Mapping[str, Any], contact_id: int | None = None) -> Contact:
+    """Create a contact of the party, or update one of its contacts (the same rules as in lists)."""
+    checks = Checks()
+    with book.session.no_autoflush:
+        if contact_id is None:
+            contact = Contact(org_id=book.org_id, address={}, extra={})
+            write_contact(contact, fields, checks, "contact", contact_positions(book))
+            checks.raise_if_any()
+            party.contacts.append(contact)
+        else:
+            contact = next((c for c in party.contacts if c.id == contact_id), None)
+            if contact is None:
+                raise NotFound("contact", contact_id)
+            write_contact(contact, fields, checks, "contact", contact_positions(book))
+            checks.raise_if_any()
+    book.flush()
+    return contact
+
+
+def delete_contact(book: Book, party: Party, contact_id: int) -> None:
+    contact = next((c for c in party.contacts if c.id == contact_id), None)
+    if contact is None:
+        raise NotFound("contact", contact_id)
+    ensure_unreferenced(book, Contact, contact.id, "contact")
+    party.contacts.remove(contact)
+    book.flush()

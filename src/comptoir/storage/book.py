@@ -12,6 +12,7 @@ from .tables import (
     BankAccount,
     BankEntry,
     Contact,
+    ContactPosition,
     Currency,
     Document,
     DocumentLine,
@@ -152,3 +153,7 @@ class Book:
     @cached_property
     def bank_entries(self) -> Repository[BankEntry]:
         return self._repository(BankEntry, "bank entry")
+
+    @cached_property
+    def contact_positions(self) -> Repository[ContactPosition]:
+        return self._repository(ContactPosition, "contact position")

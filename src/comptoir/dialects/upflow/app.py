@@ -2,55 +2,19 @@
 
 from __future__ import annotations
 
-import math
-import time
-import uuid
-from typing import Iterator
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from comptoir.context import Context
-from comptoir.services import credentials
 from comptoir.services.book import open_book
 from comptoir.services.credentials import Principal
 
-EMPLOYEE_NAMESPACE = uuid.UUID("6f1c8a52-3f7e-4a53-9a4e-6d1f5d2e8b10")
-
-
-class UpflowError(Exception):
-    def __init__(self, status: int, message: str, error: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.error, self.headers = status, message, error, headers or {}
-
-
-def error_response(error: UpflowError) -> JSONResponse:
-    """Upflow's clients read `message`, then `error` (specs/upflow.md §5)."""
-    return JSONResponse({"message": error.message, "error": error.error, "statusCode": error.status},
-                        status_code=error.status, headers=error.headers)
-
-
-def authenticated(request: Request) -> Iterator[Principal]:
-    """X-Api-Key and X-Api-Secret (header names in any case); then 600 calls a minute and at most
-    10 requests at once per organization."""
-    context: Context = request.app.state.context
-    key = request.headers.get("x-api-key", "")
-    secret = request.headers.get("x-api-secret", "")
-    principal = credentials.authenticate(context.database, "upflow", key, secret) if key and secret else None
-    if principal is None:
-        raise UpflowError(401, "Invalid API key or secret", "Unauthorized")
-    maximum = context.settings.upflow_concurrent_requests_max
-    with context.limiter.in_flight(f"upflow:{principal.org_id}", maximum) as admitted:
-        if not admitted:  # refused before counting: a request turned away spends no budget
-            raise UpflowError(429, f"Too many concurrent requests: at most {maximum} per organization",
-                              "Too Many Requests", {"Retry-After": "1"})
-        budget = context.limiter.hit(context.settings.upflow_rate_limit, "upflow", str(principal.org_id))
-        if not budget.allowed:
-            retry_after_s = max(1, math.ceil(budget.reset_at_s - time.time()))
-            raise UpflowError(429, f"Rate limit exceeded: {context.settings.upflow_rate_limit} per organization",
-                              "Too Many Requests", {"Retry-After": str(retry_after_s)})
-        yield principal
+from . import customers
+from .customers import employee_uuid
+from .errors import UpflowError, error_response
+from .security import authenticated
 
 
 def users(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
@@ -58,7 +22,7 @@ def users(request: Request, principal: Principal = Depends(authenticated)) -> JS
     with open_book(request.app.state.context.database, principal.org_id) as book:
         employees = book.employees.all()
         return JSONResponse({"users": [{
-            "id": str(uuid.uuid5(EMPLOYEE_NAMESPACE, f"{book.org_id}:{employee.id}")),
+            "id": employee_uuid(book.org_id, employee.id),
             "firstName": employee.first_name, "lastName": employee.last_name, "email": employee.email,
             "position": None} for employee in employees]})
 
@@ -69,6 +33,7 @@ def build(context: Context) -> FastAPI:
     router = APIRouter()
     router.add_api_route("/users", users, methods=["GET"], tags=["users"])
     app.include_router(router)
+    app.include_router(customers.router)
 
     @app.exception_handler(UpflowError)
     async def on_upflow_error(_request: Request, error: UpflowError) -> JSONResponse:

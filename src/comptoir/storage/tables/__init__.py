@@ -5,7 +5,7 @@ from .catalogue import Item, ItemFamily
 from .identity import AccessToken, AuthorizationCode, OAuthClient, SigningKey
 from .ledger import Account, Entry, Journal, PaymentMethod, Transaction
 from .organizations import Counter, Credential, Employee, Organization
-from .parties import Contact, Party
+from .parties import Contact, ContactPosition, Party
 from .reference import Currency, PaymentTerm, PriceFamily, Tax, Unit
 from .sales import BankAccount, BankEntry, Document, DocumentLine, Payment, PaymentAllocation
 from .work import Opportunity, Project, Task
@@ -33,6 +33,7 @@ __all__ = [
     "Transaction",
     "Base",
     "Contact",
+    "ContactPosition",
     "Counter",
     "Credential",
     "Currency",

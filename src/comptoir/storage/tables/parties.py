@@ -51,11 +51,12 @@ class Party(OrgScoped, PublicUuid, Timestamped, Base):
     rating: Mapped[str] = mapped_column(String(255), default="", nullable=False)
     # Import key of the dialects that upsert (Upflow externalId); unique per organization.
     external_id: Mapped[str | None] = mapped_column(String(255))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id", ondelete="SET NULL"))
     # Data a dialect keeps that has no place in the core, by dialect name: {"upflow": {...}}.
     extra: Mapped[dict] = mapped_column(JsonDocument, default=dict, nullable=False)
 
     contacts: Mapped[list[Contact]] = relationship(
-        back_populates="party", order_by="Contact.id", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="party", foreign_keys="Contact.party_id", order_by="Contact.id", cascade="all, delete-orphan", lazy="selectin"
     )
     payment_terms: Mapped[PaymentTerm | None] = relationship(lazy="joined")
     sales_tax: Mapped[Tax | None] = relationship(lazy="joined")
@@ -82,3 +83,12 @@ class Contact(OrgScoped, PublicUuid, Timestamped, Base):
     extra: Mapped[dict] = mapped_column(JsonDocument, default=dict, nullable=False)
 
     party: Mapped[Party] = relationship(back_populates="contacts")
+
+
+class ContactPosition(OrgScoped, Base):
+    """The roles a contact may hold (Upflow's positions: ACCOUNTING, SALES, PAYER, PURCHASER by default)."""
+
+    __tablename__ = "contact_positions"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    name: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from comptoir.domain.money import plain
+from comptoir.wire import iso_timestamp
 
 from ..conventions import Filter, as_date, as_integer, as_text
 
@@ -14,12 +15,7 @@ TIMESTAMPS = frozenset({"created_at", "updated_at"})
 
 
 def timestamp(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z; SQLite hands datetimes back without their zone, which is UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return iso_timestamp(value)
 
 
 def number(value: Decimal | None) -> Decimal | None:

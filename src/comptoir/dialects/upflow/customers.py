@@ -1,0 +1,398 @@
+"""Upflow customers and contacts: import (create or update) by externalId, addressing by
+`id` or `external:<externalId>`, lists in `{offset, limit, total, customers}` envelopes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from comptoir.domain.errors import DomainError
+from comptoir.domain.query import ListQuery
+from comptoir.services import parties
+from comptoir.services.book import open_book
+from comptoir.services.credentials import Principal
+from comptoir.services.ledger import receivable_balance
+from comptoir.wire import BodyTooLarge, MalformedJson, iso_timestamp, parse_json, read_body
+
+from .errors import UpflowError, from_domain
+from .security import authenticated
+
+CUSTOMERS_PAGE_MAX = 1000
+EMPLOYEE_NAMESPACE = uuid.UUID("6f1c8a52-3f7e-4a53-9a4e-6d1f5d2e8b10")
+DUNNING_NAMESPACE = uuid.UUID("0b7e1c4e-1d5b-4b8a-8a8c-5b0d2f3c9e21")
+DUNNING_PLANS = ("Standard", "Strict")
+
+router = APIRouter()
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+class Link(Model):
+    id: str | None = None
+    externalId: str | None = None  # noqa: N815 - Upflow's wire names
+
+
+class Address(Model):
+    address: str | None = Field(None, max_length=255)
+    zipcode: str | None = Field(None, max_length=128)
+    city: str | None = Field(None, max_length=128)
+    state: str | None = Field(None, max_length=255)
+    country: str | None = Field(None, max_length=128)
+
+
+class ContactIn(Model):
+    id: str | None = None
+    externalId: str | None = Field(None, max_length=255)  # noqa: N815
+    email: str | None = Field(None, max_length=255)
+    firstName: str | None = Field(None, max_length=255)  # noqa: N815
+    lastName: str | None = Field(None, max_length=255)  # noqa: N815
+    phone: str | None = Field(None, max_length=128)
+    isMain: bool | None = None  # noqa: N815
+    position: str | None = Field(None, max_length=64)
+
+
+class CustomerIn(Model):
+    id: str | None = None
+    externalId: str | None = Field(None, max_length=255)  # noqa: N815
+    name: str | None = Field(None, max_length=255)
+    vatNumber: str | None = Field(None, max_length=255)  # noqa: N815
+    accountingRef: str | None = Field(None, max_length=255)  # noqa: N815
+    accountManagerId: str | None = None  # noqa: N815
+    dunningPlanId: str | None = None  # noqa: N815
+    address: Address | None = None
+    parent: Link | None = None
+    paymentMethods: dict | None = None  # noqa: N815
+    customFields: list | None = None  # noqa: N815
+    contacts: list[ContactIn] | None = None
+
+
+# -- reading requests --------------------------------------------------------------------------
+
+async def json_object(request: Request) -> dict:
+    try:
+        body = parse_json(await read_body(request, request.app.state.context.settings.json_body_bytes_max))
+    except BodyTooLarge as error:
+        raise UpflowError(413, str(error), "Payload Too Large") from error
+    except MalformedJson as error:
+        raise UpflowError(400, f"Malformed JSON: {error}", "Bad Request") from error
+    if not isinstance(body, dict):
+        raise UpflowError(400, "The body must be a JSON object", "Bad Request")
+    return body
+
+
+def _validated(model: type[Model], body: dict) -> Model:
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        details = "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in error.errors(include_url=False))
+        raise UpflowError(400, details, "Bad Request") from error
+
+
+def _reference(ref: str) -> dict[str, Any]:
+    """`<uuid>` or `external:<externalId>`."""
+    if ref.startswith("external:"):
+        return {"external_id": ref.removeprefix("external:")}
+    return {"uuid": ref}
+
+
+# -- mapping -----------------------------------------------------------------------------------
+
+def dunning_plans(org_uuid: str) -> list[dict]:
+    return [{"id": str(uuid.uuid5(DUNNING_NAMESPACE, f"{org_uuid}:{name}")), "name": name, "mode": "AUTOMATIC",
+             "entity": "CUSTOMER"} for name in DUNNING_PLANS]
+
+
+def employee_uuid(org_id: int, employee_id: int) -> str:
+    return str(uuid.uuid5(EMPLOYEE_NAMESPACE, f"{org_id}:{employee_id}"))
+
+
+def _customer_fields(book: Any, sent: CustomerIn, party: Any | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    names = sent.model_fields_set
+    if party is None:
+        fields["type"] = 1
+    if "name" in names:
+        fields["company_name"] = sent.name or ""
+    if "vatNumber" in names:
+        fields["taxpayer_id"] = sent.vatNumber or ""
+    if "address" in names:
+        address = sent.address or Address()
+        fields["address"] = {"street_line1": address.address or "", "postal_code": address.zipcode or "",
+                             "city": address.city or "", "locality": address.state or "",
+                             "country": address.country or ""}
+    if "parent" in names:
+        fields["parent_id"] = _parent_id(book, sent.parent)
+    if "accountManagerId" in names:
+        fields["assigned_to_id"] = _employee_id(book, sent.accountManagerId)
+    if "dunningPlanId" in names and sent.dunningPlanId is not None:
+        if sent.dunningPlanId not in {plan["id"] for plan in dunning_plans(book.organization.uuid)}:
+            raise UpflowError(400, f"dunningPlanId: no dunning plan {sent.dunningPlanId}", "Bad Request")
+    kept = {name: getattr(sent, name) for name in ("accountingRef", "dunningPlanId", "paymentMethods", "customFields")
+            if name in names}
+    if kept:
+        fields["extra"] = {"upflow": {**((party.extra or {}).get("upflow", {}) if party else {}), **kept}}
+    if "contacts" in names:
+        fields["contacts"] = _contacts(party, sent.contacts or [])
+    return fields
+
+
+def _parent_id(book: Any, link: Link | None) -> int | None:
+    if link is None or (link.id is None and link.externalId is None):
+        return None
+    try:
+        return (parties.find_customer(book, uuid=link.id) if link.id else
+                parties.find_customer(book, external_id=link.externalId)).id
+    except DomainError:
+        raise UpflowError(400, "parent: no such customer", "Bad Request") from None
+
+
+def _employee_id(book: Any, manager: str | None) -> int | None:
+    if manager is None:
+        return None
+    for employee in book.employees.all():
+        if employee_uuid(book.org_id, employee.id) == manager:
+            return employee.id
+    raise UpflowError(400, f"accountManagerId: no user {manager}", "Bad Request")
+
+
+def contact_fields(sent: ContactIn) -> dict[str, Any]:
+    names = sent.model_fields_set
+    mapping = {"email": "email", "firstName": "first_name", "lastName": "last_name", "phone": "work_phone",
+               "externalId": "external_id", "position": "position"}
+    fields = {core: getattr(sent, wire) for wire, core in mapping.items() if wire in names}
+    for text in ("email", "first_name", "last_name", "work_phone"):
+        if text in fields and fields[text] is None:
+            fields[text] = ""
+    if "isMain" in names:
+        fields["extra"] = {"upflow": {"isMain": bool(sent.isMain)}}
+    return fields
+
+
+def _contacts(party: Any | None, incoming: list[ContactIn]) -> list[dict]:
+    """The full new list of contacts: each sent contact matched to an existing one by id,
+    externalId or email (in that order); the others are new; the rest are removed."""
+    existing = list(party.contacts) if party is not None else []
+    result = []
+    for sent in incoming:
+        match = next((c for c in existing if sent.id and c.uuid == sent.id), None) \
+            or next((c for c in existing if sent.externalId and c.external_id == sent.externalId), None) \
+            or next((c for c in existing if sent.email and c.email == sent.email), None)
+        fields = contact_fields(sent)
+        if match is not None:
+            fields["id"] = match.id
+        result.append(fields)
+    return result
+
+
+def render_contact(contact: Any) -> dict:
+    return {"id": contact.uuid, "externalId": contact.external_id, "email": contact.email,
+            "firstName": contact.first_name, "lastName": contact.last_name, "phone": contact.work_phone,
+            "position": contact.position, "isMain": bool((contact.extra or {}).get("upflow", {}).get("isMain"))}
+
+
+def render_customer(book: Any, party: Any) -> dict:
+    upflow = (party.extra or {}).get("upflow", {})
+    address = party.address or {}
+    parent = book.parties.get(party.parent_id) if party.parent_id else None
+    minor = 10 ** next((c.minor_units for c in book.currencies.all() if c.iso_code == party.currency_iso_code), 2)
+    return {
+        "id": party.uuid,
+        "externalId": party.external_id,
+        "name": party.full_name,
+        "vatNumber": party.taxpayer_id or None,
+        "accountingRef": upflow.get("accountingRef"),
+        "accountManagerId": employee_uuid(book.org_id, party.assigned_to_id) if party.assigned_to_id else None,
+        "dunningPlanId": upflow.get("dunningPlanId"),
+        "address": {"address": address.get("street_line1", ""), "zipcode": address.get("postal_code", ""),
+                    "city": address.get("city", ""), "state": address.get("locality", ""),
+                    "country": address.get("country", "")},
+        "parent": {"id": parent.uuid, "externalId": parent.external_id} if parent else None,
+        "paymentMethods": upflow.get("paymentMethods"),
+        "customFields": upflow.get("customFields") or [],
+        "contacts": [render_contact(contact) for contact in party.contacts],
+        "balance": int(receivable_balance(book, party.id) * minor),
+        "currency": party.currency_iso_code,
+        "directUrl": f"{book.public_url}/upflow/customers/{party.uuid}",
+        "createdAt": iso_timestamp(party.created_at),
+        "updatedAt": iso_timestamp(party.updated_at),
+    }
+
+
+# -- routes ------------------------------------------------------------------------------------
+
+def _unit(request: Request, principal: Principal, work) -> Any:
+    """Run `work(book)` in one transaction of the caller's book; domain errors become Upflow errors."""
+    context = request.app.state.context
+    try:
+        with open_book(context.database, principal.org_id, principal.employee_id) as book:
+            book.public_url = context.settings.public_url.rstrip("/")  # for directUrl
+            return work(book)
+    except DomainError as error:
+        raise from_domain(error) from error
+
+
+@router.post("/customers", tags=["customers"])
+async def import_customer(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+    sent = _validated(CustomerIn, await json_object(request))
+
+    def work(book):
+        if sent.externalId:
+            existing = book.parties.find(external_id=sent.externalId)
+            fields = _customer_fields(book, sent, existing)
+            if existing is None and not sent.name:
+                raise UpflowError(400, "name: required to create a customer", "Bad Request")
+            party, _created = parties.import_customer(book, sent.externalId, fields)
+        elif sent.id:
+            party = parties.find_customer(book, uuid=sent.id)
+            party = parties.update_party(book, "customer", party.id, _customer_fields(book, sent, party))
+        else:
+            if not sent.name:
+                raise UpflowError(400, "name: required to create a customer", "Bad Request")
+            party = parties.create_party(book, "customer", _customer_fields(book, sent, None))
+        return render_customer(book, party)
+
+    return JSONResponse(await _threaded(request, principal, work))
+
+
+async def _threaded(request: Request, principal: Principal, work) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_unit, request, principal, work)
+
+
+@router.get("/customers", tags=["customers"])
+def list_customers(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+    offset, limit = page(request, CUSTOMERS_PAGE_MAX)
+
+    def work(book):
+        rows, _ = parties.list_parties(book, "customer", ListQuery(offset=offset, limit=limit))
+        total = parties.count_parties(book, "customer")
+        return {"offset": offset, "limit": limit, "total": total,
+                "customers": [render_customer(book, row) for row in rows]}
+
+    return JSONResponse(_unit(request, principal, work))
+
+
+def page(request: Request, maximum: int) -> tuple[int, int]:
+    """offset and limit (page also accepted, as old clients send it); at most `maximum` a page."""
+    def integer(name: str, default: int) -> int:
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            return default
+        if not (raw.isascii() and raw.isdigit()):
+            raise UpflowError(400, f"{name} must be a non-negative integer", "Bad Request")
+        return int(raw)
+
+    limit = integer("limit", 100)
+    if not 1 <= limit <= maximum:
+        raise UpflowError(400, f"limit must be from 1 to {maximum}", "Bad Request")
+    offset = integer("offset", integer("page", 0) * limit)
+    return min(offset, 2**62), limit
+
+
+@router.get("/customers/{ref}", tags=["customers"])
+def get_customer(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+    return JSONResponse(_unit(request, principal,
+                              lambda book: render_customer(book, parties.find_customer(book, **_reference(ref)))))
+
+
+@router.put("/customers/{ref}", tags=["customers"])
+async def update_customer(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+    sent = _validated(CustomerIn, await json_object(request))
+
+    def work(book):
+        party = parties.find_customer(book, **_reference(ref))
+        fields = _customer_fields(book, sent, party)
+        if "externalId" in sent.model_fields_set:
+            fields["external_id"] = sent.externalId
+        return render_customer(book, parties.update_party(book, "customer", party.id, fields))
+
+    return JSONResponse(await _threaded(request, principal, work))
+
+
+@router.delete("/customers/{ref}", status_code=204, tags=["customers"])
+def delete_customer(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
+    def work(book):
+        party = parties.find_customer(book, **_reference(ref))
+        parties.delete_party(book, "customer", party.id)
+
+    _unit(request, principal, work)
+    return Response(status_code=204)
+
+
+def _contact_of(party: Any, ref: str) -> Any:
+    key = _reference(ref)
+    for contact in party.contacts:
+        if ("uuid" in key and contact.uuid == key["uuid"]) or contact.external_id == key.get("external_id"):
+            return contact
+    raise UpflowError(404, f"No contact {ref}", "Not Found")
+
+
+@router.post("/customers/{ref}/contacts", tags=["contacts"])
+async def create_contact(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+    sent = _validated(ContactIn, await json_object(request))
+
+    def work(book):
+        party = parties.find_customer(book, **_reference(ref))
+        existing = next((c for c in party.contacts if sent.externalId and c.external_id == sent.externalId), None)
+        if existing is None and not sent.email:
+            raise UpflowError(400, "email: required to create a contact", "Bad Request")
+        contact = parties.save_contact(book, party, contact_fields(sent), existing.id if existing else None)
+        return render_contact(contact)
+
+    return JSONResponse(await _threaded(request, principal, work))
+
+
+@router.get("/customers/{ref}/contacts", tags=["contacts"])
+def list_contacts(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+    offset, limit = page(request, CUSTOMERS_PAGE_MAX)
+
+    def work(book):
+        contacts = parties.find_customer(book, **_reference(ref)).contacts
+        return {"offset": offset, "limit": limit, "total": len(contacts),
+                "contacts": [render_contact(c) for c in contacts[offset:offset + limit]]}
+
+    return JSONResponse(_unit(request, principal, work))
+
+
+@router.get("/customers/{ref}/contacts/{contact_ref}", tags=["contacts"])
+def get_contact(ref: str, contact_ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+    return JSONResponse(_unit(request, principal, lambda book: render_contact(
+        _contact_of(parties.find_customer(book, **_reference(ref)), contact_ref))))
+
+
+@router.put("/customers/{ref}/contacts/{contact_ref}", tags=["contacts"])
+async def update_contact(ref: str, contact_ref: str, request: Request,
+                         principal: Principal = Depends(authenticated)) -> JSONResponse:
+    sent = _validated(ContactIn, await json_object(request))
+
+    def work(book):
+        party = parties.find_customer(book, **_reference(ref))
+        contact = _contact_of(party, contact_ref)
+        return render_contact(parties.save_contact(book, party, contact_fields(sent), contact.id))
+
+    return JSONResponse(await _threaded(request, principal, work))
+
+
+@router.delete("/customers/{ref}/contacts/{contact_ref}", status_code=204, tags=["contacts"])
+def delete_contact(ref: str, contact_ref: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
+    def work(book):
+        party = parties.find_customer(book, **_reference(ref))
+        parties.delete_contact(book, party, _contact_of(party, contact_ref).id)
+
+    _unit(request, principal, work)
+    return Response(status_code=204)
+
+
+@router.get("/dunning_plans", tags=["dunning_plans"])
+def list_dunning_plans(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+    plans = _unit(request, principal, lambda book: dunning_plans(book.organization.uuid))
+    return JSONResponse({"offset": 0, "limit": len(plans), "total": len(plans), "items": plans})
+
+
