@@ -6,13 +6,14 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 from comptoir.domain import parties as rules
-from comptoir.domain.errors import DomainError, ErrorKind, NotFound
+from comptoir.domain.errors import ErrorKind, NotFound
 from comptoir.domain.lists import replace_list
 from comptoir.domain.query import Condition, ListQuery, Op
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Contact, Party
 
 from .codes import next_code
+from .imports import upsert
 from .references import ensure_unreferenced, referrers_of
 from .validation import Checks, apply
 
@@ -216,23 +217,14 @@ VENDORS = PartyRole("vendor")
 # -- imports by external id (Upflow) -----------------------------------------------------------
 
 def import_customer(book: Book, external_id: str, fields: Mapping[str, Any]) -> tuple[Party, bool]:
-    """Create the customer with this external id, or update it: exactly once, even when the same
-    import arrives many times at once (the unique index on (org_id, external_id) decides; the
-    loser of a race finds the winner's row and updates it). Returns the party and whether it is new."""
-    for _ in range(3):
-        existing = book.parties.find(external_id=external_id)
-        if existing is not None:
-            party = book.parties.lock(existing.id) or existing
-            if not party.is_customer:
-                party.is_customer = True
-            return _update_imported(book, party, fields), False
-        try:
-            with book.session.begin_nested():
-                return create_party(book, "customer", {**fields, "external_id": external_id}), True
-        except DomainError as error:
-            if not any(p.kind == ErrorKind.DUPLICATE and p.field == "external_id" for p in error.problems):
-                raise
-    raise RuntimeError(f"customer {external_id} could be neither created nor found")
+    """Create the customer with this external id, or update it (exactly once: services/imports.py)."""
+    def update(existing: Party) -> Party:
+        party = book.parties.lock(existing.id) or existing
+        party.is_customer = True
+        return _update_imported(book, party, fields)
+
+    return upsert(book, find=lambda: book.parties.find(external_id=external_id), update=update,
+                  create=lambda: create_party(book, "customer", {**fields, "external_id": external_id}))
 
 
 def _update_imported(book: Book, party: Party, fields: Mapping[str, Any]) -> Party:

@@ -19,6 +19,7 @@ from comptoir.storage.tables import Document, DocumentLine, PaymentAllocation
 
 from . import ledger
 from .codes import next_code
+from .imports import upsert
 from .references import ensure_unreferenced
 from .validation import Checks, apply
 
@@ -26,7 +27,7 @@ INVOICE, SALES_ORDER = "invoice", "sales_order"
 LABELS = {INVOICE: "invoice", SALES_ORDER: "sales order"}
 HEADER_FIELDS = ("billing_contact_id", "shipping_contact_id", "po_number", "date", "due_date", "tax_id",
                  "currency_iso_code", "reduce_rate", "public_note", "private_note", "shipping_date",
-                 "payment_terms_id", "project_id", "employee_id", "external_id")
+                 "payment_terms_id", "project_id", "employee_id", "external_id", "fixed_tax_amount")
 LINE_FIELDS = ("item_id", "description", "quantity", "unit_price_wt", "discount_rate", "tax_id", "is_taxable",
                "account_id")
 NOT_DELIVERED, PARTIALLY_DELIVERED, DELIVERED = 1, 2, 3
@@ -117,6 +118,8 @@ class Documents:
                 setattr(document, name, book.contacts.get(contact_id) if contact_id else None)
         if "sent" in fields:
             document.sent = bool(fields["sent"])
+        if fields.get("extra"):
+            document.extra = {**(document.extra or {}), **fields["extra"]}
         if creating:
             self._defaults(book, document)
         if document.due_date_explicit and document.date is not None and document.due_date < document.date:
@@ -201,9 +204,9 @@ class Documents:
         if creating or "item_id" in sent:
             item_id = sent.get("item_id")
             item = book.items.get(item_id) if item_id is not None else None
-            if item_id is None:
+            if item_id is None and not sent.get("description"):  # a line sells an item, or says what it sells
                 checks.required(None, f"{where}.item_id")
-            elif item is None:
+            elif item_id is not None and item is None:
                 checks.add(ErrorKind.INVALID, f"{where}.item_id", f"no item with id {item_id}")
         tax_id = sent.get("tax_id")
         if tax_id and book.taxes.get(tax_id) is None:
@@ -241,8 +244,9 @@ class Documents:
             line.total = amount
         document.subtotal = totals.subtotal
         document.reduce_amount = totals.reduce_amount
-        document.tax_amount = totals.tax_amount
-        document.total = totals.total
+        # Documents imported with their amounts (Upflow's net and gross) carry their tax as given.
+        document.tax_amount = totals.tax_amount if document.fixed_tax_amount is None else document.fixed_tax_amount
+        document.total = totals.subtotal - totals.reduce_amount + document.tax_amount
         if not document.due_date_explicit:
             settlements = schedule(document.total, document.date, _installments(book, document))
             document.due_date = settlements[-1].due_date if settlements else document.date
@@ -349,3 +353,25 @@ def invoice_status(order: Document) -> int:
 
 INVOICES = Documents(INVOICE)
 SALES_ORDERS = Documents(SALES_ORDER)
+
+
+def import_invoice(book: Book, external_id: str, fields: Mapping[str, Any]) -> tuple[Document, bool]:
+    """Create the invoice with this external id, or update it (exactly once: services/imports.py)."""
+    return upsert(book, find=lambda: find_invoice(book, external_id=external_id, missing_ok=True),
+                  update=lambda existing: INVOICES.update(book, existing.id, fields),
+                  create=lambda: INVOICES.create(book, {**fields, "external_id": external_id}))
+
+
+def find_invoice(book: Book, *, uuid: str | None = None, external_id: str | None = None,
+                 missing_ok: bool = False) -> Document | None:
+    """An invoice by UUID or external id."""
+    key = {"uuid": uuid} if uuid is not None else {"external_id": external_id}
+    invoice = book.documents.find(kind=INVOICE, **key)
+    if invoice is None and not missing_ok:
+        raise NotFound("invoice", uuid or external_id)
+    return invoice
+
+
+def count_documents(book: Book, kind: str, conditions: tuple[Condition, ...] = ()) -> int:
+    criteria = [Document.kind == kind] + [getattr(Document, c.attribute) == c.value for c in conditions]
+    return book.documents.count(*criteria)

@@ -46,6 +46,8 @@ class Document(OrgScoped, PublicUuid, Timestamped, Base):
     reduce_amount: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0), nullable=False)
     tax_amount: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0), nullable=False)
     total: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0), nullable=False)
+    # Set when the document was imported with its tax amount rather than tax rates (Upflow).
+    fixed_tax_amount: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     delivery_status: Mapped[int] = mapped_column(default=1, nullable=False)
     sent: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     # A sales order points at the invoice it became; the invoice back at its order.

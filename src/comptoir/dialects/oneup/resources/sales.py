@@ -8,6 +8,7 @@ from comptoir.services.payments import PAYMENTS, invoice_of
 from comptoir.services.sales import INVOICES, SALES_ORDERS, effective_tax_id, invoice_status, standing
 
 from ..conventions import Filter, Resource, as_date, as_number, core_fields
+from ..errors import OneUpError
 from ..fields import Day, Flag, Integer, Number, Text, WireModel
 from .common import TIMESTAMPS, id_filter, integer_filter, number, stamps, text_filter
 from .parties import render_address
@@ -30,6 +31,14 @@ def line_fields(line: OrderLineIn) -> dict:
     if line.id is not None:
         fields["id"] = line.id
     return fields
+
+
+def lines_fields(lines: list[OrderLineIn] | None) -> list[dict]:
+    """OneUp's order lines always sell an item: a new line without item_id is refused (3013)."""
+    missing = [index for index, line in enumerate(lines or []) if line.id is None and line.item_id is None]
+    if missing:
+        raise OneUpError(3013, "; ".join(f"order_lines[{index}].item_id: is mandatory" for index in missing))
+    return [line_fields(line) for line in lines or []]
 
 
 class DocumentIn(WireModel):
@@ -161,7 +170,7 @@ DOCUMENT_SORTS = {"id": "id", "date": "date", "due_date": "due_date", "user_code
 DOCUMENT_MAPPING = dict(
     schema=DocumentIn, read_only=DOCUMENT_READ_ONLY,
     rename={"user_code": "code", "order_lines": "lines"},
-    nested={"order_lines": lambda lines: [line_fields(line) for line in lines or []]},
+    nested={"order_lines": lines_fields},
     error_names={"lines": "order_lines"},
     filters=DOCUMENT_FILTERS, sorts=DOCUMENT_SORTS,
 )

@@ -1,0 +1,32 @@
+"""Create-or-update by an external key, exactly once under concurrency.
+
+The unique index on (org_id, ..., external_id) decides a race: the loser's insert fails inside its
+savepoint, it finds the winner's row and updates it instead. SQLite runs one writer at a time, so
+there the race cannot happen at all.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+from comptoir.domain.errors import DomainError, ErrorKind
+from comptoir.storage.book import Book
+
+Row = TypeVar("Row")
+ATTEMPTS_MAX = 3
+
+
+def upsert(book: Book, *, find: Callable[[], Row | None], create: Callable[[], Row],
+           update: Callable[[Row], Row]) -> tuple[Row, bool]:
+    """The row created or updated, and whether it was created."""
+    for _ in range(ATTEMPTS_MAX):
+        existing = find()
+        if existing is not None:
+            return update(existing), False
+        try:
+            with book.session.begin_nested():
+                return create(), True
+        except DomainError as error:
+            if not any(p.kind == ErrorKind.DUPLICATE and p.field == "external_id" for p in error.problems):
+                raise
+    raise RuntimeError(f"no row could be created or found after {ATTEMPTS_MAX} attempts")
