@@ -16,6 +16,7 @@ from comptoir.storage.tables import Document, Payment, PaymentAllocation
 
 from . import ledger
 from .codes import next_code
+from .imports import upsert
 from .records import ReadOnlyRecords
 from .sales import INVOICE, standing
 from .validation import Checks
@@ -87,6 +88,86 @@ class Payments(ReadOnlyRecords):
                                                      f"on {invoice.user_code}")
 
 
+class ReceivedPayments(ReadOnlyRecords):
+    """Payments received from a customer and applied to any of its invoices (Upflow's model): what
+    is not applied stays as a credit on the customer's account."""
+
+    def create(self, book: Book, fields: Mapping[str, Any]) -> Payment:
+        payment = Payment(user_code=next_code(book, PAYMENT, book.payments, "user_code"), extra={},
+                          bank_reference="", external_id=fields.get("external_id"))
+        payment.org_id = book.org_id
+        self._write(book, payment, fields, previous={})
+        book.payments.add(payment)
+        self._post(book, payment)
+        return payment
+
+    def update(self, book: Book, payment_id: int, fields: Mapping[str, Any]) -> Payment:
+        payment = book.payments.lock(payment_id) or self.get(book, payment_id)
+        previous = {allocation.document_id: allocation.amount for allocation in payment.allocations}
+        self._write(book, payment, {**self._current(payment), **fields}, previous=previous)
+        book.flush()
+        self._post(book, payment)
+        return payment
+
+    def delete(self, book: Book, payment_id: int) -> None:
+        PAYMENTS.delete(book, payment_id)
+
+    def _current(self, payment: Payment) -> dict[str, Any]:
+        return {"party_id": payment.party_id, "date": payment.date, "amount": payment.amount,
+                "currency_iso_code": payment.currency_iso_code,
+                "allocations": [(a.document_id, a.amount) for a in payment.allocations]}
+
+    def _write(self, book: Book, payment: Payment, fields: Mapping[str, Any], previous: Mapping[int, Decimal]) -> None:
+        checks = Checks()
+        party = book.parties.get(fields.get("party_id")) if fields.get("party_id") is not None else None
+        if party is None or not party.is_customer:
+            checks.add(ErrorKind.INVALID, "customer", "no such customer")
+        amount = round_minor(fields["amount"]) if fields.get("amount") is not None else None
+        if amount is None or amount <= 0:
+            raise broken(Rule.NOT_POSITIVE, "the amount should be strictly positive", "amount")
+        currency = fields.get("currency_iso_code")
+        if book.currencies.find(iso_code=currency) is None:
+            checks.add(ErrorKind.INVALID, "currency", f"{currency} is not a currency of this organization")
+        on = fields.get("date") or date.today()
+        allocations = [(document_id, round_minor(applied)) for document_id, applied in fields.get("allocations") or []]
+        if sum((applied for _, applied in allocations), Decimal(0)) > amount:
+            checks.add(ErrorKind.CONFLICT, "linkedInvoices", "the amounts applied exceed the payment")
+        for document_id, applied in sorted(allocations):  # lock in id order: concurrent payments cannot deadlock
+            invoice = book.documents.lock(document_id)
+            if invoice is None or invoice.kind != INVOICE or party is None or invoice.customer_id != party.id:
+                checks.add(ErrorKind.INVALID, "linkedInvoices", f"invoice {document_id} is not an invoice of the customer")
+                continue
+            if invoice.currency_iso_code != currency:
+                checks.add(ErrorKind.INVALID, "linkedInvoices", f"{invoice.user_code} is in {invoice.currency_iso_code}")
+            if applied <= 0:
+                checks.problems.append(broken(Rule.NOT_POSITIVE, "an applied amount should be strictly positive",
+                                              "linkedInvoices").problems[0])
+            elif applied > standing(book, invoice).unpaid + previous.get(document_id, Decimal(0)):
+                checks.add(ErrorKind.CONFLICT, "linkedInvoices", f"{applied} is more than what is left to pay on "
+                                                                 f"{invoice.user_code}")
+            if on < invoice.date:
+                checks.problems.append(broken(Rule.PAYMENT_BEFORE_DOCUMENT, f"the payment is dated before "
+                                              f"{invoice.user_code}", "validatedAt").problems[0])
+        checks.raise_if_any()
+        payment.party_id, payment.date, payment.amount, payment.currency_iso_code = party.id, on, amount, currency
+        payment.payment_method_id = payment.payment_method_id or book.payment_methods.all()[0].id
+        if fields.get("extra"):
+            payment.extra = {**(payment.extra or {}), **fields["extra"]}
+        payment.allocations = [PaymentAllocation(org_id=book.org_id, document_id=document_id, amount=applied)
+                               for document_id, applied in allocations]
+
+    def _post(self, book: Book, payment: Payment) -> None:
+        invoices = [book.documents.get(a.document_id) for a in payment.allocations]
+        post_payment(book, payment, invoices[0].user_code if len(invoices) == 1 else payment.user_code)
+
+
+def import_payment(book: Book, external_id: str, fields: Mapping[str, Any]) -> tuple[Payment, bool]:
+    """Create the payment with this external id, or update it (exactly once: services/imports.py)."""
+    return upsert(book, find=lambda: book.payments.find(external_id=external_id),
+                  update=lambda existing: RECEIVED.update(book, existing.id, fields),
+                  create=lambda: RECEIVED.create(book, {**fields, "external_id": external_id}))
+
+
 def post_payment(book: Book, payment: Payment, lettering: str | None) -> None:
     """Bank (or undeposited funds) against receivable; the receivable side carries the invoice's
     number as lettering, matching the invoice's own receivable entry."""
@@ -108,3 +189,4 @@ def invoice_of(payment: Payment) -> int | None:
 
 
 PAYMENTS = Payments("payments")
+RECEIVED = ReceivedPayments("payments")

@@ -11,7 +11,7 @@ from comptoir.context import Context
 from comptoir.services.book import open_book
 from comptoir.services.credentials import Principal
 
-from . import customers, invoices
+from . import customers, invoices, payments
 from .customers import employee_uuid
 from .errors import UpflowError, error_response
 from .security import authenticated
@@ -35,6 +35,7 @@ def build(context: Context) -> FastAPI:
     app.include_router(router)
     app.include_router(customers.router)
     app.include_router(invoices.router)
+    app.include_router(payments.router)
 
     @app.exception_handler(UpflowError)
     async def on_upflow_error(_request: Request, error: UpflowError) -> JSONResponse:

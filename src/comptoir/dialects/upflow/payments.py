@@ -1,0 +1,170 @@
+"""Upflow payments: imported by externalId, linked to one or several invoices with the amount
+applied to each (in cents); posted bank against receivable like every payment of the book."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import Field, StrictInt
+
+from comptoir.domain.query import ListQuery
+from comptoir.services import parties, payments, sales
+from comptoir.services.credentials import Principal
+from comptoir.wire import iso_timestamp
+
+from .customers import Link, Model, _reference, _threaded, _unit, _validated, json_object, page
+from .errors import UpflowError
+from .invoices import CENTS_MAX, minor_factor, parse_day, render_invoice, to_cents
+from .security import authenticated
+
+PAYMENTS_PAGE_MAX = 500
+INSTRUMENTS = ("WIRE_TRANSFER", "DIRECT_DEBIT", "CARD", "CASH", "CHECK", "UNKNOWN")
+
+router = APIRouter()
+
+
+class LinkedInvoice(Model):
+    id: str | None = None
+    externalId: str | None = None  # noqa: N815 - Upflow's wire names
+    customId: str | None = None  # noqa: N815
+    invoice: Link | None = None
+    amountLinked: StrictInt | None = Field(None, ge=0, lt=CENTS_MAX)  # noqa: N815
+    linkedAmount: StrictInt | None = Field(None, ge=0, lt=CENTS_MAX)  # noqa: N815
+
+
+class PaymentIn(Model):
+    id: str | None = None
+    externalId: str | None = Field(None, max_length=255)  # noqa: N815
+    currency: str | None = Field(None, max_length=4)
+    amount: StrictInt | None = Field(None, gt=0, lt=CENTS_MAX)
+    validatedAt: str | None = None  # noqa: N815
+    instrument: Literal[INSTRUMENTS] | None = None  # type: ignore[valid-type]
+    bankAccountId: str | None = None  # noqa: N815
+    customer: Link | None = None
+    linkedInvoices: list[LinkedInvoice] | None = None  # noqa: N815
+
+
+def _invoice_of(book: Any, link: LinkedInvoice) -> Any:
+    target = link.invoice or link
+    if target.id:
+        return sales.find_invoice(book, uuid=target.id)
+    if target.externalId:
+        return sales.find_invoice(book, external_id=target.externalId)
+    custom_id = getattr(target, "customId", None)
+    invoice = book.documents.find(kind=sales.INVOICE, user_code=custom_id) if custom_id else None
+    if invoice is None:
+        raise UpflowError(400, "linkedInvoices: each link needs an invoice id, externalId or customId", "Bad Request")
+    return invoice
+
+
+def _payment_fields(book: Any, sent: PaymentIn, existing: Any | None) -> dict[str, Any]:
+    names = sent.model_fields_set
+    missing = [name for name in ("currency", "amount", "validatedAt", "customer")
+               if existing is None and getattr(sent, name) is None]
+    if missing:
+        raise UpflowError(400, f"required to create a payment: {', '.join(missing)}", "Bad Request")
+    currency = sent.currency or existing.currency_iso_code
+    factor = minor_factor(book, currency)
+    fields: dict[str, Any] = {"currency_iso_code": currency}
+    if "customer" in names and sent.customer is not None:
+        link = sent.customer
+        fields["party_id"] = (parties.find_customer(book, uuid=link.id) if link.id else
+                              parties.find_customer(book, external_id=link.externalId)).id
+    if sent.amount is not None:
+        fields["amount"] = Decimal(sent.amount) / factor
+    if sent.validatedAt:
+        fields["date"] = parse_day(sent.validatedAt, "validatedAt")
+    if "linkedInvoices" in names:
+        fields["allocations"] = [(_invoice_of(book, link).id,
+                                  Decimal(link.amountLinked if link.amountLinked is not None else link.linkedAmount or 0)
+                                  / factor) for link in sent.linkedInvoices or []]
+    kept = {name: getattr(sent, name) for name in ("instrument", "bankAccountId") if name in names}
+    if kept:
+        fields["extra"] = {"upflow": {**((existing.extra or {}).get("upflow", {}) if existing else {}), **kept}}
+    return fields
+
+
+def render_payment(book: Any, payment: Any) -> dict:
+    factor = minor_factor(book, payment.currency_iso_code)
+    customer = book.parties.get(payment.party_id) if payment.party_id else None
+    upflow = (payment.extra or {}).get("upflow", {})
+    linked = []
+    for allocation in payment.allocations:
+        invoice = render_invoice(book, book.documents.get(allocation.document_id))
+        linked.append({"linkedAmount": to_cents(allocation.amount, factor), "invoice": {
+            key: invoice[key] for key in ("id", "externalId", "customId", "currency", "amountOutstanding",
+                                          "grossAmount", "netAmount", "name", "issuedAt", "dueDate")}
+            | {"status": invoice["state"]}})
+    return {
+        "id": payment.uuid,
+        "externalId": payment.external_id,
+        "currency": payment.currency_iso_code,
+        "amount": to_cents(payment.amount, factor),
+        "instrument": upflow.get("instrument", "UNKNOWN"),
+        "validatedAt": iso_timestamp(_midnight(payment.date)),
+        "bankAccountId": upflow.get("bankAccountId"),
+        "type": "ACCOUNT",
+        "amountLinked": sum(link["linkedAmount"] for link in linked),
+        "linkedInvoices": linked,
+        "customer": {"id": customer.uuid, "externalId": customer.external_id, "companyName": customer.full_name}
+        if customer else None,
+        "createdAt": iso_timestamp(payment.created_at),
+        "modifiedAt": iso_timestamp(payment.updated_at),
+    }
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time())
+
+
+def _find(book: Any, ref: str) -> Any:
+    key = _reference(ref)
+    payment = book.payments.find(**key)
+    if payment is None:
+        raise UpflowError(404, f"No payment {ref}", "Not Found")
+    return payment
+
+
+@router.post("/payments", tags=["payments"])
+async def import_payment(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+    sent = _validated(PaymentIn, await json_object(request))
+
+    def work(book):
+        if sent.externalId:
+            existing = book.payments.find(external_id=sent.externalId)
+            payment, _ = payments.import_payment(book, sent.externalId, _payment_fields(book, sent, existing))
+        elif sent.id:
+            existing = _find(book, sent.id)
+            payment = payments.RECEIVED.update(book, existing.id, _payment_fields(book, sent, existing))
+        else:
+            payment = payments.RECEIVED.create(book, _payment_fields(book, sent, None))
+        return render_payment(book, payment)
+
+    return JSONResponse(await _threaded(request, principal, work))
+
+
+@router.get("/payments", tags=["payments"])
+def list_payments(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+    offset, limit = page(request, PAYMENTS_PAGE_MAX)
+
+    def work(book):
+        rows, _ = payments.RECEIVED.list(book, ListQuery((), (), offset, limit))
+        return {"offset": offset, "limit": limit, "total": book.payments.count(),
+                "items": [render_payment(book, row) for row in rows]}
+
+    return JSONResponse(_unit(request, principal, work))
+
+
+@router.get("/payments/{ref}", tags=["payments"])
+def get_payment(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+    return JSONResponse(_unit(request, principal, lambda book: render_payment(book, _find(book, ref))))
+
+
+@router.delete("/payments/{ref}", status_code=204, tags=["payments"])
+def delete_payment(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
+    _unit(request, principal, lambda book: payments.RECEIVED.delete(book, _find(book, ref).id))
+    return Response(status_code=204)
