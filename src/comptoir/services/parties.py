@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from comptoir.domain import parties as rules
 from comptoir.domain.errors import ErrorKind, NotFound
@@ -101,8 +101,8 @@ def _check_and_apply(book: Book, role: str, party: Party, fields: Mapping[str, A
     checks.reference(fields, "assigned_to_id", book.employees)
     checks.reference(fields, "price_family_id", book.price_families)
     checks.reference(fields, "parent_id", book.parties, "parent")
-    if fields.get("parent_id") is not None and fields["parent_id"] == party.id:
-        checks.add(ErrorKind.INVALID, "parent", "a customer cannot be its own parent")
+    if fields.get("parent_id") is not None and _is_ancestor(book, party.id, fields["parent_id"]):
+        checks.add(ErrorKind.INVALID, "parent", "a customer cannot be its own parent or ancestor")
     currency = fields.get("currency_iso_code")
     if currency is not None and book.currencies.find(iso_code=currency) is None:
         checks.add(ErrorKind.INVALID, "currency_iso_code", f"{currency} is not one of the organization's currencies")
@@ -130,6 +130,19 @@ def _check_and_apply(book: Book, role: str, party: Party, fields: Mapping[str, A
         setattr(party, code_name, next_code(book, role, book.parties, code_name))
 
 
+def _is_ancestor(book: Book, party_id: int | None, parent_id: int) -> bool:
+    """Whether `party_id` is `parent_id` or one of its ancestors (the chain is bounded)."""
+    seen: set[int] = set()
+    current = parent_id
+    while current is not None and current not in seen and len(seen) < 1000:
+        if current == party_id:
+            return True
+        seen.add(current)
+        parent = book.parties.get(current)
+        current = parent.parent_id if parent else None
+    return False
+
+
 def _write_names(party: Party, fields: Mapping[str, Any], checks: Checks) -> None:
     """Companies carry a company name, individuals a first, middle and last name; a name of the
     other kind sent with a value is refused rather than silently dropped."""
@@ -151,6 +164,9 @@ def _write_names(party: Party, fields: Mapping[str, Any], checks: Checks) -> Non
 def _replace_contacts(book: Book, party: Party, incoming: list[Mapping[str, Any]], checks: Checks) -> None:
     positions = contact_positions(book)
     current = {contact.id: contact for contact in party.contacts}
+    external_ids = [sent.get("external_id") for sent in incoming if sent.get("external_id")]
+    for repeated in sorted({e for e in external_ids if external_ids.count(e) > 1}):
+        checks.add(ErrorKind.INVALID, "contacts", f"the external id {repeated!r} appears more than once")
     changes = replace_list("contacts", list(current), incoming)
     checks.extend(changes.problems)
     for contact_id in changes.deleted_ids:  # every check before the first removal: no query may flush half a change
@@ -216,15 +232,19 @@ VENDORS = PartyRole("vendor")
 
 # -- imports by external id (Upflow) -----------------------------------------------------------
 
-def import_customer(book: Book, external_id: str, fields: Mapping[str, Any]) -> tuple[Party, bool]:
-    """Create the customer with this external id, or update it (exactly once: services/imports.py)."""
+def import_customer(book: Book, external_id: str,
+                    fields_for: Callable[[Party | None], Mapping[str, Any]]) -> tuple[Party, bool]:
+    """Create the customer with this external id, or update it (exactly once: services/imports.py).
+    `fields_for` maps the request onto the party as it is once locked (None when creating), so a
+    request that lost a race to create works on the winner's row, contacts included."""
     def update(existing: Party) -> Party:
         party = book.parties.lock(existing.id) or existing
+        book.session.refresh(party)
         party.is_customer = True
-        return _update_imported(book, party, fields)
+        return _update_imported(book, party, fields_for(party))
 
     return upsert(book, find=lambda: book.parties.find(external_id=external_id), update=update,
-                  create=lambda: create_party(book, "customer", {**fields, "external_id": external_id}))
+                  create=lambda: create_party(book, "customer", {**fields_for(None), "external_id": external_id}))
 
 
 def _update_imported(book: Book, party: Party, fields: Mapping[str, Any]) -> Party:

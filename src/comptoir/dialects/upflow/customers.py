@@ -186,6 +186,8 @@ def _contacts(party: Any | None, incoming: list[ContactIn]) -> list[dict]:
         fields = contact_fields(sent)
         if match is not None:
             fields["id"] = match.id
+        elif not sent.email:
+            raise UpflowError(400, "contacts: email is required for a new contact", "Bad Request")
         result.append(fields)
     return result
 
@@ -243,11 +245,12 @@ async def import_customer(request: Request, principal: Principal = Depends(authe
 
     def work(book):
         if sent.externalId:
-            existing = book.parties.find(external_id=sent.externalId)
-            fields = _customer_fields(book, sent, existing)
-            if existing is None and not sent.name:
-                raise UpflowError(400, "name: required to create a customer", "Bad Request")
-            party, _created = parties.import_customer(book, sent.externalId, fields)
+            def fields_for(existing):
+                if existing is None and not sent.name:
+                    raise UpflowError(400, "name: required to create a customer", "Bad Request")
+                return _customer_fields(book, sent, existing)
+
+            party, _created = parties.import_customer(book, sent.externalId, fields_for)
         elif sent.id:
             party = parties.find_customer(book, uuid=sent.id)
             party = parties.update_party(book, "customer", party.id, _customer_fields(book, sent, party))
@@ -329,7 +332,7 @@ def delete_customer(ref: str, request: Request, principal: Principal = Depends(a
 def _contact_of(party: Any, ref: str) -> Any:
     key = _reference(ref)
     for contact in party.contacts:
-        if ("uuid" in key and contact.uuid == key["uuid"]) or contact.external_id == key.get("external_id"):
+        if contact.uuid == key.get("uuid") if "uuid" in key else contact.external_id == key["external_id"]:
             return contact
     raise UpflowError(404, f"No contact {ref}", "Not Found")
 
