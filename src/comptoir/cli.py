@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 
@@ -51,9 +52,12 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
           demo: bool = typer.Option(False, help="Load the demo organization and print its credentials."),
           workers: int = typer.Option(1, help="Worker processes.")) -> None:
     """Migrate the configured database, then serve every dialect."""
+    base = f"http://{host}:{port}"
+    if "COMPTOIR_PUBLIC_URL" not in os.environ:  # links the server hands out name where it listens
+        os.environ["COMPTOIR_PUBLIC_URL"] = base
+        get_settings.cache_clear()
     settings = get_settings()
     database = _database()
-    base = f"http://{host}:{port}"
     if demo:
         _print_demo(load_demo(database), base)
     database.dispose()

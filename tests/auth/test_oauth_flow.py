@@ -219,3 +219,19 @@ def test_revoking_the_client_stops_its_tokens(client, org, context, oauth_client
                                        "client_secret": oauth_client.client_secret,
                                        "refresh_token": token["refresh_token"]})
     assert refresh.status_code in (400, 401)
+
+
+def test_the_token_endpoint_takes_the_client_secret_in_basic_auth_too(client, org, oauth_client):
+    sign_in(client, org)
+    code = authorize(client, oauth_client)["code"]
+    response = client.post(TOKEN, data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
+                           auth=(oauth_client.client_id, oauth_client.client_secret))
+    assert response.status_code == 200, response.text
+
+
+def test_an_unknown_client_is_401_like_a_wrong_secret(client):
+    response = client.post(TOKEN, data={"grant_type": "refresh_token", "client_id": "nobody",
+                                        "client_secret": "x", "refresh_token": "y"})
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert response.json()["error_description"]

@@ -44,6 +44,13 @@ HINTS = {
 }
 
 
+DESCRIPTIONS = {
+    "invalid_grant": "The provided authorization grant or refresh token is invalid, expired or revoked.",
+    "unsupported_grant_type": "The authorization grant type is not supported by the authorization server.",
+    "invalid_client": "Client authentication failed.",
+}
+
+
 class _Payload(OAuth2Payload):
     def __init__(self, values: Mapping[str, list[str]]) -> None:
         self._values = values
@@ -217,11 +224,13 @@ class OneUpAuthorizationServer(AuthorizationServer):
     def handle_error_response(self, request: OAuthRequest, error) -> tuple[int, Any, dict]:
         """Errors carry the OneUp `error_hint` too; to the redirect URI when one is known."""
         body = dict(error.get_body())
+        body.setdefault("error_description", DESCRIPTIONS.get(error.error, error.error.replace("_", " ")))
         body["error_hint"] = HINTS.get(error.error, "")
+        status = 401 if error.error == "invalid_client" else error.status_code  # never tell which client ids exist
         if getattr(error, "redirect_uri", None) and error.redirect_uri:
             location = add_params_to_uri(error.redirect_uri, list(body.items()))
             return 302, "", {"Location": location}
-        return error.status_code, body, {"Content-Type": "application/json", "Cache-Control": "no-store",
+        return status, body, {"Content-Type": "application/json", "Cache-Control": "no-store",
                                          "Pragma": "no-cache"}
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:

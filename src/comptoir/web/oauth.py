@@ -30,7 +30,7 @@ def _database(request: Request):
 
 async def _oauth_request(request: Request, session: Any) -> OAuthRequest:
     form = await request.form() if request.method == "POST" else {}
-    return OAuthRequest(request.method, str(request.url), dict(request.headers),
+    return OAuthRequest(request.method, str(request.url), _headers(request),
                         {key: request.query_params.getlist(key) for key in request.query_params},
                         {key: form.getlist(key) for key in form} if form else {}, session)
 
@@ -85,7 +85,7 @@ async def authorize_page(request: Request) -> Response:
     if untrusted is not None:
         return untrusted
     status, body, headers = await run_in_threadpool(_authlib, database, values, "GET", str(request.url),
-                                                     dict(request.headers), None, True)
+                                                     _headers(request), None, True)
     if status != 200:
         return _as_response((status, body, headers))
     principal = signed_in(request)
@@ -111,7 +111,7 @@ async def authorize_decision(request: Request) -> Response:
                     message="Your session expired or the form was not sent from this site. Start again.")
     if form.get("decision") != "allow":
         return RedirectResponse(denied_redirect(values["redirect_uri"], values.get("state")), status_code=302)
-    result = await run_in_threadpool(_authlib, database, values, "GET", str(request.url), dict(request.headers),
+    result = await run_in_threadpool(_authlib, database, values, "GET", str(request.url), _headers(request),
                                      principal, False)
     return _as_response(result)
 
@@ -147,10 +147,15 @@ async def token(request: Request) -> Response:
 
     def exchange() -> tuple[int, Any, dict]:
         with database.transaction() as session:
-            oauth_request = OAuthRequest("POST", str(request.url), dict(request.headers), query, body, session)
+            oauth_request = OAuthRequest("POST", str(request.url), _headers(request), query, body, session)
             return SERVER.create_token_response(oauth_request)
 
     return _as_response(await run_in_threadpool(exchange))
+
+
+def _headers(request: Request) -> dict[str, str]:
+    """Header names as Authlib looks them up ("Authorization"); Starlette gives them lower-case."""
+    return {name.title(): value for name, value in request.headers.items()}
 
 
 def _organization_name(database, principal: Principal) -> str:

@@ -14,7 +14,7 @@ from comptoir.context import Context
 from comptoir.services import credentials, signing
 from comptoir.services.book import open_book
 from comptoir.services.credentials import Principal
-from comptoir.wire import basic_credentials
+from comptoir.wire import basic_credentials, iso_timestamp
 
 TOKEN_LIFETIME_S = 3600
 AUDIENCE = "oneconnect"
@@ -97,7 +97,7 @@ def _integration_body(context: Context, caller: Caller) -> dict:
         return {
             "integrationId": caller.integration_id,
             "status": "revoked" if state.revoked_at else "active",
-            "revokedAt": state.revoked_at.isoformat() if state.revoked_at else None,
+            "revokedAt": iso_timestamp(state.revoked_at),
             "revocationReason": state.revocation_reason,
             "organization": {"name": organization.name, "siren": None, "legalForm": None, "naf": None,
                              "address": None, "phoneNumber": None, "contactEmail": None},

@@ -54,6 +54,6 @@ def _count_call(context: Context, principal: Principal) -> None:
     verdict = context.limiter.hit(rule, "oneup", _budget_key(principal))
     if not verdict.allowed:
         retry_after_s = max(1, int(verdict.reset_at_s - time.time()))
-        raise OneUpError(4, reason=f"This API key made more than {rule.replace('/', ' calls per ')}. "
+        raise OneUpError(4, reason=f"This API key (or OAuth user) made more than {rule.replace('/', ' calls per ')}. "
                                    f"Retry in {retry_after_s} seconds.",
                          headers={"Retry-After": str(retry_after_s)})
