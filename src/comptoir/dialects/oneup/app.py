@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
@@ -44,12 +44,11 @@ RESOURCES = (
 def build(context: Context) -> FastAPI:
     app = FastAPI(title="Comptoir: OneUp v1", version="1.0", docs_url="/docs", openapi_url="/openapi.json")
     app.state.context = context
-    router = APIRouter()
+    router = app.router
     router.add_api_route("/me", me, methods=["GET"], name="me", tags=["me"])
     add_extensions(router)
     for resource in RESOURCES:
         mount(router, resource)
-    app.include_router(router)
     _handle_errors(app)
     return app
 
@@ -68,11 +67,11 @@ def me(request: Request, principal: Principal = Depends(authenticated)) -> Respo
 def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
     """Every method some route of this path answers (each verb is its own route)."""
     methods: set[str] = set()
-    for route in app.router.routes:
+    for route in app.router.routes:  # the routes are added to the app's own router: a flat list
         match, _ = route.matches({**request.scope, "method": "GET"})
         if match != Match.NONE:
             methods |= set(getattr(route, "methods", None) or ())
-    return sorted(methods)
+    return sorted(methods - {"HEAD"})
 
 
 def _handle_errors(app: FastAPI) -> None:
