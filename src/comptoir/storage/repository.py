@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Generic, Sequence, TypeVar
 
-from sqlalchemy import ColumnElement, DateTime, Select, and_, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, DateTime, Select, UniqueConstraint, and_, delete, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -45,9 +45,9 @@ def flush(session: Session) -> None:
 
 def _violated_field(error: IntegrityError) -> str | None:
     constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-    if constraint:  # PostgreSQL names the constraint: uq_<table>_org_id_<column>
-        match = re.match(r"uq_[a-z_]+?_(?:org_id|party_id)_(\w+)$", constraint)
-        return match.group(1) if match and "unique" in str(error.orig).lower() else None
+    if constraint:  # PostgreSQL names the constraint; its last column is the field the caller chose
+        columns = _UNIQUE_COLUMNS.get(constraint)
+        return columns[-1] if columns and "unique" in str(error.orig).lower() else None
     match = re.search(r"UNIQUE constraint failed: (.+)$", str(error.orig))  # SQLite lists columns
     if match:
         return match.group(1).split(",")[-1].strip().split(".")[-1]
@@ -72,6 +72,16 @@ def _whole_day(column: Any, op: Op, day: date) -> ColumnElement[bool]:
 def _is_row_id(value: Any) -> bool:
     """Ids are 64-bit integers; anything else names no row (and must not reach the driver)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
+def _unique_columns() -> dict[str, list[str]]:
+    """Unique constraint name -> its columns, from the tables' own definitions."""
+    found: dict[str, list[str]] = {}
+    for table in Base.metadata.tables.values():
+        for constraint in table.constraints:
+            if isinstance(constraint, UniqueConstraint) and constraint.name:
+                found[str(constraint.name)] = [column.name for column in constraint.columns]
+    return found
 
 
 class Repository(Generic[Row]):
@@ -178,3 +188,6 @@ class Counters:
             .returning(Counter.value)
         )
         return int(self.session.execute(statement).scalar_one())
+
+
+_UNIQUE_COLUMNS = _unique_columns()
