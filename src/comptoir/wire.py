@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime, timezone
-from decimal import Decimal
 from typing import Any
 
 import simplejson
@@ -65,9 +64,6 @@ def dump_json(data: Any) -> bytes:
     """JSON with Decimals written as exact numbers, never through a float."""
     return simplejson.dumps(data, use_decimal=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
-
-def is_exact_number(value: Any) -> bool:
-    return isinstance(value, (int, Decimal)) and not isinstance(value, bool)
 
 
 def basic_credentials(authorization: str) -> tuple[str, str] | None:

@@ -3,7 +3,7 @@ from their own grammar (OneUp `date=gte:2020-01-01`, Quipu `filter[...]`); repos
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -37,5 +37,3 @@ class ListQuery:
     order: tuple[Order, ...] = ()
     offset: int = 0
     limit: int = 100
-    # Ask the repository for one row more than the page, to tell whether a next page exists.
-    peek_next: bool = field(default=True)

@@ -22,9 +22,6 @@ class IdentityStore:
         return self.session.scalars(
             select(Credential).where(Credential.kind == kind, Credential.identifier == identifier)).first()
 
-    def credentials_of(self, org_id: int) -> list[Credential]:
-        return list(self.session.scalars(select(Credential).where(Credential.org_id == org_id)))
-
     def client(self, client_id: str) -> OAuthClient | None:
         return self.session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).first()
 
