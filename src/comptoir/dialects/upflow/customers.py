@@ -198,7 +198,7 @@ def render_contact(contact: Any) -> dict:
             "position": contact.position, "isMain": bool((contact.extra or {}).get("upflow", {}).get("isMain"))}
 
 
-def render_customer(book: Any, party: Any) -> dict:
+def render_customer(book: Any, party: Any, base_url: str) -> dict:
     upflow = (party.extra or {}).get("upflow", {})
     address = party.address or {}
     parent = book.parties.get(party.parent_id) if party.parent_id else None
@@ -220,7 +220,7 @@ def render_customer(book: Any, party: Any) -> dict:
         "contacts": [render_contact(contact) for contact in party.contacts],
         "balance": int(receivable_balance(book, party.id) * minor),
         "currency": party.currency_iso_code,
-        "directUrl": f"{book.public_url}/upflow/customers/{party.uuid}",
+        "directUrl": f"{base_url}/upflow/v1/customers/{party.uuid}",
         "createdAt": iso_timestamp(party.created_at),
         "updatedAt": iso_timestamp(party.updated_at),
     }
@@ -228,12 +228,16 @@ def render_customer(book: Any, party: Any) -> dict:
 
 # -- routes ------------------------------------------------------------------------------------
 
+def base_url(request: Request) -> str:
+    """Where clients reach this server, for the links it hands out (directUrl)."""
+    return request.app.state.context.settings.public_url.rstrip("/")
+
+
 def _unit(request: Request, principal: Principal, work) -> Any:
     """Run `work(book)` in one transaction of the caller's book; domain errors become Upflow errors."""
     context = request.app.state.context
     try:
         with open_book(context.database, principal.org_id, principal.employee_id) as book:
-            book.public_url = context.settings.public_url.rstrip("/")  # for directUrl
             return work(book)
     except DomainError as error:
         raise from_domain(error) from error
@@ -258,7 +262,7 @@ async def import_customer(request: Request, principal: Principal = Depends(authe
             if not sent.name:
                 raise UpflowError(400, "name: required to create a customer", "Bad Request")
             party = parties.create_party(book, "customer", _customer_fields(book, sent, None))
-        return render_customer(book, party)
+        return render_customer(book, party, base_url(request))
 
     return JSONResponse(await _threaded(request, principal, work))
 
@@ -277,7 +281,7 @@ def list_customers(request: Request, principal: Principal = Depends(authenticate
         rows, _ = parties.list_parties(book, "customer", ListQuery(offset=offset, limit=limit))
         total = parties.count_parties(book, "customer")
         return {"offset": offset, "limit": limit, "total": total,
-                "customers": [render_customer(book, row) for row in rows]}
+                "customers": [render_customer(book, row, base_url(request)) for row in rows]}
 
     return JSONResponse(_unit(request, principal, work))
 
@@ -302,7 +306,8 @@ def page(request: Request, maximum: int) -> tuple[int, int]:
 @router.get("/customers/{ref}", tags=["customers"])
 def get_customer(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
     return JSONResponse(_unit(request, principal,
-                              lambda book: render_customer(book, parties.find_customer(book, **_reference(ref)))))
+                              lambda book: render_customer(book, parties.find_customer(book, **_reference(ref)),
+                                                           base_url(request))))
 
 
 @router.put("/customers/{ref}", tags=["customers"])
@@ -314,7 +319,7 @@ async def update_customer(ref: str, request: Request, principal: Principal = Dep
         fields = _customer_fields(book, sent, party)
         if "externalId" in sent.model_fields_set:
             fields["external_id"] = sent.externalId
-        return render_customer(book, parties.update_party(book, "customer", party.id, fields))
+        return render_customer(book, parties.update_party(book, "customer", party.id, fields), base_url(request))
 
     return JSONResponse(await _threaded(request, principal, work))
 
