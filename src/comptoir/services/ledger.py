@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 from sqlalchemy import update
 
 from comptoir.domain import charts
-from comptoir.domain.errors import ErrorKind, Problem, Rule, broken, fail
+from comptoir.domain.errors import ErrorKind, Rule, broken, fail
 from comptoir.domain.ledger import DEBIT, Posting, balance_problems, net
 from comptoir.domain.lists import replace_list
 from comptoir.domain.money import round_minor
@@ -152,9 +152,7 @@ def _entry(book: Book, transaction: Transaction, posting: Posting) -> Entry:
 def _check_period(book: Book, on: date | None, checks: Checks) -> None:
     closed_until = book.organization.closed_until
     if on is not None and closed_until is not None and on <= closed_until:
-        checks.problems.append(Problem(ErrorKind.CONFLICT, "date",
-                                       f"{on} is in a closed period (closed until {closed_until})",
-                                       Rule.OUTSIDE_OPEN_PERIOD))
+        checks.broken(Rule.OUTSIDE_OPEN_PERIOD, "date", f"{on} is in a closed period (closed until {closed_until})")
 
 
 def _check_postings(book: Book, postings: Sequence[Posting], checks: Checks) -> None:
@@ -164,20 +162,16 @@ def _check_postings(book: Book, postings: Sequence[Posting], checks: Checks) -> 
         if account is None:
             checks.add(ErrorKind.INVALID, f"entries[{index}].account_id", f"no account with id {posting.account_id}")
         elif account.is_family:
-            checks.problems.append(Problem(ErrorKind.CONFLICT, f"entries[{index}].account_id",
-                                           f"{account.number} is a family account", Rule.FAMILY_ACCOUNT))
+            checks.broken(Rule.FAMILY_ACCOUNT, f"entries[{index}].account_id", f"{account.number} is a family account")
 
 
 def _check_changeable(transaction: Transaction, entry: Entry, checks: Checks) -> None:
     if transaction.status == CLOSED:
-        checks.problems.append(Problem(ErrorKind.CONFLICT, "entries", f"entry {entry.id} is closed",
-                                       Rule.ENTRY_CLOSED))
+        checks.broken(Rule.ENTRY_CLOSED, "entries", f"entry {entry.id} is closed")
     elif entry.locked:
-        checks.problems.append(Problem(ErrorKind.CONFLICT, "entries", f"entry {entry.id} is locked",
-                                       Rule.ENTRY_LOCKED))
+        checks.broken(Rule.ENTRY_LOCKED, "entries", f"entry {entry.id} is locked")
     elif entry.reconciled:
-        checks.problems.append(Problem(ErrorKind.CONFLICT, "entries", f"entry {entry.id} is reconciled",
-                                       Rule.ENTRY_RECONCILED))
+        checks.broken(Rule.ENTRY_RECONCILED, "entries", f"entry {entry.id} is reconciled")
 
 
 # -- transactions through the API --------------------------------------------------------------

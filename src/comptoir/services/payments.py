@@ -140,14 +140,13 @@ class ReceivedPayments(ReadOnlyRecords):
             if invoice.currency_iso_code != currency:
                 checks.add(ErrorKind.INVALID, "linkedInvoices", f"{invoice.user_code} is in {invoice.currency_iso_code}")
             if applied <= 0:
-                checks.problems.append(broken(Rule.NOT_POSITIVE, "an applied amount should be strictly positive",
-                                              "linkedInvoices").problems[0])
+                checks.broken(Rule.NOT_POSITIVE, "linkedInvoices", "an applied amount should be strictly positive")
             elif applied > standing(book, invoice).unpaid + previous.get(document_id, Decimal(0)):
                 checks.add(ErrorKind.CONFLICT, "linkedInvoices", f"{applied} is more than what is left to pay on "
                                                                  f"{invoice.user_code}")
             if on < invoice.date:
-                checks.problems.append(broken(Rule.PAYMENT_BEFORE_DOCUMENT, f"the payment is dated before "
-                                              f"{invoice.user_code}", "validatedAt").problems[0])
+                checks.broken(Rule.PAYMENT_BEFORE_DOCUMENT, "validatedAt",
+                              f"the payment is dated before {invoice.user_code}")
         checks.raise_if_any()
         payment.party_id, payment.date, payment.amount, payment.currency_iso_code = party.id, on, amount, currency
         payment.payment_method_id = payment.payment_method_id or book.payment_methods.all()[0].id

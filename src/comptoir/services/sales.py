@@ -123,15 +123,14 @@ class Documents:
         if creating:
             self._defaults(book, document)
         if document.due_date_explicit and document.date is not None and document.due_date < document.date:
-            checks.problems.append(broken(Rule.DUE_BEFORE_DATE, "due date before the document date",
-                                          "due_date").problems[0])
+            checks.broken(Rule.DUE_BEFORE_DATE, "due_date", "due date before the document date")
         if "lines" in fields:
             self._replace_lines(book, document, fields["lines"] or [], checks)
         if self.kind == INVOICE and "date" in fields and document.id is not None:
             first_payment = _first_payment_date(book, document)
             if first_payment is not None and document.date > first_payment:
-                checks.problems.append(broken(Rule.PAYMENT_BEFORE_DOCUMENT, f"a payment is dated {first_payment}, "
-                                              "before the new invoice date", "date").problems[0])
+                checks.broken(Rule.PAYMENT_BEFORE_DOCUMENT, "date",
+                              f"a payment is dated {first_payment}, before the new invoice date")
         checks.raise_if_any()
         if fields.get("code"):
             document.user_code = fields["code"]

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from sqlalchemy import String, Text
 
-from comptoir.domain.errors import DomainError, ErrorKind, Problem
+from comptoir.domain.errors import DomainError, ErrorKind, Problem, Rule
 from comptoir.storage.repository import Repository
 
 
@@ -18,6 +18,10 @@ class Checks:
 
     def add(self, kind: ErrorKind, field: str | None, message: str) -> None:
         self.problems.append(Problem(kind, field, message))
+
+    def broken(self, rule: Rule, field: str | None, message: str) -> None:
+        """A business rule the request breaks (dialects report it under their own code)."""
+        self.problems.append(Problem(ErrorKind.CONFLICT, field, message, rule))
 
     def extend(self, problems: list[Problem]) -> None:
         self.problems.extend(problems)
