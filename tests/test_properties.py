@@ -55,7 +55,7 @@ from comptoir.services.parties import CUSTOMERS
 from comptoir.services.payments import PAYMENTS
 from comptoir.services.reports import aged_receivables, trial_balance
 from comptoir.services.sales import INVOICE, INVOICES, standing
-from comptoir.storage.tables import Document, PaymentAllocation, Transaction
+from comptoir.storage.tables import Allocation, Document, Transaction
 
 from .helpers import book_snapshot
 
@@ -326,7 +326,7 @@ class BookMachine(RuleBasedStateMachine):
             transaction = generated_by(book, INVOICE, invoice_id)
             if transaction is not None and unchangeable(transaction):
                 expect.fail = expect.fail or f"its transaction is {unchangeable(transaction)}"
-            if book.allocations.all(PaymentAllocation.document_id == invoice_id):
+            if book.allocations.all(Allocation.document_id == invoice_id):
                 expect.fail = expect.fail or "it has payments"
             expect.succeed = True
             INVOICES.delete(book, invoice_id)

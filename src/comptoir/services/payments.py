@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from comptoir.domain import charts
 from comptoir.domain.errors import ErrorKind, Rule, broken, fail
 from comptoir.domain.ledger import CREDIT, DEBIT, Posting
 from comptoir.domain.money import round_minor
 from comptoir.storage.book import Book
-from comptoir.storage.tables import Document, Payment, PaymentAllocation
+from comptoir.storage.tables import Allocation, Document, Payment
 
 from . import ledger
 from .codes import next_code
@@ -55,7 +56,7 @@ class Payments(ReadOnlyRecords):
                           bank_reference=fields.get("bank_reference") or "",
                           bank_account_id=bank_account.id if bank_account else None,
                           external_id=fields.get("external_id"), extra={})
-        payment.allocations = [PaymentAllocation(org_id=book.org_id, document_id=invoice.id, amount=amount)]
+        payment.allocations = [Allocation(org_id=book.org_id, document_id=invoice.id, amount=amount)]
         book.payments.add(payment)
         post_payment(book, payment, invoice.user_code)
         return payment
@@ -152,7 +153,7 @@ class ReceivedPayments(ReadOnlyRecords):
         payment.payment_method_id = payment.payment_method_id or book.payment_methods.all()[0].id
         if fields.get("extra"):
             payment.extra = {**(payment.extra or {}), **fields["extra"]}
-        payment.allocations = [PaymentAllocation(org_id=book.org_id, document_id=document_id, amount=applied)
+        payment.allocations = [Allocation(org_id=book.org_id, document_id=document_id, amount=applied)
                                for document_id, applied in allocations]
 
     def _post(self, book: Book, payment: Payment) -> None:

@@ -9,6 +9,7 @@ from comptoir.domain.errors import ErrorKind, fail
 from comptoir.storage.book import Book
 from comptoir.storage.tables import (
     Account,
+    Allocation,
     BankAccount,
     BankEntry,
     Contact,
@@ -21,7 +22,6 @@ from comptoir.storage.tables import (
     Journal,
     Party,
     Payment,
-    PaymentAllocation,
     Project,
     Task,
     Transaction,
@@ -46,7 +46,7 @@ REFERRERS = {
            ("tasks", Task.service_to_bill_id, "Task", ())],
     ItemFamily: [("items", Item.family_id, "Product or Service", ())],
     Project: [("documents", Document.project_id, "Sales Document", ()), ("tasks", Task.project_id, "Task", ())],
-    Document: [("allocations", PaymentAllocation.document_id, "Incoming Payment", ())],
+    Document: [("allocations", Allocation.document_id, "Incoming Payment", ())],
     Account: [("entries", Entry.account_id, "Accounting Entry", ()), ("accounts", Account.family_id, "Account", ()),
               ("bank_accounts", BankAccount.ledger_account_id, "Bank Account", ()),
               ("document_lines", DocumentLine.account_id, "Order Line", ())],

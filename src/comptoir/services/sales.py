@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from comptoir.domain import charts
 from comptoir.domain.documents import Line, Totals, compute_totals
@@ -15,7 +16,7 @@ from comptoir.domain.lists import replace_list
 from comptoir.domain.query import Condition, ListQuery, Op
 from comptoir.domain.settlements import SettlementState, fill, schedule
 from comptoir.storage.book import Book
-from comptoir.storage.tables import Document, DocumentLine, PaymentAllocation
+from comptoir.storage.tables import Allocation, Document, DocumentLine
 
 from . import ledger
 from .codes import next_code
@@ -297,13 +298,13 @@ def _installments(book: Book, document: Document) -> list:
 
 def _first_payment_date(book: Book, document: Document) -> date | None:
     dates = [book.payments.get(allocation.payment_id).date
-             for allocation in book.allocations.all(PaymentAllocation.document_id == document.id)]
+             for allocation in book.allocations.all(Allocation.document_id == document.id)]
     return min(dates) if dates else None
 
 
 def standing(book: Book, document: Document, as_of: date | None = None) -> Standing:
     """Paid and unpaid amounts and settlements, counting the payments dated up to `as_of` (all by default)."""
-    allocations = book.allocations.all(PaymentAllocation.document_id == document.id)
+    allocations = book.allocations.all(Allocation.document_id == document.id)
     if as_of is not None:
         allocations = [a for a in allocations if book.payments.get(a.payment_id).date <= as_of]
     paid = sum((allocation.amount for allocation in allocations), Decimal(0))

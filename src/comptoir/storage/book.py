@@ -9,11 +9,15 @@ from sqlalchemy.orm import Session
 from .repository import Counters, Repository, flush
 from .tables import (
     Account,
+    Allocation,
     BankAccount,
     BankEntry,
     Contact,
     ContactPosition,
     Currency,
+    CustomField,
+    CustomFieldOption,
+    CustomFieldValue,
     Document,
     DocumentLine,
     Employee,
@@ -25,11 +29,13 @@ from .tables import (
     Organization,
     Party,
     Payment,
-    PaymentAllocation,
     PaymentMethod,
     PaymentTerm,
     PriceFamily,
     Project,
+    Reconciliation,
+    Refund,
+    StoredFile,
     Task,
     Tax,
     Transaction,
@@ -143,8 +149,32 @@ class Book:
         return self._repository(Payment, "payment")
 
     @cached_property
-    def allocations(self) -> Repository[PaymentAllocation]:
-        return self._repository(PaymentAllocation, "payment allocation")
+    def allocations(self) -> Repository[Allocation]:
+        return self._repository(Allocation, "allocation")
+
+    @cached_property
+    def refunds(self) -> Repository[Refund]:
+        return self._repository(Refund, "refund")
+
+    @cached_property
+    def reconciliations(self) -> Repository[Reconciliation]:
+        return self._repository(Reconciliation, "reconciliation")
+
+    @cached_property
+    def stored_files(self) -> Repository[StoredFile]:
+        return self._repository(StoredFile, "file")
+
+    @cached_property
+    def custom_fields(self) -> Repository[CustomField]:
+        return self._repository(CustomField, "custom field")
+
+    @cached_property
+    def custom_field_options(self) -> Repository[CustomFieldOption]:
+        return self._repository(CustomFieldOption, "custom field option")
+
+    @cached_property
+    def custom_field_values(self) -> Repository[CustomFieldValue]:
+        return self._repository(CustomFieldValue, "custom field value")
 
     @cached_property
     def bank_accounts(self) -> Repository[BankAccount]:

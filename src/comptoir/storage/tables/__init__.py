@@ -2,12 +2,14 @@
 
 from .base import Base
 from .catalogue import Item, ItemFamily
+from .custom_fields import CustomField, CustomFieldOption, CustomFieldValue
+from .files import StoredFile
 from .identity import AccessToken, AuthorizationCode, OAuthClient, SigningKey
 from .ledger import Account, Entry, Journal, PaymentMethod, Transaction
 from .organizations import Counter, Credential, Employee, Organization
 from .parties import Contact, ContactPosition, Party
 from .reference import Currency, PaymentTerm, PriceFamily, Tax, Unit
-from .sales import BankAccount, BankEntry, Document, DocumentLine, Payment, PaymentAllocation
+from .sales import Allocation, BankAccount, BankEntry, Document, DocumentLine, Payment, Reconciliation, Refund
 from .work import Opportunity, Project, Task
 
 # SQLite reuses the largest id after a delete unless asked not to; clients that sync by id must never
@@ -17,36 +19,42 @@ for _table in Base.metadata.tables.values():
 
 __all__ = [
     "AccessToken",
-    "AuthorizationCode",
-    "OAuthClient",
-    "SigningKey",
     "Account",
+    "Allocation",
+    "AuthorizationCode",
     "BankAccount",
     "BankEntry",
-    "Document",
-    "DocumentLine",
-    "Entry",
-    "Journal",
-    "Payment",
-    "PaymentAllocation",
-    "PaymentMethod",
-    "Transaction",
     "Base",
     "Contact",
     "ContactPosition",
     "Counter",
     "Credential",
     "Currency",
+    "CustomField",
+    "CustomFieldOption",
+    "CustomFieldValue",
+    "Document",
+    "DocumentLine",
     "Employee",
+    "Entry",
     "Item",
     "ItemFamily",
+    "Journal",
+    "OAuthClient",
     "Opportunity",
     "Organization",
     "Party",
+    "Payment",
+    "PaymentMethod",
     "PaymentTerm",
     "PriceFamily",
     "Project",
+    "Reconciliation",
+    "Refund",
+    "SigningKey",
+    "StoredFile",
     "Task",
     "Tax",
+    "Transaction",
     "Unit",
 ]

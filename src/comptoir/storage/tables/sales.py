@@ -1,11 +1,12 @@
-"""Sales documents (orders and invoices) with their lines, payments and their allocations."""
+"""Sales documents (orders, invoices, credit notes) with their lines; payments and refunds; the
+allocations that say which credit settles which debit."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..types import ExactDecimal
@@ -15,7 +16,7 @@ from .reference import PaymentTerm
 
 
 class Document(OrgScoped, PublicUuid, Timestamped, Base):
-    """A sales order or an invoice. Totals are computed from the lines when they are written."""
+    """A sales order, an invoice or a credit note. Totals are computed from the lines when they are written."""
 
     __tablename__ = "documents"
     __table_args__ = (
@@ -23,7 +24,7 @@ class Document(OrgScoped, PublicUuid, Timestamped, Base):
         UniqueConstraint("org_id", "kind", "external_id"),
     )
 
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # sales_order, invoice
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # sales_order, invoice, credit_note
     customer_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True, nullable=False)
     billing_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     shipping_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
@@ -55,6 +56,8 @@ class Document(OrgScoped, PublicUuid, Timestamped, Base):
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     external_id: Mapped[str | None] = mapped_column(String(255))
     extra: Mapped[dict] = mapped_column(JsonDocument, default=dict, nullable=False)
+    # The document's own PDF when one was uploaded (Upflow); else the PDF is printed from the book.
+    pdf_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id", ondelete="SET NULL"))
 
     customer: Mapped[Party] = relationship(lazy="joined")
     billing_contact: Mapped[Contact | None] = relationship(foreign_keys=[billing_contact_id], lazy="joined")
@@ -98,20 +101,59 @@ class Payment(OrgScoped, PublicUuid, Timestamped, Base):
     external_id: Mapped[str | None] = mapped_column(String(255))
     extra: Mapped[dict] = mapped_column(JsonDocument, default=dict, nullable=False)
 
-    allocations: Mapped[list[PaymentAllocation]] = relationship(
-        back_populates="payment", order_by="PaymentAllocation.id", cascade="all, delete-orphan", lazy="selectin")
+    allocations: Mapped[list[Allocation]] = relationship(
+        back_populates="payment", order_by="Allocation.id", cascade="all, delete-orphan", lazy="selectin")
 
 
-class PaymentAllocation(OrgScoped, Base):
-    """The part of a payment applied to one document."""
+class Refund(OrgScoped, PublicUuid, Timestamped, Base):
+    """Money paid back to a customer: the opposite of a payment (Upflow's refunds)."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (UniqueConstraint("org_id", "user_code"), UniqueConstraint("org_id", "external_id"))
+
+    user_code: Mapped[str] = mapped_column(String(64), nullable=False)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True, nullable=False)
+    date: Mapped[date] = mapped_column(Date, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
+    currency_iso_code: Mapped[str] = mapped_column(String(4), nullable=False)
+    bank_account_id: Mapped[int | None] = mapped_column(ForeignKey("bank_accounts.id"))
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    extra: Mapped[dict] = mapped_column(JsonDocument, default=dict, nullable=False)
+
+
+class Reconciliation(OrgScoped, PublicUuid, Timestamped, Base):
+    """A set of allocations imported together (Upflow's POST /reconcile), replaced as a whole."""
+
+    __tablename__ = "reconciliations"
+    __table_args__ = (UniqueConstraint("org_id", "external_id"),)
+
+    external_id: Mapped[str] = mapped_column(String(255), nullable=False)
+
+
+class Allocation(OrgScoped, Base):
+    """The part of one credit (a payment or a credit note) that settles one debit (an invoice or a
+    refund). Allocations only match amounts; the ledger postings are the documents' own.
+
+    The table keeps the name it had when only payments were allocated to invoices."""
 
     __tablename__ = "payment_allocations"
+    __table_args__ = (
+        CheckConstraint("(payment_id IS NULL) <> (credit_note_id IS NULL)", name="one_credit"),
+        CheckConstraint("(document_id IS NULL) <> (refund_id IS NULL)", name="one_debit"),
+    )
 
-    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"), index=True, nullable=False)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True, nullable=False)
+    # The credit: a payment or a credit note.
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"), index=True)
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    # The debit: an invoice (document_id) or a refund.
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id", ondelete="CASCADE"), index=True)
     amount: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
+    # Set when the allocation came from a reconciliation rather than from its payment or credit note.
+    reconciliation_id: Mapped[int | None] = mapped_column(ForeignKey("reconciliations.id", ondelete="CASCADE"),
+                                                          index=True)
 
-    payment: Mapped[Payment] = relationship(back_populates="allocations")
+    payment: Mapped[Payment | None] = relationship(back_populates="allocations")
 
 
 class BankAccount(OrgScoped, Timestamped, Base):
