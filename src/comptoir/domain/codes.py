@@ -11,6 +11,8 @@ CODE_PREFIXES = {
     "invoice": "CINV",
     "sales_order": "CORD",
     "payment": "IPAY",
+    "credit_note": "CCN",
+    "refund": "RFND",
 }
 
 

@@ -15,7 +15,7 @@ from comptoir.domain.money import round_minor
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Allocation, Document, Payment
 
-from . import ledger
+from . import allocations, ledger
 from .codes import next_code
 from .imports import upsert
 from .records import ReadOnlyRecords
@@ -97,16 +97,17 @@ class ReceivedPayments(ReadOnlyRecords):
         payment = Payment(user_code=next_code(book, PAYMENT, book.payments, "user_code"), extra={},
                           bank_reference="", external_id=fields.get("external_id"))
         payment.org_id = book.org_id
-        self._write(book, payment, fields, previous={})
+        self._write(book, payment, fields)
         book.payments.add(payment)
+        self._link(book, payment, fields)
         self._post(book, payment)
         return payment
 
     def update(self, book: Book, payment_id: int, fields: Mapping[str, Any]) -> Payment:
         payment = book.payments.lock(payment_id) or self.get(book, payment_id)
-        previous = {allocation.document_id: allocation.amount for allocation in payment.allocations}
-        self._write(book, payment, {**self._current(payment), **fields}, previous=previous)
+        self._write(book, payment, {**self._current(payment), **fields})
         book.flush()
+        self._link(book, payment, fields)
         self._post(book, payment)
         return payment
 
@@ -115,10 +116,9 @@ class ReceivedPayments(ReadOnlyRecords):
 
     def _current(self, payment: Payment) -> dict[str, Any]:
         return {"party_id": payment.party_id, "date": payment.date, "amount": payment.amount,
-                "currency_iso_code": payment.currency_iso_code,
-                "allocations": [(a.document_id, a.amount) for a in payment.allocations]}
+                "currency_iso_code": payment.currency_iso_code}
 
-    def _write(self, book: Book, payment: Payment, fields: Mapping[str, Any], previous: Mapping[int, Decimal]) -> None:
+    def _write(self, book: Book, payment: Payment, fields: Mapping[str, Any]) -> None:
         checks = Checks()
         party = book.parties.get(fields.get("party_id")) if fields.get("party_id") is not None else None
         if party is None or not party.is_customer:
@@ -129,35 +129,26 @@ class ReceivedPayments(ReadOnlyRecords):
         currency = fields.get("currency_iso_code")
         if book.currencies.find(iso_code=currency) is None:
             checks.add(ErrorKind.INVALID, "currency", f"{currency} is not a currency of this organization")
-        on = fields.get("date") or date.today()
-        allocations = [(document_id, round_minor(applied)) for document_id, applied in fields.get("allocations") or []]
-        if sum((applied for _, applied in allocations), Decimal(0)) > amount:
-            checks.add(ErrorKind.CONFLICT, "linkedInvoices", "the amounts applied exceed the payment")
-        for document_id, applied in sorted(allocations):  # lock in id order: concurrent payments cannot deadlock
-            invoice = book.documents.lock(document_id)
-            if invoice is None or invoice.kind != INVOICE or party is None or invoice.customer_id != party.id:
-                checks.add(ErrorKind.INVALID, "linkedInvoices", f"invoice {document_id} is not an invoice of the customer")
-                continue
-            if invoice.currency_iso_code != currency:
-                checks.add(ErrorKind.INVALID, "linkedInvoices", f"{invoice.user_code} is in {invoice.currency_iso_code}")
-            if applied <= 0:
-                checks.broken(Rule.NOT_POSITIVE, "linkedInvoices", "an applied amount should be strictly positive")
-            elif applied > standing(book, invoice).unpaid + previous.get(document_id, Decimal(0)):
-                checks.add(ErrorKind.CONFLICT, "linkedInvoices", f"{applied} is more than what is left to pay on "
-                                                                 f"{invoice.user_code}")
-            if on < invoice.date:
-                checks.broken(Rule.PAYMENT_BEFORE_DOCUMENT, "validatedAt",
-                              f"the payment is dated before {invoice.user_code}")
         checks.raise_if_any()
-        payment.party_id, payment.date, payment.amount, payment.currency_iso_code = party.id, on, amount, currency
+        payment.party_id, payment.date, payment.amount, payment.currency_iso_code = \
+            party.id, fields.get("date") or date.today(), amount, currency
         payment.payment_method_id = payment.payment_method_id or book.payment_methods.all()[0].id
         if fields.get("extra"):
             payment.extra = {**(payment.extra or {}), **fields["extra"]}
-        payment.allocations = [Allocation(org_id=book.org_id, document_id=document_id, amount=applied)
-                               for document_id, applied in allocations]
+
+    def _link(self, book: Book, payment: Payment, fields: Mapping[str, Any]) -> None:
+        """The invoices the payment itself settles (`allocations`: (invoice id, amount) pairs), when sent;
+        the allocations of refunds and reconciliations stay, and all of them must still fit the payment."""
+        side = allocations.Side(allocations.PAYMENT, payment.id)
+        links = [allocations.Link(side, allocations.Side(allocations.INVOICE, invoice_id), applied)
+                 for invoice_id, applied in fields.get("allocations") or []] if "allocations" in fields else \
+            [allocations.Link(side, allocations.Side(allocations.INVOICE, a.document_id), a.amount)
+             for a in book.allocations.all(*allocations.owned_by(side), Allocation.document_id.is_not(None))]
+        allocations.replace(book, (*allocations.owned_by(side), Allocation.document_id.is_not(None)), links,
+                            owner=side, field="linkedInvoices")
 
     def _post(self, book: Book, payment: Payment) -> None:
-        invoices = [book.documents.get(a.document_id) for a in payment.allocations]
+        invoices = [book.documents.get(a.document_id) for a in payment.allocations if a.document_id is not None]
         post_payment(book, payment, invoices[0].user_code if len(invoices) == 1 else payment.user_code)
 
 

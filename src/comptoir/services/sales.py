@@ -1,9 +1,10 @@
-"""Sales orders and invoices: lines, totals, settlements, conversion, and the invoice's posting."""
+"""Sales orders, invoices and credit notes: lines, totals, settlements, conversion, and the postings of
+invoices and credit notes (a credit note posts the opposite of an invoice)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -18,14 +19,15 @@ from comptoir.domain.settlements import SettlementState, fill, schedule
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Allocation, Document, DocumentLine
 
-from . import ledger
+from . import allocations, ledger
 from .codes import next_code
 from .imports import upsert
 from .references import ensure_unreferenced
 from .validation import Checks, apply
 
-INVOICE, SALES_ORDER = "invoice", "sales_order"
-LABELS = {INVOICE: "invoice", SALES_ORDER: "sales order"}
+INVOICE, SALES_ORDER, CREDIT_NOTE = "invoice", "sales_order", "credit_note"
+LABELS = {INVOICE: "invoice", SALES_ORDER: "sales order", CREDIT_NOTE: "credit note"}
+POSTED = (INVOICE, CREDIT_NOTE)  # the kinds that write a transaction
 HEADER_FIELDS = ("billing_contact_id", "shipping_contact_id", "po_number", "date", "due_date", "tax_id",
                  "currency_iso_code", "reduce_rate", "public_note", "private_note", "shipping_date",
                  "payment_terms_id", "project_id", "employee_id", "external_id", "fixed_tax_amount")
@@ -74,11 +76,12 @@ class Documents:
     def update(self, book: Book, document_id: int, fields: Mapping[str, Any]) -> Document:
         document = self.get(book, document_id)
         self._guard_editable(document, touches_lines="lines" in fields)
-        if self.kind == INVOICE:
+        if self.kind in POSTED:
             book.documents.lock(document.id)
         self._write(book, document, fields, creating=False)
-        if self.kind == INVOICE and standing(book, document).paid > document.total:
-            raise fail(ErrorKind.CONFLICT, "order_lines", "the new total is below what is already paid")
+        if self.kind in POSTED and allocations.allocated(book, self._side(document)) > document.total:
+            raise fail(ErrorKind.CONFLICT, "order_lines", f"the new total is below what is already "
+                                                          f"{'paid' if self.kind == INVOICE else 'allocated'}")
         book.flush()
         self._post(book, document)
         return document
@@ -87,11 +90,16 @@ class Documents:
         document = self.get(book, document_id)
         self._guard_editable(document, touches_lines=True)
         ensure_unreferenced(book, Document, document.id, LABELS[self.kind])
-        if self.kind == INVOICE:
-            ledger.unpost(book, INVOICE, document.id)
+        if self.kind == CREDIT_NOTE:  # what it settled is open again
+            book.allocations.delete_where(Allocation.credit_note_id == document.id)
+        if self.kind in POSTED:
+            ledger.unpost(book, self.kind, document.id)
             for order in book.documents.all(Document.invoice_id == document.id):
                 order.invoice_id = None
         book.documents.remove(document)
+
+    def _side(self, document: Document) -> allocations.Side:
+        return allocations.Side(self.kind, document.id)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -155,7 +163,7 @@ class Documents:
                                  ("project_id", book.projects), ("employee_id", book.employees),
                                  ("shipping_contact_id", book.contacts)):
             checks.reference(fields, name, repository)
-        billing = fields["billing_contact_id"] if "billing_contact_id" in fields else document.billing_contact_id
+        billing = fields.get("billing_contact_id", document.billing_contact_id)
         if billing is not None and ("billing_contact_id" in fields or "customer_id" in fields):
             contact = book.contacts.get(billing)
             if contact is None or contact.party_id != (fields.get("customer_id") or document.customer_id):
@@ -253,13 +261,16 @@ class Documents:
         return totals
 
     def _post(self, book: Book, document: Document) -> None:
-        if self.kind != INVOICE:
+        if self.kind not in POSTED:
             return
-        postings = net(invoice_postings(book, document))
+        postings = invoice_postings(book, document)
+        if self.kind == CREDIT_NOTE:
+            postings = [replace(p, way=CREDIT if p.way == DEBIT else DEBIT) for p in postings]
+        postings = net(postings)
         if not postings:  # nothing to book (lines that cancel out, say)
-            ledger.unpost(book, INVOICE, document.id)
+            ledger.unpost(book, self.kind, document.id)
             return
-        ledger.post(book, source_type=INVOICE, source_id=document.id, journal_role="sales", on=document.date,
+        ledger.post(book, source_type=self.kind, source_id=document.id, journal_role="sales", on=document.date,
                     piece_number=document.user_code, currency=document.currency_iso_code, postings=postings)
 
 
@@ -271,12 +282,13 @@ def effective_tax_id(document: Document, line: DocumentLine) -> int | None:
 
 
 def invoice_postings(book: Book, document: Document) -> list[Posting]:
-    """Receivable for the total, income per line (net of discounts and reduce), tax payable."""
+    """Receivable for the total, income per line (net of discounts and reduce), tax payable
+    (a credit note's are the same, on the opposite sides)."""
     if document.total == 0 and document.tax_amount == 0 and not any(line.total for line in document.lines):
         return []
     totals = compute_totals([Line(line.quantity, line.unit_price_wt, line.discount_rate) for line in document.lines],
                             document.reduce_rate)
-    label = f"Invoice {document.user_code}"
+    label = f"{LABELS[document.kind].capitalize()} {document.user_code}"
     default_income = ledger.account_for(book, charts.INCOME_ROLE).id
     income: dict[int, Decimal] = {}
     for line, amount in zip(document.lines, totals.net_lines):
@@ -298,20 +310,28 @@ def _installments(book: Book, document: Document) -> list:
 
 def _first_payment_date(book: Book, document: Document) -> date | None:
     dates = [book.payments.get(allocation.payment_id).date
-             for allocation in book.allocations.all(Allocation.document_id == document.id)]
+             for allocation in book.allocations.all(Allocation.document_id == document.id,
+                                                    Allocation.payment_id.is_not(None))]
     return min(dates) if dates else None
 
 
 def standing(book: Book, document: Document, as_of: date | None = None) -> Standing:
-    """Paid and unpaid amounts and settlements, counting the payments dated up to `as_of` (all by default)."""
-    allocations = book.allocations.all(Allocation.document_id == document.id)
+    """Paid and unpaid amounts and settlements of an invoice, counting what payments and credit notes
+    settle of it, dated up to `as_of` (all by default)."""
+    settled = book.allocations.all(Allocation.document_id == document.id)
     if as_of is not None:
-        allocations = [a for a in allocations if book.payments.get(a.payment_id).date <= as_of]
-    paid = sum((allocation.amount for allocation in allocations), Decimal(0))
+        settled = [a for a in settled if _credit_date(book, a) <= as_of]
+    paid = sum((allocation.amount for allocation in settled), Decimal(0))
     due_date = document.due_date if document.due_date_explicit else None
     settlements = fill(schedule(document.total, document.date, _installments(book, document), due_date), paid)
-    payment_ids = sorted({allocation.payment_id for allocation in allocations})
+    payment_ids = sorted({allocation.payment_id for allocation in settled if allocation.payment_id is not None})
     return Standing(paid, document.total - paid, payment_ids, settlements)
+
+
+def _credit_date(book: Book, allocation: Allocation) -> date:
+    if allocation.payment_id is not None:
+        return book.payments.get(allocation.payment_id).date
+    return book.documents.get(allocation.credit_note_id).date
 
 
 def convert(book: Book, order_id: int, target: str) -> Document:
@@ -353,23 +373,35 @@ def invoice_status(order: Document) -> int:
 
 INVOICES = Documents(INVOICE)
 SALES_ORDERS = Documents(SALES_ORDER)
+CREDIT_NOTES = Documents(CREDIT_NOTE)
+BY_KIND = {INVOICE: INVOICES, SALES_ORDER: SALES_ORDERS, CREDIT_NOTE: CREDIT_NOTES}
+
+
+def import_document(book: Book, kind: str, external_id: str, fields: Mapping[str, Any]) -> tuple[Document, bool]:
+    """Create the document of this kind with this external id, or update it (exactly once:
+    services/imports.py)."""
+    documents = BY_KIND[kind]
+    return upsert(book, find=lambda: find_document(book, kind, external_id=external_id, missing_ok=True),
+                  update=lambda existing: documents.update(book, existing.id, fields),
+                  create=lambda: documents.create(book, {**fields, "external_id": external_id}))
 
 
 def import_invoice(book: Book, external_id: str, fields: Mapping[str, Any]) -> tuple[Document, bool]:
-    """Create the invoice with this external id, or update it (exactly once: services/imports.py)."""
-    return upsert(book, find=lambda: find_invoice(book, external_id=external_id, missing_ok=True),
-                  update=lambda existing: INVOICES.update(book, existing.id, fields),
-                  create=lambda: INVOICES.create(book, {**fields, "external_id": external_id}))
+    return import_document(book, INVOICE, external_id, fields)
 
 
-def find_invoice(book: Book, *, uuid: str | None = None, external_id: str | None = None,
-                 missing_ok: bool = False) -> Document | None:
-    """An invoice by UUID or external id."""
+def find_document(book: Book, kind: str, *, uuid: str | None = None, external_id: str | None = None,
+                  missing_ok: bool = False) -> Document | None:
+    """A document of this kind by UUID or external id."""
     key = {"uuid": uuid} if uuid is not None else {"external_id": external_id}
-    invoice = book.documents.find(kind=INVOICE, **key)
-    if invoice is None and not missing_ok:
-        raise NotFound("invoice", uuid or external_id)
-    return invoice
+    document = book.documents.find(kind=kind, **key)
+    if document is None and not missing_ok:
+        raise NotFound(LABELS[kind], uuid or external_id)
+    return document
+
+
+def find_invoice(book: Book, **key: Any) -> Document | None:
+    return find_document(book, INVOICE, **key)
 
 
 def count_documents(book: Book, kind: str, conditions: tuple[Condition, ...] = ()) -> int:

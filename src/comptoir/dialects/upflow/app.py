@@ -11,7 +11,7 @@ from comptoir.context import Context
 from comptoir.services.book import open_book
 from comptoir.services.credentials import Principal
 
-from . import customers, invoices, payments
+from . import custom_fields, customers, invoices, payments, pdfs, portal, refunds
 from .customers import employee_uuid
 from .errors import UpflowError, error_response
 from .security import authenticated
@@ -34,8 +34,12 @@ def build(context: Context) -> FastAPI:
     router.add_api_route("/users", users, methods=["GET"], tags=["users"])
     app.include_router(router)
     app.include_router(customers.router)
+    app.include_router(custom_fields.router)
     app.include_router(invoices.router)
     app.include_router(payments.router)
+    app.include_router(pdfs.router)
+    app.include_router(portal.router)
+    app.include_router(refunds.router)
 
     @app.exception_handler(UpflowError)
     async def on_upflow_error(_request: Request, error: UpflowError) -> JSONResponse:

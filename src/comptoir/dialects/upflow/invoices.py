@@ -1,5 +1,6 @@
-"""Upflow invoices: import by externalId with net and gross amounts in cents; state and
-amountOutstanding derived from the book (payments applied through any dialect count)."""
+"""Upflow invoices and credit notes: import by externalId with net and gross amounts in cents; an
+invoice's state and amountOutstanding derive from the book (payments and credit notes applied through
+any dialect count); a credit note settles the invoices it links (linkedInvoices)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,22 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field, StrictInt
 
+from comptoir.domain.allocations import CREDIT_NOTE, INVOICE, Side
+from comptoir.domain.allocations import Link as Allocated
 from comptoir.domain.query import Condition, ListQuery, Op
-from comptoir.services import parties, sales
+from comptoir.services import allocations, parties, sales
 from comptoir.services.credentials import Principal
+from comptoir.storage.tables import Allocation
 from comptoir.wire import iso_timestamp
 
 from .customers import Link, Model, _reference, _threaded, _unit, _validated, json_object, page
 from .errors import UpflowError
+from .links import CENTS_MAX, LinkedRecord, document_link, find_record
 from .security import authenticated
 
 INVOICES_PAGE_MAX = 500
-CENTS_MAX = 10**17
+CREDIT_NOTES_PAGE_MAX = 500
+NAMES = {INVOICE: "an invoice", CREDIT_NOTE: "a credit note"}
 
 router = APIRouter()
 
@@ -37,6 +43,10 @@ class InvoiceIn(Model):
     grossAmount: StrictInt | None = Field(None, ge=0, lt=CENTS_MAX)  # noqa: N815
     netAmount: StrictInt | None = Field(None, ge=0, lt=CENTS_MAX)  # noqa: N815
     customer: Link | None = None
+
+
+class CreditNoteIn(InvoiceIn):
+    linkedInvoices: list[LinkedRecord] | None = None  # noqa: N815
 
 
 def parse_day(value: str, field: str) -> date:
@@ -60,12 +70,16 @@ def to_cents(amount: Decimal, factor: int) -> int:
     return int((amount * factor).to_integral_value())
 
 
-def _invoice_fields(book: Any, sent: InvoiceIn, existing: Any | None) -> dict[str, Any]:
+REQUIRED = {INVOICE: ("customId", "issuedAt", "dueDate", "currency", "grossAmount", "netAmount", "customer"),
+            CREDIT_NOTE: ("customId", "currency", "grossAmount", "netAmount", "customer")}
+
+
+def document_fields(book: Any, kind: str, sent: InvoiceIn, existing: Any | None) -> dict[str, Any]:
+    """The book's fields of an invoice or a credit note: the net amount as one line, the tax as given."""
     names = sent.model_fields_set
-    missing = [name for name in ("customId", "issuedAt", "dueDate", "currency", "grossAmount", "netAmount", "customer")
-               if existing is None and getattr(sent, name) is None]
+    missing = [name for name in REQUIRED[kind] if existing is None and getattr(sent, name) is None]
     if missing:
-        raise UpflowError(400, f"required to create an invoice: {', '.join(missing)}", "Bad Request")
+        raise UpflowError(400, f"required to create {NAMES[kind]}: {', '.join(missing)}", "Bad Request")
     fields: dict[str, Any] = {}
     if "customer" in names and sent.customer is not None:
         link = sent.customer
@@ -108,83 +122,173 @@ def state_of(invoice: Any, unpaid: Decimal) -> str:
     return "DUE"
 
 
-def render_invoice(book: Any, invoice: Any) -> dict:
-    state = sales.standing(book, invoice)
-    factor = minor_factor(book, invoice.currency_iso_code)
-    customer = invoice.customer
-    payments = []
-    for payment_id in state.payment_ids:
-        payment = book.payments.get(payment_id)
-        linked = sum((a.amount for a in payment.allocations if a.document_id == invoice.id), Decimal(0))
-        payments.append({"id": payment.uuid, "amount": to_cents(linked, factor),
-                         "executedAt": iso_timestamp(datetime.combine(payment.date, datetime.min.time()))})
+def pdf_url(settings: Any, document: Any) -> str | None:  # placeholder until the PDF upload lands
+    return None
+
+
+def _common(book: Any, document: Any, settings: Any) -> tuple[dict, int]:
+    """The fields invoices and credit notes share, and the currency's minor-unit factor."""
+    factor = minor_factor(book, document.currency_iso_code)
+    customer = document.customer
     return {
-        "id": invoice.uuid,
-        "externalId": invoice.external_id,
-        "customId": invoice.user_code,
+        "id": document.uuid,
+        "externalId": document.external_id,
+        "customId": document.user_code,
         "customerId": customer.uuid,
         "customer": {"id": customer.uuid, "externalId": customer.external_id, "companyName": customer.full_name},
-        "issuedAt": iso_timestamp(datetime.combine(invoice.date, datetime.min.time())),
-        "dueDate": iso_timestamp(datetime.combine(invoice.due_date, datetime.min.time())) if invoice.due_date else None,
-        "name": (invoice.extra or {}).get("upflow", {}).get("name"),
-        "currency": invoice.currency_iso_code,
-        "netAmount": to_cents(invoice.subtotal - invoice.reduce_amount, factor),
-        "grossAmount": to_cents(invoice.total, factor),
-        "amountOutstanding": to_cents(state.unpaid, factor),
-        "state": state_of(invoice, state.unpaid),
-        "pdfUrl": None,
-        "payments": payments,
-        "createdAt": iso_timestamp(invoice.created_at),
-        "updatedAt": iso_timestamp(invoice.updated_at),
-    }
+        "issuedAt": iso_timestamp(datetime.combine(document.date, datetime.min.time())),
+        "dueDate": iso_timestamp(datetime.combine(document.due_date, datetime.min.time()))
+        if document.due_date and (document.kind == INVOICE or document.due_date_explicit) else None,
+        "name": (document.extra or {}).get("upflow", {}).get("name"),
+        "currency": document.currency_iso_code,
+        "netAmount": to_cents(document.subtotal - document.reduce_amount, factor),
+        "grossAmount": to_cents(document.total, factor),
+        "pdfUrl": pdf_url(settings, document),
+        "createdAt": iso_timestamp(document.created_at),
+        "updatedAt": iso_timestamp(document.updated_at),
+    }, factor
 
 
-def _find(book: Any, ref: str) -> Any:
-    return sales.find_invoice(book, **_reference(ref))
+def render_invoice(book: Any, invoice: Any, settings: Any) -> dict:
+    state = sales.standing(book, invoice)
+    body, factor = _common(book, invoice, settings)
+    payments, credit_notes = [], []
+    for allocation in book.allocations.all(Allocation.document_id == invoice.id):
+        if allocation.payment_id is not None:
+            payment = book.payments.get(allocation.payment_id)
+            payments.append({"id": payment.uuid, "externalId": payment.external_id,
+                             "amount": to_cents(allocation.amount, factor),
+                             "executedAt": iso_timestamp(datetime.combine(payment.date, datetime.min.time()))})
+        else:
+            note = book.documents.get(allocation.credit_note_id)
+            credit_notes.append(document_link(note, to_cents(allocation.amount, factor)))
+    return body | {"amountOutstanding": to_cents(state.unpaid, factor), "state": state_of(invoice, state.unpaid),
+                   "payments": payments, "creditNotes": credit_notes}
 
+
+def render_credit_note(book: Any, note: Any, settings: Any) -> dict:
+    body, factor = _common(book, note, settings)
+    linked, refunded = [], []
+    for allocation in allocations.allocations_of(book, Side(CREDIT_NOTE, note.id)):
+        cents = to_cents(allocation.amount, factor)
+        if allocation.document_id is not None:
+            linked.append(document_link(book.documents.get(allocation.document_id), cents))
+        else:
+            refund = book.refunds.get(allocation.refund_id)
+            refunded.append({"id": refund.uuid, "externalId": refund.external_id, "amountLinked": cents})
+    used = sum(link["amountLinked"] for link in linked + refunded)
+    return body | {"amountLinked": used, "amountAvailable": body["grossAmount"] - used,
+                   "linkedInvoices": linked, "linkedRefunds": refunded}
+
+
+def _credit_note_links(book: Any, note: Any, sent: CreditNoteIn) -> None:
+    """The invoices the credit note settles, when sent (the full list: links not in it are removed)."""
+    if "linkedInvoices" not in sent.model_fields_set:
+        return
+    factor = minor_factor(book, note.currency_iso_code)
+    side = Side(CREDIT_NOTE, note.id)
+    links = [Allocated(side, Side(INVOICE, find_record(book, INVOICE, link).id), Decimal(link.cents) / factor)
+             for link in sent.linkedInvoices or []]
+    allocations.replace(book, (*allocations.owned_by(side), Allocation.document_id.is_not(None)), links,
+                        owner=side, field="linkedInvoices")
+
+
+def _import(book: Any, kind: str, sent: InvoiceIn) -> Any:
+    """Create or update the invoice or credit note the body names (externalId, else id)."""
+    documents = sales.BY_KIND[kind]
+    if sent.externalId:
+        existing = sales.find_document(book, kind, external_id=sent.externalId, missing_ok=True)
+        document, _ = sales.import_document(book, kind, sent.externalId, document_fields(book, kind, sent, existing))
+    elif sent.id:
+        existing = sales.find_document(book, kind, uuid=sent.id)
+        document = documents.update(book, existing.id, document_fields(book, kind, sent, existing))
+    else:
+        document = documents.create(book, document_fields(book, kind, sent, None))
+    return document
+
+
+def _find(book: Any, kind: str, ref: str) -> Any:
+    return sales.find_document(book, kind, **_reference(ref))
+
+
+def _customer_conditions(book: Any, request: Request) -> tuple[Condition, ...]:
+    customer_ref = request.query_params.get("customerId")
+    if not customer_ref:
+        return ()
+    customer = parties.find_customer(book, **_reference(customer_ref))
+    return (Condition("customer_id", Op.EQ, customer.id),)
+
+
+def _list(request: Request, principal: Principal, kind: str, key: str, maximum: int, render) -> dict:
+    offset, limit = page(request, maximum)
+    settings = request.app.state.context.settings
+
+    def work(book):
+        conditions = _customer_conditions(book, request)
+        rows, _ = sales.BY_KIND[kind].list(book, ListQuery(conditions, (), offset, limit))
+        total = sales.count_documents(book, kind, conditions)
+        return {"offset": offset, "limit": limit, "total": total, key: [render(book, row, settings) for row in rows]}
+
+    return _unit(request, principal, work)
+
+
+# -- invoices ----------------------------------------------------------------------------------
 
 @router.post("/invoices", tags=["invoices"])
 async def import_invoice(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
     sent = _validated(InvoiceIn, await json_object(request))
-
-    def work(book):
-        if sent.externalId:
-            existing = sales.find_invoice(book, external_id=sent.externalId, missing_ok=True)
-            invoice, _ = sales.import_invoice(book, sent.externalId, _invoice_fields(book, sent, existing))
-        elif sent.id:
-            existing = sales.find_invoice(book, uuid=sent.id)
-            invoice = sales.INVOICES.update(book, existing.id, _invoice_fields(book, sent, existing))
-        else:
-            invoice = sales.INVOICES.create(book, _invoice_fields(book, sent, None))
-        return render_invoice(book, invoice)
-
-    return JSONResponse(await _threaded(request, principal, work))
+    settings = request.app.state.context.settings
+    return JSONResponse(await _threaded(request, principal,
+                                        lambda book: render_invoice(book, _import(book, INVOICE, sent), settings)))
 
 
 @router.get("/invoices", tags=["invoices"])
 def list_invoices(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    offset, limit = page(request, INVOICES_PAGE_MAX)
-    customer_ref = request.query_params.get("customerId")
-
-    def work(book):
-        conditions = ()
-        if customer_ref:
-            customer = parties.find_customer(book, **_reference(customer_ref))
-            conditions = (Condition("customer_id", Op.EQ, customer.id),)
-        rows, _ = sales.INVOICES.list(book, ListQuery(conditions, (), offset, limit))
-        total = sales.count_documents(book, sales.INVOICE, conditions)
-        return {"offset": offset, "limit": limit, "total": total,
-                "invoices": [render_invoice(book, row) for row in rows]}
-
-    return JSONResponse(_unit(request, principal, work))
+    return JSONResponse(_list(request, principal, INVOICE, "invoices", INVOICES_PAGE_MAX, render_invoice))
 
 
 @router.get("/invoices/{ref}", tags=["invoices"])
 def get_invoice(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    return JSONResponse(_unit(request, principal, lambda book: render_invoice(book, _find(book, ref))))
+    settings = request.app.state.context.settings
+    return JSONResponse(_unit(request, principal,
+                              lambda book: render_invoice(book, _find(book, INVOICE, ref), settings)))
 
 
 @router.delete("/invoices/{ref}", status_code=204, tags=["invoices"])
 def delete_invoice(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-    _unit(request, principal, lambda book: sales.INVOICES.delete(book, _find(book, ref).id))
+    _unit(request, principal, lambda book: sales.INVOICES.delete(book, _find(book, INVOICE, ref).id))
+    return Response(status_code=204)
+
+
+# -- credit notes ------------------------------------------------------------------------------
+
+@router.post("/credit_notes", tags=["credit_notes"])
+async def import_credit_note(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+    sent = _validated(CreditNoteIn, await json_object(request))
+    settings = request.app.state.context.settings
+
+    def work(book):
+        note = _import(book, CREDIT_NOTE, sent)
+        _credit_note_links(book, note, sent)
+        return render_credit_note(book, note, settings)
+
+    return JSONResponse(await _threaded(request, principal, work))
+
+
+@router.get("/credit_notes", tags=["credit_notes"])
+def list_credit_notes(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+    return JSONResponse(_list(request, principal, CREDIT_NOTE, "creditNotes", CREDIT_NOTES_PAGE_MAX,
+                              render_credit_note))
+
+
+@router.get("/credit_notes/{ref}", tags=["credit_notes"])
+def get_credit_note(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+    settings = request.app.state.context.settings
+    return JSONResponse(_unit(request, principal,
+                              lambda book: render_credit_note(book, _find(book, CREDIT_NOTE, ref), settings)))
+
+
+@router.delete("/credit_notes/{ref}", status_code=204, tags=["credit_notes"])
+def delete_credit_note(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
+    _unit(request, principal, lambda book: sales.CREDIT_NOTES.delete(book, _find(book, CREDIT_NOTE, ref).id))
     return Response(status_code=204)

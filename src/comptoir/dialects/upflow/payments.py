@@ -11,29 +11,22 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field, StrictInt
 
+from comptoir.domain.allocations import INVOICE
 from comptoir.domain.query import ListQuery
-from comptoir.services import parties, payments, sales
+from comptoir.services import parties, payments
 from comptoir.services.credentials import Principal
 from comptoir.wire import iso_timestamp
 
 from .customers import Link, Model, _reference, _threaded, _unit, _validated, json_object, page
 from .errors import UpflowError
-from .invoices import CENTS_MAX, minor_factor, parse_day, render_invoice, to_cents
+from .invoices import minor_factor, parse_day, render_invoice, to_cents
+from .links import CENTS_MAX, LinkedRecord, find_record, record_link
 from .security import authenticated
 
 PAYMENTS_PAGE_MAX = 500
 INSTRUMENTS = ("WIRE_TRANSFER", "DIRECT_DEBIT", "CARD", "CASH", "CHECK", "UNKNOWN")
 
 router = APIRouter()
-
-
-class LinkedInvoice(Model):
-    id: str | None = None
-    externalId: str | None = None  # noqa: N815 - Upflow's wire names
-    customId: str | None = None  # noqa: N815
-    invoice: Link | None = None
-    amountLinked: StrictInt | None = Field(None, ge=0, lt=CENTS_MAX)  # noqa: N815
-    linkedAmount: StrictInt | None = Field(None, ge=0, lt=CENTS_MAX)  # noqa: N815
 
 
 class PaymentIn(Model):
@@ -45,20 +38,7 @@ class PaymentIn(Model):
     instrument: Literal[INSTRUMENTS] | None = None  # type: ignore[valid-type]
     bankAccountId: str | None = None  # noqa: N815
     customer: Link | None = None
-    linkedInvoices: list[LinkedInvoice] | None = None  # noqa: N815
-
-
-def _invoice_of(book: Any, link: LinkedInvoice) -> Any:
-    target = link.invoice or link
-    if target.id:
-        return sales.find_invoice(book, uuid=target.id)
-    if target.externalId:
-        return sales.find_invoice(book, external_id=target.externalId)
-    custom_id = getattr(target, "customId", None)
-    invoice = book.documents.find(kind=sales.INVOICE, user_code=custom_id) if custom_id else None
-    if invoice is None:
-        raise UpflowError(400, "linkedInvoices: each link needs an invoice id, externalId or customId", "Bad Request")
-    return invoice
+    linkedInvoices: list[LinkedRecord] | None = None  # noqa: N815
 
 
 def _payment_fields(book: Any, sent: PaymentIn, existing: Any | None) -> dict[str, Any]:
@@ -79,22 +59,24 @@ def _payment_fields(book: Any, sent: PaymentIn, existing: Any | None) -> dict[st
     if sent.validatedAt:
         fields["date"] = parse_day(sent.validatedAt, "validatedAt")
     if "linkedInvoices" in names:
-        fields["allocations"] = [(_invoice_of(book, link).id,
-                                  Decimal(link.amountLinked if link.amountLinked is not None else link.linkedAmount or 0)
-                                  / factor) for link in sent.linkedInvoices or []]
+        fields["allocations"] = [(find_record(book, INVOICE, link).id, Decimal(link.cents) / factor)
+                                 for link in sent.linkedInvoices or []]
     kept = {name: getattr(sent, name) for name in ("instrument", "bankAccountId") if name in names}
     if kept:
         fields["extra"] = {"upflow": {**((existing.extra or {}).get("upflow", {}) if existing else {}), **kept}}
     return fields
 
 
-def render_payment(book: Any, payment: Any) -> dict:
+def render_payment(book: Any, payment: Any, settings: Any) -> dict:
     factor = minor_factor(book, payment.currency_iso_code)
     customer = book.parties.get(payment.party_id) if payment.party_id else None
     upflow = (payment.extra or {}).get("upflow", {})
-    linked = []
+    linked, refunded = [], []
     for allocation in payment.allocations:
-        invoice = render_invoice(book, book.documents.get(allocation.document_id))
+        if allocation.refund_id is not None:
+            refunded.append(record_link(book.refunds.get(allocation.refund_id), to_cents(allocation.amount, factor)))
+            continue
+        invoice = render_invoice(book, book.documents.get(allocation.document_id), settings)
         linked.append({"linkedAmount": to_cents(allocation.amount, factor), "invoice": {
             key: invoice[key] for key in ("id", "externalId", "customId", "currency", "amountOutstanding",
                                           "grossAmount", "netAmount", "name", "issuedAt", "dueDate")}
@@ -110,6 +92,7 @@ def render_payment(book: Any, payment: Any) -> dict:
         "type": "ACCOUNT",
         "amountLinked": sum(link["linkedAmount"] for link in linked),
         "linkedInvoices": linked,
+        "linkedRefunds": refunded,
         "customer": {"id": customer.uuid, "externalId": customer.external_id, "companyName": customer.full_name}
         if customer else None,
         "createdAt": iso_timestamp(payment.created_at),
@@ -142,7 +125,7 @@ async def import_payment(request: Request, principal: Principal = Depends(authen
             payment = payments.RECEIVED.update(book, existing.id, _payment_fields(book, sent, existing))
         else:
             payment = payments.RECEIVED.create(book, _payment_fields(book, sent, None))
-        return render_payment(book, payment)
+        return render_payment(book, payment, request.app.state.context.settings)
 
     return JSONResponse(await _threaded(request, principal, work))
 
@@ -154,14 +137,15 @@ def list_payments(request: Request, principal: Principal = Depends(authenticated
     def work(book):
         rows, _ = payments.RECEIVED.list(book, ListQuery((), (), offset, limit))
         return {"offset": offset, "limit": limit, "total": book.payments.count(),
-                "items": [render_payment(book, row) for row in rows]}
+                "items": [render_payment(book, row, request.app.state.context.settings) for row in rows]}
 
     return JSONResponse(_unit(request, principal, work))
 
 
 @router.get("/payments/{ref}", tags=["payments"])
 def get_payment(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    return JSONResponse(_unit(request, principal, lambda book: render_payment(book, _find(book, ref))))
+    return JSONResponse(_unit(request, principal, lambda book: render_payment(book, _find(book, ref),
+                                                                              request.app.state.context.settings)))
 
 
 @router.delete("/payments/{ref}", status_code=204, tags=["payments"])
