@@ -56,8 +56,11 @@ class Payments(ReadOnlyRecords):
                           bank_reference=fields.get("bank_reference") or "",
                           bank_account_id=bank_account.id if bank_account else None,
                           external_id=fields.get("external_id"), extra={})
-        payment.allocations = [Allocation(org_id=book.org_id, document_id=invoice.id, amount=amount)]
         book.payments.add(payment)
+        side = allocations.Side(allocations.PAYMENT, payment.id)
+        allocations.replace(book, allocations.owned_by(side),
+                            [allocations.Link(side, allocations.Side(allocations.INVOICE, invoice.id), amount)],
+                            owner=side, field="amount")
         post_payment(book, payment, invoice.user_code)
         return payment
 
