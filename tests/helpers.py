@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import simplejson
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -68,3 +74,26 @@ def book_snapshot(context, org_id: int) -> dict[str, list[tuple]]:
             rows = session.execute(select(table).where(table.c.org_id == org_id).order_by(*table.primary_key))
             snapshot[table.name] = [tuple(row) for row in rows]
     return snapshot
+
+
+@contextmanager
+def served(app, *, start_timeout_s: float = 15) -> Iterator[str]:
+    """The app served by a real uvicorn in a background thread, on a free loopback port: its base URL
+    (http://127.0.0.1:PORT) while the block runs."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", backlog=256))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + start_timeout_s
+        while not server.started:
+            assert thread.is_alive(), "uvicorn stopped before it started serving"
+            assert time.monotonic() < deadline, f"uvicorn did not start within {start_timeout_s} s"
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

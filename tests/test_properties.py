@@ -640,3 +640,31 @@ def test_totals_add_up(lines, reduce_rate):
                                                             totals.tax_amount, totals.total, *totals.net_lines))
     assert ZERO <= totals.reduce_amount <= totals.subtotal
     assert totals.total >= 0
+
+
+# -- matching credits against debits (a reconciliation, domain/allocations.pair) -----------------
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(credit_cents=st.lists(st.integers(1, 10**8), min_size=1, max_size=6),
+       debit_cents=st.lists(st.integers(1, 10**8), min_size=1, max_size=6))
+def test_pairing_equal_totals_uses_every_credit_and_debit_exactly(credit_cents, debit_cents):
+    from comptoir.domain.allocations import CREDIT_NOTE as NOTE
+    from comptoir.domain.allocations import INVOICE as BILL
+    from comptoir.domain.allocations import Side, pair
+
+    gap = sum(credit_cents) - sum(debit_cents)  # balance the two sides with one more record
+    if gap > 0:
+        debit_cents = [*debit_cents, gap]
+    elif gap < 0:
+        credit_cents = [*credit_cents, -gap]
+    credits = [(Side(NOTE, n), Decimal(c) / 100) for n, c in enumerate(credit_cents)]
+    debits = [(Side(BILL, n), Decimal(c) / 100) for n, c in enumerate(debit_cents)]
+    links = pair(credits, debits)
+    assert all(link.amount > 0 for link in links)
+    for side, amount in credits:
+        assert sum((link.amount for link in links if link.credit == side), ZERO) == amount
+    for side, amount in debits:
+        assert sum((link.amount for link in links if link.debit == side), ZERO) == amount
+    assert len(links) <= len(credits) + len(debits) - 1  # greedy: each link uses up a credit or a debit
+    assert [link.credit.id for link in links] == sorted(link.credit.id for link in links)  # in order
+    assert [link.debit.id for link in links] == sorted(link.debit.id for link in links)

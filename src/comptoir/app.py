@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.middleware.sessions import SessionMiddleware
@@ -10,21 +13,38 @@ from comptoir import __version__
 from comptoir.context import Context
 from comptoir.dialects import oneconnect, oneup, quipu, upflow
 from comptoir.dialects.oneconnect.app import token as oneconnect_token
+from comptoir.jobs import webhooks as webhook_jobs
 from comptoir.services import signing
 from comptoir.settings import Settings, get_settings
 from comptoir.web import oauth as oauth_pages
+from comptoir.web import portal as portal_pages
 
 DIALECTS = {"oneup": "/oneup/v1", "upflow": "/upflow/v1", "quipu": "/quipu", "oneconnect": "/oneconnect/v1"}
 
 
+def _webhook_worker(context: Context):
+    """A lifespan that runs a webhook delivery worker beside the server (COMPTOIR_WEBHOOKS_IN_SERVE)."""
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        thread, stop = webhook_jobs.start_in_background(context.database, context.settings)
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=context.settings.webhook_timeout_s + 5)
+    return lifespan
+
+
 def create_app(settings: Settings | None = None, context: Context | None = None) -> FastAPI:
     context = context or Context.from_settings(settings or get_settings())
-    app = FastAPI(title="Comptoir", version=__version__, docs_url=None, redoc_url=None)
+    app = FastAPI(title="Comptoir", version=__version__, docs_url=None, redoc_url=None,
+                  lifespan=_webhook_worker(context) if context.settings.webhooks_in_serve else None)
     app.state.context = context
     app.add_middleware(SessionMiddleware, secret_key=context.settings.session_secret(),
                        session_cookie="comptoir_session", path=oauth_pages.PREFIX, same_site="lax",
                        https_only=context.settings.public_url.startswith("https://"), max_age=3600)
     app.include_router(oauth_pages.router)
+    app.include_router(portal_pages.router)  # the customer portal (Upflow's portal links)
     # OneConnect's token endpoint sits beside its API (Shine serves it from its auth host).
     app.add_api_route("/oneconnect/oauth2/token", oneconnect_token, methods=["POST"], include_in_schema=False)
     for name, module in (("oneup", oneup), ("upflow", upflow), ("quipu", quipu), ("oneconnect", oneconnect)):

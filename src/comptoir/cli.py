@@ -4,16 +4,32 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
+import time
 from datetime import date
+from pathlib import Path
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from comptoir.app import DIALECTS, create_app
+from comptoir.dialects.upflow import invoices as upflow_invoices
+from comptoir.dialects.upflow.errors import UpflowError
 from comptoir.domain.errors import DomainError
-from comptoir.services import credentials, identity
+from comptoir.jobs.webhooks import Worker as WebhookWorker
+from comptoir.services import credentials, identity, sales, webhooks
 from comptoir.services.book import open_book
 from comptoir.services.demo import load_demo
 from comptoir.services.ledger import close_period
@@ -26,6 +42,7 @@ from comptoir.services.organizations import (
 )
 from comptoir.settings import get_settings
 from comptoir.storage.database import Database
+from comptoir.wire import MalformedJson, parse_json
 
 cli = typer.Typer(help="Comptoir: a self-hosted accounting and invoicing server.", no_args_is_help=True)
 org_cli = typer.Typer(help="Organizations and their credentials.", no_args_is_help=True)
@@ -50,7 +67,10 @@ def migrate() -> None:
 def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
           port: int = typer.Option(8000, help="Port to listen on."),
           demo: bool = typer.Option(False, help="Load the demo organization and print its credentials."),
-          workers: int = typer.Option(1, help="Worker processes.")) -> None:
+          workers: int = typer.Option(1, help="Worker processes."),
+          worker_healthcheck_timeout: int = typer.Option(
+              5, min=1, help="Seconds a worker may take to answer the supervisor (when it starts, too) before it "
+                             "is killed and replaced; raise it on a host too busy to start a worker in 5 s.")) -> None:
     """Migrate the configured database, then serve every dialect."""
     base = f"http://{host}:{port}"
     if "COMPTOIR_PUBLIC_URL" not in os.environ:  # links the server hands out name where it listens
@@ -69,7 +89,8 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
         if settings.rate_limits_enabled and not settings.redis_url:
             console.print(f"[yellow]Rate limits are counted in each of the {workers} workers separately; "
                           "set COMPTOIR_REDIS_URL to share them.[/yellow]", soft_wrap=True)
-        uvicorn.run("comptoir.app:create_app", factory=True, host=host, port=port, workers=workers)
+        uvicorn.run("comptoir.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    timeout_worker_healthcheck=worker_healthcheck_timeout)
     else:
         uvicorn.run(create_app(settings), host=host, port=port)
 
@@ -178,6 +199,127 @@ def org_close_books(slug: str, until: str = typer.Option(..., help="Last day of 
     console.print(f"Books of {slug} closed until {until}: {closed} transactions are now Closed.")
 
 
+import_cli = typer.Typer(help="Bulk imports from files.", no_args_is_help=True)
+cli.add_typer(import_cli, name="import")
+
+
+@import_cli.command("upflow-invoices")
+def import_upflow_invoices(
+        file: Path = typer.Argument(..., exists=True, dir_okay=False,  # noqa: B008 - typer's idiom
+                                    help="JSON lines: one Upflow invoice a line."),
+        org: str = typer.Option(..., "--org", help="Slug of the organization to import into."),
+        batch_size: int = typer.Option(500, min=1, help="Invoices written per database transaction."),
+        as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object.")) -> None:
+    """Import Upflow invoices (the bodies of POST /upflow/v1/invoices, one a line) as the Upflow route
+    does: by externalId, created or else updated, exactly once; a re-run creates nothing new. A line
+    that is refused is reported with its number and skipped; the others are imported."""
+    database = _database()
+    try:
+        org_id = find_organization(database, org)
+    except DomainError as error:
+        console.print(f"[red]Cannot import:[/red] {error.describe()}")
+        raise typer.Exit(2) from None
+    with database.transaction() as session:
+        employee_id = first_employee_id(session, org_id)
+    total = sum(1 for line in file.open("rb") if line.strip())
+    counts = {"created": 0, "updated": 0, "failed": 0}
+    failures: list[str] = []
+    shown = Console(stderr=True) if as_json else console
+    started = time.perf_counter()
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]:>7.0f}/s"), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=shown) as progress, file.open("rb") as lines:
+        task = progress.add_task("Importing Upflow invoices", total=total, rate=0.0)
+        batch: list[tuple[int, bytes]] = []
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                batch.append((number, line))
+            if len(batch) >= batch_size:
+                _import_upflow_batch(database, org_id, employee_id, batch, counts, failures)
+                progress.update(task, advance=len(batch), rate=sum(counts.values()) / (time.perf_counter() - started))
+                batch = []
+        if batch:
+            _import_upflow_batch(database, org_id, employee_id, batch, counts, failures)
+            progress.update(task, advance=len(batch), rate=sum(counts.values()) / (time.perf_counter() - started))
+    elapsed = time.perf_counter() - started
+    summary = {**counts, "lines": total, "seconds": round(elapsed, 3),
+               "per_second": round(total / elapsed, 1) if elapsed else None, "failures": failures[:20]}
+    if as_json:
+        sys.stdout.write(json.dumps(summary) + "\n")
+    else:
+        console.print(f"Imported {total} invoices in {elapsed:.1f} s ({summary['per_second']}/s): "
+                      f"{counts['created']} created, {counts['updated']} updated, {counts['failed']} refused.",
+                      soft_wrap=True)
+        for failure in failures[:20]:
+            console.print(f"  [red]refused[/red] {failure}", soft_wrap=True)
+    if counts["failed"]:
+        raise typer.Exit(1)
+
+
+def _import_upflow_batch(database: Database, org_id: int, employee_id: int | None, batch: list[tuple[int, bytes]],
+                         counts: dict[str, int], failures: list[str]) -> None:
+    """One database transaction for the batch; each invoice in its own savepoint, so a refused one
+    leaves no trace and does not undo the others."""
+    with open_book(database, org_id, employee_id) as book:
+        for number, line in batch:
+            try:
+                payload = parse_json(line)
+                if not isinstance(payload, dict):
+                    raise ValueError("the line is not a JSON object")  # noqa: TRY004 - reported like the others
+                sent = upflow_invoices.InvoiceIn.model_validate(payload)
+                if not sent.externalId:
+                    raise ValueError("externalId is required to import from a file (it makes a re-run safe)")
+                with book.session.begin_nested():
+                    existing = sales.find_invoice(book, external_id=sent.externalId, missing_ok=True)
+                    fields = upflow_invoices.document_fields(book, sales.INVOICE, sent, existing)
+                    _, created = sales.import_invoice(book, sent.externalId, fields)
+                counts["created" if created else "updated"] += 1
+            except (MalformedJson, ValidationError, UpflowError, DomainError, ValueError) as error:
+                counts["failed"] += 1
+                reason = error.describe() if isinstance(error, DomainError) else \
+                    error.message if isinstance(error, UpflowError) else str(error).splitlines()[0]
+                failures.append(f"line {number}: {reason}")
+
+
+webhooks_cli = typer.Typer(help="OneConnect webhooks: partners' URLs and the delivery worker.", no_args_is_help=True)
+cli.add_typer(webhooks_cli, name="webhooks")
+
+
+@webhooks_cli.command("set-url")
+def webhooks_set_url(slug: str, client_id: str = typer.Argument(..., help="The OneConnect partner's client id."),
+                     url: str = typer.Argument(..., help="Absolute http(s) URL; '-' removes the partner's URL.")) -> None:
+    """Where a OneConnect partner of the organization receives its webhooks (DocumentStatus, Revocation)."""
+    database = _database()
+    try:
+        with open_book(database, find_organization(database, slug)) as book:
+            if url == "-":
+                webhooks.remove_endpoint(book, client_id)
+            else:
+                webhooks.set_endpoint(book, client_id, url)
+    except DomainError as error:
+        console.print(f"[red]Cannot set the webhook URL:[/red] {error.describe()}")
+        raise typer.Exit(2) from None
+    console.print(f"Webhooks of partner {client_id} of {slug}: {'none' if url == '-' else url}", soft_wrap=True)
+
+
+@webhooks_cli.command("run")
+def webhooks_run(once: bool = typer.Option(False, "--once", help="Deliver what is due now, then exit."),
+                 batch_size: int = typer.Option(20, min=1, help="Events claimed at a time.")) -> None:
+    """Deliver the webhook outbox: every event due, retried with backoff, until stopped (Ctrl-C or
+    SIGTERM). Run as many as you like beside the server: they never claim the same event."""
+    worker = WebhookWorker(_database(), get_settings(), batch_size=batch_size)
+    if once:
+        console.print(f"{worker.drain()} webhook deliveries attempted.")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    console.print("Delivering webhooks; Ctrl-C to stop.")
+    try:
+        worker.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
 def _print_credentials(created: NewOrganization, base: str) -> None:
     """One line per fact, never wrapped or cut, so secrets can be copied from a narrow terminal."""
     base = base.rstrip("/")
@@ -211,6 +353,16 @@ def _print_demo(created: NewOrganization, base: str) -> None:
     _print_credentials(created, base)
     console.print(f'Try: curl -u "{created.oneup.email}:{created.oneup.api_key}" {base}/oneup/v1/customers',
                   soft_wrap=True)
+    oneconnect = created.oneconnect  # what the OneConnect seed's curl commands need (docs/dialects/oneconnect.md)
+    console.print("OneConnect: paste these, then run the seed's curl commands with $BASE in place of "
+                  "https://api.oneconnect.shine.co/v1:", soft_wrap=True)
+    for line in (f"  export BASE={base}{DIALECTS['oneconnect']}",
+                 f"  export integrationId={oneconnect['integration_id']}",
+                 f"  export integrationSecret={oneconnect['integration_secret']}",
+                 (f"  export access_token=$(curl -s {base}/oneconnect/oauth2/token -d grant_type=client_credentials "
+                  f"-d client_id={oneconnect['client_id']} -d client_secret={oneconnect['client_secret']} "
+                  "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')")):
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
 
 
 def _redacted(url: str) -> str:

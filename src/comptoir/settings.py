@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     # Storage. SQLite is the embedded default; PostgreSQL is the production database.
     database_url: str = Field(default=f"sqlite:///{DEFAULT_DATA_DIR / 'comptoir.sqlite3'}")
     data_dir: Path = DEFAULT_DATA_DIR
+    # Where uploaded files (invoice PDFs, attachments) are kept. Unset: data_dir/files.
+    files_dir: Path | None = None
 
     # The URL clients reach the server at; used in links the server hands out.
     public_url: str = "http://127.0.0.1:8000"
@@ -36,10 +38,33 @@ class Settings(BaseSettings):
 
     # Largest JSON body accepted by any dialect, enforced while the body streams in.
     json_body_bytes_max: int = 1024 * 1024
+    # Largest uploaded file (an invoice PDF, say), enforced while the body streams in.
+    upload_bytes_max: int = 10 * 1024 * 1024
 
-    # Signs the session cookie of the login and consent pages. Unset: a random key is created once in
+    # OneConnect imports: the largest `file` and `entries` parts, each enforced while the body streams in.
+    oneconnect_file_bytes_max: int = 5 * 1024 * 1024
+    oneconnect_entries_bytes_max: int = 5 * 1024 * 1024
+
+    # Webhooks (the outbox worker, `comptoir webhooks run`): attempts per event, the delay before the
+    # second attempt (doubled after each failure, up to the maximum), the timeout of one POST, how
+    # often an idle worker looks for due events, and whether `comptoir serve` runs a worker itself.
+    webhook_attempts_max: int = 10
+    webhook_retry_delay_s: float = 30.0
+    webhook_retry_delay_max_s: float = 3600.0
+    webhook_timeout_s: float = 10.0
+    webhook_poll_interval_s: float = 1.0
+    webhooks_in_serve: bool = False
+
+    # Signs the session cookie of the login and consent pages, and the links the server hands out
+    # (Upflow's pdfUrl, customer portal URLs). Unset: a random key is created once in
     # data_dir/secret_key (set it explicitly when several machines serve the same database).
     secret_key: str | None = None
+
+    @model_validator(mode="after")
+    def _default_files_dir(self) -> Settings:
+        if self.files_dir is None:
+            self.files_dir = self.data_dir / "files"
+        return self
 
     def session_secret(self) -> str:
         if self.secret_key:

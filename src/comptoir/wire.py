@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote
 
 import simplejson
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 
@@ -24,20 +29,24 @@ class MalformedJson(Exception):
     pass
 
 
-async def read_body(request: Request, limit_bytes: int) -> bytes:
-    """The request body, refused as soon as it grows past the limit: a large body is never held
-    in memory whole. A Content-Length over the limit is refused before reading anything."""
+async def bounded_stream(request: Request, limit_bytes: int) -> AsyncIterator[bytes]:
+    """The request body's chunks as they arrive, refused (BodyTooLarge) as soon as they add up to more
+    than the limit. A Content-Length over the limit is refused before reading anything."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit_bytes:
         raise BodyTooLarge(limit_bytes)
-    chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit_bytes:
             raise BodyTooLarge(limit_bytes)
-        chunks.append(chunk)
-    return b"".join(chunks)
+        yield chunk
+
+
+async def read_body(request: Request, limit_bytes: int) -> bytes:
+    """The request body, refused as soon as it grows past the limit: a large body is never held
+    in memory whole. A Content-Length over the limit is refused before reading anything."""
+    return b"".join([chunk async for chunk in bounded_stream(request, limit_bytes)])
 
 
 def _reject_constant(name: str) -> Any:
@@ -90,3 +99,105 @@ def iso_timestamp(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def iso_instant(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds and a Z, as OneConnect writes times (2026-04-03T14:30:00.000Z)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def content_disposition(disposition: str, filename: str) -> str:
+    """`inline` or `attachment` with a file name that cannot break out of the header: an ASCII
+    fallback without quotes, backslashes or control characters, and the exact name in RFC 5987 form."""
+    plain = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;' else "_" for c in filename) or "file"
+    value = f'{disposition}; filename="{plain}"'
+    if plain != filename:
+        value += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return value
+
+
+# -- multipart/form-data, parsed while it streams in -------------------------------------------
+
+@dataclass
+class FormPart:
+    """One part of a multipart body: its bytes, and the file name and type it was sent with."""
+
+    name: str
+    data: bytes
+    filename: str | None = None
+    content_type: str | None = None
+
+
+class PartTooLarge(Exception):
+    def __init__(self, name: str, limit_bytes: int) -> None:
+        super().__init__(f"the part {name!r} is larger than {limit_bytes} bytes")
+        self.name, self.limit_bytes = name, limit_bytes
+
+
+class MalformedMultipart(Exception):
+    pass
+
+
+async def read_multipart(request: Request, limits_bytes: dict[str, int], *, other_bytes_max: int = 64 * 1024,
+                         parts_max: int = 32) -> list[FormPart]:
+    """The parts of a multipart/form-data body, parsed incrementally (python-multipart) as it
+    arrives: a part named in `limits_bytes` is refused (PartTooLarge) as soon as it grows past its
+    limit, any other part past `other_bytes_max`, and the whole body past the sum of them all; so
+    nothing unbounded is ever held. MalformedMultipart for a body that is not multipart or is broken."""
+    content_type, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary")
+    if content_type != b"multipart/form-data" or not boundary:
+        raise MalformedMultipart("the body must be multipart/form-data (with a boundary)")
+    parts: list[FormPart] = []
+    current: dict[str, Any] = {}
+
+    def on_part_begin() -> None:
+        if len(parts) >= parts_max:
+            raise MalformedMultipart(f"more than {parts_max} parts")
+        current.clear()
+        current.update(headers={}, field=b"", value=b"", data=bytearray())
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        current["field"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        current["value"] += data[start:end]
+
+    def on_header_end() -> None:
+        current["headers"][current["field"].decode("latin-1").lower()] = current["value"].decode("latin-1")
+        current["field"], current["value"] = b"", b""
+
+    def on_headers_finished() -> None:
+        disposition, params = parse_options_header(current["headers"].get("content-disposition", ""))
+        if disposition != b"form-data" or b"name" not in params:
+            raise MalformedMultipart("a part has no Content-Disposition: form-data; name=...")
+        current["name"] = params[b"name"].decode("utf-8", "replace")
+        filename = params.get(b"filename")
+        current["filename"] = filename.decode("utf-8", "replace") if filename is not None else None
+        current["limit"] = limits_bytes.get(current["name"], other_bytes_max)
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if len(current["data"]) + end - start > current["limit"]:
+            raise PartTooLarge(current["name"], current["limit"])
+        current["data"] += data[start:end]
+
+    def on_part_end() -> None:
+        parts.append(FormPart(current["name"], bytes(current["data"]), current["filename"],
+                              current["headers"].get("content-type")))
+
+    parser = MultipartParser(boundary, {
+        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
+        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
+        "on_part_end": on_part_end})
+    body_max = sum(limits_bytes.values()) + parts_max * (other_bytes_max + 8 * 1024)
+    try:
+        async for chunk in bounded_stream(request, body_max):
+            parser.write(chunk)
+        parser.finalize()
+    except MultipartParseError as error:
+        raise MalformedMultipart(f"malformed multipart body: {error}") from error
+    return parts

@@ -27,6 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, urlencode, urlparse
 
@@ -70,18 +71,30 @@ RULES: list[tuple[str, str, str]] = [
     ("oneup list", "GET", r"/oneup/v1/(?P<resource>\w+)"),
     ("oneup create", "POST", r"/oneup/v1/(?P<resource>\w+)"),
     ("oneup bulk delete", "DELETE", r"/oneup/v1/(?P<resource>\w+)"),
+    # Public, but only with a token the server signed: a pdfUrl, a customer portal page and its PDFs.
+    ("signed link", "GET|HEAD", r"/upflow/v1/documents/\{token\}|/portal/\{token\}(/invoices/\{invoice_uuid\}\.pdf)?"),
+    ("upflow pdf upload", "POST", r"/upflow/v1/(?P<resource>invoices|credit_notes)/\{ref\}/pdf"),
     ("upflow list", "GET", r"/upflow/v1/\w+"),
     ("upflow create", "POST", r"/upflow/v1/\w+"),
     ("upflow element", "GET|POST|PUT|DELETE",
      r"/upflow/v1/(?P<resource>\w+)/\{\w+\}(/(?P<sub>\w+)(/\{\w+\})?)?"),
-    ("quipu list", "GET", r"/quipu/\w+"),
-    ("quipu owner", "GET", r"/quipu/\{owner_slug\}/\w+"),
-    ("oneconnect integration", "GET|PUT", r"/oneconnect/v1/integrations/\{integration_id\}(/\w+)?"),
+    # Quipu: the PDF and attachment links are public but signed; every other route needs the token.
+    ("quipu signed link", "GET",
+     r"/quipu(/\{owner_slug\})?/(?P<resource>\w+)/\{element\}/(ephemeral_open_download|file)"),
+    ("quipu owner", "GET|POST|PATCH|PUT|DELETE", r"/quipu/\{owner_slug\}/(?P<resource>\w+)(/\{element\}(/\w+)?)?"),
+    ("quipu element action", "GET", r"/quipu/(?P<resource>\w+)/\{element\}/download"),
+    ("quipu element", "GET|PATCH|PUT|DELETE", r"/quipu/(?P<resource>\w+)/\{element\}"),
+    ("quipu create", "POST", r"/quipu/(?P<resource>\w+)"),
+    ("quipu list", "GET", r"/quipu/(?P<resource>\w+)"),
+    ("oneconnect document", "GET|POST",
+     r"/oneconnect/v1/integrations/\{integration_id\}/documents/\{document_id\}(/\w+)?"),
+    ("oneconnect integration", "GET|PUT|POST", r"/oneconnect/v1/integrations/\{integration_id\}(/[\w-]+)?"),
 ]
 # The rules whose routes need credentials: the credential tables aim every one of them.
 GATED = ("oneup me", "oneup report", "oneup element action", "oneup element", "oneup list", "oneup create",
          "oneup bulk delete", "upflow list", "upflow create", "upflow element", "quipu list", "quipu owner",
-         "oneconnect integration")
+         "quipu element", "quipu element action", "quipu create",
+         "oneconnect integration", "upflow pdf upload", "oneconnect document")
 
 
 @dataclass(frozen=True)
@@ -317,6 +330,13 @@ class World:
     b_upflow: dict[str, list[dict]] = field(default_factory=dict)
     b_upflow_customer: str = ""  # UUIDs of B's OneUp customer and of B's first Upflow user
     b_upflow_user: str = ""
+    # Upflow invoices and credit notes imported with external ids, by resource: A's UUID, B's records
+    a_documents: dict[str, str] = field(default_factory=dict)
+    b_documents: dict[str, list[dict]] = field(default_factory=dict)
+    b_oneconnect_document: str = ""  # a Waiting OneConnect document of B
+    # Quipu records by resource, as each organization's own lists show them
+    a_quipu: dict[str, list[dict]] = field(default_factory=dict)
+    b_quipu: dict[str, list[dict]] = field(default_factory=dict)
 
     def b_id(self, resource: str) -> int:
         record = self.b_records.get(resource)
@@ -326,10 +346,16 @@ class World:
         record = self.a_records.get(resource)
         return record["id"] if record else self.a_all[resource][0]
 
+    def a_quipu_id(self, resource: str) -> str:
+        return self.a_quipu[resource][0]["id"]
+
+    def b_quipu_id(self, resource: str) -> str:
+        return self.b_quipu[resource][0]["id"]
+
     def routes_of(self, rule: str) -> list[Route]:
         """The routes of a rule, reads first and deletions last (so that a deletion that wrongly
         succeeds cannot hide what the other verbs do)."""
-        order = {"GET": 0, "HEAD": 1, "POST": 2, "PUT": 3, "DELETE": 4}
+        order = {"GET": 0, "HEAD": 1, "POST": 2, "PUT": 3, "PATCH": 3, "DELETE": 4}
         return sorted((route for route in self.routes if route.rule == rule),
                       key=lambda route: (order.get(route.method, 5), route.path))
 
@@ -508,18 +534,30 @@ def world(app, context) -> Iterator[World]:
         world.b_contact = b_records["customers"]["contacts"][0]["id"]
         with open_book(context.database, b.id) as book:
             world.b_price_family = book.price_families.all()[0].id
+        b_fields = []  # a custom field of each (B's set on B's imported customer)
+        if world.has_route("POST", "/upflow/v1/custom_fields"):
+            for org, name, external_id in ((a, "Alpha field", f"cf-a-{B_EXTERNAL}"),
+                                           (b, f"{MARKER} field", f"cf-{B_EXTERNAL}")):
+                defined = client.post("/upflow/v1/custom_fields", headers=world.upflow_auth(org), json={
+                    "name": name, "externalId": external_id, "dataType": "SELECT"})
+                assert defined.status_code == 201, defined.text
+            b_fields = [{"id": defined.json()["id"], "value": {"label": f"{MARKER} label"}}]
         if world.has_route("POST", "/upflow/v1/customers"):  # a customer and a contact with external ids
             for body in ({"externalId": f"ext-{B_EXTERNAL}", "name": f"{MARKER} imported", "contacts": [
-                             {"externalId": f"ext-contact-{B_EXTERNAL}", "email": f"{MARKER}@b.example"}]},
+                             {"externalId": f"ext-contact-{B_EXTERNAL}", "email": f"{MARKER}@b.example"}],
+                          "customFields": b_fields},
                          {"externalId": f"ext2-{B_EXTERNAL}", "name": f"{MARKER} imported too"}):
                 imported = client.post("/upflow/v1/customers", headers=world.upflow_auth(b), json=body)
                 assert imported.status_code == 200, imported.text
+        _upflow_documents(world)
         world.a_upflow, world.b_upflow = _upflow_records(world, a), _upflow_records(world, b)
         with open_book(context.database, b.id) as book:
             world.b_upflow_customer = book.parties.get(b_records["customers"]["id"]).uuid
         if world.has_route("GET", "/upflow/v1/users"):
             users = client.get("/upflow/v1/users", headers=world.upflow_auth(b)).json()["users"]
             world.b_upflow_user = users[0]["id"]
+        world.b_oneconnect_document = _oneconnect_document(client, b)
+        world.a_quipu, world.b_quipu = _quipu_records(client, a, "Alpha"), _quipu_records(client, b, MARKER)
         world.b_before = book_snapshot(context, b.id)
         world.fingerprints = {MARKER, b.uuid, b.oneup.email, b.oneup.api_key, b.login.password,
                               *b.upflow.values(), b.quipu["app_id"], b.quipu["app_secret"],
@@ -532,7 +570,9 @@ def world(app, context) -> Iterator[World]:
 def test_every_route_is_covered_by_a_rule(world):
     assert [route.label for route in world.routes if route.rule is None] == []
     # Every rule the routes use has a test below that aims its routes at B.
-    assert {route.rule for route in world.routes} <= {"public", "consent page", "token endpoint", *GATED}
+    assert {route.rule for route in world.routes} <= {"public", "consent page", "token endpoint", "signed link",
+                                                      "quipu signed link",
+                                                      *GATED}
     # And the world has something of B for every OneUp resource a route names.
     resources = {route.resource for route in world.routes if route.dialect == "oneup" and route.resource}
     writable = {route.resource for route in world.routes if route.rule == "oneup create"}
@@ -761,7 +801,16 @@ def _customer_imports(w: World) -> tuple[dict, dict]:
     if b_external:
         refused["parent.externalId"] = {"name": "A child", "parent": {"externalId": b_external}}
         own["externalId"] = {"externalId": b_external, "name": "A import"}
+    for b_field in w.b_upflow.get("custom_fields") or []:
+        refused["customFields[].id"] = {"name": "A valued", "customFields": [{"id": b_field["id"], "value": "x"}]}
     return refused, own
+
+
+def _custom_field_imports(w: World) -> tuple[dict, dict]:
+    """A definition names nothing of B's; B's externalId names A's own field (created, then updated)."""
+    b_field = w.b_upflow["custom_fields"][0]
+    return {}, {"externalId": {"name": "A field", "externalId": b_field["externalId"], "dataType": "SELECT",
+                               "options": ["A option"]}}
 
 
 def _invoice_imports(w: World) -> tuple[dict, dict]:
@@ -793,12 +842,57 @@ def _payment_imports(w: World) -> tuple[dict, dict]:
     return refused, {"base": body()}
 
 
+def _credit_note_imports(w: World) -> tuple[dict, dict]:
+    def body(**changes) -> dict:
+        return {"customId": f"A-CN-{secrets.token_hex(3)}", "currency": "USD", "grossAmount": 100,
+                "netAmount": 100, "customer": {"id": w.a_upflow["customers"][0]["id"]}, **changes}
+
+    b_invoice = w.b_upflow["invoices"][0]
+    refused = {"customer.id": body(customer={"id": w.b_upflow_customer}),
+               "id": {"id": w.b_upflow["credit_notes"][0]["id"], "name": "Taken over"},
+               "linkedInvoices[].id": body(linkedInvoices=[{"id": b_invoice["id"], "amountLinked": 100}])}
+    if b_invoice.get("externalId"):
+        refused["linkedInvoices[].externalId"] = body(linkedInvoices=[{"externalId": b_invoice["externalId"],
+                                                                       "amountLinked": 100}])
+    return refused, {"base": body()}
+
+
+def _refund_imports(w: World) -> tuple[dict, dict]:
+    def body(**changes) -> dict:
+        return {"currency": "USD", "amount": 100, "validatedAt": "2024-03-05",
+                "customer": {"id": w.a_upflow["customers"][0]["id"]}, **changes}
+
+    refused = {"customer.id": body(customer={"id": w.b_upflow_customer}),
+               "id": {"id": w.b_upflow["refunds"][0]["id"], "amount": 1},
+               "linkedPayments[].id": body(linkedPayments=[{"id": w.b_upflow["payments"][0]["id"],
+                                                            "amountLinked": 100}]),
+               "linkedCreditNotes[].id": body(linkedCreditNotes=[{"id": w.b_upflow["credit_notes"][0]["id"],
+                                                                  "amountLinked": 100}])}
+    return refused, {"base": body()}
+
+
+def _reconcile_imports(w: World) -> tuple[dict, dict]:
+    """A reconciliation naming any of B's records is refused; B's externalId names A's own (empty) one."""
+    b_invoice, b_payment = w.b_upflow["invoices"][0], w.b_upflow["payments"][0]
+    refused = {"invoices[].id": {"externalId": "rec-a", "invoices": [{"id": b_invoice["id"], "amountLinked": 1}],
+                                 "payments": [{"id": b_payment["id"], "amountLinked": 1}]},
+               "creditNotes[].id": {"externalId": "rec-a", "creditNotes": [
+                   {"id": w.b_upflow["credit_notes"][0]["id"], "amountLinked": 1}],
+                   "refunds": [{"id": w.b_upflow["refunds"][0]["id"], "amountLinked": 1}]}}
+    return refused, {"externalId": {"externalId": f"rec-{B_EXTERNAL}"}}
+
+
 # POST routes of Upflow (imports): (bodies naming B's records, refused with 400 or 404; bodies A owns,
 # accepted as A's own records). A new import route fails the test until it has a recipe here.
 UPFLOW_IMPORTS: dict[str, Callable[[World], tuple[dict, dict]]] = {
+    "/upflow/v1/custom_field": _custom_field_imports,
+    "/upflow/v1/custom_fields": _custom_field_imports,
     "/upflow/v1/customers": _customer_imports,
     "/upflow/v1/invoices": _invoice_imports,
     "/upflow/v1/payments": _payment_imports,
+    "/upflow/v1/credit_notes": _credit_note_imports,
+    "/upflow/v1/refunds": _refund_imports,
+    "/upflow/v1/reconcile": _reconcile_imports,
 }
 
 
@@ -819,31 +913,9 @@ def test_upflow_imports_cannot_reference_b(world):
         for name, body in own.items():
             response = world.call("POST", route.path, world.upflow_auth(world.a), body)
             ids = set(UUID.findall(response.text))
-            outcomes[(route.path, name)] = (response.status_code, sorted(ids & world.fingerprints),
-                                            world.leaks(response))
-            expected[(route.path, name)] = (200, [], [])
-    assert outcomes == expected
-    world.assert_b_unchanged()
-
-
-def test_quipu_owner_slug_of_b_is_forbidden_and_lists_show_only_a(world):
-    headers = {"Authorization": f"Bearer {world.a_tokens['quipu']}"}
-    outcomes, expected = {}, {}
-    for route in world.routes_of("quipu owner"):
-        for slug, status in ((world.b.slug, 403), ("no-such-owner", 403), (world.a.slug, 200)):
-            url = route.path.replace("{owner_slug}", slug)
-            response = world.call("GET", url, headers)
-            body = _json(response)
-            detail = body["errors"][0]["detail"] if status == 403 and "errors" in body else None
-            shown = sorted({int(row["id"]) for row in body.get("data", [])} & set(world.b_all["employees"]))
-            outcomes[url] = (response.status_code, detail, shown, world.leaks(response))
-            expected[url] = (status, QUIPU_FORBIDDEN if status == 403 else None, [], [])
-    for route in world.routes_of("quipu list"):
-        response = world.call("GET", route.path, headers)
-        data = _json(response).get("data", [])
-        shown = sorted({int(row["id"]) for row in data} & set(world.b_all["employees"]))
-        outcomes[route.label] = (response.status_code, bool(data), shown, world.leaks(response))
-        expected[route.label] = (200, True, [], [])
+            status = OK if 200 <= response.status_code < 300 else response.status_code  # 201: a new definition
+            outcomes[(route.path, name)] = (status, sorted(ids & world.fingerprints), world.leaks(response))
+            expected[(route.path, name)] = (OK, [], [])
     assert outcomes == expected
     world.assert_b_unchanged()
 
@@ -853,8 +925,9 @@ def test_oneconnect_integration_of_b_is_not_found(world):
     spelling: 404 SMB_NOTFOUND, and B's integration stays active."""
     token = {"Authorization": f"Bearer {world.a_tokens['oneconnect']}"}
     outcomes, expected = {}, {}
-    for route in world.routes_of("oneconnect integration"):
-        url = route.path.replace("{integration_id}", world.b.oneconnect["integration_id"])
+    for route in (*world.routes_of("oneconnect integration"), *world.routes_of("oneconnect document")):
+        url = fill(route.path, {"integration_id": world.b.oneconnect["integration_id"],
+                                "document_id": world.b_oneconnect_document})
         for whose, secret in (("A's secret", world.a.oneconnect["integration_secret"]),
                               ("B's secret", world.b.oneconnect["integration_secret"])):
             for header in ("x-oneconnect-api-key", "x-one-connect-api-key"):
@@ -863,6 +936,40 @@ def test_oneconnect_integration_of_b_is_not_found(world):
                 outcomes[(route.label, whose, header)] = (response.status_code, body.get("errorCode"),
                                                           world.leaks(response))
                 expected[(route.label, whose, header)] = (404, "SMB_NOTFOUND", [])
+    assert outcomes == expected
+    world.assert_b_unchanged()
+
+
+def _oneconnect_document(client, org: NewOrganization) -> str:
+    """A document the organization deposits through OneConnect (Waiting: it has no entries)."""
+    token = client.post("/oneconnect/oauth2/token", data={
+        "grant_type": "client_credentials", "client_id": org.oneconnect["client_id"],
+        "client_secret": org.oneconnect["client_secret"]}).json()["access_token"]
+    response = client.post(f"/oneconnect/v1/integrations/{org.oneconnect['integration_id']}/purchase-invoices",
+                           headers={"Authorization": f"Bearer {token}",
+                                    "x-oneconnect-api-key": org.oneconnect["integration_secret"]},
+                           data={"filename": f"{MARKER}.pdf", "comment": f"{MARKER} comment"},
+                           files={"file": ("invoice.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")})
+    assert response.status_code == 200, response.text
+    return response.json()["documentId"]
+
+
+def test_oneconnect_document_of_b_is_not_found_through_as_integration(world):
+    """B's document named through A's own integration, with A's token and secret, on every document
+    route (read, book, refuse): 404 DOCUMENT_NOT_FOUND, and B's document stays Waiting."""
+    headers = {"Authorization": f"Bearer {world.a_tokens['oneconnect']}",
+               "x-oneconnect-api-key": world.a.oneconnect["integration_secret"]}
+    bodies = {"entries": {"data": {"lines": []}}, "refuse": {"reason": "not yours"}}
+    outcomes, expected = {}, {}
+    for route in world.routes_of("oneconnect document"):
+        url = fill(route.path, {"integration_id": world.a.oneconnect["integration_id"],
+                                "document_id": world.b_oneconnect_document})
+        body = bodies.get(route.path.rsplit("/", 1)[-1]) if route.method == "POST" else None
+        response = world.call(route.method, url, headers, body)
+        outcomes[route.label] = (response.status_code, (_json(response) or {}).get("errorCode"),
+                                 world.leaks(response))
+        expected[route.label] = (404, "DOCUMENT_NOT_FOUND", [])
+    assert len(outcomes) == 3
     assert outcomes == expected
     world.assert_b_unchanged()
 
@@ -918,7 +1025,7 @@ def test_halves_of_a_and_b_credentials_open_nothing(world):
 def a_request(world: World, route: Route) -> tuple[str, Any]:
     """The URL and body of a call to a gated route on A's own records: only the credential can fail."""
     values = {"name": "trial_balance", "owner_slug": world.a.slug,
-              "integration_id": world.a.oneconnect["integration_id"]}
+              "integration_id": world.a.oneconnect["integration_id"], "document_id": str(uuid.uuid4())}
     if route.resource and route.dialect == "oneup":
         values["element"] = world.a_id(route.resource)
     path = route.path
@@ -926,6 +1033,10 @@ def a_request(world: World, route: Route) -> tuple[str, Any]:
         item = world.a_upflow[route.resource][0]
         refs = [item["id"], *([item[route.sub][0]["id"]] if route.sub and item.get(route.sub) else [])]
         values.update(zip(path_params(path), refs))
+    if route.dialect == "quipu" and "{element}" in route.path:
+        values["element"] = world.a_quipu_id(route.resource)
+    if route.rule == "upflow pdf upload":
+        values["ref"] = world.a_documents[route.resource]
     path = fill(path, values)
     if route.rule == "oneup bulk delete":
         path += f"?ids={world.a_id(route.resource)}"
@@ -1070,4 +1181,391 @@ def test_public_routes_hold_no_organization_data(world):
         response = world.client.request(route.method, route.path, follow_redirects=False)
         outcomes[route.label] = (response.status_code < 400, world.leaks(response))
     assert outcomes == {label: (True, []) for label in outcomes}
+    world.assert_b_unchanged()
+
+
+# -- Upflow PDFs and signed links --------------------------------------------------------------
+
+PDF_OF_B = b"%PDF-1.7\n%" + MARKER.encode() + b"\n%%EOF\n"  # a leak of B's PDF shows the marker
+A_PDF = b"%PDF-1.7\n%Alpha\n%%EOF\n"
+
+
+def _upflow_documents(world: World) -> None:
+    """An invoice and a credit note of A and of B imported with external ids (where Upflow imports
+    them), and a PDF uploaded for B's invoice: what the PDF routes and the signed links are aimed at.
+    A's external ids differ from B's, so that `external:<B's id>` names nothing in A's book."""
+    for resource in ("invoices", "credit_notes"):
+        if not world.has_route("POST", f"/upflow/v1/{resource}"):
+            continue
+        for org, who, marker in ((world.a, "a", "Alpha"), (world.b, "b", MARKER)):
+            with open_book(world.context.database, org.id) as book:
+                customer = book.parties.find(is_customer=True).uuid
+            body = {"externalId": f"{who}-{resource}-{B_EXTERNAL}", "customId": f"{marker}-{resource[:2]}",
+                    "issuedAt": "2024-03-01", "dueDate": "2024-03-31", "currency": "USD", "netAmount": 1000,
+                    "grossAmount": 1000, "customer": {"id": customer}}
+            response = world.call("POST", f"/upflow/v1/{resource}", world.upflow_auth(org), body)
+            assert response.status_code == 200, (resource, response.text)
+            record = {"id": response.json()["id"], "externalId": body["externalId"]}
+            if org is world.a:
+                world.a_documents[resource] = record["id"]
+            else:
+                world.b_documents[resource] = [record]
+    if world.has_route("POST", "/upflow/v1/refunds"):  # a refund of each, with an external id
+        for org, who in ((world.a, "a"), (world.b, "b")):
+            with open_book(world.context.database, org.id) as book:
+                customer = book.parties.find(is_customer=True).uuid
+            body = {"externalId": f"{who}-refund-{B_EXTERNAL}", "currency": "USD", "amount": 300,
+                    "validatedAt": "2024-03-02", "customer": {"id": customer}}
+            response = world.call("POST", "/upflow/v1/refunds", world.upflow_auth(org), body)
+            assert response.status_code == 200, response.text
+    if world.b_documents.get("invoices"):
+        for org, invoice, pdf in ((world.a, world.a_documents["invoices"], A_PDF),
+                                  (world.b, world.b_documents["invoices"][0]["id"], PDF_OF_B)):
+            uploaded = world.client.post(f"/upflow/v1/invoices/{invoice}/pdf", headers=world.upflow_auth(org),
+                                         files={"file": ("invoice.pdf", pdf, "application/pdf")})
+            assert uploaded.status_code == 204, uploaded.text
+
+
+def _b_files(world: World) -> dict[str, bytes]:
+    root = Path(world.context.settings.files_dir) / world.b.uuid
+    return {str(path): path.read_bytes() for path in root.rglob("*") if path.is_file()} if root.exists() else {}
+
+
+def test_upflow_pdf_uploads_on_b_documents_are_not_found(world):
+    """A PDF (a real one, multipart or base64) sent by A to B's invoice or credit note, by id or by
+    external:<externalId>, through either route: 404, and B's book and files are unchanged. The same
+    PDF on A's own documents is accepted, so the refusals are B's."""
+    b_files = _b_files(world)
+    assert PDF_OF_B in b_files.values()
+    sends = {
+        "multipart": lambda url: world.client.post(url, headers=world.upflow_auth(world.a),
+                                                   files={"file": ("a.pdf", A_PDF, "application/pdf")}),
+        "base64": lambda url: world.call("POST", url, world.upflow_auth(world.a),
+                                         {"data": base64.b64encode(A_PDF).decode()}),
+    }
+    b_documents = [record for records in world.b_documents.values() for record in records]
+    outcomes, expected = {}, {}
+    for route in world.routes_of("upflow pdf upload"):
+        assert world.b_documents.get(route.resource), f"B has no Upflow {route.resource}: see _upflow_documents"
+        for record in b_documents:  # B's documents of the route's kind, and of the other kind
+            for ref in upflow_refs(record):
+                url = fill(route.path, {"ref": ref})
+                for how, send in sends.items():
+                    response = send(url)
+                    outcomes[(url, how)] = (response.status_code, world.leaks(response))
+                    expected[(url, how)] = (404, [])
+        own = fill(route.path, {"ref": world.a_documents[route.resource]})
+        outcomes[(own, "A's own")] = (sends["multipart"](own).status_code, [])
+        expected[(own, "A's own")] = (204, [])
+    assert outcomes == expected
+    assert _b_files(world) == b_files
+    world.assert_b_unchanged()
+
+
+def test_signed_links_open_nothing_of_b(world):
+    """The public routes that take a signed token: A's own links open A's records only (B's invoice
+    under A's portal link is not found); tokens naming B's organization, customer or document that
+    the server did not sign, or signed for another purpose, or expired, show nothing of B."""
+    from comptoir.dialects.upflow.pdfs import pdf_url
+    from comptoir.services import links, portal
+
+    settings = world.context.settings
+    secret = settings.session_secret()
+    a_customer = world.a_upflow["customers"][0]["id"]
+    answer = world.call("POST", f"/upflow/v1/customers/{a_customer}/portal", world.upflow_auth(world.a), {})
+    assert answer.status_code == 200, answer.text
+    a_portal = urlparse(answer.json()["url"]).path.rsplit("/", 1)[1]
+    b_invoice = world.b_documents["invoices"][0]["id"]
+    b_customer = world.b_upflow_customer
+    a_invoice = world.a_documents["invoices"]
+    with open_book(world.context.database, world.a.id) as book:
+        a_pdf_link = urlparse(pdf_url(settings, book.documents.find(uuid=a_invoice))).path.rsplit("/", 1)[1]
+    b_portal = {"o": world.b.id, "c": b_customer, "f": ""}
+    b_pdf = {"o": world.b.id, "d": b_invoice}
+    forged = {  # name: (portal token, pdfUrl token)
+        "another secret": (links.sign("x" * 64, portal.PURPOSE, b_portal, 2**40),
+                           links.sign("x" * 64, "comptoir.upflow.pdf", b_pdf, 2**40)),
+        "A's signature on B's claims": (
+            links.sign("x", portal.PURPOSE, b_portal, 2**40).rsplit(".", 1)[0] + "." + a_portal.rsplit(".", 1)[1],
+            links.sign("x", "comptoir.upflow.pdf", b_pdf, 2**40).rsplit(".", 1)[0] + "." + a_pdf_link.rsplit(".", 1)[1]),
+        "purposes swapped": (links.sign(secret, "comptoir.upflow.pdf", b_portal, 2**40),
+                             links.sign(secret, portal.PURPOSE, b_pdf, 2**40)),
+        "expired": (portal.issue(secret, world.b.id, b_customer, 60, (), now=0),
+                    links.sign(secret, "comptoir.upflow.pdf", b_pdf, 60)),
+        "garbage": ("not-a-token", "not-a-token"),
+    }
+    outcomes, expected = {}, {}
+    for route in world.routes_of("signed link"):
+        pdf_route = route.path.startswith("/upflow/")
+        cases = {name: (pdf if pdf_route else token, b_invoice) for name, (token, pdf) in forged.items()}
+        if pdf_route:
+            cases["A's own link"] = (a_pdf_link, None)
+        else:
+            if "invoice_uuid" in route.path:
+                cases["A's own link, B's invoice"] = (a_portal, b_invoice)
+            else:
+                cases["A's own link"] = (a_portal, None)
+        for name, (token, invoice) in cases.items():
+            url = fill(route.path, {"token": token, "invoice_uuid": invoice or a_invoice})
+            response = world.client.request(route.method, url, follow_redirects=False)
+            outcomes[(route.label, name)] = (response.status_code < 400, world.leaks(response))
+            expected[(route.label, name)] = (name == "A's own link", [])
+    assert len(outcomes) >= 15
+    assert outcomes == expected
+    world.assert_b_unchanged()
+
+
+# -- Quipu: B's records, B's slug, B's signed links ---------------------------------------------
+
+QUIPU_NOT_FOUND = "Record not found"
+QUIPU_MEDIA = "application/vnd.quipu.v1+json"
+
+
+def _quipu_headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Accept": QUIPU_MEDIA, "Content-Type": QUIPU_MEDIA}
+
+
+def _quipu_token(client: TestClient, org: NewOrganization) -> str:
+    response = client.post("/quipu/oauth/token", auth=(org.quipu["app_id"], org.quipu["app_secret"]),
+                           data={"grant_type": "client_credentials", "scope": "ecommerce"})
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+def _link(type_: str, row_id: Any) -> dict:
+    return {"data": {"id": str(row_id), "type": type_}}
+
+
+def _quipu_item(concept: str, **relationships) -> dict:
+    return {"type": "book_entry_items", "attributes": {"concept": concept, "unitary_amount": "10.00", "quantity": 1,
+                                                       "vat_percent": 21},
+            **({"relationships": relationships} if relationships else {})}
+
+
+def _quipu_records(client: TestClient, org: NewOrganization, marker: str) -> dict[str, list[dict]]:
+    """A record of every Quipu resource, made through Quipu (the marker in every name), then every
+    list as the organization sees it: {resource: [rendered records]}."""
+    headers = _quipu_headers(_quipu_token(client, org))
+
+    def create(path: str, attributes: dict, relationships: dict | None = None) -> dict:
+        data = {"type": path, "attributes": attributes, **({"relationships": relationships} if relationships else {})}
+        response = client.post(f"/quipu/{path}", content=simplejson.dumps({"data": data}), headers=headers)
+        assert response.status_code == 201, (path, response.text)
+        return response.json()["data"]
+
+    contact = create("contacts", {"name": f"{marker} contact", "tax_id": f"{marker}-tax"})
+    series = create("numbering_series", {"prefix": f"{marker}-"})
+    category = client.get("/quipu/accounting_categories?filter[kind]=income", headers=headers).json()["data"][0]
+    subcategory = create("accounting_subcategories", {"name": f"{marker} sub", "suffix": "9"},
+                         {"accounting_category": _link("accounting_categories", category["id"])})
+    create("analytic_categories", {"name": f"{marker} analytic"})
+    invoice = create("invoices", {"kind": "income", "issue_date": "2024-03-01", "notes": marker}, {
+        "contact": _link("contacts", contact["id"]), "numeration": _link("numbering_series", series["id"]),
+        "accounting_subcategory": _link("accounting_subcategories", subcategory["id"]),
+        "items": {"data": [_quipu_item(f"{marker} work")]}})
+    create("invoices", {"kind": "expenses", "issue_date": "2024-03-02"}, {"contact": _link("contacts", contact["id"])})
+    create("invoices", {}, {"amended_invoice": _link("invoices", invoice["id"])})
+    for path in ("simplified_invoices", "additional_incomes", "tickets"):
+        create(path, {"kind": "income", "issue_date": "2024-03-03", "recipient_name": f"{marker} walk-in"},
+               {"items": {"data": [_quipu_item(f"{marker} {path}")]}})
+    create("paysheets", {"kind": "expenses", "issue_date": "2024-03-31", "net_pay": "900"},
+           {"contact": _link("contacts", contact["id"])})
+    uploaded = client.post("/quipu/attachments", headers={"Authorization": headers["Authorization"]},
+                           files={"file": (f"{marker}.png", b"\x89PNG\r\n\x1a\n" + marker.encode(), "image/png")},
+                           data={"book_entry_id": invoice["id"]})
+    assert uploaded.status_code == 201, uploaded.text
+    records = {"attachments": [uploaded.json()["data"]]}
+    for path in ("contacts", "invoices", "simplified_invoices", "additional_incomes", "tickets", "paysheets",
+                 "book_entries", "numbering_series", "accounting_categories", "accounting_subcategories",
+                 "analytic_categories", "users"):
+        response = client.get(f"/quipu/{path}?page[size]=100", headers=headers)
+        assert response.status_code == 200, (path, response.text)
+        records[path] = response.json()["data"]
+    return records
+
+
+def _quipu_keys(records: dict[str, list[dict]]) -> set[tuple[str, str]]:
+    return {(row["type"], row["id"]) for rows in records.values() for row in rows}
+
+
+def _quipu_edit(resource: str) -> dict:
+    """A PATCH body the owner could send."""
+    attributes = {"contacts": {"name": "Taken over"}, "numbering_series": {"default": True},
+                  "accounting_subcategories": {"name": "Taken over"}, "analytic_categories": {"name": "Taken over"},
+                  "paysheets": {"net_pay": "1"}}.get(resource, {"notes": "Taken over"})
+    return {"data": {"type": resource, "attributes": attributes}}
+
+
+def _quipu_send(world: World, method: str, url: str, body: Any) -> Any:
+    headers = _quipu_headers(world.a_tokens["quipu"])
+    content = simplejson.dumps(body) if body is not None else None
+    return world.client.request(method, url, content=content, headers=headers)
+
+
+def _quipu_element_url(world: World, route: Route, slug: str, element: Any) -> str:
+    return fill(route.path, {"owner_slug": slug, "element": element})
+
+
+def test_quipu_lists_show_only_a(world):
+    outcomes, expected = {}, {}
+    b_keys = _quipu_keys(world.b_quipu)
+    for route in world.routes_of("quipu list"):
+        response = _quipu_send(world, "GET", route.path, None)
+        data = (_json(response) or {}).get("data", [])
+        shown = sorted({(row["type"], row["id"]) for row in data} & b_keys)
+        outcomes[route.label] = (response.status_code, bool(data), shown, world.leaks(response))
+        expected[route.label] = (200, True, [], [])
+    assert outcomes == expected
+    world.assert_b_unchanged()
+
+
+def test_quipu_owner_slug_of_b_is_forbidden_and_b_ids_under_a_slug_are_not_found(world):
+    """Every /{owner_slug}/... route, every method: B's slug or an unknown one is 403 (aimed at A's own
+    records, so only the slug is wrong); A's slug with B's records is 404; A's slug on a list is 200."""
+    outcomes, expected = {}, {}
+    b_keys = _quipu_keys(world.b_quipu)
+    for route in world.routes_of("quipu owner"):
+        body = _quipu_edit(route.resource) if route.method in ("PATCH", "PUT", "POST") else None
+        has_element = "{element}" in route.path
+        for slug in (world.b.slug, "no-such-owner"):
+            url = _quipu_element_url(world, route, slug, world.a_quipu_id(route.resource) if has_element else 0)
+            response = _quipu_send(world, route.method, url, body)
+            errors = (_json(response) or {}).get("errors") or [{}]
+            outcomes[(route.label, slug)] = (response.status_code, errors[0].get("detail"), world.leaks(response))
+            expected[(route.label, slug)] = (403, QUIPU_FORBIDDEN, [])
+        if has_element:
+            url = _quipu_element_url(world, route, world.a.slug, world.b_quipu_id(route.resource))
+            response = _quipu_send(world, route.method, url, body)
+            errors = (_json(response) or {}).get("errors") or [{}]
+            outcomes[(route.label, "B's record")] = (response.status_code, errors[0].get("detail"),
+                                                    world.leaks(response))
+            expected[(route.label, "B's record")] = (404, QUIPU_NOT_FOUND, [])
+        elif route.method == "GET":
+            response = _quipu_send(world, "GET", fill(route.path, {"owner_slug": world.a.slug}), None)
+            data = (_json(response) or {}).get("data", [])
+            shown = sorted({(row["type"], row["id"]) for row in data} & b_keys)
+            outcomes[(route.label, "A's slug")] = (response.status_code, bool(data), shown, world.leaks(response))
+            expected[(route.label, "A's slug")] = (200, True, [], [])
+    assert outcomes == expected
+    world.assert_b_unchanged()
+
+
+def test_quipu_element_routes_with_b_ids_are_not_found(world):
+    outcomes, expected = {}, {}
+    for route in (*world.routes_of("quipu element"), *world.routes_of("quipu element action")):
+        body = _quipu_edit(route.resource) if route.method in ("PATCH", "PUT") else None
+        for record in world.b_quipu[route.resource][:2]:
+            response = _quipu_send(world, route.method, fill(route.path, {"element": record["id"]}), body)
+            errors = (_json(response) or {}).get("errors") or [{}]
+            outcomes[(route.label, record["id"])] = (response.status_code, errors[0].get("detail"),
+                                                     world.leaks(response))
+            expected[(route.label, record["id"])] = (404, QUIPU_NOT_FOUND, [])
+    assert outcomes == expected
+    world.assert_b_unchanged()
+
+
+def _quipu_writes(w: World) -> dict[str, tuple[dict, dict[str, dict]]]:
+    """Per resource: (the body of a valid record of A, {reference: the relationships naming B's})."""
+    def b(resource: str) -> str:
+        return w.b_quipu_id(resource)
+
+    def a(resource: str) -> str:
+        return w.a_quipu_id(resource)
+
+    def entry(kind: str = "income") -> dict:
+        return {"kind": kind, "issue_date": "2024-04-01"}
+
+    invoice_refs = {
+        "contact": {"contact": _link("contacts", b("contacts"))},
+        "numeration": {"contact": _link("contacts", a("contacts")), "numeration": _link("numbering_series",
+                                                                                        b("numbering_series"))},
+        "accounting_category": {"contact": _link("contacts", a("contacts")),
+                                "accounting_category": _link("accounting_categories", b("accounting_categories"))},
+        "accounting_subcategory": {"contact": _link("contacts", a("contacts")), "accounting_subcategory": _link(
+            "accounting_subcategories", b("accounting_subcategories"))},
+        "items[].accounting_category": {"contact": _link("contacts", a("contacts")), "items": {"data": [_quipu_item(
+            "x", accounting_category=_link("accounting_categories", b("accounting_categories")))]}},
+        "amended_invoice": {"amended_invoice": _link("invoices", b("invoices"))},
+    }
+    receipt_refs = {name: refs for name, refs in invoice_refs.items() if name != "amended_invoice"}
+    return {
+        "contacts": ({"attributes": {"name": "A ref"}}, {
+            "income_category": {"income_category": _link("accounting_categories", b("accounting_categories"))},
+            "expense_subcategory": {"expense_subcategory": _link("accounting_subcategories",
+                                                                 b("accounting_subcategories"))}}),
+        "invoices": ({"attributes": entry(), "relationships": {"contact": _link("contacts", a("contacts"))}},
+                     invoice_refs),
+        **{path: ({"attributes": entry(), "relationships": {}}, receipt_refs)
+           for path in ("simplified_invoices", "additional_incomes", "tickets")},
+        "paysheets": ({"attributes": entry("expenses"), "relationships": {"contact": _link("contacts", a("contacts"))}}, {
+            "contact": {"contact": _link("contacts", b("contacts"))},
+            "numeration": {"contact": _link("contacts", a("contacts")),
+                           "numeration": _link("numbering_series", b("numbering_series"))},
+            "accounting_subcategory": {"contact": _link("contacts", a("contacts")), "accounting_subcategory": _link(
+                "accounting_subcategories", b("accounting_subcategories"))}}),
+        "numbering_series": ({"attributes": {"prefix": f"A-{secrets.token_hex(3)}"}}, {}),
+        "accounting_subcategories": (
+            {"attributes": {"name": "A sub", "suffix": secrets.token_hex(2)},
+             "relationships": {"accounting_category": _link("accounting_categories", a("accounting_categories"))}},
+            {"accounting_category": {"accounting_category": _link("accounting_categories",
+                                                                   b("accounting_categories"))}}),
+        "analytic_categories": ({"attributes": {"name": "A analytic"}}, {
+            "parent": {"parent": _link("analytic_categories", b("analytic_categories"))}}),
+    }
+
+
+def test_quipu_writes_cannot_reference_b(world):
+    """New records of A naming B's records (contact, series, categories, the invoice amended, a parent)
+    are refused, and so are edits of A's own records naming them; the same bodies without B's
+    references are accepted. An attachment to B's book entry is refused."""
+    writes = _quipu_writes(world)
+    outcomes, expected = {}, {}
+    for route in world.routes_of("quipu create"):
+        if route.resource == "attachments":
+            for whose, entry_id in (("B's", world.b_quipu_id("invoices")), ("A's", world.a_quipu_id("invoices"))):
+                response = world.client.post(route.path, headers={"Authorization": f"Bearer {world.a_tokens['quipu']}"},
+                                             files={"file": ("a.png", b"\x89PNG\r\n\x1a\nA", "image/png")},
+                                             data={"book_entry_id": entry_id})
+                outcomes[(route.label, whose)] = (response.status_code, world.leaks(response))
+                expected[(route.label, whose)] = (422 if whose == "B's" else 201, [])
+            continue
+        assert route.resource in writes, f"no recipe for {route.label}: add one to _quipu_writes"
+        own, references = writes[route.resource]
+        response = _quipu_send(world, "POST", route.path, {"data": {"type": route.resource, **own}})
+        outcomes[(route.label, "own")] = (response.status_code, world.leaks(response))
+        expected[(route.label, "own")] = (201, [])
+        for name, relationships in references.items():
+            body = {"data": {"type": route.resource, "attributes": own.get("attributes", {}),
+                             "relationships": relationships}}
+            created = _quipu_send(world, "POST", route.path, body)
+            edited = _quipu_send(world, "PATCH", f"{route.path}/{world.a_quipu_id(route.resource)}",
+                                 {"data": {"type": route.resource, "relationships": relationships}})
+            for verb, response in (("POST", created), ("PATCH", edited)):
+                refused = response.status_code in (404, 422)
+                outcomes[(route.label, name, verb)] = (refused or (response.status_code, response.text[:200]),
+                                                       world.leaks(response))
+                expected[(route.label, name, verb)] = (True, [])
+    assert outcomes == expected
+    world.assert_b_unchanged()
+
+
+def test_quipu_signed_links_open_only_their_own_record(world):
+    """The PDF and attachment links need no token but their signature: A's link names A's record only;
+    B's ids with A's link, a forged or missing token, are all 404 (additional incomes have no PDF)."""
+    outcomes, expected = {}, {}
+    for route in world.routes_of("quipu signed link"):
+        a_record = world.a_quipu[route.resource][0]
+        url_attribute = "url" if route.resource == "attachments" else "ephemeral_open_download_pdf_url"
+        link = a_record["attributes"].get(url_attribute)
+        token = link.split("token=")[1] if link else "none"
+        cases = {"A's own link": (a_record["id"], token),
+                 "A's link, B's id": (world.b_quipu_id(route.resource), token),
+                 "no token": (a_record["id"], ""), "garbage": (a_record["id"], "not-a-token")}
+        for name, (element, sent) in cases.items():
+            url = fill(route.path, {"owner_slug": world.a.slug, "element": element}) + f"?token={sent}"
+            response = world.client.get(url)
+            outcomes[(route.label, name)] = (response.status_code, world.leaks(response))
+            opens = name == "A's own link" and link is not None
+            expected[(route.label, name)] = (200 if opens else 404, [])
+    assert outcomes == expected
     world.assert_b_unchanged()

@@ -193,7 +193,7 @@ def quipu_get(client, token: str):
 
 def assert_quipu_429(response, limit: int, window_s: int) -> None:
     assert response.status_code == 429, (response.status_code, response.text)
-    assert response.headers["content-type"].startswith("application/vnd.api+json")
+    assert response.headers["content-type"].startswith("application/vnd.quipu.v1+json")  # specs/quipu.md §2
     error = response.json()["errors"][0]
     assert error["status"] == "429"
     assert error["detail"] == f"Rate limit exceeded. Maximum {limit} requests per {window_s} seconds."

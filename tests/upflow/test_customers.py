@@ -17,8 +17,6 @@ FULL_ADDRESS = {"address": "12 rue de Rivoli", "zipcode": "75004", "city": "Pari
 PAYMENT_METHODS = {"card": {"enabled": True}, "check": {"enabled": False}, "achDebit": {"enabled": False},
                    "sepaDebit": {"enabled": True}, "goCardless": {"enabled": False},
                    "wireTransfer": {"enabled": True, "bankAccount": {"id": "b-1"}, "bankAccounts": [{"id": "b-1"}]}}
-CUSTOM_FIELDS = [{"id": "8d5b7a52-2c1e-4c1d-9d0e-3f7a1f6c2b11", "value": "Gold"},
-                 {"id": "0e0b6f7e-5f0a-4a57-bb8c-1b1b7f1e9a22", "value": None}]
 
 
 def imported(upflow, body: dict) -> dict:
@@ -279,18 +277,23 @@ def test_vat_number_and_accounting_ref_are_stored_and_returned(upflow):
 
 
 def test_payment_methods_and_custom_fields_are_stored_and_returned(upflow):
+    tier = upflow.post("/custom_fields", {"name": "Tier", "externalId": "tier", "dataType": "SELECT"}).json()
+    note = upflow.post("/custom_fields", {"name": "Note", "dataType": "STRING"}).json()
+    sent = [{"id": tier["id"], "value": {"label": "Gold"}}, {"id": note["id"], "value": "VIP"}]
+    shown = [{"id": tier["id"], "externalId": "tier", "name": "Tier", "value": {"label": "Gold"}},
+             {"id": note["id"], "externalId": None, "name": "Note", "value": "VIP"}]
     customer = imported(upflow, {"externalId": "C-1", "name": "Acme", "paymentMethods": PAYMENT_METHODS,
-                                 "customFields": CUSTOM_FIELDS})
-    for shown in (customer, upflow.customer(customer["id"])):
-        assert shown["paymentMethods"] == PAYMENT_METHODS
-        assert shown["customFields"] == CUSTOM_FIELDS
+                                 "customFields": sent})
+    for read in (customer, upflow.customer(customer["id"])):
+        assert read["paymentMethods"] == PAYMENT_METHODS
+        assert read["customFields"] == shown
     kept = imported(upflow, {"externalId": "C-1", "name": "Acme"})
-    assert (kept["paymentMethods"], kept["customFields"]) == (PAYMENT_METHODS, CUSTOM_FIELDS)
+    assert (kept["paymentMethods"], kept["customFields"]) == (PAYMENT_METHODS, shown)
     card_only = {"card": {"enabled": True}}
     changed = upflow.ok("PUT", f"/customers/{customer['id']}", {"paymentMethods": card_only,
-                                                                "customFields": CUSTOM_FIELDS[:1]})
-    assert (changed["paymentMethods"], changed["customFields"]) == (card_only, CUSTOM_FIELDS[:1])
-    assert upflow.customer(customer["id"])["customFields"] == CUSTOM_FIELDS[:1]
+                                                                "customFields": [{"id": note["id"], "value": None}]})
+    assert (changed["paymentMethods"], changed["customFields"]) == (card_only, shown[:1])
+    assert upflow.customer(customer["id"])["customFields"] == shown[:1]
 
 
 def test_parent_by_external_id_and_by_id(upflow):

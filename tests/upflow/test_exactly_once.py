@@ -8,51 +8,26 @@ Limits are off in tests (conftest: rate_limits="off"), so no request is turned a
 from __future__ import annotations
 
 import os
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 
 from comptoir.app import create_app
 
-from ..helpers import OneUpClient
+from ..helpers import OneUpClient, served
 
 WORKERS = 50
 TIMEOUT_S = 60
 
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture(scope="module")
 def base_url(context) -> Iterator[str]:
     """The real app on uvicorn in a background thread."""
-    sock = _free_socket()
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(context=context), log_level="warning", access_log=False,
-                                           lifespan="off", backlog=256))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 15
-        while not server.started:
-            assert thread.is_alive(), "uvicorn stopped before it started serving"
-            assert time.monotonic() < deadline, "uvicorn did not start within 15 s"
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}/upflow/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with served(create_app(context=context)) as base:
+        yield base + "/upflow/v1"
 
 
 def headers_of(org) -> dict[str, str]:

@@ -25,6 +25,12 @@ BANK_FAMILY = "bank_family"
 SUSPENSE = "bank_suspense"
 RETAINED_EARNINGS = "retained_earnings"
 FAMILY = "family"
+# Roles of purchase documents and paysheets (docs/decisions/0013), created on first use.
+RETENTION_RECEIVABLE = "retention_receivable"  # income tax our customers withheld from us
+RETENTION_PAYABLE = "retention_payable"  # income tax we withheld from vendors and employees
+SALARIES = "salaries"
+SOCIAL_SECURITY = "social_security"  # the company's social security contributions
+SOCIAL_SECURITY_PAYABLE = "social_security_payable"
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,25 @@ PCG_CHART = [
 ]
 
 CHARTS = {"default": DEFAULT_CHART, "pcg": PCG_CHART}
+
+# Accounts a chart gets the first time a posting rule needs them, so that books created before the
+# rule existed need no migration of their chart.
+ON_DEMAND = {
+    "default": [
+        AccountSpec("12100", "Income Tax Withheld by Customers", ASSET, RETENTION_RECEIVABLE, "10000"),
+        AccountSpec("21200", "Income Tax Withholdings Payable", LIABILITY, RETENTION_PAYABLE, "20000"),
+        AccountSpec("21300", "Social Security Payable", LIABILITY, SOCIAL_SECURITY_PAYABLE, "20000"),
+        AccountSpec("64000", "Salaries and Wages", EXPENSE, SALARIES, "50000"),
+        AccountSpec("64200", "Social Security - Company", EXPENSE, SOCIAL_SECURITY, "50000"),
+    ],
+    "pcg": [
+        AccountSpec("444700", "Retenues à la source subies", ASSET, RETENTION_RECEIVABLE, "4"),
+        AccountSpec("442100", "Prélèvements à la source à reverser", LIABILITY, RETENTION_PAYABLE, "4"),
+        AccountSpec("431000", "Sécurité sociale", LIABILITY, SOCIAL_SECURITY_PAYABLE, "4"),
+        AccountSpec("641000", "Rémunérations du personnel", EXPENSE, SALARIES, "6"),
+        AccountSpec("645000", "Charges de sécurité sociale", EXPENSE, SOCIAL_SECURITY, "6"),
+    ],
+}
 
 # name, code, role. "Miscellaneous Operations" is the default journal of manual transactions.
 JOURNALS = [

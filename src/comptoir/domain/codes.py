@@ -13,6 +13,9 @@ CODE_PREFIXES = {
     "payment": "IPAY",
     "credit_note": "CCN",
     "refund": "RFND",
+    "purchase_invoice": "PINV",
+    "vendor_credit": "VCR",
+    "paysheet": "PAY",
 }
 
 

@@ -67,3 +67,32 @@ def allocate(amount: Decimal, weights: tuple[Decimal, ...]) -> tuple[Decimal, ..
     largest = max(range(len(weights)), key=lambda index: abs(weights[index]))
     parts[largest] += amount - sum(parts, Decimal(0))
     return tuple(parts)
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    """One line of a document whose taxes are computed line by line (Quipu's items)."""
+
+    base: Decimal
+    tax: Decimal
+    retention: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.base + self.tax - self.retention
+
+
+def line_amounts(line: Line, retention_rate: Decimal = Decimal(0)) -> LineAmounts:
+    """Base = quantity × unit price × (1 − discount), tax = base × rate, retention = base × retention
+    rate, each rounded half-up to the cent: the document's amounts are the sums of its lines', so
+    they add up exactly on the page and in the ledger."""
+    base = line_total(line)
+    tax = round_minor(base * line.tax_rate / HUNDRED) if line.tax_rate is not None else Decimal(0)
+    return LineAmounts(base, tax, round_minor(base * retention_rate / HUNDRED))
+
+
+def deductible_part(tax: Decimal, deductible_rate: Decimal | None) -> Decimal:
+    """The part of a purchase's tax that may be deducted (all of it when no rate is given)."""
+    if deductible_rate is None:
+        return tax
+    return round_minor(tax * deductible_rate / HUNDRED)

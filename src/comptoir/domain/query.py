@@ -16,6 +16,7 @@ class Op(str, Enum):
     EQ = "eq"
     NOT = "not"
     IN = "in"
+    CONTAINS = "contains"  # text containing the value, whatever the case
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,13 @@ def allocations_of(book: Book, side: Side) -> Sequence[Allocation]:
     return book.allocations.all(column(side.kind) == side.id)
 
 
+def lock_with_counterparts(book: Book, side: Side, others: Iterable[Side] = ()) -> None:
+    """Lock a document, every document allocated against it now, and `others` (those it is about to
+    be allocated against), in the one fixed order."""
+    kinds = DEBITS if side.kind in CREDITS else CREDITS
+    lock(book, {side, *others, *(side_of(a, kinds) for a in allocations_of(book, side))})
+
+
 def side_of(allocation: Allocation, kinds: Iterable[str]) -> Side:
     """The credit (kinds=CREDITS) or the debit (kinds=DEBITS) of an allocation."""
     kind = next(kind for kind in kinds if getattr(allocation, COLUMNS[kind]) is not None)
@@ -72,7 +79,7 @@ def replace(book: Book, criteria: Sequence[ColumnElement[bool]], links: Sequence
     current = book.allocations.all(*criteria)
     sides = {link.credit for link in links} | {link.debit for link in links} | ({owner} if owner else set())
     sides |= {side_of(a, CREDITS) for a in current} | {side_of(a, DEBITS) for a in current}
-    documents = _locked(book, sides)
+    documents = lock(book, sides)
     _forget_loaded(book, sides)
     checks = Checks()
     for link in links:
@@ -86,12 +93,35 @@ def replace(book: Book, criteria: Sequence[ColumnElement[bool]], links: Sequence
                                            COLUMNS[link.debit.kind]: link.debit.id}))
     book.flush()
     for side, document in documents.items():
-        total = allocated(book, side)
-        if total > document.amount:
-            checks.add(ErrorKind.CONFLICT, field, f"{plain(total)} {document.currency} would be allocated on "
-                                                  f"{document.label}, more than its {plain(document.amount)}")
+        _check_fits(book, side, document, checks, field, counterparts=side == owner)
     checks.raise_if_any()
     _forget_loaded(book, sides)
+
+
+def check(book: Book, side: Side, field: str) -> None:
+    """After a document changed (its amount, customer or currency), every allocation of it must still
+    hold: nothing allocated beyond its amount, every counterpart of the same customer and currency."""
+    document = _party(book, side)
+    if document is None:
+        return
+    checks = Checks()
+    _check_fits(book, side, document, checks, field, counterparts=True)
+    checks.raise_if_any()
+
+
+def _check_fits(book: Book, side: Side, document: Party, checks: Checks, field: str, *, counterparts: bool) -> None:
+    total = allocated(book, side)
+    if total > document.amount:
+        checks.add(ErrorKind.CONFLICT, field, f"{plain(total)} {document.currency} would be allocated on "
+                                              f"{document.label}, more than its {plain(document.amount)}")
+    if not counterparts:
+        return
+    kinds = DEBITS if side.kind in CREDITS else CREDITS
+    for allocation in allocations_of(book, side):
+        other = _party(book, side_of(allocation, kinds))
+        if other is not None and (other.customer_id, other.currency) != (document.customer_id, document.currency):
+            checks.add(ErrorKind.CONFLICT, field, f"{document.label} is linked to {other.label}: both must stay "
+                                                  "with one customer and one currency")
 
 
 def _forget_loaded(book: Book, sides: Iterable[Side]) -> None:
@@ -111,7 +141,7 @@ def _check_link(link: Link, documents: dict[Side, Party | None], checks: Checks,
     if credit is None or debit is None:
         return
     if round_minor(link.amount) <= 0:
-        checks.broken(Rule.NOT_POSITIVE, field, "an allocated amount should be strictly positive")
+        checks.add(ErrorKind.INVALID, field, "an allocated amount should be strictly positive")
     if credit.customer_id != debit.customer_id:
         checks.add(ErrorKind.INVALID, field, f"{credit.label} and {debit.label} belong to different customers")
     if credit.currency != debit.currency:
@@ -121,8 +151,10 @@ def _check_link(link: Link, documents: dict[Side, Party | None], checks: Checks,
         checks.broken(Rule.PAYMENT_BEFORE_DOCUMENT, field, f"{credit.label} is dated before {debit.label}")
 
 
-def _locked(book: Book, sides: Iterable[Side]) -> dict[Side, Party | None]:
-    """Each document, its row locked (in a fixed order, so that concurrent writers cannot deadlock)."""
+def lock(book: Book, sides: Iterable[Side]) -> dict[Side, Party | None]:
+    """Each document, its row locked, in one fixed order. Writers lock every document they will touch
+    this way before writing anything (and before posting, which locks the transaction counter), so that
+    two requests cannot each hold a row the other waits for."""
     documents: dict[Side, Party | None] = {}
     for side in sorted(sides, key=lambda s: (COLUMNS[s.kind], s.id)):
         documents[side] = _party(book, side)

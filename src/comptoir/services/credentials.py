@@ -20,9 +20,12 @@ from datetime import datetime, timezone
 
 from comptoir.auth.secrets import digest, matches, new_secret
 from comptoir.domain.errors import ErrorKind, fail
+from comptoir.storage.book import Book
 from comptoir.storage.database import Database
 from comptoir.storage.identity import IdentityStore
 from comptoir.storage.tables import Credential
+
+from . import webhooks
 
 ISSUABLE = ("oneup", "upflow", "quipu", "oneconnect", "oneconnect_integration")
 
@@ -87,6 +90,8 @@ def revoke(database: Database, org_id: int, kind: str, identifier: str, reason: 
         if credential.revoked_at is None:
             credential.revoked_at = datetime.now(timezone.utc)
             credential.revocation_reason = reason
+            if kind == "oneconnect_integration":  # the partners hear of it (outbox, same transaction)
+                webhooks.revocation(Book(session, org_id), identifier, reason, credential.revoked_at)
         session.flush()
         return credential
 

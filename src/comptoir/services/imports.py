@@ -17,8 +17,9 @@ ATTEMPTS_MAX = 3
 
 
 def upsert(book: Book, *, find: Callable[[], Row | None], create: Callable[[], Row],
-           update: Callable[[Row], Row]) -> tuple[Row, bool]:
-    """The row created or updated, and whether it was created."""
+           update: Callable[[Row], Row], key: str = "external_id") -> tuple[Row, bool]:
+    """The row created or updated, and whether it was created. `key` is the column whose unique
+    index decides a race (an account's number, a journal's code)."""
     for _ in range(ATTEMPTS_MAX):
         existing = find()
         if existing is not None:
@@ -27,6 +28,6 @@ def upsert(book: Book, *, find: Callable[[], Row | None], create: Callable[[], R
             with book.session.begin_nested():
                 return create(), True
         except DomainError as error:
-            if not any(p.kind == ErrorKind.DUPLICATE and p.field == "external_id" for p in error.problems):
+            if not any(p.kind == ErrorKind.DUPLICATE and p.field == key for p in error.problems):
                 raise
     raise RuntimeError(f"no row could be created or found after {ATTEMPTS_MAX} attempts")

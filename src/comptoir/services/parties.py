@@ -12,12 +12,14 @@ from comptoir.domain.query import Condition, ListQuery, Op
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Contact, Party
 
+from . import custom_fields
 from .codes import next_code
 from .imports import upsert
 from .references import ensure_unreferenced, referrers_of
 from .validation import Checks, apply
 
 ROLES = ("customer", "vendor")
+EMPLOYEE = "employee"  # a third role, without a code: the people paysheets pay
 SCALAR_FIELDS = (
     "status", "phone_number", "email", "website", "payment_terms_id", "currency_iso_code", "sales_tax_id",
     "opt_in_email", "notes", "assigned_to_id", "employee_count", "price_family_id", "taxpayer_id", "industry",
@@ -42,8 +44,9 @@ def list_parties(book: Book, role: str, query: ListQuery) -> tuple[Sequence[Part
     return book.parties.list(replace(query, conditions=(role_condition, *query.conditions)))
 
 
-def count_parties(book: Book, role: str) -> int:
-    return book.parties.count(getattr(Party, _ROLE_FLAG[role]).is_(True))
+def count_parties(book: Book, role: str, conditions: Sequence[Condition] = ()) -> int:
+    """How many parties play the role (and meet the conditions, for a filtered list's total)."""
+    return book.parties.count_matching((Condition(_ROLE_FLAG[role], Op.EQ, True), *conditions))
 
 
 def get_party(book: Book, role: str, party_id: int) -> Party:
@@ -77,6 +80,8 @@ def update_party(book: Book, role: str, party_id: int, fields: Mapping[str, Any]
 def delete_party(book: Book, role: str, party_id: int) -> None:
     """Delete the party, or only drop this role when it also plays the other one."""
     party = get_party(book, role, party_id)
+    if role == "customer":  # its custom field values go with the role (dropped or deleted)
+        custom_fields.clear_values(book, "CUSTOMER", [party.id])
     other_role = "vendor" if role == "customer" else "customer"
     if getattr(party, _ROLE_FLAG[other_role]):
         setattr(party, _ROLE_FLAG[role], False)
@@ -89,12 +94,12 @@ def delete_party(book: Book, role: str, party_id: int) -> None:
     book.parties.remove(party)
 
 
-def _write(book: Book, role: str, party: Party, fields: Mapping[str, Any], *, creating: bool) -> None:
+def _write(book: Book, role: str | None, party: Party, fields: Mapping[str, Any], *, creating: bool) -> None:
     with book.session.no_autoflush:  # nothing reaches the database before every check has passed
         _check_and_apply(book, role, party, fields, creating=creating)
 
 
-def _check_and_apply(book: Book, role: str, party: Party, fields: Mapping[str, Any], *, creating: bool) -> None:
+def _check_and_apply(book: Book, role: str | None, party: Party, fields: Mapping[str, Any], *, creating: bool) -> None:
     checks = Checks()
     checks.reference(fields, "payment_terms_id", book.payment_terms)
     checks.reference(fields, "sales_tax_id", book.taxes)
@@ -122,6 +127,8 @@ def _check_and_apply(book: Book, role: str, party: Party, fields: Mapping[str, A
     if "contacts" in fields:
         _replace_contacts(book, party, fields["contacts"] or [], checks)
     checks.raise_if_any()
+    if role is None:  # a party in no role yet (a Quipu contact): codes come with its roles
+        return
 
     code_name = _ROLE_CODE[role]
     if fields.get("code"):
@@ -224,6 +231,72 @@ class PartyRole:
 
     def delete(self, book: Book, party_id: int) -> None:
         delete_party(book, self.role, party_id)
+
+
+# -- parties in any role (Quipu's contacts) ------------------------------------------------------
+
+def create_party_in_roles(book: Book, roles: Sequence[str], fields: Mapping[str, Any]) -> Party:
+    """A party playing the given roles, maybe none yet (a contact that has bought and sold nothing).
+    `fields` may carry each role's code as `customer_code` or `vendor_code`; others are numbered."""
+    default_terms = book.payment_terms.find(is_default=True)
+    party = Party(type=fields.get("type"), currency_iso_code=book.organization.currency_iso_code,
+                  payment_terms_id=default_terms.id if default_terms else None, address={}, shipping_address={},
+                  extra={})
+    _write(book, None, party, fields, creating=True)
+    book.parties.add(party)
+    for role in roles:
+        take_role(book, party, role, code=fields.get(_ROLE_CODE.get(role, "")))
+    return party
+
+
+def take_role(book: Book, party: Party, role: str, code: str | None = None) -> None:
+    """Give the party a role it may not have yet (a contact invoiced for the first time becomes a
+    customer), with its code: the one given, the one it has, or the next automatic one."""
+    if role == EMPLOYEE:
+        party.is_employee = True
+    else:
+        setattr(party, _ROLE_FLAG[role], True)
+        code_name = _ROLE_CODE[role]
+        if code or not getattr(party, code_name):
+            setattr(party, code_name, code or next_code(book, role, book.parties, code_name))
+    book.flush()
+
+
+def get_any_party(book: Book, party_id: int) -> Party:
+    party = book.parties.get(party_id)
+    if party is None:
+        raise NotFound("contact", party_id)
+    return party
+
+
+def is_deletable(book: Book, party_id: int) -> bool:
+    """Whether nothing (documents, payments, entries, tasks) names the party any more."""
+    return not referrers_of(book, Party, party_id)
+
+
+def list_all_parties(book: Book, query: ListQuery) -> tuple[Sequence[Party], bool]:
+    return book.parties.list(query)
+
+
+def update_any_party(book: Book, party_id: int, fields: Mapping[str, Any]) -> Party:
+    """Update a party whatever its roles; codes sent as `customer_code`/`vendor_code` give it the role."""
+    party = get_any_party(book, party_id)
+    _write(book, None, party, fields, creating=False)
+    for role in ROLES:
+        if fields.get(_ROLE_CODE[role]):
+            take_role(book, party, role, code=fields[_ROLE_CODE[role]])
+    book.flush()
+    return party
+
+
+def delete_any_party(book: Book, party_id: int) -> None:
+    """Delete the party in every role; refused while documents, payments or entries name it."""
+    party = get_any_party(book, party_id)
+    ensure_unreferenced(book, Party, party.id, "contact")
+    for contact in party.contacts:
+        ensure_unreferenced(book, Contact, contact.id, "contact's person")
+    custom_fields.clear_values(book, "CUSTOMER", [party.id])
+    book.parties.remove(party)
 
 
 CUSTOMERS = PartyRole("customer")

@@ -107,7 +107,9 @@ class ReceivedPayments(ReadOnlyRecords):
         return payment
 
     def update(self, book: Book, payment_id: int, fields: Mapping[str, Any]) -> Payment:
-        payment = book.payments.lock(payment_id) or self.get(book, payment_id)
+        allocations.lock_with_counterparts(book, allocations.Side(allocations.PAYMENT, payment_id), {
+            allocations.Side(allocations.INVOICE, invoice_id) for invoice_id, _ in fields.get("allocations") or []})
+        payment = self.get(book, payment_id)
         self._write(book, payment, {**self._current(payment), **fields})
         book.flush()
         self._link(book, payment, fields)

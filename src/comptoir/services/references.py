@@ -20,6 +20,7 @@ from comptoir.storage.tables import (
     Item,
     ItemFamily,
     Journal,
+    NumberingSeries,
     Party,
     Payment,
     Project,
@@ -29,11 +30,17 @@ from comptoir.storage.tables import (
 
 _INVOICE = Document.kind == "invoice"
 _ORDER = Document.kind == "sales_order"
+_CREDIT_NOTE = Document.kind == "credit_note"
+_PURCHASE = Document.kind.in_(("purchase_invoice", "vendor_credit"))
+_PAYSHEET = Document.kind == "paysheet"
 
 # referenced table: [(repository name on Book, referencing column, label shown to the caller, extra criteria)]
 REFERRERS = {
     Party: [("documents", Document.customer_id, "Invoice", (_INVOICE,)),
             ("documents", Document.customer_id, "Sales Order", (_ORDER,)),
+            ("documents", Document.customer_id, "Credit Note", (_CREDIT_NOTE,)),
+            ("documents", Document.customer_id, "Purchase Invoice", (_PURCHASE,)),
+            ("documents", Document.customer_id, "Paysheet", (_PAYSHEET,)),
             ("payments", Payment.party_id, "Incoming Payment", ()),
             ("entries", Entry.party_id, "Accounting Entry", ()),
             ("tasks", Task.customer_id, "Task", ())],
@@ -47,10 +54,14 @@ REFERRERS = {
     ItemFamily: [("items", Item.family_id, "Product or Service", ())],
     Project: [("documents", Document.project_id, "Sales Document", ()), ("tasks", Task.project_id, "Task", ())],
     Document: [("allocations", Allocation.document_id, "Incoming Payment", (Allocation.payment_id.is_not(None),)),
-               ("allocations", Allocation.document_id, "Credit Note", (Allocation.credit_note_id.is_not(None),))],
+               ("allocations", Allocation.document_id, "Credit Note", (Allocation.credit_note_id.is_not(None),)),
+               ("documents", Document.amends_id, "Amending Document", ())],
+    NumberingSeries: [("documents", Document.series_id, "Document", ())],
     Account: [("entries", Entry.account_id, "Accounting Entry", ()), ("accounts", Account.family_id, "Account", ()),
               ("bank_accounts", BankAccount.ledger_account_id, "Bank Account", ()),
-              ("document_lines", DocumentLine.account_id, "Order Line", ())],
+              ("document_lines", DocumentLine.account_id, "Order Line", ()),
+              ("documents", Document.account_id, "Document", ()),
+              ("accounts", Account.category_id, "Account", ())],
     Journal: [("transactions", Transaction.journal_id, "Accounting Transaction", ())],
     BankAccount: [("bank_entries", BankEntry.bank_account_id, "Bank Entry", ()),
                   ("payments", Payment.bank_account_id, "Incoming Payment", ())],

@@ -37,7 +37,9 @@ class Refunds(ReadOnlyRecords):
         return refund
 
     def update(self, book: Book, refund_id: int, fields: Mapping[str, Any]) -> Refund:
-        refund = book.refunds.lock(refund_id) or self.get(book, refund_id)
+        allocations.lock_with_counterparts(book, allocations.Side(REFUND, refund_id), {
+            allocations.Side(kind, credit_id) for kind, credit_id, _ in fields.get("links") or []})
+        refund = self.get(book, refund_id)
         current = {"party_id": refund.party_id, "date": refund.date, "amount": refund.amount,
                    "currency_iso_code": refund.currency_iso_code}
         self._write(book, refund, {**current, **fields})

@@ -1,5 +1,7 @@
 """Sales orders, invoices and credit notes: lines, totals, settlements, conversion, and the postings of
-invoices and credit notes (a credit note posts the opposite of an invoice)."""
+invoices and credit notes (a credit note posts the opposite of an invoice). On the purchase side, with
+the same lines and totals: purchase invoices and vendor credits, whose party is a vendor
+(docs/decisions/0013)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from comptoir.domain import charts
-from comptoir.domain.documents import Line, Totals, compute_totals
+from comptoir.domain.documents import Line, compute_totals, deductible_part, line_amounts
 from comptoir.domain.errors import ErrorKind, NotFound, Rule, broken, fail
 from comptoir.domain.ledger import CREDIT, DEBIT, Posting, net
 from comptoir.domain.lists import replace_list
@@ -22,17 +24,23 @@ from comptoir.storage.tables import Allocation, Document, DocumentLine
 from . import allocations, ledger
 from .codes import next_code
 from .imports import upsert
+from .numbering import number_from_series
 from .references import ensure_unreferenced
 from .validation import Checks, apply
 
 INVOICE, SALES_ORDER, CREDIT_NOTE = "invoice", "sales_order", "credit_note"
-LABELS = {INVOICE: "invoice", SALES_ORDER: "sales order", CREDIT_NOTE: "credit note"}
-POSTED = (INVOICE, CREDIT_NOTE)  # the kinds that write a transaction
+PURCHASE_INVOICE, VENDOR_CREDIT = "purchase_invoice", "vendor_credit"
+LABELS = {INVOICE: "invoice", SALES_ORDER: "sales order", CREDIT_NOTE: "credit note",
+          PURCHASE_INVOICE: "purchase invoice", VENDOR_CREDIT: "vendor credit"}
+POSTED = (INVOICE, CREDIT_NOTE, PURCHASE_INVOICE, VENDOR_CREDIT)  # the kinds that write a transaction
+PURCHASES = (PURCHASE_INVOICE, VENDOR_CREDIT)  # their party is a vendor
+CREDITS = (CREDIT_NOTE, VENDOR_CREDIT)  # they post the opposite of the invoice of their side
 HEADER_FIELDS = ("billing_contact_id", "shipping_contact_id", "po_number", "date", "due_date", "tax_id",
                  "currency_iso_code", "reduce_rate", "public_note", "private_note", "shipping_date",
-                 "payment_terms_id", "project_id", "employee_id", "external_id", "fixed_tax_amount")
+                 "payment_terms_id", "project_id", "employee_id", "external_id", "fixed_tax_amount",
+                 "taxes_per_line", "series_id", "vendor_reference", "paid_at", "amends_id", "account_id", "form")
 LINE_FIELDS = ("item_id", "description", "quantity", "unit_price_wt", "discount_rate", "tax_id", "is_taxable",
-               "account_id")
+               "account_id", "tax_rate", "retention_rate", "deductible_tax_rate")
 NOT_DELIVERED, PARTIALLY_DELIVERED, DELIVERED = 1, 2, 3
 NOT_INVOICED, INVOICED, CANCELLED = 1, 2, 3
 HUNDRED = Decimal(100)
@@ -53,6 +61,9 @@ class Documents:
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
+        # The party of a sales document is a customer, of a purchase document a vendor.
+        self.party_field, self.party_flag, self.party_label = (
+            ("vendor_id", "is_vendor", "vendor") if kind in PURCHASES else ("customer_id", "is_customer", "customer"))
 
     def get(self, book: Book, document_id: int) -> Document:
         document = book.documents.get(document_id)
@@ -73,15 +84,18 @@ class Documents:
         self._post(book, document)
         return document
 
-    def update(self, book: Book, document_id: int, fields: Mapping[str, Any]) -> Document:
+    def update(self, book: Book, document_id: int, fields: Mapping[str, Any], *,
+               check_allocations: bool = True) -> Document:
+        """`check_allocations=False`: the caller replaces the document's allocations next, and that
+        checks them (a credit note re-imported with a lower amount and lower links)."""
         document = self.get(book, document_id)
         self._guard_editable(document, touches_lines="lines" in fields)
         if self.kind in POSTED:
             book.documents.lock(document.id)
         self._write(book, document, fields, creating=False)
-        if self.kind in POSTED and allocations.allocated(book, self._side(document)) > document.total:
-            raise fail(ErrorKind.CONFLICT, "order_lines", f"the new total is below what is already "
-                                                          f"{'paid' if self.kind == INVOICE else 'allocated'}")
+        if self.kind in POSTED and check_allocations:
+            book.flush()
+            allocations.check(book, self._side(document), "order_lines")
         book.flush()
         self._post(book, document)
         return document
@@ -129,6 +143,8 @@ class Documents:
             document.sent = bool(fields["sent"])
         if fields.get("extra"):
             document.extra = {**(document.extra or {}), **fields["extra"]}
+        document.taxes_per_line = bool(document.taxes_per_line)
+        document.retention_amount = document.retention_amount or Decimal(0)
         if creating:
             self._defaults(book, document)
         if document.due_date_explicit and document.date is not None and document.due_date < document.date:
@@ -143,26 +159,30 @@ class Documents:
         checks.raise_if_any()
         if fields.get("code"):
             document.user_code = fields["code"]
+        elif not document.user_code and document.series_id is not None:
+            document.user_code = number_from_series(book, document.series_id)
         elif not document.user_code:
             document.user_code = next_code(book, self.kind, book.documents, "user_code")
         self._compute(book, document)
 
     def _check_header(self, book: Book, document: Document, fields: Mapping[str, Any], checks: Checks, *,
                       creating: bool) -> None:
-        if "customer_id" in fields or creating:
-            customer_id = fields.get("customer_id")
-            customer = book.parties.get(customer_id) if customer_id is not None else None
-            if customer_id is None:
-                checks.required(None, "customer_id")
-            elif customer is None or not customer.is_customer:
-                checks.add(ErrorKind.INVALID, "customer_id", f"no customer with id {customer_id}")
+        if self.party_field in fields or creating:
+            party_id = fields.get(self.party_field)
+            party = book.parties.get(party_id) if party_id is not None else None
+            if party_id is None:
+                checks.required(None, self.party_field)
+            elif party is None or not getattr(party, self.party_flag):
+                checks.add(ErrorKind.INVALID, self.party_field, f"no {self.party_label} with id {party_id}")
             else:
-                document.customer_id = customer.id
-                document.customer = customer
+                document.customer_id = party.id
+                document.customer = party
         for name, repository in (("tax_id", book.taxes), ("payment_terms_id", book.payment_terms),
                                  ("project_id", book.projects), ("employee_id", book.employees),
-                                 ("shipping_contact_id", book.contacts)):
+                                 ("shipping_contact_id", book.contacts), ("series_id", book.numbering_series),
+                                 ("amends_id", book.documents)):
             checks.reference(fields, name, repository)
+        _check_postable(book, fields.get("account_id"), "account_id", checks)
         billing = fields.get("billing_contact_id", document.billing_contact_id)
         if billing is not None and ("billing_contact_id" in fields or "customer_id" in fields):
             contact = book.contacts.get(billing)
@@ -219,18 +239,19 @@ class Documents:
         tax_id = sent.get("tax_id")
         if tax_id and book.taxes.get(tax_id) is None:
             checks.add(ErrorKind.INVALID, f"{where}.tax_id", f"no tax with id {tax_id}")
-        account_id = sent.get("account_id")
-        if account_id is not None:
-            account = book.accounts.get(account_id)
-            if account is None or account.is_family:
-                checks.add(ErrorKind.INVALID, f"{where}.account_id", f"no postable account with id {account_id}")
+        _check_postable(book, sent.get("account_id"), f"{where}.account_id", checks)
         for name in ("quantity", "unit_price_wt"):
             if sent.get(name) is not None and abs(sent[name]) >= Decimal(10) ** 12:
                 checks.add(ErrorKind.INVALID, f"{where}.{name}", "is out of range")
-        discount = sent.get("discount_rate")
-        if discount is not None and not Decimal(0) <= discount <= HUNDRED:
-            checks.add(ErrorKind.INVALID, f"{where}.discount_rate", "should be from 0 to 100")
+        for name in ("discount_rate", "tax_rate", "retention_rate", "deductible_tax_rate"):
+            rate = sent.get(name)
+            if rate is not None and not Decimal(0) <= rate <= HUNDRED:
+                checks.add(ErrorKind.INVALID, f"{where}.{name}", "should be from 0 to 100")
         apply(line, sent, LINE_FIELDS)
+        if sent.get("extra"):
+            line.extra = {**(line.extra or {}), **sent["extra"]}
+        line.extra = line.extra or {}
+        line.retention_rate = line.retention_rate or Decimal(0)
         if line.tax_id == 0:
             line.tax_id = None
         if creating and item is not None:
@@ -243,10 +264,31 @@ class Documents:
         line.is_taxable = True if line.is_taxable is None else line.is_taxable
         line.description = line.description or ""
 
-    def _compute(self, book: Book, document: Document) -> Totals:
+    def _compute(self, book: Book, document: Document) -> None:
         rates = {tax.id: tax.rate for tax in book.taxes.all()}
         lines = [Line(line.quantity, line.unit_price_wt, line.discount_rate,
-                      rates.get(effective_tax_id(document, line))) for line in document.lines]
+                      line.tax_rate if line.tax_rate is not None else rates.get(effective_tax_id(document, line)))
+                 for line in document.lines]
+        if document.taxes_per_line:
+            self._compute_per_line(document, lines)
+        else:
+            self._compute_per_rate(document, lines)
+        if not document.due_date_explicit:
+            settlements = schedule(document.total, document.date, _installments(book, document))
+            document.due_date = settlements[-1].due_date if settlements else document.date
+
+    def _compute_per_line(self, document: Document, lines: list[Line]) -> None:
+        """Quipu's rule: each line has its base, tax and retention; the document sums them."""
+        for line, computed in zip(document.lines, lines):
+            amounts = line_amounts(computed, line.retention_rate or Decimal(0))
+            line.total, line.tax_amount, line.retention_amount = amounts.base, amounts.tax, amounts.retention
+        document.subtotal = sum((line.total for line in document.lines), Decimal(0))
+        document.reduce_amount = Decimal(0)
+        document.tax_amount = sum((line.tax_amount for line in document.lines), Decimal(0))
+        document.retention_amount = sum((line.retention_amount for line in document.lines), Decimal(0))
+        document.total = document.subtotal + document.tax_amount - document.retention_amount
+
+    def _compute_per_rate(self, document: Document, lines: list[Line]) -> None:
         totals = compute_totals(lines, document.reduce_rate or Decimal(0))
         for line, amount in zip(document.lines, totals.line_totals):
             line.total = amount
@@ -255,22 +297,20 @@ class Documents:
         # Documents imported with their amounts (Upflow's net and gross) carry their tax as given.
         document.tax_amount = totals.tax_amount if document.fixed_tax_amount is None else document.fixed_tax_amount
         document.total = totals.subtotal - totals.reduce_amount + document.tax_amount
-        if not document.due_date_explicit:
-            settlements = schedule(document.total, document.date, _installments(book, document))
-            document.due_date = settlements[-1].due_date if settlements else document.date
-        return totals
 
     def _post(self, book: Book, document: Document) -> None:
         if self.kind not in POSTED:
             return
-        postings = invoice_postings(book, document)
-        if self.kind == CREDIT_NOTE:
+        purchase = self.kind in PURCHASES
+        postings = purchase_postings(book, document) if purchase else invoice_postings(book, document)
+        if self.kind in CREDITS:
             postings = [replace(p, way=CREDIT if p.way == DEBIT else DEBIT) for p in postings]
         postings = net(postings)
         if not postings:  # nothing to book (lines that cancel out, say)
             ledger.unpost(book, self.kind, document.id)
             return
-        ledger.post(book, source_type=self.kind, source_id=document.id, journal_role="sales", on=document.date,
+        ledger.post(book, source_type=self.kind, source_id=document.id,
+                    journal_role="purchases" if purchase else "sales", on=document.date,
                     piece_number=document.user_code, currency=document.currency_iso_code, postings=postings)
 
 
@@ -281,25 +321,82 @@ def effective_tax_id(document: Document, line: DocumentLine) -> int | None:
     return line.tax_id or document.tax_id
 
 
-def invoice_postings(book: Book, document: Document) -> list[Posting]:
-    """Receivable for the total, income per line (net of discounts and reduce), tax payable
-    (a credit note's are the same, on the opposite sides)."""
-    if document.total == 0 and document.tax_amount == 0 and not any(line.total for line in document.lines):
-        return []
+def _check_postable(book: Book, account_id: int | None, field: str, checks: Checks) -> None:
+    if account_id is not None:
+        account = book.accounts.get(account_id)
+        if account is None or account.is_family:
+            checks.add(ErrorKind.INVALID, field, f"no postable account with id {account_id}")
+
+
+def _is_empty(document: Document) -> bool:
+    return document.total == 0 and document.tax_amount == 0 and not any(line.total for line in document.lines)
+
+
+def _net_by_account(book: Book, document: Document, default_role: str) -> dict[int, Decimal]:
+    """The lines' amounts before taxes (net of discounts and reduce), summed by the account each line
+    posts to: its own, else the document's, else the chart's account for the role."""
     totals = compute_totals([Line(line.quantity, line.unit_price_wt, line.discount_rate) for line in document.lines],
                             document.reduce_rate)
-    label = f"{LABELS[document.kind].capitalize()} {document.user_code}"
-    default_income = ledger.account_for(book, charts.INCOME_ROLE).id
-    income: dict[int, Decimal] = {}
+    by_account: dict[int, Decimal] = {}
     for line, amount in zip(document.lines, totals.net_lines):
-        account_id = line.account_id or default_income
-        income[account_id] = income.get(account_id, Decimal(0)) + amount
+        account_id = line.account_id or _default_account(book, document, default_role)
+        by_account[account_id] = by_account.get(account_id, Decimal(0)) + amount
+    return by_account
+
+
+def _default_account(book: Book, document: Document, role: str) -> int:
+    return document.account_id or ledger.account_for(book, role).id
+
+
+def _label(document: Document) -> str:
+    return f"{LABELS[document.kind].capitalize()} {document.user_code}"
+
+
+def invoice_postings(book: Book, document: Document) -> list[Posting]:
+    """Receivable for the total, income per line (net of discounts and reduce), tax payable, and the
+    income tax the customer withheld as a claim on the tax office (a credit note's are the same, on
+    the opposite sides)."""
+    if _is_empty(document):
+        return []
+    label = _label(document)
     postings = [Posting(ledger.account_for(book, charts.RECEIVABLE).id, DEBIT, document.total, label,
                         document.user_code, document.customer_id)]
-    postings += [Posting(account_id, CREDIT, amount, f"{label} - Before taxes") for account_id, amount in income.items()]
+    postings += [Posting(account_id, CREDIT, amount, f"{label} - Before taxes")
+                 for account_id, amount in _net_by_account(book, document, charts.INCOME_ROLE).items()]
     if document.tax_amount:
         postings.append(Posting(ledger.account_for(book, charts.TAX_PAYABLE).id, CREDIT, document.tax_amount,
                                 f"{label} - Taxes"))
+    if document.retention_amount:
+        postings.append(Posting(ledger.account_for(book, charts.RETENTION_RECEIVABLE).id, DEBIT,
+                                document.retention_amount, f"{label} - Income tax withheld"))
+    return postings
+
+
+def purchase_postings(book: Book, document: Document) -> list[Posting]:
+    """Expense per line (with the tax it may not deduct), deductible tax receivable, payable to the
+    vendor for the total, and the income tax withheld from the vendor as a debt to the tax office (a
+    vendor credit's are the same, on the opposite sides)."""
+    if _is_empty(document):
+        return []
+    label = _label(document)
+    expense = _net_by_account(book, document, charts.EXPENSE_ROLE)
+    deductible = document.tax_amount
+    if document.taxes_per_line:  # each line says how much of its tax may be deducted
+        deductible = Decimal(0)
+        for line in document.lines:
+            part = deductible_part(line.tax_amount, line.deductible_tax_rate)
+            deductible += part
+            account_id = line.account_id or _default_account(book, document, charts.EXPENSE_ROLE)
+            expense[account_id] = expense.get(account_id, Decimal(0)) + line.tax_amount - part
+    postings = [Posting(account_id, DEBIT, amount, f"{label} - Before taxes") for account_id, amount in expense.items()]
+    if deductible:
+        postings.append(Posting(ledger.account_for(book, charts.TAX_RECEIVABLE).id, DEBIT, deductible,
+                                f"{label} - Deductible taxes"))
+    postings.append(Posting(ledger.account_for(book, charts.PAYABLE).id, CREDIT, document.total, label,
+                            document.vendor_reference or document.user_code, document.customer_id))
+    if document.retention_amount:
+        postings.append(Posting(ledger.account_for(book, charts.RETENTION_PAYABLE).id, CREDIT,
+                                document.retention_amount, f"{label} - Income tax withheld"))
     return postings
 
 
@@ -374,15 +471,20 @@ def invoice_status(order: Document) -> int:
 INVOICES = Documents(INVOICE)
 SALES_ORDERS = Documents(SALES_ORDER)
 CREDIT_NOTES = Documents(CREDIT_NOTE)
-BY_KIND = {INVOICE: INVOICES, SALES_ORDER: SALES_ORDERS, CREDIT_NOTE: CREDIT_NOTES}
+PURCHASE_INVOICES = Documents(PURCHASE_INVOICE)
+VENDOR_CREDITS = Documents(VENDOR_CREDIT)
+BY_KIND = {INVOICE: INVOICES, SALES_ORDER: SALES_ORDERS, CREDIT_NOTE: CREDIT_NOTES,
+           PURCHASE_INVOICE: PURCHASE_INVOICES, VENDOR_CREDIT: VENDOR_CREDITS}
 
 
-def import_document(book: Book, kind: str, external_id: str, fields: Mapping[str, Any]) -> tuple[Document, bool]:
+def import_document(book: Book, kind: str, external_id: str, fields: Mapping[str, Any], *,
+                    check_allocations: bool = True) -> tuple[Document, bool]:
     """Create the document of this kind with this external id, or update it (exactly once:
     services/imports.py)."""
     documents = BY_KIND[kind]
     return upsert(book, find=lambda: find_document(book, kind, external_id=external_id, missing_ok=True),
-                  update=lambda existing: documents.update(book, existing.id, fields),
+                  update=lambda existing: documents.update(book, existing.id, fields,
+                                                           check_allocations=check_allocations),
                   create=lambda: documents.create(book, {**fields, "external_id": external_id}))
 
 
@@ -402,8 +504,3 @@ def find_document(book: Book, kind: str, *, uuid: str | None = None, external_id
 
 def find_invoice(book: Book, **key: Any) -> Document | None:
     return find_document(book, INVOICE, **key)
-
-
-def count_documents(book: Book, kind: str, conditions: tuple[Condition, ...] = ()) -> int:
-    criteria = [Document.kind == kind] + [getattr(Document, c.attribute) == c.value for c in conditions]
-    return book.documents.count(*criteria)

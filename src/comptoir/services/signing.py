@@ -8,7 +8,7 @@ import secrets
 import time
 from typing import Any
 
-from joserfc import jwk, jwt
+from joserfc import jwk, jws, jwt
 from joserfc.errors import JoseError
 
 from comptoir.storage.database import Database
@@ -46,6 +46,15 @@ def sign(database: Database, claims: dict[str, Any], lifetime_s: int) -> str:
     now = int(time.time())
     body = {"iat": now, "exp": now + lifetime_s, "jti": secrets.token_hex(12), **claims}
     return jwt.encode({"alg": ALGORITHM, "typ": "JWT", "kid": key.kid}, body, key)
+
+
+def sign_detached(database: Database, payload: bytes) -> str:
+    """A detached JWS of the payload (RFC 7515 appendix F): `<protected header>..<signature>`, RS256
+    with the active key's `kid`. A receiver verifies it by putting BASE64URL(payload) between the two
+    dots and checking the compact JWS with the key of that kid from /.well-known/jwks.json."""
+    key = active_key(database)
+    header, _, signature = jws.serialize_compact({"alg": ALGORITHM, "kid": key.kid}, payload, key).split(".")
+    return f"{header}..{signature}"
 
 
 def verify(database: Database, token: str) -> dict[str, Any] | None:

@@ -10,6 +10,8 @@ from .repository import Counters, Repository, flush
 from .tables import (
     Account,
     Allocation,
+    AnalyticCategory,
+    Attachment,
     BankAccount,
     BankEntry,
     Contact,
@@ -25,14 +27,18 @@ from .tables import (
     Item,
     ItemFamily,
     Journal,
+    NumberingSeries,
     Opportunity,
     Organization,
+    OutboxEvent,
     Party,
     Payment,
     PaymentMethod,
     PaymentTerm,
+    PaysheetAmounts,
     PriceFamily,
     Project,
+    ReceivedDocument,
     Reconciliation,
     Refund,
     StoredFile,
@@ -40,6 +46,7 @@ from .tables import (
     Tax,
     Transaction,
     Unit,
+    WebhookEndpoint,
 )
 
 
@@ -187,3 +194,31 @@ class Book:
     @cached_property
     def contact_positions(self) -> Repository[ContactPosition]:
         return self._repository(ContactPosition, "contact position")
+
+    @cached_property
+    def received_documents(self) -> Repository[ReceivedDocument]:
+        return self._repository(ReceivedDocument, "document")
+
+    @cached_property
+    def webhook_endpoints(self) -> Repository[WebhookEndpoint]:
+        return self._repository(WebhookEndpoint, "webhook endpoint")
+
+    @cached_property
+    def outbox_events(self) -> Repository[OutboxEvent]:
+        return self._repository(OutboxEvent, "event")
+
+    @cached_property
+    def numbering_series(self) -> Repository[NumberingSeries]:
+        return self._repository(NumberingSeries, "numbering series")
+
+    @cached_property
+    def attachments(self) -> Repository[Attachment]:
+        return self._repository(Attachment, "attachment")
+
+    @cached_property
+    def paysheet_amounts(self) -> Repository[PaysheetAmounts]:
+        return self._repository(PaysheetAmounts, "paysheet amounts")
+
+    @cached_property
+    def analytic_categories(self) -> Repository[AnalyticCategory]:
+        return self._repository(AnalyticCategory, "analytic category")

@@ -26,8 +26,14 @@ _OPERATORS = {
     Op.GTE: lambda column, value: column >= value,
     Op.EQ: lambda column, value: column.is_(None) if value is None else column == value,
     Op.NOT: lambda column, value: column.is_not(None) if value is None else column != value,
-    Op.IN: lambda column, value: column.in_(list(value)),
+    Op.IN: lambda column, value: column.in_(value if isinstance(value, Select) else list(value)),
+    Op.CONTAINS: lambda column, value: column.ilike("%" + _escape_like(value) + "%", escape="\\"),
 }
+
+
+def _escape_like(value: str) -> str:
+    """The text with LIKE's wildcards taken literally."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def flush(session: Session) -> None:
@@ -144,6 +150,16 @@ class Repository(Generic[Row]):
     def count(self, *criteria: ColumnElement[bool]) -> int:
         statement = select(func.count()).select_from(self.model).where(self.model.org_id == self.org_id, *criteria)
         return self.session.scalar(statement) or 0
+
+    def count_matching(self, conditions: Sequence[Condition]) -> int:
+        """How many of this organization's rows meet every condition (the total of a filtered list)."""
+        return self.count(*(self._condition(c) for c in conditions))
+
+    def subquery(self, column: Any, *criteria: ColumnElement[bool]) -> Select:
+        """One column of this organization's rows that meet the criteria, to be used in an IN
+        condition (`Condition("id", Op.IN, subquery)`): the database filters, no ids pass through Python.
+        It never borrows the table of an enclosing query (no correlation)."""
+        return select(column).where(self.model.org_id == self.org_id, *criteria).correlate(None)
 
     def _condition(self, condition: Condition) -> ColumnElement[bool]:
         column = getattr(self.model, condition.attribute)

@@ -46,14 +46,22 @@ def problem_response(problem: Problem) -> JSONResponse:
 
 
 @dataclass(frozen=True)
+class Partner:
+    """The partner behind a JWT: its organization and its client id."""
+
+    org_id: int
+    client_id: str
+
+
+@dataclass(frozen=True)
 class Caller:
-    partner: Principal
+    partner: Partner
     integration_id: str
     integration: Principal | None  # None when the integration is revoked (only its status can be read)
     revoked_reason: str | None
 
 
-def partner(request: Request) -> Principal:
+def partner(request: Request) -> Partner:
     """The partner behind a Bearer JWT issued by POST /oneconnect/oauth2/token, still not revoked."""
     context: Context = request.app.state.context
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -63,10 +71,10 @@ def partner(request: Request) -> Principal:
     state = credentials.credential_state(context.database, "oneconnect", claims.get("sub", ""))
     if state is None or state.revoked_at is not None:
         raise Problem(401, "The partner credentials behind this token are revoked.")
-    return Principal(state.org_id, state.id, None)
+    return Partner(state.org_id, state.identifier)
 
 
-def integration(request: Request, integration_id: str, caller: Principal = Depends(partner)) -> Caller:
+def integration(request: Request, integration_id: str, caller: Partner = Depends(partner)) -> Caller:
     """The integration named in the path, with its secret in x-oneconnect-api-key; it must belong to
     the partner's organization."""
     context: Context = request.app.state.context
@@ -147,6 +155,18 @@ def build(context: Context) -> FastAPI:
     router.add_api_route("/integrations/{integration_id}", get_integration, methods=["GET"], tags=["integrations"])
     router.add_api_route("/integrations/{integration_id}/revoke", revoke_integration, methods=["PUT"],
                          tags=["integrations"])
+    # documents.py imports this module (Problem, active), so its routes are added once both are loaded.
+    from . import documents
+    for path, endpoint in (("purchase-invoices", documents.import_purchase_invoice),
+                           ("sales-invoices", documents.import_sales_invoice)):
+        router.add_api_route(f"/integrations/{{integration_id}}/{path}", endpoint, methods=["POST"], tags=["imports"],
+                             openapi_extra=documents.IMPORT_OPENAPI)
+    router.add_api_route("/integrations/{integration_id}/documents/{document_id}", documents.get_document,
+                         methods=["GET"], tags=["documents"])
+    router.add_api_route("/integrations/{integration_id}/documents/{document_id}/entries", documents.book_document,
+                         methods=["POST"], tags=["documents"])
+    router.add_api_route("/integrations/{integration_id}/documents/{document_id}/refuse", documents.refuse_document,
+                         methods=["POST"], tags=["documents"])
     app.include_router(router)
 
     @app.exception_handler(Problem)

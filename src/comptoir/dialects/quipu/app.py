@@ -1,13 +1,14 @@
-"""The Quipu v1 dialect, mounted at /quipu."""
+"""The Quipu v1 dialect, mounted at /quipu: the token endpoint, then every resource under both path
+shapes (/quipu/contacts and /quipu/{owner_slug}/contacts)."""
 
 from __future__ import annotations
 
-import math
 import secrets
 import time
-from typing import Any
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -16,66 +17,27 @@ from comptoir.context import Context
 from comptoir.services import credentials, identity
 from comptoir.services.book import open_book
 from comptoir.services.credentials import Principal
-from comptoir.services.organizations import organization_slug
 from comptoir.wire import basic_credentials
+
+from . import accounting, analytics, attachments, book_entries, contacts, entries, numbering, paysheets, pdfs
+from .conventions import PATH_SHAPES, Resource, TolerantPaths, accepted, element_id, jsonapi_response, mount
+from .errors import BAD_REQUEST, NOT_FOUND, QuipuError, error_response
+from .security import rate_headers
 
 TOKEN_LIFETIME_S = 7200
 SCOPE = "ecommerce"
-MEDIA_TYPE = "application/vnd.api+json"
-NOT_AUTHORIZED = "Not authorized"
-FORBIDDEN = "You are not authorized to access this resource"
 
 
-class QuipuError(Exception):
-    def __init__(self, status: int, detail: str, pointer: str = "", headers: dict[str, str] | None = None) -> None:
-        super().__init__(detail)
-        self.status, self.detail, self.pointer, self.headers = status, detail, pointer, headers or {}
-
-
-def error_response(error: QuipuError) -> JSONResponse:
-    """JSON:API errors; `source.pointer` always present, because the official PHP client reads it."""
-    return JSONResponse({"errors": [{"status": str(error.status), "detail": error.detail,
-                                     "source": {"pointer": error.pointer}}]},
-                        status_code=error.status, headers=error.headers, media_type=MEDIA_TYPE)
+def resources(files_root: Path) -> list[Resource]:
+    """Every resource but users and attachments' upload, which have routes of their own."""
+    return [contacts.RESOURCE, *entries.resources(files_root), paysheets.resource(files_root),
+            book_entries.RESOURCE, numbering.RESOURCE, accounting.CATEGORIES, accounting.SUBCATEGORIES,
+            analytics.RESOURCE]
 
 
 def oauth_error(status: int, error: str, description: str) -> JSONResponse:
     """Token endpoint errors keep Doorkeeper's shape, whose `status_code` is always 401."""
     return JSONResponse({"error": error, "error_description": description, "status_code": 401}, status_code=status)
-
-
-def _rate_headers(verdict: Any) -> dict[str, str]:
-    reset_s = max(1, math.ceil(verdict.reset_at_s - time.time()))  # never "retry in 0 s"
-    return {"RateLimit-Limit": str(verdict.limit), "RateLimit-Remaining": str(max(0, verdict.remaining)),
-            "RateLimit-Reset": str(reset_s)}
-
-
-def authenticated(request: Request, response: Response) -> Principal:
-    """A Bearer token from POST /oauth/token; then 5 calls per 5 seconds per credential pair, with
-    RateLimit headers on every answer and Retry-After on 429."""
-    context: Context = request.app.state.context
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    principal = identity.check_bearer(context.database, "quipu", token.strip()).principal \
-        if scheme.lower() == "bearer" and token.strip() else None
-    if principal is None:
-        raise QuipuError(401, NOT_AUTHORIZED)
-    verdict = context.limiter.hit(context.settings.quipu_rate_limit, "quipu", str(principal.credential_id))
-    headers = _rate_headers(verdict)
-    if not verdict.allowed:
-        limit = context.settings.quipu_rate_limit
-        raise QuipuError(429, f"Rate limit exceeded. Maximum {limit.replace('/', ' requests per ')}.",
-                         headers={**headers, "Retry-After": headers["RateLimit-Reset"]})
-    response.headers.update(headers)
-    request.state.rate_headers = headers
-    return principal
-
-
-def owner(request: Request, principal: Principal = Depends(authenticated)) -> Principal:
-    """On /{owner_slug}/... paths, the slug must be the token's own organization."""
-    slug = request.path_params.get("owner_slug")
-    if slug is not None and slug != organization_slug(request.app.state.context.database, principal.org_id):
-        raise QuipuError(403, FORBIDDEN, headers=request.state.rate_headers)
-    return principal
 
 
 async def token(request: Request) -> JSONResponse:
@@ -107,32 +69,59 @@ async def token(request: Request) -> JSONResponse:
                          "scope": SCOPE, "created_at": int(time.time())}, headers={"Cache-Control": "no-store"})
 
 
-def users(request: Request, principal: Principal = Depends(owner)) -> JSONResponse:
+def _user(employee) -> dict:
+    return {"id": str(employee.id), "type": "users",
+            "attributes": {"name": employee.first_name, "surnames": employee.last_name,
+                           "email": employee.email, "locale": "es", "sign_up_draft_data": None,
+                           "is_full_admin": True, "accepted_commercial_communication": False}}
+
+
+def users(request: Request, principal: Principal = Depends(accepted)) -> Response:
     """GET /users: the people of the account."""
     with open_book(request.app.state.context.database, principal.org_id) as book:
-        employees = book.employees.all()
-        data = [{"id": str(employee.id), "type": "users",
-                 "attributes": {"name": f"{employee.first_name} {employee.last_name}".strip(),
-                                "email": employee.email}} for employee in employees]
-    return JSONResponse({"data": data}, media_type=MEDIA_TYPE, headers=request.state.rate_headers)
+        data = [_user(employee) for employee in book.employees.all()]
+    return jsonapi_response(request, {"data": data})
+
+
+def user(element: str, request: Request, principal: Principal = Depends(accepted)) -> Response:
+    """GET /users/{id}: one of them (another account's users are not found)."""
+    with open_book(request.app.state.context.database, principal.org_id) as book:
+        employee = book.employees.get(element_id(element))
+        if employee is None:
+            raise QuipuError(404, NOT_FOUND)
+        return jsonapi_response(request, {"data": _user(employee)})
 
 
 def build(context: Context) -> FastAPI:
     app = FastAPI(title="Comptoir: Quipu v1", version="1.0", docs_url="/docs", openapi_url="/openapi.json")
     app.state.context = context
+    app.add_middleware(TolerantPaths)
     router = APIRouter()
     router.add_api_route("/oauth/token", token, methods=["POST"], tags=["oauth"])
-    for prefix in ("", "/{owner_slug}"):
+    files_root = Path(context.settings.files_dir)
+    attachment = attachments.resource(files_root)
+    for prefix in PATH_SHAPES:  # every unscoped route first: /invoices/42 is never the slug "invoices"
         router.add_api_route(prefix + "/users", users, methods=["GET"], tags=["users"])
+        router.add_api_route(prefix + "/users/{element}", user, methods=["GET"], tags=["users"])
+        for resource in [*resources(files_root), attachment]:
+            mount(router, resource, prefix)
+        attachments.mount(router, attachment, prefix, files_root)
+        pdfs.mount(router, prefix)
     app.include_router(router)
 
     @app.exception_handler(QuipuError)
-    async def on_quipu_error(_request: Request, error: QuipuError) -> JSONResponse:
+    async def on_quipu_error(request: Request, error: QuipuError) -> Response:
+        error.headers = {**rate_headers(request), **error.headers}
         return error_response(error)
 
     @app.exception_handler(HTTPException)
-    async def on_http_error(_request: Request, error: HTTPException) -> JSONResponse:
-        detail = "Record not found" if error.status_code == 404 else "Bad request"
-        return error_response(QuipuError(error.status_code, detail))
+    async def on_http_error(request: Request, error: HTTPException) -> Response:
+        detail = {404: NOT_FOUND, 405: "Method not allowed"}.get(error.status_code, BAD_REQUEST)
+        return error_response(QuipuError(error.status_code, detail, headers={**rate_headers(request),
+                                                                            **(error.headers or {})}))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid_request(request: Request, error: RequestValidationError) -> Response:
+        return error_response(QuipuError(400, BAD_REQUEST, headers=rate_headers(request)))
 
     return app

@@ -12,11 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from comptoir.domain.errors import DomainError
 from comptoir.domain.query import ListQuery
-from comptoir.services import parties
-from comptoir.services.book import open_book
+from comptoir.services import custom_fields, parties
+from comptoir.services.book import in_book
 from comptoir.services.credentials import Principal
 from comptoir.services.ledger import receivable_balance
-from comptoir.wire import BodyTooLarge, MalformedJson, iso_timestamp, parse_json, read_body
+from comptoir.wire import BodyTooLarge, MalformedJson, dump_json, iso_timestamp, parse_json, read_body
 
 from .errors import UpflowError, from_domain
 from .security import authenticated
@@ -70,6 +70,13 @@ class CustomerIn(Model):
     paymentMethods: dict | None = None  # noqa: N815
     customFields: list | None = None  # noqa: N815
     contacts: list[ContactIn] | None = None
+
+
+class ExactJSONResponse(JSONResponse):
+    """JSON with Decimals written exactly (a NUMBER custom field's 12.5), never through a float."""
+
+    def render(self, content: Any) -> bytes:
+        return dump_json(content)
 
 
 # -- reading requests --------------------------------------------------------------------------
@@ -133,10 +140,12 @@ def _customer_fields(book: Any, sent: CustomerIn, party: Any | None) -> dict[str
     if "dunningPlanId" in names and sent.dunningPlanId is not None:
         if sent.dunningPlanId not in {plan["id"] for plan in dunning_plans(book.organization.uuid)}:
             raise UpflowError(400, f"dunningPlanId: no dunning plan {sent.dunningPlanId}", "Bad Request")
-    kept = {name: getattr(sent, name) for name in ("accountingRef", "dunningPlanId", "paymentMethods", "customFields")
+    kept = {name: getattr(sent, name) for name in ("accountingRef", "dunningPlanId", "paymentMethods")
             if name in names}
     if kept:
-        fields["extra"] = {"upflow": {**((party.extra or {}).get("upflow", {}) if party else {}), **kept}}
+        before = {key: value for key, value in ((party.extra or {}).get("upflow", {}) if party else {}).items()
+                  if key != "customFields"}  # kept here before they had their own table
+        fields["extra"] = {"upflow": {**before, **kept}}
     if "contacts" in names:
         fields["contacts"] = _contacts(party, sent.contacts or [])
     return fields
@@ -198,7 +207,17 @@ def render_contact(contact: Any) -> dict:
             "position": contact.position, "isMain": bool((contact.extra or {}).get("upflow", {}).get("isMain"))}
 
 
-def render_customer(book: Any, party: Any, base_url: str) -> dict:
+def _set_custom_fields(book: Any, party: Any, sent: CustomerIn) -> None:
+    """The custom field values sent (`customFields`), the customer's row locked so that concurrent
+    writes to the same customer queue up."""
+    if "customFields" in sent.model_fields_set and sent.customFields is not None:
+        book.parties.lock(party.id)
+        custom_fields.set_values(book, "CUSTOMER", party.id, sent.customFields)
+
+
+def render_customer(book: Any, party: Any, base_url: str, custom: list[dict] | None = None) -> dict:
+    """A customer on the wire; `custom` is its `customFields` when the caller read them for a whole
+    page (custom_fields.values_of), else they are read here."""
     upflow = (party.extra or {}).get("upflow", {})
     address = party.address or {}
     parent = book.parties.get(party.parent_id) if party.parent_id else None
@@ -216,7 +235,8 @@ def render_customer(book: Any, party: Any, base_url: str) -> dict:
                     "country": address.get("country", "")},
         "parent": {"id": parent.uuid, "externalId": parent.external_id} if parent else None,
         "paymentMethods": upflow.get("paymentMethods"),
-        "customFields": upflow.get("customFields") or [],
+        "customFields": custom if custom is not None else
+        custom_fields.values_of(book, "CUSTOMER", [party.id])[party.id],
         "contacts": [render_contact(contact) for contact in party.contacts],
         "balance": int(receivable_balance(book, party.id) * minor),
         "currency": party.currency_iso_code,
@@ -234,11 +254,11 @@ def base_url(request: Request) -> str:
 
 
 def _unit(request: Request, principal: Principal, work) -> Any:
-    """Run `work(book)` in one transaction of the caller's book; domain errors become Upflow errors."""
+    """Run `work(book)` in one transaction of the caller's book (again if it lost a deadlock); domain
+    errors become Upflow errors."""
     context = request.app.state.context
     try:
-        with open_book(context.database, principal.org_id, principal.employee_id) as book:
-            return work(book)
+        return in_book(context.database, principal.org_id, work, principal.employee_id)
     except DomainError as error:
         raise from_domain(error) from error
 
@@ -262,9 +282,10 @@ async def import_customer(request: Request, principal: Principal = Depends(authe
             if not sent.name:
                 raise UpflowError(400, "name: required to create a customer", "Bad Request")
             party = parties.create_party(book, "customer", _customer_fields(book, sent, None))
+        _set_custom_fields(book, party, sent)
         return render_customer(book, party, base_url(request))
 
-    return JSONResponse(await _threaded(request, principal, work))
+    return ExactJSONResponse(await _threaded(request, principal, work))
 
 
 async def _threaded(request: Request, principal: Principal, work) -> Any:
@@ -278,12 +299,16 @@ def list_customers(request: Request, principal: Principal = Depends(authenticate
     offset, limit = page(request, CUSTOMERS_PAGE_MAX)
 
     def work(book):
-        rows, _ = parties.list_parties(book, "customer", ListQuery(offset=offset, limit=limit))
-        total = parties.count_parties(book, "customer")
+        matching = custom_fields.matching_condition(book, "CUSTOMER", request.query_params)
+        conditions = (matching,) if matching is not None else ()
+        query = ListQuery(conditions=conditions, offset=offset, limit=limit)
+        rows, _ = parties.list_parties(book, "customer", query)
+        total = parties.count_parties(book, "customer", conditions)
+        custom = custom_fields.values_of(book, "CUSTOMER", [row.id for row in rows])
         return {"offset": offset, "limit": limit, "total": total,
-                "customers": [render_customer(book, row, base_url(request)) for row in rows]}
+                "customers": [render_customer(book, row, base_url(request), custom[row.id]) for row in rows]}
 
-    return JSONResponse(_unit(request, principal, work))
+    return ExactJSONResponse(_unit(request, principal, work))
 
 
 def page(request: Request, maximum: int) -> tuple[int, int]:
@@ -305,9 +330,9 @@ def page(request: Request, maximum: int) -> tuple[int, int]:
 
 @router.get("/customers/{ref}", tags=["customers"])
 def get_customer(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    return JSONResponse(_unit(request, principal,
-                              lambda book: render_customer(book, parties.find_customer(book, **_reference(ref)),
-                                                           base_url(request))))
+    return ExactJSONResponse(_unit(request, principal,
+                                   lambda book: render_customer(book, parties.find_customer(book, **_reference(ref)),
+                                                                base_url(request))))
 
 
 @router.put("/customers/{ref}", tags=["customers"])
@@ -319,9 +344,11 @@ async def update_customer(ref: str, request: Request, principal: Principal = Dep
         fields = _customer_fields(book, sent, party)
         if "externalId" in sent.model_fields_set:
             fields["external_id"] = sent.externalId
-        return render_customer(book, parties.update_party(book, "customer", party.id, fields), base_url(request))
+        party = parties.update_party(book, "customer", party.id, fields)
+        _set_custom_fields(book, party, sent)
+        return render_customer(book, party, base_url(request))
 
-    return JSONResponse(await _threaded(request, principal, work))
+    return ExactJSONResponse(await _threaded(request, principal, work))
 
 
 @router.delete("/customers/{ref}", status_code=204, tags=["customers"])

@@ -15,19 +15,31 @@ from pydantic import Field, StrictInt
 from comptoir.domain.allocations import CREDIT_NOTE, INVOICE, Side
 from comptoir.domain.allocations import Link as Allocated
 from comptoir.domain.query import Condition, ListQuery, Op
-from comptoir.services import allocations, parties, sales
+from comptoir.services import allocations, custom_fields, files, parties, sales
 from comptoir.services.credentials import Principal
 from comptoir.storage.tables import Allocation
 from comptoir.wire import iso_timestamp
 
-from .customers import Link, Model, _reference, _threaded, _unit, _validated, json_object, page
+from .customers import (
+    ExactJSONResponse,
+    Link,
+    Model,
+    _reference,
+    _threaded,
+    _unit,
+    _validated,
+    json_object,
+    page,
+)
 from .errors import UpflowError
 from .links import CENTS_MAX, LinkedRecord, document_link, find_record
+from .pdfs import pdf_url
 from .security import authenticated
 
 INVOICES_PAGE_MAX = 500
 CREDIT_NOTES_PAGE_MAX = 500
 NAMES = {INVOICE: "an invoice", CREDIT_NOTE: "a credit note"}
+ENTITY_TYPES = {INVOICE: "INVOICE", CREDIT_NOTE: "CREDIT_NOTE"}  # of custom fields
 
 router = APIRouter()
 
@@ -43,6 +55,7 @@ class InvoiceIn(Model):
     grossAmount: StrictInt | None = Field(None, ge=0, lt=CENTS_MAX)  # noqa: N815
     netAmount: StrictInt | None = Field(None, ge=0, lt=CENTS_MAX)  # noqa: N815
     customer: Link | None = None
+    customFields: list | None = None  # noqa: N815
 
 
 class CreditNoteIn(InvoiceIn):
@@ -122,13 +135,12 @@ def state_of(invoice: Any, unpaid: Decimal) -> str:
     return "DUE"
 
 
-def pdf_url(settings: Any, document: Any) -> str | None:  # placeholder until the PDF upload lands
-    return None
-
-
-def _common(book: Any, document: Any, settings: Any) -> tuple[dict, int]:
-    """The fields invoices and credit notes share, and the currency's minor-unit factor."""
+def _common(book: Any, document: Any, settings: Any, custom: list[dict] | None) -> tuple[dict, int]:
+    """The fields invoices and credit notes share, and the currency's minor-unit factor. `custom`: the
+    document's custom field values when the caller read them for a whole page, else read here."""
     factor = minor_factor(book, document.currency_iso_code)
+    if custom is None:
+        custom = custom_fields.values_of(book, ENTITY_TYPES[document.kind], [document.id])[document.id]
     customer = document.customer
     return {
         "id": document.uuid,
@@ -144,14 +156,15 @@ def _common(book: Any, document: Any, settings: Any) -> tuple[dict, int]:
         "netAmount": to_cents(document.subtotal - document.reduce_amount, factor),
         "grossAmount": to_cents(document.total, factor),
         "pdfUrl": pdf_url(settings, document),
+        "customFields": custom,
         "createdAt": iso_timestamp(document.created_at),
         "updatedAt": iso_timestamp(document.updated_at),
     }, factor
 
 
-def render_invoice(book: Any, invoice: Any, settings: Any) -> dict:
+def render_invoice(book: Any, invoice: Any, settings: Any, custom: list[dict] | None = None) -> dict:
     state = sales.standing(book, invoice)
-    body, factor = _common(book, invoice, settings)
+    body, factor = _common(book, invoice, settings, custom)
     payments, credit_notes = [], []
     for allocation in book.allocations.all(Allocation.document_id == invoice.id):
         if allocation.payment_id is not None:
@@ -166,8 +179,8 @@ def render_invoice(book: Any, invoice: Any, settings: Any) -> dict:
                    "payments": payments, "creditNotes": credit_notes}
 
 
-def render_credit_note(book: Any, note: Any, settings: Any) -> dict:
-    body, factor = _common(book, note, settings)
+def render_credit_note(book: Any, note: Any, settings: Any, custom: list[dict] | None = None) -> dict:
+    body, factor = _common(book, note, settings, custom)
     linked, refunded = [], []
     for allocation in allocations.allocations_of(book, Side(CREDIT_NOTE, note.id)):
         cents = to_cents(allocation.amount, factor)
@@ -193,17 +206,35 @@ def _credit_note_links(book: Any, note: Any, sent: CreditNoteIn) -> None:
                         owner=side, field="linkedInvoices")
 
 
+def _lock_credit_note(book: Any, sent: CreditNoteIn) -> None:
+    """Lock the credit note (when it exists), what it settles now and the invoices it will settle,
+    before it is written and posted (see services/allocations.lock)."""
+    key = {"external_id": sent.externalId} if sent.externalId else {"uuid": sent.id} if sent.id else None
+    existing = sales.find_document(book, CREDIT_NOTE, **key, missing_ok=True) if key else None
+    invoices = {Side(INVOICE, find_record(book, INVOICE, link).id) for link in sent.linkedInvoices or []}
+    if existing is not None:
+        allocations.lock_with_counterparts(book, Side(CREDIT_NOTE, existing.id), invoices)
+    else:
+        allocations.lock(book, invoices)
+
+
 def _import(book: Any, kind: str, sent: InvoiceIn) -> Any:
     """Create or update the invoice or credit note the body names (externalId, else id)."""
     documents = sales.BY_KIND[kind]
+    relinked = "linkedInvoices" in sent.model_fields_set  # the new links are checked with the new amounts
     if sent.externalId:
         existing = sales.find_document(book, kind, external_id=sent.externalId, missing_ok=True)
-        document, _ = sales.import_document(book, kind, sent.externalId, document_fields(book, kind, sent, existing))
+        document, _ = sales.import_document(book, kind, sent.externalId, document_fields(book, kind, sent, existing),
+                                            check_allocations=not relinked)
     elif sent.id:
         existing = sales.find_document(book, kind, uuid=sent.id)
-        document = documents.update(book, existing.id, document_fields(book, kind, sent, existing))
+        document = documents.update(book, existing.id, document_fields(book, kind, sent, existing),
+                                    check_allocations=not relinked)
     else:
         document = documents.create(book, document_fields(book, kind, sent, None))
+    if "customFields" in sent.model_fields_set:
+        book.documents.lock(document.id)  # concurrent writes of one document's values queue
+        custom_fields.set_values(book, ENTITY_TYPES[kind], document.id, sent.customFields)
     return document
 
 
@@ -211,12 +242,15 @@ def _find(book: Any, kind: str, ref: str) -> Any:
     return sales.find_document(book, kind, **_reference(ref))
 
 
-def _customer_conditions(book: Any, request: Request) -> tuple[Condition, ...]:
+def _conditions(book: Any, request: Request, kind: str) -> tuple[Condition, ...]:
+    """The `customerId` and `customFieldData_<id>.eq` filters."""
+    conditions: list[Condition] = []
     customer_ref = request.query_params.get("customerId")
-    if not customer_ref:
-        return ()
-    customer = parties.find_customer(book, **_reference(customer_ref))
-    return (Condition("customer_id", Op.EQ, customer.id),)
+    if customer_ref:
+        customer = parties.find_customer(book, **_reference(customer_ref))
+        conditions.append(Condition("customer_id", Op.EQ, customer.id))
+    matching = custom_fields.matching_condition(book, ENTITY_TYPES[kind], request.query_params)
+    return (*conditions, *([matching] if matching else []))
 
 
 def _list(request: Request, principal: Principal, kind: str, key: str, maximum: int, render) -> dict:
@@ -224,10 +258,12 @@ def _list(request: Request, principal: Principal, kind: str, key: str, maximum: 
     settings = request.app.state.context.settings
 
     def work(book):
-        conditions = _customer_conditions(book, request)
+        conditions = _conditions(book, request, kind)
         rows, _ = sales.BY_KIND[kind].list(book, ListQuery(conditions, (), offset, limit))
-        total = sales.count_documents(book, kind, conditions)
-        return {"offset": offset, "limit": limit, "total": total, key: [render(book, row, settings) for row in rows]}
+        total = book.documents.count_matching((Condition("kind", Op.EQ, kind), *conditions))
+        custom = custom_fields.values_of(book, ENTITY_TYPES[kind], [row.id for row in rows])
+        return {"offset": offset, "limit": limit, "total": total,
+                key: [render(book, row, settings, custom[row.id]) for row in rows]}
 
     return _unit(request, principal, work)
 
@@ -238,26 +274,41 @@ def _list(request: Request, principal: Principal, kind: str, key: str, maximum: 
 async def import_invoice(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
     sent = _validated(InvoiceIn, await json_object(request))
     settings = request.app.state.context.settings
-    return JSONResponse(await _threaded(request, principal,
+    return ExactJSONResponse(await _threaded(request, principal,
                                         lambda book: render_invoice(book, _import(book, INVOICE, sent), settings)))
 
 
 @router.get("/invoices", tags=["invoices"])
 def list_invoices(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    return JSONResponse(_list(request, principal, INVOICE, "invoices", INVOICES_PAGE_MAX, render_invoice))
+    return ExactJSONResponse(_list(request, principal, INVOICE, "invoices", INVOICES_PAGE_MAX, render_invoice))
 
 
 @router.get("/invoices/{ref}", tags=["invoices"])
 def get_invoice(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
     settings = request.app.state.context.settings
-    return JSONResponse(_unit(request, principal,
+    return ExactJSONResponse(_unit(request, principal,
                               lambda book: render_invoice(book, _find(book, INVOICE, ref), settings)))
+
+
+def _delete(request: Request, principal: Principal, kind: str, ref: str) -> Response:
+    """Delete the invoice or credit note, and the PDF uploaded for it (its bytes once committed)."""
+    root = request.app.state.context.settings.files_dir
+
+    def work(book):
+        document = _find(book, kind, ref)
+        stored = book.stored_files.get(document.pdf_file_id) if document.pdf_file_id else None
+        sales.BY_KIND[kind].delete(book, document.id)
+        custom_fields.clear_values(book, ENTITY_TYPES[kind], [document.id])
+        if stored is not None:
+            files.discard(book, root, stored)
+
+    _unit(request, principal, work)
+    return Response(status_code=204)
 
 
 @router.delete("/invoices/{ref}", status_code=204, tags=["invoices"])
 def delete_invoice(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-    _unit(request, principal, lambda book: sales.INVOICES.delete(book, _find(book, INVOICE, ref).id))
-    return Response(status_code=204)
+    return _delete(request, principal, INVOICE, ref)
 
 
 # -- credit notes ------------------------------------------------------------------------------
@@ -268,27 +319,27 @@ async def import_credit_note(request: Request, principal: Principal = Depends(au
     settings = request.app.state.context.settings
 
     def work(book):
+        _lock_credit_note(book, sent)
         note = _import(book, CREDIT_NOTE, sent)
         _credit_note_links(book, note, sent)
         return render_credit_note(book, note, settings)
 
-    return JSONResponse(await _threaded(request, principal, work))
+    return ExactJSONResponse(await _threaded(request, principal, work))
 
 
 @router.get("/credit_notes", tags=["credit_notes"])
 def list_credit_notes(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    return JSONResponse(_list(request, principal, CREDIT_NOTE, "creditNotes", CREDIT_NOTES_PAGE_MAX,
+    return ExactJSONResponse(_list(request, principal, CREDIT_NOTE, "creditNotes", CREDIT_NOTES_PAGE_MAX,
                               render_credit_note))
 
 
 @router.get("/credit_notes/{ref}", tags=["credit_notes"])
 def get_credit_note(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
     settings = request.app.state.context.settings
-    return JSONResponse(_unit(request, principal,
+    return ExactJSONResponse(_unit(request, principal,
                               lambda book: render_credit_note(book, _find(book, CREDIT_NOTE, ref), settings)))
 
 
 @router.delete("/credit_notes/{ref}", status_code=204, tags=["credit_notes"])
 def delete_credit_note(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-    _unit(request, principal, lambda book: sales.CREDIT_NOTES.delete(book, _find(book, CREDIT_NOTE, ref).id))
-    return Response(status_code=204)
+    return _delete(request, principal, CREDIT_NOTE, ref)

@@ -13,11 +13,21 @@ from pydantic import Field, StrictInt
 
 from comptoir.domain.allocations import INVOICE
 from comptoir.domain.query import ListQuery
-from comptoir.services import parties, payments
+from comptoir.services import custom_fields, parties, payments
 from comptoir.services.credentials import Principal
 from comptoir.wire import iso_timestamp
 
-from .customers import Link, Model, _reference, _threaded, _unit, _validated, json_object, page
+from .customers import (
+    ExactJSONResponse,
+    Link,
+    Model,
+    _reference,
+    _threaded,
+    _unit,
+    _validated,
+    json_object,
+    page,
+)
 from .errors import UpflowError
 from .invoices import minor_factor, parse_day, render_invoice, to_cents
 from .links import CENTS_MAX, LinkedRecord, find_record, record_link
@@ -39,6 +49,7 @@ class PaymentIn(Model):
     bankAccountId: str | None = None  # noqa: N815
     customer: Link | None = None
     linkedInvoices: list[LinkedRecord] | None = None  # noqa: N815
+    customFields: list | None = None  # noqa: N815
 
 
 def _payment_fields(book: Any, sent: PaymentIn, existing: Any | None) -> dict[str, Any]:
@@ -67,8 +78,10 @@ def _payment_fields(book: Any, sent: PaymentIn, existing: Any | None) -> dict[st
     return fields
 
 
-def render_payment(book: Any, payment: Any, settings: Any) -> dict:
+def render_payment(book: Any, payment: Any, settings: Any, custom: list[dict] | None = None) -> dict:
     factor = minor_factor(book, payment.currency_iso_code)
+    if custom is None:
+        custom = custom_fields.values_of(book, "PAYMENT", [payment.id])[payment.id]
     customer = book.parties.get(payment.party_id) if payment.party_id else None
     upflow = (payment.extra or {}).get("upflow", {})
     linked, refunded = [], []
@@ -93,6 +106,7 @@ def render_payment(book: Any, payment: Any, settings: Any) -> dict:
         "amountLinked": sum(link["linkedAmount"] for link in linked),
         "linkedInvoices": linked,
         "linkedRefunds": refunded,
+        "customFields": custom,
         "customer": {"id": customer.uuid, "externalId": customer.external_id, "companyName": customer.full_name}
         if customer else None,
         "createdAt": iso_timestamp(payment.created_at),
@@ -125,9 +139,12 @@ async def import_payment(request: Request, principal: Principal = Depends(authen
             payment = payments.RECEIVED.update(book, existing.id, _payment_fields(book, sent, existing))
         else:
             payment = payments.RECEIVED.create(book, _payment_fields(book, sent, None))
+        if "customFields" in sent.model_fields_set:
+            book.payments.lock(payment.id)  # concurrent writes of one payment's values queue
+            custom_fields.set_values(book, "PAYMENT", payment.id, sent.customFields)
         return render_payment(book, payment, request.app.state.context.settings)
 
-    return JSONResponse(await _threaded(request, principal, work))
+    return ExactJSONResponse(await _threaded(request, principal, work))
 
 
 @router.get("/payments", tags=["payments"])
@@ -135,20 +152,29 @@ def list_payments(request: Request, principal: Principal = Depends(authenticated
     offset, limit = page(request, PAYMENTS_PAGE_MAX)
 
     def work(book):
-        rows, _ = payments.RECEIVED.list(book, ListQuery((), (), offset, limit))
-        return {"offset": offset, "limit": limit, "total": book.payments.count(),
-                "items": [render_payment(book, row, request.app.state.context.settings) for row in rows]}
+        matching = custom_fields.matching_condition(book, "PAYMENT", request.query_params)
+        conditions = (matching,) if matching else ()
+        rows, _ = payments.RECEIVED.list(book, ListQuery(conditions, (), offset, limit))
+        custom = custom_fields.values_of(book, "PAYMENT", [row.id for row in rows])
+        return {"offset": offset, "limit": limit, "total": book.payments.count_matching(conditions),
+                "items": [render_payment(book, row, request.app.state.context.settings, custom[row.id])
+                          for row in rows]}
 
-    return JSONResponse(_unit(request, principal, work))
+    return ExactJSONResponse(_unit(request, principal, work))
 
 
 @router.get("/payments/{ref}", tags=["payments"])
 def get_payment(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    return JSONResponse(_unit(request, principal, lambda book: render_payment(book, _find(book, ref),
+    return ExactJSONResponse(_unit(request, principal, lambda book: render_payment(book, _find(book, ref),
                                                                               request.app.state.context.settings)))
 
 
 @router.delete("/payments/{ref}", status_code=204, tags=["payments"])
 def delete_payment(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-    _unit(request, principal, lambda book: payments.RECEIVED.delete(book, _find(book, ref).id))
+    def work(book):
+        payment = _find(book, ref)
+        payments.RECEIVED.delete(book, payment.id)
+        custom_fields.clear_values(book, "PAYMENT", [payment.id])
+
+    _unit(request, principal, work)
     return Response(status_code=204)

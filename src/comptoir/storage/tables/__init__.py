@@ -1,6 +1,7 @@
 """All tables of the book. Import from here so that every mapper is configured."""
 
 from .base import Base
+from .bookkeeping import AnalyticCategory, Attachment, NumberingSeries, PaysheetAmounts
 from .catalogue import Item, ItemFamily
 from .custom_fields import CustomField, CustomFieldOption, CustomFieldValue
 from .files import StoredFile
@@ -8,6 +9,7 @@ from .identity import AccessToken, AuthorizationCode, OAuthClient, SigningKey
 from .ledger import Account, Entry, Journal, PaymentMethod, Transaction
 from .organizations import Counter, Credential, Employee, Organization
 from .parties import Contact, ContactPosition, Party
+from .received import OutboxEvent, ReceivedDocument, WebhookEndpoint
 from .reference import Currency, PaymentTerm, PriceFamily, Tax, Unit
 from .sales import Allocation, BankAccount, BankEntry, Document, DocumentLine, Payment, Reconciliation, Refund
 from .work import Opportunity, Project, Task
@@ -18,6 +20,10 @@ for _table in Base.metadata.tables.values():
     _table.dialect_options["sqlite"]["autoincrement"] = True
 
 __all__ = [
+    "AnalyticCategory",
+    "Attachment",
+    "NumberingSeries",
+    "PaysheetAmounts",
     "AccessToken",
     "Account",
     "Allocation",
@@ -43,12 +49,14 @@ __all__ = [
     "OAuthClient",
     "Opportunity",
     "Organization",
+    "OutboxEvent",
     "Party",
     "Payment",
     "PaymentMethod",
     "PaymentTerm",
     "PriceFamily",
     "Project",
+    "ReceivedDocument",
     "Reconciliation",
     "Refund",
     "SigningKey",
@@ -57,4 +65,5 @@ __all__ = [
     "Tax",
     "Transaction",
     "Unit",
+    "WebhookEndpoint",
 ]

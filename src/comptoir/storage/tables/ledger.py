@@ -14,7 +14,7 @@ from .base import Base, OrgScoped, PublicUuid, Timestamped
 
 class Account(OrgScoped, Timestamped, Base):
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("org_id", "number"),)
+    __table_args__ = (UniqueConstraint("org_id", "number"), UniqueConstraint("category_id", "suffix"))
 
     number: Mapped[str] = mapped_column(String(64), nullable=False)
     name: Mapped[str] = mapped_column(String(128), nullable=False)
@@ -22,6 +22,10 @@ class Account(OrgScoped, Timestamped, Base):
     family_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     nature: Mapped[str] = mapped_column(String(16), nullable=False)  # asset, liability, equity, income, expense
     role: Mapped[str | None] = mapped_column(String(32))  # receivable, income, ... (posting rules)
+    # A subaccount of another postable account (Quipu's accounting subcategory): its number is the
+    # category's number followed by the suffix.
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    suffix: Mapped[str | None] = mapped_column(String(16))
 
 
 class Journal(OrgScoped, Timestamped, Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, JsonDocument, OrgScoped, PublicUuid, Timestamped
@@ -23,6 +23,8 @@ class Party(OrgScoped, PublicUuid, Timestamped, Base):
 
     is_customer: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     is_vendor: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # An employee of the organization, paid through paysheets (Quipu's contacts of kind employee).
+    is_employee: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
     type: Mapped[int] = mapped_column(nullable=False)  # 1 company, 2 individual
     status: Mapped[int] = mapped_column(default=1, nullable=False)  # 1 customer, 2 lead
     company_name: Mapped[str] = mapped_column(String(255), default="", nullable=False)

@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..types import ExactDecimal
@@ -16,15 +26,23 @@ from .reference import PaymentTerm
 
 
 class Document(OrgScoped, PublicUuid, Timestamped, Base):
-    """A sales order, an invoice or a credit note. Totals are computed from the lines when they are written."""
+    """A sales order, an invoice or a credit note; on the purchase side, a purchase invoice, a vendor
+    credit or a paysheet (docs/decisions/0013). Totals are computed from the lines when they are written.
+
+    `customer_id` holds the document's party whatever its side: the customer of a sales document, the
+    vendor of a purchase document, the employee of a paysheet (`party_id` names it so)."""
 
     __tablename__ = "documents"
     __table_args__ = (
         UniqueConstraint("org_id", "kind", "user_code"),
         UniqueConstraint("org_id", "kind", "external_id"),
+        # Automatic codes are checked for being free by (org_id, user_code), whatever the kind
+        # (services/codes.next_code): without this index that check reads every document of the book.
+        Index("ix_documents_org_id_user_code", "org_id", "user_code"),
     )
 
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # sales_order, invoice, credit_note
+    # sales_order, invoice, credit_note; purchase_invoice, vendor_credit, paysheet
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
     customer_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True, nullable=False)
     billing_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     shipping_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
@@ -58,6 +76,24 @@ class Document(OrgScoped, PublicUuid, Timestamped, Base):
     extra: Mapped[dict] = mapped_column(JsonDocument, default=dict, nullable=False)
     # The document's own PDF when one was uploaded (Upflow); else the PDF is printed from the book.
     pdf_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id", ondelete="SET NULL"))
+    # Income tax withheld (Spanish IRPF), the sum of the lines' retentions; the total is net of it.
+    retention_amount: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0), server_default="0",
+                                                      nullable=False)
+    # Tax and retention computed line by line (Quipu) rather than once per tax rate (OneUp).
+    taxes_per_line: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
+    # The numbering series the number came from, when it came from one.
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("numbering_series.id"))
+    # A purchase document's number as its vendor printed it (the user code is our own).
+    vendor_reference: Mapped[str | None] = mapped_column(String(255))
+    # The day the document was settled in full, when it was declared paid without a payment record.
+    paid_at: Mapped[date | None] = mapped_column(Date)
+    # The document a credit note (or vendor credit) amends.
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
+    # The form a sales or purchase invoice takes where it differs from a full invoice: simplified_invoice,
+    # additional_income, ticket (Quipu's resources); none for a full invoice.
+    form: Mapped[str | None] = mapped_column(String(32))
+    # The ledger account lines post to when they name none (Quipu's accounting (sub)category).
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
 
     customer: Mapped[Party] = relationship(lazy="joined")
     billing_contact: Mapped[Contact | None] = relationship(foreign_keys=[billing_contact_id], lazy="joined")
@@ -65,6 +101,10 @@ class Document(OrgScoped, PublicUuid, Timestamped, Base):
     payment_terms: Mapped[PaymentTerm | None] = relationship(lazy="joined")
     lines: Mapped[list[DocumentLine]] = relationship(back_populates="document", order_by="DocumentLine.position",
                                                      cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def party_id(self) -> int:
+        return self.customer_id
 
 
 class DocumentLine(OrgScoped, Base):
@@ -82,6 +122,19 @@ class DocumentLine(OrgScoped, Base):
     is_taxable: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     total: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+
+    # A rate given on the line itself (Quipu's vat_percent), used instead of a tax of the book.
+    tax_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    retention_rate: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0), server_default="0",
+                                                    nullable=False)
+    # The share (percent) of the tax a purchase may deduct, the rest being an expense; none: all of it.
+    deductible_tax_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    # Computed with `total` (the line's base) on documents whose taxes are computed per line.
+    tax_amount: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0), server_default="0", nullable=False)
+    retention_amount: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0), server_default="0",
+                                                      nullable=False)
+    # Data a dialect keeps on the line, by dialect name.
+    extra: Mapped[dict] = mapped_column(JsonDocument, default=dict, nullable=False)
 
     document: Mapped[Document] = relationship(back_populates="lines")
 

@@ -1,0 +1,52 @@
+"""GET /book_entries: invoices, simplified invoices, additional incomes, tickets and paysheets in one
+list, each rendered as its own resource type. Entries written through OneUp or Upflow are here too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from comptoir.domain.query import Condition, ListQuery, Op
+from comptoir.services import book_entries
+from comptoir.services.paysheets import PAYSHEET
+
+from . import paysheets
+from .conventions import Resource, View
+from .entries import BY_FORM, related, render_entry
+from .entry_filters import ENTRY_FILTERS, ENTRY_SORTS
+
+# filter[type]: the forms of each type (the 2016 docs' singular additional_income too).
+TYPES = {"invoices": (book_entries.INVOICE_KINDS, None),
+         "simplified_invoices": (book_entries.INVOICE_KINDS, "simplified_invoice"),
+         "tickets": (book_entries.INVOICE_KINDS, "ticket"), "paysheets": ((PAYSHEET,), None)}
+TYPES["additional_incomes"] = TYPES["additional_income"] = (book_entries.INVOICE_KINDS, "additional_income")
+RENDERERS = {form: render_entry(entry_form) for form, entry_form in BY_FORM.items()}
+
+
+def _type(value: Any) -> tuple[Condition, ...]:
+    kinds, form = TYPES[str(value)]
+    return Condition("kind", Op.IN, kinds), Condition("form", Op.EQ, form)
+
+
+class Entries:
+    def list(self, book: Any, query: ListQuery) -> tuple[Any, bool]:
+        return book.documents.list(ListQuery((Condition("kind", Op.IN, book_entries.ALL_KINDS), *query.conditions),
+                                             query.order, query.offset, query.limit))
+
+    def count(self, book: Any, query: ListQuery) -> int:
+        return book.documents.count_matching((Condition("kind", Op.IN, book_entries.ALL_KINDS), *query.conditions))
+
+
+def render(document: Any, view: View) -> dict:
+    if document.kind == PAYSHEET:
+        return paysheets.render(document, view)
+    return RENDERERS[document.form](document, view)
+
+
+def related_of(document: Any, view: View, includes: frozenset[str]) -> list[dict]:
+    if document.kind == PAYSHEET:
+        return paysheets.related(document, view, includes)
+    return related(document, view, includes)
+
+
+RESOURCE = Resource(path="book_entries", service=Entries(), render=render, related=related_of,
+                    filters={**ENTRY_FILTERS, "type": _type}, sorts=ENTRY_SORTS, operations=frozenset({"list"}))

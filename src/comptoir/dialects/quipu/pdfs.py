@@ -1,0 +1,91 @@
+"""PDF download routes: `/{resource}/{id}/download` with the Bearer token, and
+`/{resource}/{id}/ephemeral_open_download?token=...` without one, through a signed link valid an
+hour. Outbound (income) invoices only; additional incomes have no PDF and always answer 404, as
+Quipu's do (specs/quipu.md §8.6)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from comptoir.domain.errors import DomainError
+from comptoir.services import book_entries, links, printing
+from comptoir.services.book import open_book
+from comptoir.services.credentials import Principal
+from comptoir.wire import content_disposition
+
+from .conventions import View, element_id
+from .errors import NOT_FOUND, QuipuError
+from .security import context_of, owner, rate_headers
+
+LINK_PURPOSE = "quipu-pdf"
+LINK_LIFETIME_S = 3600
+PRINTED = {"invoices": None, "simplified_invoices": "simplified_invoice"}  # path: Any.form
+NEVER_PRINTED = ("additional_incomes",)
+
+
+def pdf_urls(view: View, path: str, document: Any, income: bool) -> dict:
+    """`download_pdf_url` and `ephemeral_open_download_pdf_url` of an entry (None on the expense side)."""
+    if not income or document.kind != book_entries.INVOICE:
+        return {"download_pdf_url": None, "ephemeral_open_download_pdf_url": None}
+    base = f"{view.base_url}/quipu/{path}/{document.id}"
+    token = links.sign(view.secret, LINK_PURPOSE, {"document": document.id, "org": document.org_id},
+                       int(time.time()) + LINK_LIFETIME_S)
+    return {"download_pdf_url": f"{base}/download",
+            "ephemeral_open_download_pdf_url": f"{base}/ephemeral_open_download?token={token}"}
+
+
+def _pdf(request: Request, org_id: int, form: str | None, document_id: int) -> Response:
+    try:
+        with open_book(context_of(request).database, org_id) as book:
+            document = book_entries.get(book, document_id, form=form, kinds=(book_entries.INVOICE,))
+            filename, data = printing.invoice_pdf(book, document.id)
+    except DomainError as error:
+        raise QuipuError(404, NOT_FOUND) from error
+    return Response(data, media_type="application/pdf", headers={
+        **rate_headers(request), "Content-Disposition": content_disposition("attachment", filename)})
+
+
+def _endpoints(form: str | None):
+    """The download routes of one form of entry: with the token, and through a signed link."""
+    # The token and the slug are checked, not Accept: a client may well ask for application/pdf.
+    def download(element: str, request: Request, principal: Principal = Depends(owner)) -> Response:
+        return _pdf(request, principal.org_id, form, element_id(element))
+
+    async def open_download(element: str, request: Request) -> Response:
+        payload = _verified(request, request.query_params.get("token") or "")
+        if payload.get("document") != element_id(element):
+            raise QuipuError(404, NOT_FOUND)
+        return await run_in_threadpool(_pdf, request, payload["org"], form, payload["document"])
+
+    return download, open_download
+
+
+def _no_pdf(element: str, principal: Principal = Depends(owner)) -> Response:
+    raise QuipuError(404, NOT_FOUND)
+
+
+def _no_open_pdf(element: str) -> Response:
+    raise QuipuError(404, NOT_FOUND)
+
+
+def mount(router: APIRouter, prefix: str) -> None:
+    for path, form in PRINTED.items():
+        download, open_download = _endpoints(form)
+        router.add_api_route(f"{prefix}/{path}/{{element}}/download", download, methods=["GET"], tags=[path])
+        router.add_api_route(f"{prefix}/{path}/{{element}}/ephemeral_open_download", open_download,
+                             methods=["GET"], tags=[path])
+    for path in NEVER_PRINTED:
+        router.add_api_route(f"{prefix}/{path}/{{element}}/download", _no_pdf, methods=["GET"], tags=[path])
+        router.add_api_route(f"{prefix}/{path}/{{element}}/ephemeral_open_download", _no_open_pdf, methods=["GET"],
+                             tags=[path])
+
+
+def _verified(request: Request, token: str) -> dict:
+    try:
+        return links.verify(context_of(request).settings.session_secret(), LINK_PURPOSE, token)
+    except (links.LinkInvalid, links.LinkExpired):
+        raise QuipuError(404, NOT_FOUND) from None

@@ -1,0 +1,259 @@
+"""Documents received from partners (OneConnect): the rules of a deposit and of its accounting
+entries, as pure functions that report every problem at once.
+
+An `entries` document is `{"data": {"lines": [line, ...]}}`; a line carries `date`, `debit` and
+`credit` (each with `amount`, `currency`, `currencyAmount`, `currencyRate`), `journal`, `account` and
+`reference`, and optionally `dueDate`, `journalLabel`, `thirdParty`, `thirdPartySiren`,
+`thirdPartyLabel`, `label` and `documentReference`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from .errors import ErrorKind, Problem
+
+PURCHASE, SALES = "purchase", "sales"
+WAITING, ACCEPTED, REFUSED = "Waiting", "Accepted", "Refused"
+
+EXTERNAL_REFERENCE = re.compile(r"[A-Za-z0-9_:-]{1,64}")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# The file types a document may be, by the extensions its declared name may end with.
+EXTENSIONS = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
+              ".bmp": "image/bmp"}
+FILENAME_MAX, EMAIL_MAX, COMMENT_MAX, REASON_MAX = 255, 255, 10_000, 2_000
+LINES_MAX = 10_000
+AMOUNT_INTEGER_DIGITS_MAX = 14
+SIDES = ("debit", "credit")
+SIDE_FIELDS = ("amount", "currency", "currencyAmount", "currencyRate")
+# (field, longest value); the required ones first.
+REQUIRED_TEXT = (("journal", 64), ("account", 64), ("reference", 255))
+OPTIONAL_TEXT = (("journalLabel", 64), ("thirdParty", 64), ("thirdPartySiren", 32), ("thirdPartyLabel", 255),
+                 ("label", 255), ("documentReference", 255))
+COUNTERPARTY_TEXT = (("name", 255), ("siren", 32), ("legalForm", 64), ("naf", 16), ("phoneNumber", 64),
+                     ("contactEmail", 255))
+
+
+@dataclass(frozen=True)
+class ThirdParty:
+    """Who a line (or the document) is with: an identifier (the party's code), a SIREN, a name."""
+
+    code: str = ""
+    siren: str = ""
+    name: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.code or self.siren or self.name)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of entries, checked: a debit and a credit amount in the book's currency."""
+
+    on: date
+    journal: str
+    journal_label: str
+    account: str
+    debit: Decimal
+    credit: Decimal
+    label: str
+    third_party: ThirdParty
+
+
+# -- the deposit -------------------------------------------------------------------------------
+
+def deposit_problems(*, filename: str | None, sniffed_type: str | None, has_file: bool, user_email: str | None,
+                     comment: str | None, external_reference: str | None) -> list[Problem]:
+    """What is wrong with a deposit's file and plain fields (every problem, not the first)."""
+    problems: list[Problem] = []
+    if not has_file:
+        problems.append(Problem(ErrorKind.MISSING, "file", "is required: the invoice file (PDF, JPEG, PNG or BMP)"))
+    elif sniffed_type is None:
+        problems.append(Problem(ErrorKind.INVALID, "file", "is not a PDF, JPEG, PNG or BMP file (by its content)"))
+    if not filename:
+        problems.append(Problem(ErrorKind.MISSING, "filename", "is required: the file's name, ending in .pdf, "
+                                                               ".jpg, .jpeg, .png or .bmp"))
+    else:
+        problems.extend(_filename_problems(filename, sniffed_type))
+    if user_email is not None and (len(user_email) > EMAIL_MAX or not EMAIL.fullmatch(user_email)):
+        problems.append(Problem(ErrorKind.INVALID, "userEmail", "is not an email address"))
+    if comment is not None and len(comment) > COMMENT_MAX:
+        problems.append(Problem(ErrorKind.INVALID, "comment", f"is longer than {COMMENT_MAX} characters"))
+    if external_reference is not None and not EXTERNAL_REFERENCE.fullmatch(external_reference):
+        problems.append(Problem(ErrorKind.INVALID, "externalReference",
+                                "must be 1 to 64 characters among letters, digits, _, - and :"))
+    return problems
+
+
+def _filename_problems(filename: str, sniffed_type: str | None) -> list[Problem]:
+    if len(filename) > FILENAME_MAX:
+        return [Problem(ErrorKind.INVALID, "filename", f"is longer than {FILENAME_MAX} characters")]
+    if any(c in filename for c in "/\\") or filename in (".", "..") or not filename.isprintable():
+        return [Problem(ErrorKind.INVALID, "filename", "must be a file name, without a directory part or "
+                                                       "control characters")]
+    extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    declared = EXTENSIONS.get(extension)
+    if declared is None:
+        return [Problem(ErrorKind.INVALID, "filename", "must end with .pdf, .jpg, .jpeg, .png or .bmp")]
+    if sniffed_type is not None and sniffed_type != declared:
+        return [Problem(ErrorKind.INVALID, "file", f"its content is {sniffed_type}, but the filename says "
+                                                   f"{declared} ({extension})")]
+    return []
+
+
+def counterparty_problems(value: Any) -> tuple[ThirdParty | None, list[Problem]]:
+    """The `organization` JSON (metadata about the counterparty): an object of optional texts and an
+    `address` (object or text)."""
+    if value is None:
+        return None, []
+    if not isinstance(value, dict):
+        return None, [Problem(ErrorKind.INVALID, "organization", "must be a JSON object")]
+    problems = [problem for name, longest in COUNTERPARTY_TEXT
+                for problem in _text_problems(value, name, longest, f"organization.{name}", required=False)]
+    if value.get("address") is not None and not isinstance(value["address"], (dict, str)):
+        problems.append(Problem(ErrorKind.INVALID, "organization.address", "must be an object or a text"))
+    if problems:
+        return None, problems
+    return ThirdParty("", value.get("siren") or "", value.get("name") or ""), []
+
+
+# -- entries -----------------------------------------------------------------------------------
+
+def entries_lines(value: Any, minor_units: int) -> tuple[list[Line], list[Problem]]:
+    """The lines of an `entries` document, or every problem of it (field names as JSON paths)."""
+    data = value.get("data") if isinstance(value, dict) else None
+    lines = data.get("lines") if isinstance(data, dict) else None
+    if not isinstance(lines, list):
+        return [], [Problem(ErrorKind.INVALID, "entries", 'must be a JSON object {"data": {"lines": [...]}}')]
+    if not lines:
+        return [], [Problem(ErrorKind.MISSING, "entries.data.lines", "must hold at least one line")]
+    if len(lines) > LINES_MAX:
+        return [], [Problem(ErrorKind.INVALID, "entries.data.lines", f"holds more than {LINES_MAX} lines")]
+    checked, problems = [], []
+    for index, line in enumerate(lines):
+        line_checked, line_problems = _line(line, f"entries.data.lines[{index}]", minor_units)
+        problems.extend(line_problems)
+        if line_checked is not None:
+            checked.append(line_checked)
+    return (checked, []) if not problems else ([], problems)
+
+
+def _line(line: Any, where: str, minor_units: int) -> tuple[Line | None, list[Problem]]:
+    if not isinstance(line, dict):
+        return None, [Problem(ErrorKind.INVALID, where, "must be a JSON object")]
+    problems: list[Problem] = []
+    for name, longest in REQUIRED_TEXT:
+        problems.extend(_text_problems(line, name, longest, f"{where}.{name}", required=True))
+    for name, longest in OPTIONAL_TEXT:
+        problems.extend(_text_problems(line, name, longest, f"{where}.{name}", required=False))
+    on = _date(line.get("date"), f"{where}.date", problems, required=True)
+    _date(line.get("dueDate"), f"{where}.dueDate", problems, required=False)
+    amounts = {side: _side(line.get(side), f"{where}.{side}", minor_units, problems) for side in SIDES}
+    if problems:
+        return None, problems
+    third_party = ThirdParty(*(str(line.get(name) or "").strip()
+                               for name in ("thirdParty", "thirdPartySiren", "thirdPartyLabel")))
+    return Line(on=on, journal=line["journal"].strip(), journal_label=(line.get("journalLabel") or "").strip(),
+                account=line["account"].strip(), debit=amounts["debit"], credit=amounts["credit"],
+                label=(line.get("label") or line["reference"]).strip(), third_party=third_party), []
+
+
+def _text_problems(source: Mapping[str, Any], name: str, longest: int, where: str, *, required: bool) -> list[Problem]:
+    value = source.get(name)
+    if value is None or (required and isinstance(value, str) and not value.strip()):
+        return [Problem(ErrorKind.MISSING, where, "is required")] if required else []
+    if not isinstance(value, str):
+        return [Problem(ErrorKind.INVALID, where, "must be a string")]
+    if len(value) > longest:
+        return [Problem(ErrorKind.INVALID, where, f"is longer than {longest} characters")]
+    return []
+
+
+def _date(value: Any, where: str, problems: list[Problem], *, required: bool) -> date | None:
+    """An ISO 8601 date or date-time (its day is the date)."""
+    if value is None:
+        if required:
+            problems.append(Problem(ErrorKind.MISSING, where, "is required"))
+        return None
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).date()
+        except ValueError:
+            pass
+    problems.append(Problem(ErrorKind.INVALID, where, "must be an ISO 8601 date or date-time"))
+    return None
+
+
+def _side(value: Any, where: str, minor_units: int, problems: list[Problem]) -> Decimal:
+    """A debit or credit object: `amount` (in the book's currency, at most its minor units, not
+    negative), `currency` (ISO 4217), `currencyAmount` and `currencyRate` (numbers)."""
+    if not isinstance(value, dict):
+        problems.append(Problem(ErrorKind.MISSING if value is None else ErrorKind.INVALID, where,
+                                "is required: an object with amount, currency, currencyAmount and currencyRate"))
+        return Decimal(0)
+    for name in SIDE_FIELDS:
+        if value.get(name) is None:
+            problems.append(Problem(ErrorKind.MISSING, f"{where}.{name}", "is required"))
+        elif name == "currency":
+            if not isinstance(value[name], str) or not re.fullmatch(r"[A-Z]{3}", value[name]):
+                problems.append(Problem(ErrorKind.INVALID, f"{where}.currency", "must be an ISO 4217 code (EUR)"))
+        elif not _is_number(value[name]):
+            problems.append(Problem(ErrorKind.INVALID, f"{where}.{name}", "must be a number"))
+    amount = value.get("amount")
+    if not _is_number(amount):
+        return Decimal(0)
+    amount = Decimal(amount)
+    if amount < 0:
+        problems.append(Problem(ErrorKind.INVALID, f"{where}.amount", "must not be negative"))
+    elif amount.as_tuple().exponent < -minor_units and amount != amount.quantize(Decimal(1).scaleb(-minor_units)):
+        problems.append(Problem(ErrorKind.INVALID, f"{where}.amount", f"has more than {minor_units} decimals"))
+    elif amount.adjusted() >= AMOUNT_INTEGER_DIGITS_MAX:
+        problems.append(Problem(ErrorKind.INVALID, f"{where}.amount", "is too large"))
+    return amount
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, Decimal)) and not isinstance(value, bool) and Decimal(value).is_finite()
+
+
+def one_value(lines: Sequence[Line], attribute: str, label: str) -> tuple[Any, list[Problem]]:
+    """The value every line shares (its date, its journal): a document books as one transaction."""
+    values = sorted({getattr(line, attribute) for line in lines}, key=str)
+    if len(values) > 1:
+        shown = ", ".join(str(value) for value in values[:5])
+        return None, [Problem(ErrorKind.CONFLICT, "entries", f"the lines have several {label}s ({shown}); "
+                                                             f"a document books as one transaction of one {label}")]
+    return values[0], []
+
+
+# -- the chart ---------------------------------------------------------------------------------
+
+def significant(number: str) -> str:
+    """An account number without its padding zeros: 40100000, 401000 and 401 are one account."""
+    return number.rstrip("0") or "0"
+
+
+def matching_account(number: str, accounts: Iterable[Any]) -> Any | None:
+    """The chart's account for a number: the same number, else the one that is equal but for the
+    padding zeros (the lowest id when several are)."""
+    accounts = list(accounts)
+    exact = next((account for account in accounts if account.number == number), None)
+    if exact is not None:
+        return exact
+    wanted = significant(number)
+    return min((account for account in accounts if significant(account.number) == wanted),
+               key=lambda account: account.id, default=None)
+
+
+def family_for(number: str, accounts: Iterable[Any]) -> Any | None:
+    """The family account a new account of this number belongs under: the family whose number
+    (without padding zeros) is the longest prefix of it (60610000 goes under 6 in the PCG)."""
+    wanted = significant(number)
+    families = [account for account in accounts
+                if account.is_family and wanted.startswith(significant(account.number))]
+    return max(families, key=lambda account: (len(significant(account.number)), -account.id), default=None)

@@ -1,0 +1,155 @@
+"""The file store: the bytes of the book's files on the filesystem, one `StoredFile` row each.
+
+Files live under a root directory (settings.files_dir) at `<organization uuid>/<2 characters>/<file
+uuid>`. A file is written whole under a temporary name and renamed into place, so a reader never sees
+half a file. The bytes follow the transaction that stores or discards their row: a file stored by a
+transaction that rolls back is removed again, and a discarded file's bytes are removed only once the
+transaction that dropped its row has committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from comptoir.storage.book import Book
+from comptoir.storage.tables import Document, StoredFile
+
+PDF = "application/pdf"
+# (content type, magic bytes at offset 0)
+_MAGIC = ((PDF, b"%PDF-"), ("image/jpeg", b"\xff\xd8\xff"), ("image/png", b"\x89PNG\r\n\x1a\n"))
+# A BMP starts with "BM"; so does plenty of text, so the size of its DIB header must be a known one too.
+_BMP_HEADER_SIZES = {12, 40, 52, 56, 64, 108, 124}
+_PENDING = "comptoir.files"  # Session.info keys: the files a transaction wrote and dropped,
+_HOOKED = "comptoir.files.hooked"  # and whether the session settles them when its transaction ends
+FILENAME_MAX = 255
+
+
+def sniff(data: bytes) -> str | None:
+    """The content type of the bytes, by their magic numbers: a PDF, a JPEG, a PNG or a BMP; None
+    for anything else (whatever name or declared type came with it)."""
+    for content_type, magic in _MAGIC:
+        if data.startswith(magic):
+            return content_type
+    if data[:2] == b"BM" and len(data) >= 26 and int.from_bytes(data[14:18], "little") in _BMP_HEADER_SIZES:
+        return "image/bmp"
+    return None
+
+
+def safe_filename(name: str | None, default: str) -> str:
+    """The last component of a client's file name, without control characters, at most 255
+    characters; `default` when nothing is left."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip()
+    return (name or default)[-FILENAME_MAX:]
+
+
+def store(book: Book, root: Path, filename: str, content_type: str, data: bytes) -> StoredFile:
+    """Write the bytes under the root and add their row to the book. The bytes are removed again if
+    the transaction rolls back."""
+    file_uuid = str(uuid.uuid4())
+    key = f"{book.organization.uuid}/{file_uuid[:2]}/{file_uuid}"
+    path = _path(root, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{file_uuid}.")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _track(book.session, "written", path)
+    return book.stored_files.add(StoredFile(
+        uuid=file_uuid, filename=safe_filename(filename, file_uuid), content_type=content_type,
+        byte_size=len(data), sha256=hashlib.sha256(data).hexdigest(), storage_key=key))
+
+
+def path_of(root: Path, stored: StoredFile) -> Path:
+    return _path(root, stored.storage_key)
+
+
+def read(root: Path, stored: StoredFile) -> bytes:
+    """The bytes of a stored file (FileNotFoundError when they are gone from the disk)."""
+    return path_of(root, stored).read_bytes()
+
+
+def discard(book: Book, root: Path, stored: StoredFile) -> None:
+    """Remove the file's row now and its bytes once the transaction has committed."""
+    book.stored_files.remove(stored)
+    _track(book.session, "dropped", path_of(root, stored))
+
+
+def replace_pdf(book: Book, root: Path, document: Document, filename: str, data: bytes) -> StoredFile:
+    """Store a PDF as the document's own (an invoice's or a credit note's), in place of the one it had."""
+    previous = book.stored_files.get(document.pdf_file_id) if document.pdf_file_id else None
+    stored = store(book, root, filename, PDF, data)
+    document.pdf_file_id = stored.id
+    book.flush()
+    if previous is not None and not book.documents.exists(pdf_file_id=previous.id):
+        discard(book, root, previous)
+    return stored
+
+
+# -- internals ---------------------------------------------------------------------------------
+
+def _path(root: Path, key: str) -> Path:
+    """The path of a storage key, which must stay under the root."""
+    base = Path(root).resolve()
+    path = (base / key).resolve()
+    if base not in path.parents:
+        raise ValueError(f"storage key outside the file store: {key!r}")
+    return path
+
+
+def _pending(session: Session) -> dict[str, list[tuple[Path, SessionTransaction]]]:
+    """The files this session's transaction wrote and dropped, each with the (sub)transaction it
+    happened in; the hooks that settle them when transactions end are installed on first use."""
+    if not session.info.get(_HOOKED):
+        session.info[_HOOKED] = True
+        event.listen(session, "after_commit", _committed)
+        event.listen(session, "after_soft_rollback", _rolled_back)
+    return session.info.setdefault(_PENDING, {"written": [], "dropped": []})
+
+
+def _track(session: Session, what: str, path: Path) -> None:
+    pending = _pending(session)
+    pending[what].append((path, session.get_nested_transaction() or session.get_transaction()))
+
+
+def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def _committed(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the outer transaction decides
+        return
+    pending = session.info.pop(_PENDING, None) or {"dropped": []}
+    for path, _ in pending["dropped"]:
+        path.unlink(missing_ok=True)
+
+
+def _rolled_back(session: Session, ended: SessionTransaction) -> None:
+    """What was written in the rolled-back (sub)transaction is removed; what was dropped in it is kept."""
+    pending = session.info.get(_PENDING)
+    if pending is None:
+        return
+    for path, transaction in pending["written"]:
+        if _within(transaction, ended):
+            path.unlink(missing_ok=True)
+    pending["written"] = [(p, t) for p, t in pending["written"] if not _within(t, ended)]
+    pending["dropped"] = [(p, t) for p, t in pending["dropped"] if not _within(t, ended)]
+    if ended.parent is None:
+        session.info.pop(_PENDING, None)
