@@ -34,8 +34,8 @@ def headers_of(org) -> dict[str, str]:
     return {"X-Api-Key": org.upflow["api_key"], "X-Api-Secret": org.upflow["api_secret"]}
 
 
-def all_at_once(base_url: str, org, bodies: list[dict]) -> list[httpx.Response]:
-    """POST /customers once per body, every request from its own client and thread, all released
+def all_at_once(base_url: str, org, bodies: list[dict], path: str = "/customers") -> list[httpx.Response]:
+    """POST `path` once per body, every request from its own client and thread, all released
     together once every client is connected and ready."""
     assert len(bodies) == WORKERS
     barrier = threading.Barrier(WORKERS, timeout=TIMEOUT_S)
@@ -44,7 +44,7 @@ def all_at_once(base_url: str, org, bodies: list[dict]) -> list[httpx.Response]:
         with httpx.Client(base_url=base_url, headers=headers_of(org), timeout=TIMEOUT_S) as http:
             assert http.get("/users").status_code == 200  # connected (keep-alive) before the start
             barrier.wait()
-            return http.post("/customers", json=body)
+            return http.post(path, json=body)
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         return list(pool.map(one, bodies))
@@ -127,3 +127,33 @@ def test_fifty_different_imports_create_fifty_customers(base_url, org, client, i
     oneup = OneUpClient(client, org).ok("GET", "/customers", params={"limit": 100})
     assert len(oneup) == WORKERS
     assert len({row["user_code"] for row in oneup}) == WORKERS  # each customer its own code
+
+
+RECORDS = {  # path: (list key, the body imported 50 times at once)
+    "/invoices": ("invoices", {"externalId": "RACE-INV", "customId": "F-RACE", "issuedAt": "2024-03-01",
+                               "dueDate": "2024-04-01", "currency": "EUR", "netAmount": 10000, "grossAmount": 12000,
+                               "customer": {"externalId": "RACE-C"}}),
+    "/payments": ("items", {"externalId": "RACE-PAY", "currency": "EUR", "amount": 5000,
+                            "validatedAt": "2024-03-05", "customer": {"externalId": "RACE-C"}}),
+    "/refunds": ("items", {"externalId": "RACE-REF", "currency": "EUR", "amount": 700,
+                           "validatedAt": "2024-03-06", "customer": {"externalId": "RACE-C"}}),
+}
+
+
+@pytest.mark.parametrize("path", sorted(RECORDS))
+def test_fifty_identical_imports_create_one_record(base_url, org, path):
+    """Invoices, payments and refunds: one record, the same id in every answer, one posting."""
+    key, body = RECORDS[path]
+    with httpx.Client(base_url=base_url, headers=headers_of(org), timeout=TIMEOUT_S) as http:
+        assert http.post("/customers", json={"externalId": "RACE-C", "name": "Raced"}).status_code == 200
+    responses = all_at_once(base_url, org, [body] * WORKERS, path)
+    assert [r.status_code for r in responses] == [200] * WORKERS, \
+        [(r.status_code, r.text) for r in responses if r.status_code != 200]
+    ids = {response.json()["id"] for response in responses}
+    assert len(ids) == 1, ids
+    with httpx.Client(base_url=base_url, headers=headers_of(org), timeout=TIMEOUT_S) as http:
+        listed = http.get(path, params={"limit": 500}).json()
+        assert [row["id"] for row in listed[key]] == list(ids) and listed["total"] == 1
+        balance = http.get("/customers/external:RACE-C").json()["balance"]
+    sign = {"/invoices": 1, "/payments": -1, "/refunds": 1}[path]
+    assert balance == sign * body.get("grossAmount", body.get("amount"))  # posted once, not 50 times
