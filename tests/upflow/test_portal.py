@@ -104,7 +104,8 @@ def test_bad_expiry_is_400(upflow, statement, body):
 def test_frame_ancestors_that_could_inject_are_400(upflow, statement, ancestors):
     body = upflow_error(upflow.post(f"/customers/{statement.customer['id']}/portal", {"frameAncestors": ancestors}),
                         400)
-    assert "frameAncestors" in body["message"]
+    # A NUL is refused for the whole body already (no database stores it), the rest for the field.
+    assert "frameAncestors" in body["message"] or (ancestors.endswith("\x00") and "NUL" in body["message"])
 
 
 def test_frame_ancestors_must_be_a_string(upflow, statement):

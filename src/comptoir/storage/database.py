@@ -63,7 +63,7 @@ class Database:
         config = alembic_config(self.url)
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "heads")
+            command.upgrade(config, "head")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,7 +1,7 @@
 """an index on documents (org_id, user_code), for the check that an automatic code is free
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-22 05:55:00
 
 services/codes.next_code asks whether a code is taken with `documents.org_id = ? AND user_code = ?`,
@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Comptoir's benchmark suite: `bench/run [--size small|medium|large]` (docs/performance.md)."""
