@@ -18,6 +18,7 @@ from comptoir.services import signing
 from comptoir.settings import Settings, get_settings
 from comptoir.web import oauth as oauth_pages
 from comptoir.web import portal as portal_pages
+from comptoir.wire import FormBodyLimit
 
 DIALECTS = {"oneup": "/oneup/v1", "upflow": "/upflow/v1", "quipu": "/quipu", "oneconnect": "/oneconnect/v1"}
 
@@ -43,6 +44,12 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.add_middleware(SessionMiddleware, secret_key=context.settings.session_secret(),
                        session_cookie="comptoir_session", path=oauth_pages.PREFIX, same_site="lax",
                        https_only=context.settings.public_url.startswith("https://"), max_age=3600)
+    # The largest form any route reads: a JSON body sent as urlencoded, an upload with its envelope.
+    settings = context.settings
+    upload_max = max(settings.upload_bytes_max,
+                     settings.oneconnect_file_bytes_max + settings.oneconnect_entries_bytes_max + 64 * 1024)
+    app.add_middleware(FormBodyLimit, urlencoded_bytes_max=settings.json_body_bytes_max,
+                       multipart_bytes_max=upload_max + 4 * 1024 * 1024)
     app.include_router(oauth_pages.router)
     app.include_router(portal_pages.router)  # the customer portal (Upflow's portal links)
     # OneConnect's token endpoint sits beside its API (Shine serves it from its auth host).

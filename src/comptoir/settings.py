@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     upflow_rate_limit: str = "600/minute"
     upflow_concurrent_requests_max: int = 10
     quipu_rate_limit: str = "5/5 seconds"
+    # Failed authentications (a wrong key, secret, token, password or client secret) per client
+    # address and dialect; past it every attempt from that address is 429 until the window ends.
+    auth_failure_limit: str = "30/minute"
     # Where budgets and in-flight slots are kept. Unset: in each process's memory (one worker). Set
     # (redis://host:6379/0): in Redis, shared by every worker and machine that uses the same URL.
     redis_url: str | None = None

@@ -16,7 +16,9 @@ from urllib.parse import quote
 import simplejson
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyTooLarge(Exception):
@@ -62,11 +64,33 @@ def parse_json(raw: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise MalformedJson("the body is not UTF-8") from error
     try:
-        return simplejson.loads(text, use_decimal=True, parse_constant=_reject_constant)
+        value = simplejson.loads(text, use_decimal=True, parse_constant=_reject_constant)
     except simplejson.JSONDecodeError as error:
         raise MalformedJson(f"{error.msg} at line {error.lineno} column {error.colno}") from error
     except RecursionError as error:
         raise MalformedJson("the JSON is nested too deeply") from error
+    _check_strings(value)
+    return value
+
+
+def _check_strings(value: Any) -> None:
+    """Refuse strings no database can store: an escaped lone surrogate ("\\ud800") has no UTF-8 form,
+    and PostgreSQL text cannot hold NUL ("\\u0000"). Keys are strings too."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise MalformedJson("a string holds a NUL character (\\u0000)")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise MalformedJson("a string holds a lone surrogate (an unpaired \\ud800-\\udfff escape)") from None
 
 
 def dump_json(data: Any) -> bytes:
@@ -118,6 +142,42 @@ def content_disposition(disposition: str, filename: str) -> str:
     if plain != filename:
         value += f"; filename*=UTF-8''{quote(filename, safe='')}"
     return value
+
+
+# -- a backstop for form bodies ---------------------------------------------------------------
+
+class FormBodyLimit:
+    """ASGI middleware: a form body (urlencoded or multipart) is cut off once it grows past a limit
+    while it streams in, whatever route reads it. The dialects' own readers have tighter limits of
+    their own; this bounds the routes that read forms with Starlette's parser (the token endpoints,
+    the sign-in and consent pages), which would otherwise keep up to a thousand 1 MiB fields in
+    memory, or spool a multipart file part to disk without end. The refusal is an HTTPException(413)
+    raised to whoever reads the body, so each dialect answers it in its own format."""
+
+    def __init__(self, app: ASGIApp, urlencoded_bytes_max: int, multipart_bytes_max: int) -> None:
+        self.app = app
+        self.limits = {b"application/x-www-form-urlencoded": urlencoded_bytes_max,
+                       b"multipart/form-data": multipart_bytes_max}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        content_type = next((value for name, value in scope["headers"] if name.lower() == b"content-type"), b"")
+        limit = self.limits.get(content_type.split(b";")[0].strip().lower())
+        if limit is None:
+            return await self.app(scope, receive, send)
+        size = 0
+
+        async def limited() -> Message:
+            nonlocal size
+            message = await receive()
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                if size > limit:
+                    raise HTTPException(413, f"the body is larger than {limit} bytes")
+            return message
+
+        await self.app(scope, limited, send)
 
 
 # -- multipart/form-data, parsed while it streams in -------------------------------------------

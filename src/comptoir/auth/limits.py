@@ -7,7 +7,9 @@ set of in-flight slots.
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -27,6 +29,13 @@ from comptoir.settings import Settings
 IN_FLIGHT_SLOT_TTL_S = 300
 
 REDIS_KEY_PREFIX = "comptoir"
+# The budget of failed authentications, per dialect and client address (settings.auth_failure_limit).
+AUTH_FAILURES = "auth-failures"
+
+
+def client_address(request: Any) -> str:
+    """The address a request came from (uvicorn's --proxy-headers makes it the client's behind a proxy)."""
+    return request.client.host if request.client else "unknown"
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,17 @@ class RateLimiter:
         allowed = self._limiter.hit(item, *key)
         stats = self._limiter.get_window_stats(item, *key)
         return Verdict(allowed, item.amount, stats.remaining, stats.reset_time)
+
+    def locked_out_for(self, rule: str, *key: str) -> int | None:
+        """Seconds until this key may try again once its budget under `rule` is spent, without
+        counting anything; None while some budget is left (and always when limits are off)."""
+        item = parse(rule)
+        if not self.enabled:
+            return None
+        stats = self._limiter.get_window_stats(item, *key)
+        if stats.remaining > 0:
+            return None
+        return max(1, math.ceil(stats.reset_time - time.time()))
 
     @contextmanager
     def in_flight(self, key: str, maximum: int) -> Iterator[bool]:

@@ -12,6 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func
+
 from comptoir.domain.errors import ErrorKind, NotFound, fail
 from comptoir.domain.parties import COMPANY
 from comptoir.domain.query import Condition, ListQuery, Op
@@ -170,13 +172,25 @@ def amending_ids(book: Book, document: Document) -> list[int]:
 
 
 def party_totals(book: Book, party_id: int) -> dict[str, Decimal]:
-    """Totals of a party's entries by side: total, paid and unpaid (credit notes count negatively)."""
-    totals = {f"{what}_{side}": Decimal(0) for what in ("total", "paid") for side in (INCOME, EXPENSES)}
-    for document in book.documents.all(Document.customer_id == party_id, Document.kind.in_(ALL_KINDS)):
-        sign = -1 if document.kind in CREDITS else 1
-        side = side_of(document.kind)
-        totals[f"total_{side}"] += sign * document.total
-        totals[f"paid_{side}"] += sign * min(paid_amount(book, document), document.total)
+    """Totals of a party's entries by side: total, paid and unpaid (credit notes count negatively),
+    summed in the database."""
+    totals = {f"{what}_{side}": Decimal(0) for what in ("total", "paid", "unpaid") for side in (INCOME, EXPENSES)}
+    declared_paid = Document.paid_at.is_not(None)
+    of_party = (Document.customer_id == party_id, Document.kind.in_(ALL_KINDS))
+    for kind, paid, amount in book.documents.aggregate(
+            [Document.kind, declared_paid, func.sum(Document.total)], *of_party, group_by=[Document.kind, declared_paid]):
+        _add(totals, kind, "total", amount)
+        if paid:
+            _add(totals, kind, "paid", amount)
+    for kind, amount in book.allocations.aggregate(  # what payments and credit notes settle of the others
+            [Document.kind, func.sum(Allocation.amount)], Allocation.document_id == Document.id, *of_party,
+            Document.paid_at.is_(None), group_by=[Document.kind]):
+        _add(totals, kind, "paid", amount)
     for side in (INCOME, EXPENSES):
         totals[f"unpaid_{side}"] = totals[f"total_{side}"] - totals[f"paid_{side}"]
     return totals
+
+
+def _add(totals: dict[str, Decimal], kind: str, what: str, amount: Decimal | None) -> None:
+    sign = -1 if kind in CREDITS else 1
+    totals[f"{what}_{side_of(kind)}"] += sign * Decimal(amount or 0)

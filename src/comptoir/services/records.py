@@ -34,6 +34,10 @@ class ReadOnlyRecords:
     def list(self, book: Book, query: ListQuery) -> tuple[Sequence[Any], bool]:
         return self.of(book).list(replace(query, conditions=self.conditions + query.conditions))
 
+    def count(self, book: Book, query: ListQuery) -> int:
+        """How many rows the query's conditions select (the total of a paged list)."""
+        return self.of(book).count_matching(self.conditions + query.conditions)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Records(ReadOnlyRecords):

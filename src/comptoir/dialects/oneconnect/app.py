@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from comptoir.auth.limits import AUTH_FAILURES, client_address
 from comptoir.context import Context
 from comptoir.services import credentials, signing
 from comptoir.services.book import open_book
@@ -28,9 +29,11 @@ TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not F
 class Problem(Exception):
     """An RFC 9457 problem with OneConnect's `errorCode` extension (and any other extension)."""
 
-    def __init__(self, status: int, detail: str, error_code: str | None = None, **extensions: Any) -> None:
+    def __init__(self, status: int, detail: str, error_code: str | None = None, *,
+                 headers: dict[str, str] | None = None, **extensions: Any) -> None:
         super().__init__(detail)
         self.status, self.detail, self.error_code, self.extensions = status, detail, error_code, extensions
+        self.headers = headers or {}
 
     def body(self) -> dict:
         body = {"type": "about:blank", "title": TITLES.get(self.status, "Error"), "status": self.status,
@@ -41,8 +44,28 @@ class Problem(Exception):
 
 
 def problem_response(problem: Problem) -> JSONResponse:
-    headers = {"WWW-Authenticate": 'Bearer realm="OneConnect"'} if problem.status == 401 else None
-    return JSONResponse(problem.body(), status_code=problem.status, media_type=PROBLEM, headers=headers)
+    headers = {"WWW-Authenticate": 'Bearer realm="OneConnect"'} if problem.status == 401 else {}
+    return JSONResponse(problem.body(), status_code=problem.status, media_type=PROBLEM,
+                        headers={**headers, **problem.headers})
+
+
+def _failures(request: Request) -> tuple[str, ...]:
+    """The key of this address's failed authentications (settings.auth_failure_limit)."""
+    return (request.app.state.context.settings.auth_failure_limit, AUTH_FAILURES, "oneconnect",
+            client_address(request))
+
+
+def _refuse_locked_out(request: Request) -> None:
+    """An address that failed too often is 429, before its credentials are even looked at."""
+    locked_out_s = request.app.state.context.limiter.locked_out_for(*_failures(request))
+    if locked_out_s is not None:
+        raise Problem(429, f"Too many failed authentications from this address. Retry in {locked_out_s} seconds.",
+                      headers={"Retry-After": str(locked_out_s)})
+
+
+def _failed(request: Request, problem: Problem) -> Problem:
+    request.app.state.context.limiter.hit(*_failures(request))
+    return problem
 
 
 @dataclass(frozen=True)
@@ -64,13 +87,14 @@ class Caller:
 def partner(request: Request) -> Partner:
     """The partner behind a Bearer JWT issued by POST /oneconnect/oauth2/token, still not revoked."""
     context: Context = request.app.state.context
+    _refuse_locked_out(request)
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     claims = signing.verify(context.database, token.strip()) if scheme.lower() == "bearer" else None
     if not claims or claims.get("aud") != AUDIENCE:
-        raise Problem(401, "The access token is missing, invalid or expired.")
+        raise _failed(request, Problem(401, "The access token is missing, invalid or expired."))
     state = credentials.credential_state(context.database, "oneconnect", claims.get("sub", ""))
     if state is None or state.revoked_at is not None:
-        raise Problem(401, "The partner credentials behind this token are revoked.")
+        raise _failed(request, Problem(401, "The partner credentials behind this token are revoked."))
     return Partner(state.org_id, state.identifier)
 
 
@@ -86,7 +110,7 @@ def integration(request: Request, integration_id: str, caller: Partner = Depends
     if state is None or state.org_id != caller.org_id:
         raise Problem(404, f"No integration {integration_id}.", "SMB_NOTFOUND")
     if checked.principal is None and checked.revoked_reason is None:
-        raise Problem(401, "The integration secret is wrong.")
+        raise _failed(request, Problem(401, "The integration secret is wrong."))
     return Caller(caller, integration_id, checked.principal, checked.revoked_reason)
 
 
@@ -129,6 +153,11 @@ async def token(request: Request) -> JSONResponse:
     """POST /oneconnect/oauth2/token: client credentials in the form body (or HTTP Basic); a signed
     JWT valid for 3600 s, whose public keys are at /.well-known/jwks.json."""
     context: Context = request.app.state.context
+    locked_out_s = context.limiter.locked_out_for(*_failures(request))
+    if locked_out_s is not None:  # before the credentials are even looked at
+        return JSONResponse({"error": "temporarily_unavailable", "error_description": "Too many failed "
+                             f"authentications from this address. Retry in {locked_out_s} seconds."},
+                            status_code=429, headers={"Retry-After": str(locked_out_s)})
     form = await request.form()
     client_id, client_secret = basic_credentials(request.headers.get("authorization", "")) or ("", "")
     client_id = form.get("client_id") or client_id
@@ -139,6 +168,7 @@ async def token(request: Request) -> JSONResponse:
     principal = await run_in_threadpool(credentials.authenticate, context.database, "oneconnect", client_id or "",
                                         client_secret or "")
     if principal is None:
+        context.limiter.hit(*_failures(request))
         return JSONResponse({"error": "invalid_client", "error_description": "Client authentication failed."},
                             status_code=401)
     claims = {"iss": context.settings.public_url.rstrip("/") + "/oneconnect", "sub": client_id, "aud": AUDIENCE,

@@ -6,6 +6,7 @@ import time
 
 from fastapi import Request
 
+from comptoir.auth.limits import AUTH_FAILURES, client_address
 from comptoir.context import Context
 from comptoir.services.credentials import Principal, authenticate
 from comptoir.services.identity import check_bearer
@@ -21,8 +22,14 @@ def context_of(request: Request) -> Context:
 
 
 def authenticated(request: Request) -> Principal:
-    """The caller, or 401 code 1; then one call counted against the key's budget, or 429 code 4."""
+    """The caller, or 401 code 1; then one call counted against the key's budget, or 429 code 4. An
+    address that failed too often is 429 code 4 before its credentials are even looked at."""
     context = context_of(request)
+    failures = (context.settings.auth_failure_limit, AUTH_FAILURES, "oneup", client_address(request))
+    locked_out_s = context.limiter.locked_out_for(*failures)
+    if locked_out_s is not None:
+        raise OneUpError(4, reason=f"Too many failed authentications from this address. Retry in {locked_out_s} "
+                                   "seconds.", headers={"Retry-After": str(locked_out_s)})
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     principal = None
     if scheme.lower() == "basic":
@@ -30,8 +37,10 @@ def authenticated(request: Request) -> Principal:
     elif scheme.lower() == "bearer":
         principal = check_bearer(context.database, "oneup", value.strip()).principal
         if principal is None:
+            context.limiter.hit(*failures)
             raise OneUpError(1, message=TOKEN_NOT_ACTIVE, headers={"WWW-Authenticate": 'Bearer realm="OneUp API"'})
     if principal is None:
+        context.limiter.hit(*failures)
         raise OneUpError(1, headers={"WWW-Authenticate": 'Basic realm="OneUp API"'})
     _count_call(context, principal)
     return principal

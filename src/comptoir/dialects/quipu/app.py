@@ -6,8 +6,9 @@ from __future__ import annotations
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -15,12 +16,11 @@ from starlette.exceptions import HTTPException
 
 from comptoir.context import Context
 from comptoir.services import credentials, identity
-from comptoir.services.book import open_book
-from comptoir.services.credentials import Principal
+from comptoir.services.work import EMPLOYEES
 from comptoir.wire import basic_credentials
 
 from . import accounting, analytics, attachments, book_entries, contacts, entries, numbering, paysheets, pdfs
-from .conventions import PATH_SHAPES, Resource, TolerantPaths, accepted, element_id, jsonapi_response, mount
+from .conventions import PATH_SHAPES, Calls, Resource, TolerantPaths, View, mount
 from .errors import BAD_REQUEST, NOT_FOUND, QuipuError, error_response
 from .security import rate_headers
 
@@ -69,27 +69,16 @@ async def token(request: Request) -> JSONResponse:
                          "scope": SCOPE, "created_at": int(time.time())}, headers={"Cache-Control": "no-store"})
 
 
-def _user(employee) -> dict:
+def render_user(employee: Any, view: View) -> dict:
     return {"id": str(employee.id), "type": "users",
             "attributes": {"name": employee.first_name, "surnames": employee.last_name,
                            "email": employee.email, "locale": "es", "sign_up_draft_data": None,
                            "is_full_admin": True, "accepted_commercial_communication": False}}
 
 
-def users(request: Request, principal: Principal = Depends(accepted)) -> Response:
-    """GET /users: the people of the account."""
-    with open_book(request.app.state.context.database, principal.org_id) as book:
-        data = [_user(employee) for employee in book.employees.all()]
-    return jsonapi_response(request, {"data": data})
-
-
-def user(element: str, request: Request, principal: Principal = Depends(accepted)) -> Response:
-    """GET /users/{id}: one of them (another account's users are not found)."""
-    with open_book(request.app.state.context.database, principal.org_id) as book:
-        employee = book.employees.get(element_id(element))
-        if employee is None:
-            raise QuipuError(404, NOT_FOUND)
-        return jsonapi_response(request, {"data": _user(employee)})
+# The people of the account (GET /users/{id} in the 2026 spec; the list too).
+USERS = Resource(path="users", service=Calls(get=EMPLOYEES.get, list=EMPLOYEES.list, count=EMPLOYEES.count),
+                 render=render_user, operations=frozenset({"list", "get"}))
 
 
 def build(context: Context) -> FastAPI:
@@ -101,9 +90,7 @@ def build(context: Context) -> FastAPI:
     files_root = Path(context.settings.files_dir)
     attachment = attachments.resource(files_root)
     for prefix in PATH_SHAPES:  # every unscoped route first: /invoices/42 is never the slug "invoices"
-        router.add_api_route(prefix + "/users", users, methods=["GET"], tags=["users"])
-        router.add_api_route(prefix + "/users/{element}", user, methods=["GET"], tags=["users"])
-        for resource in [*resources(files_root), attachment]:
+        for resource in [USERS, *resources(files_root), attachment]:
             mount(router, resource, prefix)
         attachments.mount(router, attachment, prefix, files_root)
         pdfs.mount(router, prefix)

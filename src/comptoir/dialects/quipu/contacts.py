@@ -54,15 +54,12 @@ def parse(data: dict, creating: bool) -> dict[str, Any]:
     if creating:
         sent.require("name", "company_name")
     sent.raise_if_any()
-    fields = {name: value for name, value in sent.fields.items() if "." not in name}
+    fields = sent.core_fields()
     sent_address = {core: value or "" for core, value in address.items() if value is not MISSING}
     if "country" in sent_address:
         sent_address["country"] = sent_address["country"].upper()
     if sent_address:
         fields["address"] = sent_address
-    kept = {name.split(".", 1)[1]: value for name, value in sent.fields.items() if name.startswith("quipu.")}
-    if kept:
-        fields["extra"] = {"quipu": kept}
     return fields
 
 

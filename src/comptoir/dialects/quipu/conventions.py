@@ -36,6 +36,7 @@ TEXT_LENGTH_MAX = 255
 # Media types a client may accept: Quipu's own, and the generic ones clients send (specs/quipu.md §2).
 ACCEPTABLE = {MEDIA_TYPE, "application/json", "application/vnd.api+json", "application/*", "*/*"}
 MISSING: Any = object()  # an attribute the client did not send (left unchanged on update)
+NUL = "\x00"  # PostgreSQL stores none in a text (wire.parse_json refuses them in bodies)
 _FILTER = re.compile(r"^filter\[([^\[\]]+)\](?:\[([^\[\]]+)\])?$")
 _DIGITS = re.compile(r"^[0-9]+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -276,6 +277,15 @@ class Sent:
         if self.problems:
             raise QuipuError(422, self.problems[0].detail, details=self.problems)
 
+    def core_fields(self) -> dict[str, Any]:
+        """The fields read, under their core names; those read as `quipu.<name>` (attributes the core
+        has no column for) gathered under extra["quipu"]; other dotted names are the caller's."""
+        core = {name: value for name, value in self.fields.items() if "." not in name}
+        kept = {name[6:]: value for name, value in self.fields.items() if name.startswith("quipu.")}
+        if kept:
+            core["extra"] = {"quipu": kept}
+        return core
+
 
 # -- lists -------------------------------------------------------------------------------------
 
@@ -331,6 +341,8 @@ def list_conditions(request: Request, filters: Mapping[str, FilterFunction]) -> 
     `filter[issued_at_gteq]`, specs/quipu.md §5)."""
     conditions: list[Condition] = []
     for name, value in filters_of(request).items():
+        if NUL in str(value):
+            raise QuipuError(400, f"{BAD_REQUEST}: filter[{name}] contains a NUL character", f"filter[{name}]")
         if name in filters and value not in ("", {}):
             try:
                 conditions.extend(filters[name](value))
@@ -400,11 +412,13 @@ class View:
     book: Any
     base_url: str
     secret: str
+    detailed_amounts: bool = False  # `with_detailed_amounts` was in the query, with any value
 
 
 def view_of(request: Request, book: Any) -> View:
     settings = context_of(request).settings
-    return View(book, settings.public_url.rstrip("/"), settings.session_secret())
+    return View(book, settings.public_url.rstrip("/"), settings.session_secret(),
+                "with_detailed_amounts" in request.query_params)
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,11 @@ from typing import Any
 from comptoir.domain.documents import deductible_part
 from comptoir.domain.errors import ErrorKind, fail
 from comptoir.domain.query import ListQuery
-from comptoir.services import book_entries, subaccounts
+from comptoir.services import attachments, book_entries, subaccounts
 from comptoir.services.sales import CREDITS
 
 from .accounting import category_and_subcategory, render_category
+from .attachments import render as render_attachment
 from .contacts import render as render_contact
 from .conventions import MISSING, Resource, Sent, View, iso, linkage, linkages, money, relationships
 from .entry_filters import ENTRY_FILTERS, ENTRY_SORTS
@@ -53,7 +54,6 @@ class Form:
     amended: str  # the relationship naming the entry an amending entry amends
     amending: str  # the relationship listing the entries that amend this one
     sides: tuple[str, ...] = (book_entries.INCOME, book_entries.EXPENSES)
-    has_contact: bool = True
     pdf: bool = True
 
 
@@ -72,42 +72,58 @@ BY_FORM = {form.form: form for form in FORMS}
 def parser(form: Form):
     def parse(data: dict, creating: bool) -> dict[str, Any]:
         sent = Sent(data)
-        if "due_date" in sent.attributes and "due_dates" not in sent.attributes:  # Pipedream's singular
-            sent.attributes["due_dates"] = [sent.attributes["due_date"]]
-        if "counter_reason" in sent.attributes:  # the 2016 name of credit_note_reason
-            sent.attributes.setdefault("credit_note_reason", sent.attributes["counter_reason"])
+        _legacy_aliases(sent)
         amends = sent.to_one(form.amended, "amends_id")
-        if len(form.sides) > 1:
-            sent.choice("kind", form.sides, "side")
-        elif sent.has("kind"):
-            sent.fields["side"] = form.sides[0]  # any kind is forced to income (specs/quipu.md §8.6)
-        sent.date("issue_date", "date")
-        sent.date("paid_at")
-        _due_dates(sent)
-        for name in KEPT_TEXTS:
-            sent.text(name, f"quipu.{name}")
-        if sent.fields.get("quipu.payment_method") not in (None, *PAYMENT_METHODS):
-            sent.problem(sent.at("payment_method"), f"is not one of {', '.join(PAYMENT_METHODS)}")
-        sent.text("notes", "private_note", 10_000)
-        sent.boolean("equivalence_surcharge", "quipu.equivalence_surcharge")
-        sent.text("complete_number", "complete_number", 64)
-        sent.text("number", "number", 64)
-        if form.has_contact:
-            sent.to_one("contact", "party_id")
-        sent.to_one("numeration", "series_id")
-        sent.to_one("accounting_category", "quipu.accounting_category_id")
-        sent.to_one("accounting_subcategory", "quipu.accounting_subcategory_id")
-        items = sent.to_many("items")
-        if items is not MISSING:
-            sent.fields["lines"] = [_item(sent, index, item) for index, item in enumerate(items)]
-        if creating and amends in (MISSING, None):
+        _read_kind(sent, form)
+        _read_attributes(sent)
+        _read_relationships(sent)
+        if creating and amends in (MISSING, None):  # an amending entry takes all this from the one it amends
             sent.require("kind", "side")
             sent.require("issue_date", "date")
-            if form.has_contact and form is INVOICES:
+            if form is INVOICES:  # the others may go to a walk-in party
                 sent.require("contact", "party_id", relationship=True)
         sent.raise_if_any()
         return _core(sent.fields)
     return parse
+
+
+def _legacy_aliases(sent: Sent) -> None:
+    """Pipedream's singular `due_date`; the 2016 docs' `counter_reason` for `credit_note_reason`."""
+    if "due_date" in sent.attributes and "due_dates" not in sent.attributes:
+        sent.attributes["due_dates"] = [sent.attributes["due_date"]]
+    if "counter_reason" in sent.attributes:
+        sent.attributes.setdefault("credit_note_reason", sent.attributes["counter_reason"])
+
+
+def _read_kind(sent: Sent, form: Form) -> None:
+    if len(form.sides) > 1:
+        sent.choice("kind", form.sides, "side")
+    elif sent.has("kind"):
+        sent.fields["side"] = form.sides[0]  # any kind is forced to income (specs/quipu.md §8.6)
+
+
+def _read_attributes(sent: Sent) -> None:
+    sent.date("issue_date", "date")
+    sent.date("paid_at")
+    _due_dates(sent)
+    for name in KEPT_TEXTS:
+        sent.text(name, f"quipu.{name}")
+    if sent.fields.get("quipu.payment_method") not in (None, *PAYMENT_METHODS):
+        sent.problem(sent.at("payment_method"), f"is not one of {', '.join(PAYMENT_METHODS)}")
+    sent.text("notes", "private_note", 10_000)
+    sent.boolean("equivalence_surcharge", "quipu.equivalence_surcharge")
+    sent.text("complete_number", "complete_number", 64)
+    sent.text("number", "number", 64)
+
+
+def _read_relationships(sent: Sent) -> None:
+    sent.to_one("contact", "party_id")
+    sent.to_one("numeration", "series_id")
+    sent.to_one("accounting_category", "quipu.accounting_category_id")
+    sent.to_one("accounting_subcategory", "quipu.accounting_subcategory_id")
+    items = sent.to_many("items")
+    if items is not MISSING:
+        sent.fields["lines"] = [_item(sent, index, item) for index, item in enumerate(items)]
 
 
 def _due_dates(sent: Sent) -> None:
@@ -267,8 +283,9 @@ def counterparts(book: Any, document: Any) -> dict:
     return {**own, **other}
 
 
-def entry_attributes(book: Any, document: Any) -> dict:
-    """The attributes every book entry has (specs/quipu.md §8.3)."""
+def entry_attributes(view: View, document: Any) -> dict:
+    """The attributes every book entry has (specs/quipu.md §8.3), and `detailed_amounts` when asked."""
+    book = view.book
     kept = (document.extra or {}).get("quipu", {})
     expenses = book_entries.side_of(document.kind) == book_entries.EXPENSES
     sign = -1 if document.kind in CREDITS else 1
@@ -282,7 +299,34 @@ def entry_attributes(book: Any, document: Any) -> dict:
         "total_amount": money(sign * document.total), "tags": kept.get("tags") or "",
         **counterparts(book, document),
         "accounting_account_code": account.number if account else None,
+        **({"detailed_amounts": detailed_amounts(document)} if view.detailed_amounts else {}),
     }
+
+
+DETAILED = ("user_amount_without_taxes", "user_vat_amount", "user_equalization_tax_amount", "user_income_tax_amount",
+            "user_total_amount", "expense_amount", "non_deductible_expense_amount", "income_amount",
+            "input_vat_amount", "non_deductible_input_vat_amount", "non_deductible_assets_vat_amount",
+            "non_computable_input_vat_amount", "output_vat_amount", "input_equalization_tax_amount",
+            "output_equalization_tax_amount", "income_tax_withheld_amount", "income_tax_deducted_amount",
+            "assets_amount", "non_deductible_assets_amount", "disbursements_amount")
+
+
+def detailed_amounts(document: Any) -> dict[str, str]:
+    """The tax breakdown of an entry from its own amounts (specs/quipu.md §8.3). What the book does not
+    track (equalization tax, assets, disbursements, non-deductible expenses) is zero."""
+    sign = -1 if document.kind in CREDITS else 1
+    base, vat = sign * document.subtotal, sign * document.tax_amount
+    retention, total = sign * document.retention_amount, sign * document.total
+    amounts = dict.fromkeys(DETAILED, Decimal(0))
+    amounts.update(user_amount_without_taxes=base, user_vat_amount=vat, user_income_tax_amount=retention,
+                   user_total_amount=total)
+    if book_entries.side_of(document.kind) == book_entries.INCOME:
+        amounts.update(income_amount=base, output_vat_amount=vat, income_tax_withheld_amount=retention)
+    else:
+        deductible = sign * sum((_deductible(line) for line in document.lines), Decimal(0)) if document.lines else vat
+        amounts.update(expense_amount=base, input_vat_amount=deductible, non_deductible_input_vat_amount=vat - deductible,
+                       income_tax_deducted_amount=retention)
+    return {name: money(amount) for name, amount in amounts.items()}
 
 
 def render_entry(form: Form):
@@ -292,7 +336,7 @@ def render_entry(form: Form):
         sign = -1 if document.kind in CREDITS else 1
         income = book_entries.side_of(document.kind) == book_entries.INCOME
         attributes = {
-            **entry_attributes(book, document),
+            **entry_attributes(view, document),
             "kind": book_entries.side_of(document.kind),
             "total_amount_without_taxes": money(sign * document.subtotal),
             "vat_amount": money(sign * document.tax_amount),
@@ -306,7 +350,7 @@ def render_entry(form: Form):
         category, subcategory = category_and_subcategory(book, kept.get("accounting_category_id"),
                                                          kept.get("accounting_subcategory_id"))
         return {"id": str(document.id), "type": form.path, "attributes": attributes, "relationships": relationships(
-            contact=linkage("contacts", document.customer_id) if form.has_contact else None,
+            contact=linkage("contacts", document.customer_id),
             numeration=linkage("numbering_series", document.series_id),
             items=linkages(ITEM_TYPE, [line.id for line in document.lines]),
             accounting_category=linkage("accounting_categories", category),
@@ -353,6 +397,8 @@ def related(document: Any, view: View, includes: frozenset[str]) -> list[dict]:
             found += _categories(view, kept, nested)
     if "contact" in names and document.customer is not None:
         found.append(render_contact(document.customer, view))
+    if "attachments" in names:
+        found += [render_attachment(attachment, view) for attachment in attachments.of_document(view.book, document.id)]
     kept = (document.extra or {}).get("quipu", {})
     found += _categories(view, kept, names)
     return found

@@ -76,7 +76,7 @@ class Paysheets:
 def render(document: Any, view: View) -> dict:
     amounts = paysheets.amounts_of(view.book, document)
     kept = (document.extra or {}).get("quipu", {})
-    attributes = {**entry_attributes(view.book, document), "number": kept.get("number") or document.user_code,
+    attributes = {**entry_attributes(view, document), "number": kept.get("number") or document.user_code,
                   "kind": "expenses", "net_pay": money(amounts.net_pay), "gross_pay": money(paysheets.gross_pay(amounts)),
                   "employee_ss_amount": money(amounts.employee_ss_amount),
                   "employee_retention": money(amounts.employee_retention),

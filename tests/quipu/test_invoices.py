@@ -1,0 +1,210 @@
+"""Quipu invoices, income and expenses, and amending invoices: amounts per item (base, VAT,
+retention) with Decimal, posted to the ledger by the same posting code as every other document, and
+visible through OneUp."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import simplejson
+
+from ..helpers import OneUpClient, book_snapshot
+from .conftest import item, quipu_errors, relationship
+
+
+def postings(oneup: OneUpClient, piece_number: str) -> dict[tuple[str, str], Decimal]:
+    """The entries of the transaction of a document, by (account number, way)."""
+    numbers = {account["id"]: account["number"] for account in oneup.ok("GET", "/accounts", params={"limit": 1000})}
+    [transaction] = [t for t in oneup.ok("GET", "/transactions", params={"limit": 1000})
+                     if t["piece_number"] == piece_number]
+    found: dict[tuple[str, str], Decimal] = {}
+    for entry in transaction["entries"]:
+        key = (numbers[entry["account_id"]], entry["way"])
+        found[key] = found.get(key, Decimal(0)) + Decimal(str(entry["amount"]))
+    return found
+
+
+def income(quipu, contact_id: str, items: list[dict], **attributes) -> dict:
+    return quipu.create("/invoices", "invoices", {"kind": "income", "issue_date": "2024-03-12", **attributes},
+                        {"contact": relationship("contacts", contact_id), "items": {"data": items}})
+
+
+def test_income_invoice_amounts_per_item_and_its_posting(quipu, oneup):
+    contact = quipu.contact()
+    invoice = income(quipu, contact["id"], [item("Screws", "0.50", 30, 21, 15), item("Nails", "9.038", 5, 10)],
+                     due_dates=["2024-04-12"], tags="songo, timba", payment_method="bank_transfer")
+    attributes = invoice["attributes"]
+    # Screws: base 15.00, VAT 3.15, retention 2.25; nails: base 45.19, VAT 4.52 (4.519 rounded half-up).
+    assert {name: attributes[name] for name in ("total_amount_without_taxes", "vat_amount", "retention_amount",
+                                                 "total_amount")} == {
+        "total_amount_without_taxes": "60.19", "vat_amount": "7.67", "retention_amount": "2.25",
+        "total_amount": "65.61"}
+    assert (attributes["kind"], attributes["due_dates"], attributes["tags"], attributes["payment_status"]) == (
+        "income", ["2024-04-12"], "songo, timba", "unpaid")
+    included = quipu.ok("GET", f"/invoices/{invoice['id']}", params={"include": "items"})["included"]
+    assert [(i["type"], i["attributes"]["vat_amount"], i["attributes"]["retention_amount"],
+             i["attributes"]["total_amount"]) for i in included] == [("items", "3.15", "2.25", "15.9"),
+                                                                      ("items", "4.52", "0.0", "49.71")]
+    assert postings(oneup, attributes["number"]) == {
+        ("11100", "debit"): Decimal("65.61"), ("12100", "debit"): Decimal("2.25"),
+        ("40150", "credit"): Decimal("60.19"), ("21100", "credit"): Decimal("7.67")}
+    [seen] = oneup.ok("GET", "/invoices")
+    assert (seen["id"], seen["user_code"], Decimal(str(seen["total"]))) == (int(invoice["id"]), attributes["number"],
+                                                                            Decimal("65.61"))
+
+
+def test_expense_invoice_posts_expense_deductible_vat_payable_and_withholding(quipu, oneup):
+    vendor = quipu.contact("Landlord S.L.")
+    expense = quipu.create("/invoices", "invoices", {"kind": "expenses", "issue_date": "2024-03-01", "number": "F-77"},
+                           {"contact": relationship("contacts", vendor["id"]),
+                            "items": {"data": [item("Rent", "1000", 1, 21, 19, deductible_vat_percent=50)]}})
+    attributes = expense["attributes"]
+    assert (attributes["number"], attributes["total_amount"], attributes["vat_amount"],
+            attributes["retention_amount"]) == ("F-77", "1020.0", "210.0", "190.0")
+    assert (attributes["issuing_name"], attributes["download_pdf_url"]) == ("Landlord S.L.", None)
+    transactions = [t for t in oneup.ok("GET", "/transactions") if t["journal"]["code"] == "AC"]
+    [transaction] = transactions
+    assert postings(oneup, transaction["piece_number"]) == {
+        ("50100", "debit"): Decimal(1105),  # the base and the half of the VAT that cannot be deducted
+        ("12000", "debit"): Decimal(105), ("20100", "credit"): Decimal(1020),
+        ("21200", "credit"): Decimal(190)}
+    assert oneup.ok("GET", "/invoices") == []  # purchase invoices are not OneUp's sales invoices
+
+
+def test_amending_invoices_full_and_partial_refunds(quipu, oneup):
+    contact = quipu.contact()
+    invoice = income(quipu, contact["id"], [item("Work", "100.00", 2, 21)])
+    full = quipu.create("/invoices", "invoices", {}, {"amended_invoice": relationship("invoices", invoice["id"])})
+    assert (full["attributes"]["total_amount"], full["attributes"]["kind"]) == ("-242.0", "income")
+    assert full["relationships"]["amended_invoice"]["data"] == {"id": invoice["id"], "type": "invoices"}
+    assert full["relationships"]["contact"]["data"]["id"] == contact["id"]
+    partial = quipu.create("/invoices", "invoices", {"credit_note_reason": "R4"}, {
+        "amended_invoice": {"data": {"id": int(invoice["id"]), "type": "invoices"}},
+        "items": {"data": [item("Discount", "-5.00", 1, 21)]}})
+    assert (partial["attributes"]["total_amount"], partial["attributes"]["vat_amount"]) == ("-6.05", "-1.05")
+    amending = quipu.ok("GET", f"/invoices/{invoice['id']}")["data"]["relationships"]["amending_invoices"]["data"]
+    assert [entry["id"] for entry in amending] == [full["id"], partial["id"]]
+    assert postings(oneup, partial["attributes"]["number"]) == {
+        ("11100", "credit"): Decimal("6.05"), ("40150", "debit"): Decimal(5), ("21100", "debit"): Decimal("1.05")}
+
+
+def test_patching_items_updates_creates_and_deletes(quipu):
+    contact = quipu.contact()
+    invoice = income(quipu, contact["id"], [item("Keep", "10", 1, 21), item("Drop", "20", 1, 21)])
+    keep, _drop = invoice["relationships"]["items"]["data"]
+    patched = quipu.ok("PATCH", f"/invoices/{invoice['id']}", {"data": {"type": "invoices", "relationships": {
+        "items": {"data": [{"id": keep["id"], "type": "items", "attributes": {"quantity": 3}},
+                           item("New", "5", 2, 0)]}}}})["data"]
+    assert patched["attributes"]["total_amount_without_taxes"] == "40.0"
+    assert patched["attributes"]["concepts"] == ["Keep", "New"]
+    assert patched["relationships"]["items"]["data"][0] == keep
+
+
+def test_bad_invoices_are_422_with_pointers_and_write_nothing(quipu, context, org):
+    contact = quipu.contact()
+    before = book_snapshot(context, org.id)
+    errors = quipu_errors(quipu.post("/invoices", {"data": {"type": "invoices", "attributes": {
+        "issue_date": "2024-13-40", "payment_method": "barter"}, "relationships": {
+        "items": {"data": [{"type": "book_entry_items", "attributes": {"unitary_amount": "x", "vat_percent": 101}}]}}}}),
+        422)
+    assert {error["source"]["pointer"] for error in errors} == {
+        "/data/attributes/issue_date", "/data/attributes/payment_method", "/data/attributes/kind",
+        "/data/relationships/contact", "/data/relationships/items/data/0/attributes/unitary_amount",
+        "/data/relationships/items/data/0/attributes/vat_percent",
+        "/data/relationships/items/data/0/attributes/concept"}
+    unknown = quipu_errors(quipu.post("/invoices", {"data": {"type": "invoices", "attributes": {
+        "kind": "income", "issue_date": "2024-01-01"}, "relationships": {
+        "contact": relationship("contacts", 999999999)}}}), 422)
+    assert unknown[0]["source"]["pointer"] == "/data/relationships/contact"
+    moved = income(quipu, contact["id"], [])
+    before = book_snapshot(context, org.id)
+    quipu_errors(quipu.patch(f"/invoices/{moved['id']}", {"data": {"type": "invoices", "attributes": {
+        "kind": "expenses"}}}), 422)
+    assert book_snapshot(context, org.id) == before
+
+
+def test_the_legacy_singular_due_date(quipu):
+    contact = quipu.contact()
+    invoice = income(quipu, contact["id"], [item("Work", "10")], due_date="2024-05-01")
+    assert invoice["attributes"]["due_dates"] == ["2024-05-01"]
+
+
+def test_decimals_are_strings_and_never_floats(quipu):
+    contact = quipu.contact()
+    invoice = income(quipu, contact["id"], [item("Tiny", "0.1", 3, 0), item("Tinier", "0.2", 1, 0)])
+    raw = quipu.get(f"/invoices/{invoice['id']}").text
+    assert simplejson.loads(raw)["data"]["attributes"]["total_amount"] == "0.5"
+
+
+def test_paid_at_makes_an_invoice_paid_and_filters_find_it(quipu):
+    contact = quipu.contact()
+    paid = income(quipu, contact["id"], [item("Work", "10")], paid_at="2024-03-15", issue_date="2024-03-12")
+    unpaid = income(quipu, contact["id"], [item("Work", "20")], issue_date="2025-01-05")
+    expense = quipu.create("/invoices", "invoices", {"kind": "expenses", "issue_date": "2024-06-01"},
+                           {"contact": relationship("contacts", contact["id"])})
+    ids = lambda **params: [row["id"] for row in quipu.ok("GET", "/invoices", params=params)["data"]]
+    assert paid["attributes"]["payment_status"] == "paid"
+    assert ids(**{"filter[payment_status]": "paid"}) == [paid["id"]]
+    assert ids(**{"filter[payment_status]": "unpaid", "filter[kind]": "income"}) == [unpaid["id"]]
+    assert ids(**{"filter[kind]": "expenses"}) == [expense["id"]]
+    for period in ("2024", "2024-03", "2024-Q1", "1Q-2024", "2024Q1"):
+        assert ids(**{"filter[period]": period, "filter[kind]": "income"}) == [paid["id"]], period
+    assert ids(**{"filter[period][from]": "2024-12-01", "filter[period][to]": "2025-01-31"}) == [unpaid["id"]]
+    assert ids(**{"filter[contact_id]": contact["id"], "sort": "-issue_date"}) == [unpaid["id"], expense["id"],
+                                                                                  paid["id"]]
+
+
+def test_book_entries_list_what_every_dialect_wrote(quipu, oneup, upflow_client):
+    contact = quipu.contact()
+    quipu_invoice = income(quipu, contact["id"], [item("Work", "10")])
+    quipu.create("/invoices", "invoices", {"kind": "expenses", "issue_date": "2024-03-01"},
+                 {"contact": relationship("contacts", contact["id"])})
+    quipu.create("/paysheets", "paysheets", {"kind": "expenses", "issue_date": "2024-03-31", "net_pay": "900"},
+                 {"contact": relationship("contacts", contact["id"])})
+    thing = oneup.ok("POST", "/items", {"type": 2, "name": "Thing", "sales_price": 50})
+    oneup.ok("POST", "/invoices", {"customer_id": int(contact["id"]), "date": "2024-03-02",
+                                   "order_lines": [{"item_id": thing["id"], "quantity": 1, "is_taxable": False}]})
+    customer = upflow_client.ok("POST", "/customers", {"name": "Upflow Customer", "externalId": "U-1"})
+    upflow_client.ok("POST", "/invoices", {"customId": "UP-1", "issuedAt": "2024-03-03", "dueDate": "2024-04-03",
+                                           "currency": "USD", "grossAmount": 1200, "netAmount": 1000,
+                                           "customer": {"id": customer["id"]}})
+    entries = quipu.ok("GET", "/book_entries")["data"]
+    assert sorted((entry["type"], entry["attributes"]["kind"]) for entry in entries) == [
+        ("invoices", "expenses"), ("invoices", "income"), ("invoices", "income"), ("invoices", "income"),
+        ("paysheets", "expenses")]
+    # Upflow writes cents: its 1200 is 12.00.
+    assert {entry["attributes"]["total_amount"] for entry in entries} >= {"12.1", "50.0", "12.0", "900.0"}
+    assert quipu_invoice["id"] in {entry["id"] for entry in entries}
+    paysheets = quipu.ok("GET", "/book_entries", params={"filter[type]": "paysheets"})["data"]
+    assert [entry["type"] for entry in paysheets] == ["paysheets"]
+
+
+def test_detailed_amounts_only_when_asked(quipu):
+    contact = quipu.contact()
+    income(quipu, contact["id"], [item("Work", "100", 1, 21, 15)])
+    quipu.create("/invoices", "invoices", {"kind": "expenses", "issue_date": "2024-03-01"}, {
+        "contact": relationship("contacts", contact["id"]),
+        "items": {"data": [item("Fuel", "100", 1, 21, 0, deductible_vat_percent=50)]}})
+    assert "detailed_amounts" not in quipu.ok("GET", "/book_entries")["data"][0]["attributes"]
+    entries = quipu.ok("GET", "/book_entries", params={"with_detailed_amounts": "", "sort": "issue_date"})["data"]
+    expense, sale = (entry["attributes"]["detailed_amounts"] for entry in entries)
+    assert {name: sale[name] for name in ("income_amount", "output_vat_amount", "income_tax_withheld_amount",
+                                          "user_total_amount", "expense_amount")} == {
+        "income_amount": "100.0", "output_vat_amount": "21.0", "income_tax_withheld_amount": "15.0",
+        "user_total_amount": "106.0", "expense_amount": "0.0"}
+    assert (expense["expense_amount"], expense["input_vat_amount"], expense["non_deductible_input_vat_amount"]) == (
+        "100.0", "10.5", "10.5")
+
+
+def test_an_amended_expense_is_a_vendor_credit_posted_against_the_payable(quipu, oneup):
+    vendor = quipu.contact("Supplier S.L.")
+    expense = quipu.create("/invoices", "invoices", {"kind": "expenses", "issue_date": "2024-03-01", "number": "S-9"},
+                           {"contact": relationship("contacts", vendor["id"]),
+                            "items": {"data": [item("Paper", "50", 2, 21)]}})
+    credit = quipu.create("/invoices", "invoices", {"number": "S-9R"}, {
+        "amended_invoice": relationship("invoices", expense["id"]),
+        "items": {"data": [item("Paper returned", "-50", 1, 21)]}})
+    assert (credit["attributes"]["kind"], credit["attributes"]["total_amount"]) == ("expenses", "-60.5")
+    [transaction] = [t for t in oneup.ok("GET", "/transactions") if t["piece_number"].startswith("VCR-")]
+    assert postings(oneup, transaction["piece_number"]) == {
+        ("20100", "debit"): Decimal("60.5"), ("50100", "credit"): Decimal(50), ("12000", "credit"): Decimal("10.5")}
