@@ -124,22 +124,8 @@ class ReceivedPayments(ReadOnlyRecords):
                 "currency_iso_code": payment.currency_iso_code}
 
     def _write(self, book: Book, payment: Payment, fields: Mapping[str, Any]) -> None:
-        checks = Checks()
-        party = book.parties.get(fields.get("party_id")) if fields.get("party_id") is not None else None
-        if party is None or not party.is_customer:
-            checks.add(ErrorKind.INVALID, "customer", "no such customer")
-        amount = round_minor(fields["amount"]) if fields.get("amount") is not None else None
-        if amount is None or amount <= 0:
-            raise broken(Rule.NOT_POSITIVE, "the amount should be strictly positive", "amount")
-        currency = fields.get("currency_iso_code")
-        if book.currencies.find(iso_code=currency) is None:
-            checks.add(ErrorKind.INVALID, "currency", f"{currency} is not a currency of this organization")
-        checks.raise_if_any()
-        payment.party_id, payment.date, payment.amount, payment.currency_iso_code = \
-            party.id, fields.get("date") or date.today(), amount, currency
+        write_movement(book, payment, fields)
         payment.payment_method_id = payment.payment_method_id or book.payment_methods.all()[0].id
-        if fields.get("extra"):
-            payment.extra = {**(payment.extra or {}), **fields["extra"]}
 
     def _link(self, book: Book, payment: Payment, fields: Mapping[str, Any]) -> None:
         """The invoices the payment itself settles (`allocations`: (invoice id, amount) pairs), when sent;
@@ -155,6 +141,26 @@ class ReceivedPayments(ReadOnlyRecords):
     def _post(self, book: Book, payment: Payment) -> None:
         invoices = [book.documents.get(a.document_id) for a in payment.allocations if a.document_id is not None]
         post_payment(book, payment, invoices[0].user_code if len(invoices) == 1 else payment.user_code)
+
+
+def write_movement(book: Book, row: Payment | Any, fields: Mapping[str, Any]) -> None:
+    """The customer, amount, currency, date and extra fields of money received or paid back (a
+    payment, a refund), checked: all problems at once, nothing written when one is found."""
+    checks = Checks()
+    party = book.parties.get(fields.get("party_id")) if fields.get("party_id") is not None else None
+    if party is None or not party.is_customer:
+        checks.add(ErrorKind.INVALID, "customer", "no such customer")
+    amount = round_minor(fields["amount"]) if fields.get("amount") is not None else None
+    if amount is None or amount <= 0:
+        raise broken(Rule.NOT_POSITIVE, "the amount should be strictly positive", "amount")
+    currency = fields.get("currency_iso_code")
+    if book.currencies.find(iso_code=currency) is None:
+        checks.add(ErrorKind.INVALID, "currency", f"{currency} is not a currency of this organization")
+    checks.raise_if_any()
+    row.party_id, row.date, row.amount, row.currency_iso_code = party.id, fields.get("date") or date.today(), \
+        amount, currency
+    if fields.get("extra"):
+        row.extra = {**(row.extra or {}), **fields["extra"]}
 
 
 def import_payment(book: Book, external_id: str, fields: Mapping[str, Any]) -> tuple[Payment, bool]:

@@ -4,21 +4,18 @@ against bank, and settles (through allocations) the payments or credit notes it 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from comptoir.domain import charts
-from comptoir.domain.errors import ErrorKind, Rule, broken
 from comptoir.domain.ledger import CREDIT, DEBIT, Posting
-from comptoir.domain.money import round_minor
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Refund
 
 from . import allocations, ledger
 from .codes import next_code
 from .imports import upsert
+from .payments import write_movement
 from .records import ReadOnlyRecords
-from .validation import Checks
 
 REFUND = "refund"
 
@@ -55,21 +52,7 @@ class Refunds(ReadOnlyRecords):
         book.refunds.remove(refund)
 
     def _write(self, book: Book, refund: Refund, fields: Mapping[str, Any]) -> None:
-        checks = Checks()
-        party = book.parties.get(fields.get("party_id")) if fields.get("party_id") is not None else None
-        if party is None or not party.is_customer:
-            checks.add(ErrorKind.INVALID, "customer", "no such customer")
-        amount = round_minor(fields["amount"]) if fields.get("amount") is not None else None
-        if amount is None or amount <= 0:
-            raise broken(Rule.NOT_POSITIVE, "the amount should be strictly positive", "amount")
-        currency = fields.get("currency_iso_code")
-        if book.currencies.find(iso_code=currency) is None:
-            checks.add(ErrorKind.INVALID, "currency", f"{currency} is not a currency of this organization")
-        checks.raise_if_any()
-        refund.party_id, refund.date, refund.amount, refund.currency_iso_code = \
-            party.id, fields.get("date") or date.today(), amount, currency
-        if fields.get("extra"):
-            refund.extra = {**(refund.extra or {}), **fields["extra"]}
+        write_movement(book, refund, fields)
 
     def _link(self, book: Book, refund: Refund, fields: Mapping[str, Any]) -> None:
         side = allocations.Side(REFUND, refund.id)
