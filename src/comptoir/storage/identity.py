@@ -19,10 +19,14 @@ class IdentityStore:
         self.session = session
 
     def credential(self, kind: str, identifier: str) -> Credential | None:
+        if "\x00" in identifier:  # no identifier holds a NUL, and PostgreSQL cannot compare text with one
+            return None
         return self.session.scalars(
             select(Credential).where(Credential.kind == kind, Credential.identifier == identifier)).first()
 
     def client(self, client_id: str) -> OAuthClient | None:
+        if "\x00" in client_id:
+            return None
         return self.session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).first()
 
     def code(self, code_hash: str, *, lock: bool = False) -> AuthorizationCode | None:
