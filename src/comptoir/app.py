@@ -6,19 +6,27 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 
 from comptoir import __version__
 from comptoir.context import Context
 from comptoir.dialects import oneconnect, oneup, quipu, upflow
+from comptoir.dialects.oneconnect.app import Problem, problem_response
 from comptoir.dialects.oneconnect.app import token as oneconnect_token
+from comptoir.dialects.oneup.conventions import error_response as oneup_error_response
+from comptoir.dialects.oneup.errors import OneUpError
+from comptoir.dialects.quipu.errors import BAD_REQUEST as QUIPU_BAD_REQUEST
+from comptoir.dialects.quipu.errors import QuipuError
+from comptoir.dialects.quipu.errors import error_response as quipu_error_response
+from comptoir.dialects.upflow.errors import UpflowError
+from comptoir.dialects.upflow.errors import error_response as upflow_error_response
 from comptoir.jobs import webhooks as webhook_jobs
 from comptoir.services import signing
 from comptoir.settings import Settings, get_settings
 from comptoir.web import oauth as oauth_pages
 from comptoir.web import portal as portal_pages
-from comptoir.wire import FormBodyLimit
+from comptoir.wire import FormBodyLimit, NulInUrl
 
 DIALECTS = {"oneup": "/oneup/v1", "upflow": "/upflow/v1", "quipu": "/quipu", "oneconnect": "/oneconnect/v1"}
 
@@ -36,6 +44,19 @@ def _webhook_worker(context: Context):
     return lifespan
 
 
+def _refusal(path: str, message: str) -> Response:
+    """A 400 in the format of the dialect the path belongs to (plain JSON elsewhere)."""
+    if path.startswith(DIALECTS["oneup"] + "/"):
+        return oneup_error_response(OneUpError(5, message))
+    if path.startswith(DIALECTS["upflow"] + "/"):
+        return upflow_error_response(UpflowError(400, message, "Bad Request"))
+    if path.startswith(DIALECTS["quipu"] + "/"):
+        return quipu_error_response(QuipuError(400, f"{QUIPU_BAD_REQUEST}: {message}"))
+    if path.startswith(DIALECTS["oneconnect"] + "/"):
+        return problem_response(Problem(400, message, "VALIDATION_ERROR", errors=[{"field": "url", "detail": message}]))
+    return JSONResponse({"error": "invalid_request", "error_description": message}, status_code=400)
+
+
 def create_app(settings: Settings | None = None, context: Context | None = None) -> FastAPI:
     context = context or Context.from_settings(settings or get_settings())
     app = FastAPI(title="Comptoir", version=__version__, docs_url=None, redoc_url=None,
@@ -50,6 +71,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
                      settings.oneconnect_file_bytes_max + settings.oneconnect_entries_bytes_max + 64 * 1024)
     app.add_middleware(FormBodyLimit, urlencoded_bytes_max=settings.json_body_bytes_max,
                        multipart_bytes_max=upload_max + 4 * 1024 * 1024)
+    app.add_middleware(NulInUrl, refuse=_refusal)
     app.include_router(oauth_pages.router)
     app.include_router(portal_pages.router)  # the customer portal (Upflow's portal links)
     # OneConnect's token endpoint sits beside its API (Shine serves it from its auth host).

@@ -29,7 +29,7 @@ from comptoir.dialects.upflow import invoices as upflow_invoices
 from comptoir.dialects.upflow.errors import UpflowError
 from comptoir.domain.errors import DomainError
 from comptoir.jobs.webhooks import Worker as WebhookWorker
-from comptoir.services import credentials, identity, sales, webhooks
+from comptoir.services import credentials, files, identity, sales, webhooks
 from comptoir.services.book import open_book
 from comptoir.services.demo import load_demo
 from comptoir.services.ledger import close_period
@@ -80,6 +80,9 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     database = _database()
     if demo:
         _print_demo(load_demo(database), base)
+    swept = files.sweep(database, Path(settings.files_dir))  # what a crash left in the file store
+    if swept:
+        console.print(f"Removed {len(swept)} files a crash left in the file store.")
     database.dispose()
     console.print(f"Serving on {base} (database: {_redacted(settings.database_url)})")
     if workers > 1:
@@ -279,6 +282,22 @@ def _import_upflow_batch(database: Database, org_id: int, employee_id: int | Non
                 reason = error.describe() if isinstance(error, DomainError) else \
                     error.message if isinstance(error, UpflowError) else str(error).splitlines()[0]
                 failures.append(f"line {number}: {reason}")
+
+
+files_cli = typer.Typer(help="The file store (COMPTOIR_FILES_DIR).", no_args_is_help=True)
+cli.add_typer(files_cli, name="files")
+
+
+@files_cli.command("sweep")
+def files_sweep(older_than: float = typer.Option(3600, "--older-than", min=0,
+                                                 help="Only files at least this many seconds old (0 when the server "
+                                                      "is stopped).")) -> None:
+    """Remove the files a crash left in the file store: files no row names, half-written temporary files."""
+    settings = get_settings()
+    swept = files.sweep(_database(), Path(settings.files_dir), older_than_s=older_than)
+    console.print(f"Removed {len(swept)} files.")
+    for key in swept:
+        console.print(f"  {key}")
 
 
 webhooks_cli = typer.Typer(help="OneConnect webhooks: partners' URLs and the delivery worker.", no_args_is_help=True)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 import simplejson
 from python_multipart.exceptions import MultipartParseError
@@ -112,7 +112,8 @@ def basic_credentials(authorization: str) -> tuple[str, str] | None:
         except (binascii.Error, UnicodeDecodeError, ValueError):
             continue
         if separator:
-            return user, password
+            # A NUL names no credential (and PostgreSQL could not even look it up): no credentials at all.
+            return (user, password) if "\x00" not in user + password else None
     return None
 
 
@@ -178,6 +179,21 @@ class FormBodyLimit:
             return message
 
         await self.app(scope, limited, send)
+
+
+class NulInUrl:
+    """ASGI middleware: a NUL character in the path or the query string (`%00`) is refused before any
+    route sees it. No identifier, filter or name of the book holds one, and PostgreSQL cannot even
+    compare text with it. `refuse(path, message)` makes the answer in the format of the path's dialect."""
+
+    def __init__(self, app: ASGIApp, refuse: Any) -> None:
+        self.app, self.refuse = app, refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"\x00" in unquote_to_bytes(scope["query_string"])):
+            response = self.refuse(scope["path"], "the URL holds a NUL character (%00)")
+            return await response(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 # -- multipart/form-data, parsed while it streams in -------------------------------------------

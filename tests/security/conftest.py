@@ -8,7 +8,11 @@ snapshot of an organization's book and of its files in the file store."""
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,8 +160,21 @@ def world(app, context) -> Iterator[World]:
 
 # -- what a refusal looks like in each dialect ---------------------------------------------------
 
+REFUSALS: Counter[str] = Counter()  # hostile requests seen refused properly, per dialect (docs/reliability.md)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def refusals_report() -> Iterator[None]:
+    """The count of refusals checked, written where COMPTOIR_HOSTILE_REPORT says at the end of the run."""
+    yield
+    if os.environ.get("COMPTOIR_HOSTILE_REPORT"):
+        Path(os.environ["COMPTOIR_HOSTILE_REPORT"]).write_text(
+            json.dumps({"total": sum(REFUSALS.values()), **REFUSALS}, indent=2) + "\n")
+
+
 def refused(dialect: str, response, statuses: tuple[int, ...] | None = None) -> Any:
     """A 4xx in the dialect's own error format (and one of `statuses` when given); the decoded body."""
+    REFUSALS[dialect] += 1
     status = response.status_code
     assert 400 <= status < 500, (dialect, status, response.text[:500])
     if statuses is not None:
@@ -183,6 +200,18 @@ def refused(dialect: str, response, statuses: tuple[int, ...] | None = None) -> 
     else:
         raise AssertionError(f"unknown dialect {dialect}")
     return body
+
+
+def headers_for(dialect: str, org: Org, content_type: str | None = "application/json") -> dict[str, str]:
+    headers = {"oneup": {"Authorization": "Basic " + base64.b64encode(
+                   f"{org.org.oneup.email}:{org.org.oneup.api_key}".encode()).decode()},
+               "upflow": dict(org.upflow.headers),
+               "quipu": {"Authorization": org.quipu.headers["Authorization"], "Accept": QUIPU_MEDIA},
+               "oneconnect": dict(org.oneconnect.headers)}[dialect]
+    if content_type is not None:
+        headers["Content-Type"] = QUIPU_MEDIA if dialect == "quipu" and content_type == "application/json" \
+            else content_type
+    return headers
 
 
 def dialect_of(path: str) -> str:

@@ -25,11 +25,11 @@ import pytest
 from ..auth.test_isolation_matrix import enumerate_routes
 from ..oneconnect.conftest import BMP, JPEG, PDF, PNG, seed_entries
 from .conftest import (
-    QUIPU_MEDIA,
     Org,
     World,
     assert_unchanged,
     dialect_of,
+    headers_for,
     quipu_item,
     quipu_relationship,
     refused,
@@ -88,18 +88,6 @@ def concrete(path: str, org: Org) -> str:
         return str(ids[f"{dialect}:{resource}"])
 
     return re.sub(r"\{(\w+)\}", lambda match: value(match.group(1)), path)
-
-
-def headers_for(dialect: str, org: Org, content_type: str | None = "application/json") -> dict[str, str]:
-    headers = {"oneup": {"Authorization": "Basic " + base64.b64encode(
-                   f"{org.org.oneup.email}:{org.org.oneup.api_key}".encode()).decode()},
-               "upflow": dict(org.upflow.headers),
-               "quipu": {"Authorization": org.quipu.headers["Authorization"], "Accept": QUIPU_MEDIA},
-               "oneconnect": dict(org.oneconnect.headers)}[dialect]
-    if content_type is not None:
-        headers["Content-Type"] = QUIPU_MEDIA if dialect == "quipu" and content_type == "application/json" \
-            else content_type
-    return headers
 
 
 def assert_no_leak(world: World, response) -> None:
@@ -760,3 +748,67 @@ def test_text_with_quotes_is_matched_literally(world):
     assert sorted(c["id"] for c in listed) == sorted([contact["id"], str(created["id"])])
     assert {c["attributes"]["name"] for c in listed} == {name}
 
+
+
+# -- NUL: PostgreSQL text cannot hold it -------------------------------------------------------------
+
+def test_nul_characters_anywhere_are_refused_cleanly(world, client, context):
+    """A NUL (\\x00) in a path, a query, a Basic credential, a form field or a multipart text field:
+    a 4xx in the dialect's format (a real HTTP server refuses it in a header before the app sees it).
+    PostgreSQL cannot compare or store text with a NUL, so it must never reach a query."""
+    a = world.a
+    before = state_of(context, world.a, world.b)
+    oc = f"/oneconnect/v1/integrations/{a.org.oneconnect['integration_id']}"
+    gets = [
+        ("oneup", "/oneup/v1/customers?company_name=a%00b"), ("oneup", "/oneup/v1/customers?company_name=eq:%00"),
+        ("oneup", "/oneup/v1/transactions?piece_number=%00"), ("oneup", "/oneup/v1/customers/1%00"),
+        ("oneup", "/oneup/v1/accounts?number=%00&sort=name"),
+        ("upflow", "/upflow/v1/customers/%00"), ("upflow", "/upflow/v1/customers/external:a%00b"),
+        ("upflow", "/upflow/v1/invoices?customerId=%00"), ("upflow", "/upflow/v1/invoices?customerId=external:%00"),
+        ("upflow", f"/upflow/v1/customers?customFieldData_{a.ids['upflow:custom_fields']}.eq=%00"),
+        ("upflow", "/upflow/v1/customers?customFieldData_external:%00.eq=x"),
+        ("upflow", "/upflow/v1/custom_fields/external:%00"), ("upflow", "/upflow/v1/payments/%00"),
+        ("quipu", "/quipu/contacts?filter%5Bq%5D=%00"), ("quipu", "/quipu/contacts?filter%5Btax_id%5D=a%00"),
+        ("quipu", "/quipu/invoices?filter%5Bq%5D=%00"), ("quipu", "/quipu/numbering_series?filter%5Bprefix%5D=%00"),
+        ("quipu", "/quipu/contacts/1%00"), ("quipu", f"/quipu/{a.org.slug}%00/contacts"),
+        ("oneconnect", "/oneconnect/v1/integrations/%00"), ("oneconnect", f"{oc}/documents/%00"),
+    ]
+    failures = []
+    for dialect, path in gets:
+        response = client.get(path, headers=headers_for(dialect, a, None))
+        try:
+            refused(dialect, response)
+        except AssertionError as error:
+            failures.append(f"GET {path}: {response.status_code} {str(error)[:150]}")
+    nul_basic = "Basic " + base64.b64encode(b"api\x00x@api.comptoir.local:key\x00").decode()
+    for dialect, method, path, kwargs in [
+        ("oneup", "GET", "/oneup/v1/customers", {"headers": {"Authorization": nul_basic}}),
+        ("oauth", "POST", "/quipu/oauth/token", {"headers": {"Authorization": nul_basic},
+                                                 "data": {"grant_type": "client_credentials"}}),
+        ("oauth", "POST", "/quipu/oauth/token", {"data": {"grant_type": "client_credentials", "client_id": "a\x00",
+                                                          "client_secret": "b\x00"}}),
+        ("oauth", "POST", "/oneconnect/oauth2/token", {"headers": {"Authorization": nul_basic},
+                                                       "data": {"grant_type": "client_credentials"}}),
+        ("oauth", "POST", "/oneconnect/oauth2/token", {"data": {"grant_type": "client_credentials",
+                                                                "client_id": "a\x00", "client_secret": "b\x00"}}),
+        ("oauth", "POST", "/oneup/oauth2/token", {"data": {"grant_type": "refresh_token", "client_id": "a\x00",
+                                                           "client_secret": "b\x00", "refresh_token": "c\x00"}}),
+    ]:
+        response = client.request(method, path, **kwargs)
+        try:
+            refused(dialect, response)
+        except AssertionError as error:
+            failures.append(f"{method} {path} {kwargs}: {response.status_code} {str(error)[:150]}")
+    login = client.get("/oneup/oauth2/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
+    signed = client.post("/oneup/oauth2/login", data={"email": "a\x00@x", "password": "p\x00", "csrf_token": csrf})
+    if signed.status_code != 401:
+        failures.append(f"POST /oneup/oauth2/login with NUL: {signed.status_code}")
+    for field in ("comment", "userEmail", "filename", "externalReference"):
+        response = a.oneconnect.deposit("purchase", **{field: "a\x00b" + (".pdf" if field == "filename" else "")})
+        try:
+            refused("oneconnect", response, (400,))
+        except AssertionError as error:
+            failures.append(f"OneConnect import, NUL in {field}: {response.status_code} {str(error)[:150]}")
+    assert not failures, "\n".join(failures)
+    assert_unchanged(context, before, world.a, world.b)

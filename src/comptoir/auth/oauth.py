@@ -8,6 +8,7 @@ database transaction the caller opened (`OAuthRequest.session`).
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections import defaultdict
@@ -244,5 +245,20 @@ def denied_redirect(redirect_uri: str, state: str | None) -> str:
         params.append(("state", state))
     return add_params_to_uri(redirect_uri, params)
 
+
+class _RedactTokens(logging.Filter):
+    """Authlib logs every token it issues at DEBUG ("Issue token {...} to ..."): the tokens in such a
+    record are replaced, so that a server run with DEBUG logging never writes a usable token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple({key: ("<redacted>" if key in ("access_token", "refresh_token") else value)
+                                 for key, value in arg.items()} if isinstance(arg, dict) else arg
+                                for arg in record.args)
+        return True
+
+
+for _grant in ("authorization_code", "refresh_token"):
+    logging.getLogger(f"authlib.oauth2.rfc6749.grants.{_grant}").addFilter(_RedactTokens())
 
 SERVER = OneUpAuthorizationServer()

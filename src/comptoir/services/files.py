@@ -12,13 +12,15 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from comptoir.storage.book import Book
+from comptoir.storage.database import Database
 from comptoir.storage.tables import Document, StoredFile
 
 PDF = "application/pdf"
@@ -97,6 +99,30 @@ def replace_pdf(book: Book, root: Path, document: Document, filename: str, data:
     if previous is not None and not book.documents.exists(pdf_file_id=previous.id):
         discard(book, root, previous)
     return stored
+
+
+def sweep(database: Database, root: Path, *, older_than_s: float = 3600, now: float | None = None) -> list[str]:
+    """Remove what a crash leaves in the file store: a file that no row names (its transaction never
+    committed: the process died before it could remove the file) and a half-written temporary file.
+    Only files older than `older_than_s` go, so that a transaction still running keeps its files;
+    `comptoir serve` sweeps at start. The storage keys removed (temporary files by their path).
+    Spans every organization, like the identity lookups: it is the file store's own upkeep."""
+    base = Path(root).resolve()
+    if not base.exists():
+        return []
+    cutoff = (time.time() if now is None else now) - older_than_s
+    candidates = [path for path in base.glob("*/*/*") if path.is_file() and path.stat().st_mtime <= cutoff]
+    if not candidates:
+        return []
+    with database.transaction() as session:
+        known = set(session.scalars(select(StoredFile.storage_key)))
+    removed = []
+    for path in candidates:
+        key = path.relative_to(base).as_posix()
+        if key not in known:
+            path.unlink(missing_ok=True)
+            removed.append(key)
+    return removed
 
 
 # -- internals ---------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from comptoir.auth.passwords import hash_password, new_password, verify_password
 from comptoir.auth.secrets import digest, matches, new_secret
@@ -137,9 +137,14 @@ def save_token(session, kind: str, *, access_token: str, refresh_token: str | No
 
 
 def usable_refresh_token(session, refresh_token: str, client_id: str) -> AccessToken | None:
+    """The refresh token if it is this client's, unrevoked, unexpired, and its user's sign-in is not revoked."""
     row = IdentityStore(session).refresh_token(digest(refresh_token), lock=True)
     if row is None or row.client_id != client_id or row.revoked_at is not None:
         return None
+    if row.credential_id is not None:
+        credential = session.get(Credential, row.credential_id)
+        if credential is None or credential.revoked_at is not None:
+            return None
     return row if row.refresh_expires_at is None or is_active(row.refresh_expires_at, None, now()) else None
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from comptoir.auth.limits import AUTH_FAILURES, client_address
 from comptoir.auth.oauth import SERVER, OAuthRequest, denied_redirect
 from comptoir.services import identity
 from comptoir.services.book import open_book
@@ -122,16 +123,34 @@ async def login_page(request: Request, next: str = "") -> Response:
                 error=None, csrf_token=csrf_token(request))
 
 
+def _failures(request: Request) -> tuple[str, ...]:
+    """The key of this address's failed sign-ins and token requests (settings.auth_failure_limit)."""
+    return (request.app.state.context.settings.auth_failure_limit, AUTH_FAILURES, "oneup-oauth",
+            client_address(request))
+
+
+def _locked_out_for(request: Request) -> int | None:
+    return request.app.state.context.limiter.locked_out_for(*_failures(request))
+
+
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await request.form()
     next_url = _safe_next(form.get("next", ""))
     email = (form.get("email") or "").strip()
+    locked_out_s = _locked_out_for(request)
+    if locked_out_s is not None:  # before the password is even looked at
+        response = page("web/login.html", 429, title="Sign in", action=f"{PREFIX}/login", next=next_url, email=email,
+                        error=f"Too many failed sign-ins. Try again in {locked_out_s} seconds.",
+                        csrf_token=csrf_token(request))
+        response.headers["Retry-After"] = str(locked_out_s)
+        return response
     if not csrf_ok(request, form.get("csrf_token")):
         return page("web/login.html", 400, title="Sign in", action=f"{PREFIX}/login", next=next_url, email=email,
                     error="Your session expired. Please sign in again.", csrf_token=csrf_token(request))
     principal = await run_in_threadpool(identity.log_in, _database(request), email, form.get("password") or "")
     if principal is None:
+        request.app.state.context.limiter.hit(*_failures(request))
         return page("web/login.html", 401, title="Sign in", action=f"{PREFIX}/login", next=next_url, email=email,
                     error="Wrong email or password.", csrf_token=csrf_token(request))
     sign_in(request, principal)
@@ -141,6 +160,11 @@ async def login(request: Request) -> Response:
 @router.post("/token")
 async def token(request: Request) -> Response:
     database = _database(request)
+    locked_out_s = _locked_out_for(request)
+    if locked_out_s is not None:  # before the client secret, code or refresh token is even looked at
+        return JSONResponse({"error": "temporarily_unavailable", "error_description": "Too many failed token "
+                             f"requests from this address. Retry in {locked_out_s} seconds."},
+                            status_code=429, headers={"Retry-After": str(locked_out_s)})
     form = await request.form()
     query = {key: request.query_params.getlist(key) for key in request.query_params}
     body = {key: form.getlist(key) for key in form}
@@ -150,7 +174,10 @@ async def token(request: Request) -> Response:
             oauth_request = OAuthRequest("POST", str(request.url), _headers(request), query, body, session)
             return SERVER.create_token_response(oauth_request)
 
-    return _as_response(await run_in_threadpool(exchange))
+    result = await run_in_threadpool(exchange)
+    if result[0] == 401 or (isinstance(result[1], dict) and result[1].get("error") == "invalid_grant"):
+        request.app.state.context.limiter.hit(*_failures(request))  # a wrong secret, or a guessed code or token
+    return _as_response(result)
 
 
 def _headers(request: Request) -> dict[str, str]:

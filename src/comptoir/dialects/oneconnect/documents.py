@@ -90,6 +90,9 @@ async def _deposit(request: Request, caller: Caller, kind: str) -> received.Depo
                 sent[part.name] = part.data.decode("utf-8")
             except UnicodeDecodeError:
                 errors.append({"field": part.name, "detail": "is not UTF-8 text"})
+            else:
+                if "\x00" in sent[part.name]:  # text of the book never holds one (PostgreSQL cannot)
+                    errors.append({"field": part.name, "detail": "holds a NUL character"})
     for name in JSON_FIELDS:
         if sent.get(name) is not None:
             try:
