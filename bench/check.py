@@ -9,6 +9,7 @@ from sqlalchemy import case, func, select
 from comptoir.storage.database import Database
 from comptoir.storage.tables import (
     Account,
+    AccountBalance,
     Allocation,
     Document,
     DocumentLine,
@@ -74,6 +75,16 @@ def snapshot(database: Database, org_id: int) -> dict[str, list[dict]]:
             "transactions": rows(Transaction, (Transaction.transaction_code,)),
             "entries": sorted(rows(Entry, (Entry.id,)),
                               key=lambda r: (r["transaction_id"], r["account_id"], r["way"], r["amount"])),
+            # The maintained totals, over every slot (which slot a commit used is chance).
+            "account_balances": sorted([
+                {"span": span, "first_day": first_day, "account": refs["account_id"][account_id], "debit": debit,
+                 "credit": credit}
+                for span, first_day, account_id, debit, credit in session.execute(
+                    select(AccountBalance.span, AccountBalance.first_day, AccountBalance.account_id,
+                           func.sum(AccountBalance.debit), func.sum(AccountBalance.credit))
+                    .where(AccountBalance.org_id == org_id)
+                    .group_by(AccountBalance.span, AccountBalance.first_day, AccountBalance.account_id))],
+                key=lambda r: (r["span"], r["first_day"], r["account"])),
         }
 
 

@@ -4,7 +4,8 @@ The organization, its customers and its items are written through the services (
 Invoices, payments and manual transfers are many: their rows are computed here the way the services
 compute them (totals with `domain.documents.compute_totals`, due dates with `domain.settlements`,
 one balanced transaction per document with the services' accounts, journals, labels and letterings,
-codes from the same counters) and bulk-inserted: `COPY` on PostgreSQL, batched inserts on SQLite.
+codes from the same counters) and bulk-inserted: `COPY` on PostgreSQL, batched inserts on SQLite,
+with the entries' maintained balances (storage/balances.py) added in the same transaction.
 `load_through_services` writes the same plan through the services themselves; the smoke test checks
 that both paths give the same rows (tests/test_bench_smoke.py).
 """
@@ -35,6 +36,7 @@ from comptoir.services.ledger import TRANSACTIONS, account_for, journal_for
 from comptoir.services.organizations import create_organization, first_employee_id
 from comptoir.services.payments import PAYMENTS
 from comptoir.services.sales import INVOICES
+from comptoir.storage import balances
 from comptoir.storage.database import Database
 from comptoir.storage.tables import (
     Account,
@@ -229,6 +231,8 @@ def _write_chunk(writer, context: _Context, events: list, codes: dict[str, int],
             info.entries += len(entries)
         for table in ("documents", "document_lines", "payments", "payment_allocations", "transactions", "entries"):
             writer.insert(table, rows[table])
+        # The entries' day and month totals, in the same transaction (as the services' commits add them).
+        balances.add(writer.connection, balances.deltas_of(rows["entries"]), slot=0)
 
 
 def _stamp(on: date) -> datetime:

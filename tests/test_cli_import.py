@@ -7,9 +7,11 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 
 from comptoir.services import parties
 from comptoir.services.book import open_book
+from comptoir.services.ledger import close_period
 from comptoir.services.organizations import create_organization
 from comptoir.storage.tables import Document, Transaction
 
@@ -70,4 +72,102 @@ def test_a_refused_line_is_reported_and_the_others_are_imported(context, databas
     assert code == 1
     assert (summary["created"], summary["failed"]) == (2, 3)
     assert [failure.split(":")[0] for failure in summary["failures"]] == ["line 2", "line 3", "line 4"]
+    assert _counts(context, created.id) == (2, 2)
+
+
+# -- the batch, in-process: new invoices written together, the rest one by one ------------------------
+
+def _batch(context, created, lines: list[str]) -> tuple[dict, list[str]]:
+    from comptoir.cli import _import_upflow_batch
+    from comptoir.services.organizations import first_employee_id
+    with context.database.transaction() as session:
+        employee_id = first_employee_id(session, created.id)
+    counts = {"created": 0, "updated": 0, "failed": 0}
+    failures: list[str] = []
+    _import_upflow_batch(context.database, created.id, employee_id,
+                         [(number, line.encode()) for number, line in enumerate(lines, start=1)], counts, failures)
+    return counts, failures
+
+
+def _rows(context, org_id: int) -> list[tuple]:
+    """The invoices with their lines, transaction and entries, as values (no ids, UUIDs or times)."""
+    with open_book(context.database, org_id) as book:
+        accounts = {account.id: account.number for account in book.accounts.all()}
+        journals = {journal.id: journal.code for journal in book.journals.all()}
+        terms = {terms.id: terms.name for terms in book.payment_terms.all()}
+        employees = {employee.id: employee.user_code for employee in book.employees.all()}
+        customers = {party.id: party.external_id for party in book.parties.all()}
+        rows = []
+        for document in sorted(book.documents.all(Document.kind == "invoice"), key=lambda d: d.external_id):
+            transaction = book.transactions.find(source_type="invoice", source_id=document.id)
+            rows.append((
+                document.external_id, document.user_code, customers[document.customer_id], document.date,
+                document.due_date, document.due_date_explicit, document.currency_iso_code, document.subtotal,
+                document.tax_amount, document.total, document.fixed_tax_amount, terms.get(document.payment_terms_id),
+                employees.get(document.employee_id), document.extra, document.reduce_rate, document.sent,
+                [(line.description, line.quantity, line.unit_price_wt, line.total, line.is_taxable, line.position)
+                 for line in document.lines],
+                (transaction.date, transaction.piece_number, journals[transaction.journal_id], transaction.status,
+                 sorted((accounts[entry.account_id], entry.way, entry.amount, entry.label, entry.lettering,
+                         customers.get(entry.party_id)) for entry in transaction.entries))))
+        return rows
+
+
+def test_a_batch_writes_the_same_rows_as_the_service_one_invoice_at_a_time(context):
+    batched = _organization_with_customers(context, "Batched Co")
+    single = _organization_with_customers(context, "One By One Co")
+    invoices = [{**_invoice(i, f"cust-{1 + i % 2}"), "name": f"Services {i}" if i % 3 else None} for i in range(12)]
+    counts, failures = _batch(context, batched, [json.dumps(body) for body in invoices])
+    assert (counts, failures) == ({"created": 12, "updated": 0, "failed": 0}, [])
+    from comptoir.dialects.upflow import invoices as upflow_invoices
+    from comptoir.services import sales
+    from comptoir.services.organizations import first_employee_id
+    with context.database.transaction() as session:
+        employee_id = first_employee_id(session, single.id)
+    for body in invoices:
+        with open_book(context.database, single.id, employee_id) as book:
+            sent = upflow_invoices.InvoiceIn.model_validate(body)
+            sales.import_invoice(book, sent.externalId, upflow_invoices.document_fields(book, "invoice", sent, None))
+    left, right = _rows(context, batched.id), _rows(context, single.id)
+    for a, b in zip(left, right):
+        assert a == b, [(i, x, y) for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    assert len(left) == len(right)
+    transactions = _counts(context, batched.id)[1]
+    assert transactions == 12
+
+
+def test_in_a_batch_a_refused_invoice_leaves_no_trace_and_the_others_are_written(context):
+    created = _organization_with_customers(context, "Batch Refusals Co")
+    with open_book(context.database, created.id) as book:
+        close_period(book, date(2024, 12, 31))
+    lines = [json.dumps(_invoice(1)),
+             json.dumps({**_invoice(2), "dueDate": "2025-02-01"}),  # due before it is issued: the services refuse it
+             json.dumps(_invoice(3, "cust-unknown")),
+             # refused when it is posted, after the invoice was added to the session
+             json.dumps({**_invoice(4), "issuedAt": "2024-12-01", "dueDate": "2024-12-31"}),
+             json.dumps(_invoice(5))]
+    counts, failures = _batch(context, created, lines)
+    assert (counts["created"], counts["failed"]) == (2, 3)
+    assert [failure.split(":")[0] for failure in failures] == ["line 2", "line 3", "line 4"]
+    assert _counts(context, created.id) == (2, 2)
+
+
+def test_a_customid_used_twice_in_a_batch_refuses_the_second_only(context):
+    created = _organization_with_customers(context, "Batch Duplicates Co")
+    lines = [json.dumps(_invoice(1)), json.dumps({**_invoice(2), "customId": "F-001"}), json.dumps(_invoice(3))]
+    counts, failures = _batch(context, created, lines)
+    assert (counts["created"], counts["failed"]) == (2, 1)
+    assert [failure.split(":")[0] for failure in failures] == ["line 2"]
+    assert _counts(context, created.id) == (2, 2)
+
+
+def test_an_externalid_twice_in_a_batch_is_created_then_updated(context):
+    created = _organization_with_customers(context, "Batch Twice Co")
+    lines = [json.dumps(_invoice(1)), json.dumps({**_invoice(1), "netAmount": 50_000, "grossAmount": 60_000}),
+             json.dumps(_invoice(2))]
+    counts, failures = _batch(context, created, lines)
+    assert (counts, failures) == ({"created": 2, "updated": 1, "failed": 0}, [])
+    with open_book(context.database, created.id) as book:
+        invoice = book.documents.find(external_id="inv-1")
+        assert (invoice.subtotal, invoice.total) == (500, 600)
     assert _counts(context, created.id) == (2, 2)

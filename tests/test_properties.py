@@ -16,7 +16,8 @@ After every step, read back in a fresh unit of work:
   generated transaction debits the receivable with its total;
 - each customer's receivable balance (entries on the receivable account with its party_id) equals
   the sum of its invoices' unpaid amounts, and the aged receivables agree;
-- the trial balance as of a far future date has debits == credits;
+- the trial balance as of a far future date has debits == credits, and the maintained balances
+  (account_balances, per account and day or month) are exactly the sums of the entries;
 - entries that were locked or closed stay exactly as they were, and everything dated in the closed
   period is closed.
 
@@ -57,6 +58,7 @@ from comptoir.services.reports import aged_receivables, trial_balance
 from comptoir.services.sales import INVOICE, INVOICES, standing
 from comptoir.storage.tables import Allocation, Document, Transaction
 
+from .balance_support import assert_balances_match
 from .helpers import book_snapshot
 
 ZERO = Decimal(0)
@@ -557,6 +559,7 @@ class BookMachine(RuleBasedStateMachine):
             lines = trial_balance(book, FAR_FUTURE)
             assert sum((line.debit for line in lines), ZERO) == sum((line.credit for line in lines), ZERO)
             assert sum((line.debit for line in lines), ZERO) == ledger_debit
+            assert_balances_match(book.session, self.org_id)  # the maintained totals are the entries'
 
             for payment in book.payments.all():
                 assert sum((a.amount for a in payment.allocations), ZERO) == payment.amount > 0

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from comptoir import __version__
@@ -17,6 +19,7 @@ from comptoir.dialects.oneconnect.app import token as oneconnect_token
 from comptoir.dialects.oneup.conventions import error_response as oneup_error_response
 from comptoir.dialects.oneup.errors import OneUpError
 from comptoir.dialects.quipu.errors import BAD_REQUEST as QUIPU_BAD_REQUEST
+from comptoir.dialects.quipu.errors import NOT_FOUND as QUIPU_NOT_FOUND
 from comptoir.dialects.quipu.errors import QuipuError
 from comptoir.dialects.quipu.errors import error_response as quipu_error_response
 from comptoir.dialects.upflow.errors import UpflowError
@@ -51,6 +54,8 @@ def _refusal(path: str, message: str) -> Response:
     if path.startswith(DIALECTS["upflow"] + "/"):
         return upflow_error_response(UpflowError(400, message, "Bad Request"))
     if path.startswith(DIALECTS["quipu"] + "/"):
+        if path.endswith("/ephemeral_open_download"):  # Quipu's spec gives a signed link 404, never 400
+            return quipu_error_response(QuipuError(404, QUIPU_NOT_FOUND))
         return quipu_error_response(QuipuError(400, f"{QUIPU_BAD_REQUEST}: {message}"))
     if path.startswith(DIALECTS["oneconnect"] + "/"):
         return problem_response(Problem(400, message, "VALIDATION_ERROR", errors=[{"field": "url", "detail": message}]))
@@ -76,8 +81,20 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.include_router(portal_pages.router)  # the customer portal (Upflow's portal links)
     # OneConnect's token endpoint sits beside its API (Shine serves it from its auth host).
     app.add_api_route("/oneconnect/oauth2/token", oneconnect_token, methods=["POST"], include_in_schema=False)
+    dialect_apps = {}
     for name, module in (("oneup", oneup), ("upflow", upflow), ("quipu", quipu), ("oneconnect", oneconnect)):
-        app.mount(DIALECTS[name], module.build(context))
+        dialect_apps[DIALECTS[name]] = module.build(context)
+        app.mount(DIALECTS[name], dialect_apps[DIALECTS[name]])
+
+    @app.exception_handler(HTTPException)
+    async def on_http_error(request: Request, error: HTTPException) -> Response:
+        """A path under a dialect that its mount does not take (Starlette's mount pattern stops at a
+        line feed: /upflow/v1/customers/a%0Ab) is still answered in that dialect's format."""
+        path = request.scope["path"]
+        for prefix, dialect_app in dialect_apps.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return await dialect_app.exception_handlers[HTTPException](request, error)
+        return await http_exception_handler(request, error)
 
     @app.get("/.well-known/jwks.json", include_in_schema=False)
     def jwks() -> JSONResponse:

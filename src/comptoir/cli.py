@@ -10,6 +10,7 @@ import threading
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import typer
 import uvicorn
@@ -23,13 +24,15 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 
 from comptoir.app import DIALECTS, create_app
 from comptoir.dialects.upflow import invoices as upflow_invoices
 from comptoir.dialects.upflow.errors import UpflowError
 from comptoir.domain.errors import DomainError
 from comptoir.jobs.webhooks import Worker as WebhookWorker
-from comptoir.services import credentials, files, identity, sales, webhooks
+from comptoir.services import credentials, files, identity, parties, sales, webhooks
 from comptoir.services.book import open_book
 from comptoir.services.demo import load_demo
 from comptoir.services.ledger import close_period
@@ -261,27 +264,99 @@ def import_upflow_invoices(
 
 def _import_upflow_batch(database: Database, org_id: int, employee_id: int | None, batch: list[tuple[int, bytes]],
                          counts: dict[str, int], failures: list[str]) -> None:
-    """One database transaction for the batch; each invoice in its own savepoint, so a refused one
-    leaves no trace and does not undo the others."""
-    with open_book(database, org_id, employee_id) as book:
-        for number, line in batch:
-            try:
-                payload = parse_json(line)
-                if not isinstance(payload, dict):
-                    raise ValueError("the line is not a JSON object")  # noqa: TRY004 - reported like the others
-                sent = upflow_invoices.InvoiceIn.model_validate(payload)
-                if not sent.externalId:
-                    raise ValueError("externalId is required to import from a file (it makes a re-run safe)")
-                with book.session.begin_nested():
-                    existing = sales.find_invoice(book, external_id=sent.externalId, missing_ok=True)
-                    fields = upflow_invoices.document_fields(book, sales.INVOICE, sent, existing)
-                    _, created = sales.import_invoice(book, sent.externalId, fields)
-                counts["created" if created else "updated"] += 1
-            except (MalformedJson, ValidationError, UpflowError, DomainError, ValueError) as error:
-                counts["failed"] += 1
-                reason = error.describe() if isinstance(error, DomainError) else \
-                    error.message if isinstance(error, UpflowError) else str(error).splitlines()[0]
-                failures.append(f"line {number}: {reason}")
+    """One database transaction for the batch, with the outcome of one invoice at a time (a refused
+    one leaves no trace and does not undo the others), but the work of the whole batch at once:
+
+    1. every line is parsed and checked;
+    2. the invoices their externalIds name and their customers are read, in one query each;
+    3. the new invoices (first mention of an externalId the book does not have) are written together
+       (Book.batched: their inserts go in a few statements), each as `sales.import_invoice` would
+       create it. One that the services refuse leaves the batch, and is taken again in step 4; if
+       the database refuses the batch (a customId used twice), none of it is kept, and every line of
+       it is taken again in step 4;
+    4. the other lines (updates, later mentions of an externalId) and those, in the order of the file,
+       each in its own savepoint through `sales.import_invoice`, exactly as before.
+    """
+    refused: list[tuple[int, str]] = []
+    parsed: list[tuple[int, upflow_invoices.InvoiceIn]] = []
+    for number, line in batch:
+        try:
+            payload = parse_json(line)
+            if not isinstance(payload, dict):
+                raise ValueError("the line is not a JSON object")  # noqa: TRY004 - reported like the others
+            sent = upflow_invoices.InvoiceIn.model_validate(payload)
+            if not sent.externalId:
+                raise ValueError("externalId is required to import from a file (it makes a re-run safe)")
+            parsed.append((number, sent))
+        except (MalformedJson, ValidationError, ValueError) as error:
+            refused.append((number, _reason(error)))
+    if parsed:
+        with open_book(database, org_id, employee_id) as book:
+            known = sales.find_documents(book, sales.INVOICE, [sent.externalId for _, sent in parsed])
+            customers = [sent.customer for _, sent in parsed if sent.customer is not None]
+            parties.preload_parties(book, uuids=[link.id for link in customers if link.id],
+                                    external_ids=[link.externalId for link in customers if not link.id])
+            fresh: dict[str, tuple[int, upflow_invoices.InvoiceIn]] = {}
+            for number, sent in parsed:
+                if sent.externalId not in known:
+                    fresh.setdefault(sent.externalId, (number, sent))
+            created = _create_upflow_invoices(book, list(fresh.values()))
+            for number, sent in parsed:
+                if number in created:
+                    known[sent.externalId] = created[number]
+                    counts["created"] += 1
+                    continue
+                try:
+                    with book.session.begin_nested():
+                        existing = known.get(sent.externalId)
+                        fields = upflow_invoices.document_fields(book, sales.INVOICE, sent, existing)
+                        document, was_created = sales.import_invoice(book, sent.externalId, fields, found=existing)
+                    known[sent.externalId] = document
+                    counts["created" if was_created else "updated"] += 1
+                except (UpflowError, DomainError, ValueError) as error:
+                    refused.append((number, _reason(error)))
+    counts["failed"] += len(refused)
+    failures.extend(f"line {number}: {reason}" for number, reason in sorted(refused))
+
+
+def _create_upflow_invoices(book, fresh: list[tuple[int, upflow_invoices.InvoiceIn]]) -> dict[int, Any]:
+    """Create these invoices (none of their externalIds is in the book) with their inserts batched;
+    the created ones by line number. Those the services refuse are left out (the caller takes them
+    again one by one); when the database refuses the batch, none is created."""
+    if not fresh:
+        return {}
+    created: dict[int, Any] = {}
+    added: list[Any] = []  # the rows the current invoice added to the session
+
+    def on_add(_session: Any, row: Any) -> None:
+        added.append(row)
+
+    book.counters.reserve("transaction", len(fresh))
+    event.listen(book.session, "transient_to_pending", on_add)
+    try:
+        with book.session.begin_nested(), book.batched(ids={"documents": len(fresh)}):
+            for number, sent in fresh:
+                added.clear()
+                try:
+                    fields = upflow_invoices.document_fields(book, sales.INVOICE, sent, None)
+                    created[number] = sales.INVOICES.create(book, {**fields, "external_id": sent.externalId})
+                except (UpflowError, DomainError, ValueError):
+                    for row in added:  # not written yet: it leaves the batch
+                        if row in book.session:
+                            book.session.expunge(row)
+    except (SQLAlchemyError, DomainError):
+        return {}
+    finally:
+        event.remove(book.session, "transient_to_pending", on_add)
+    return created
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, DomainError):
+        return error.describe()
+    if isinstance(error, UpflowError):
+        return error.message
+    return str(error).splitlines()[0]
 
 
 files_cli = typer.Typer(help="The file store (COMPTOIR_FILES_DIR).", no_args_is_help=True)

@@ -35,7 +35,7 @@ async def bounded_stream(request: Request, limit_bytes: int) -> AsyncIterator[by
     """The request body's chunks as they arrive, refused (BodyTooLarge) as soon as they add up to more
     than the limit. A Content-Length over the limit is refused before reading anything."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit_bytes:
+    if declared and declared.isdigit() and (len(declared) > 30 or int(declared) > limit_bytes):
         raise BodyTooLarge(limit_bytes)
     size = 0
     async for chunk in request.stream():
@@ -69,6 +69,8 @@ def parse_json(raw: bytes) -> Any:
         raise MalformedJson(f"{error.msg} at line {error.lineno} column {error.colno}") from error
     except RecursionError as error:
         raise MalformedJson("the JSON is nested too deeply") from error
+    except (ValueError, ArithmeticError) as error:  # over 4300 digits for int(), an exponent Decimal refuses
+        raise MalformedJson("a number has too many digits") from error
     _check_strings(value)
     return value
 

@@ -4,13 +4,16 @@ them to the app, as the owner of an account seeded with a record of every resour
 a server error, have a status the operation does not document, or break the operation's schemas.
 
 Each operation gets `CONTRACT_EXAMPLES` generated cases (Hypothesis), so the run takes a few
-minutes; COMPTOIR_CONTRACT_EXAMPLES raises it for a deeper run."""
+minutes; COMPTOIR_CONTRACT_EXAMPLES raises it for a deeper run (docs/reliability.md), and
+COMPTOIR_CONTRACT_REPORT names a file for the counts of what was sent."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -32,6 +35,7 @@ SPEC = Path(__file__).with_name("openapi.yaml")
 CONTRACT_EXAMPLES = int(os.environ.get("COMPTOIR_CONTRACT_EXAMPLES", "12"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 RESOURCE = re.compile(r"^/(?:\{owner_slug\}/)?(\w+)")
+STATS: Counter[str] = Counter()  # requests sent, by status class and by operation
 CALLS = itertools.count()  # which cases get a real record: the same ones every run (Hypothesis is derandomized)
 
 schema = schemathesis.openapi.from_path(SPEC)
@@ -65,6 +69,8 @@ def seeded(app, context):
         users = quipu.ok("GET", "/users")["data"]
         ids["users"] = users[0]["id"]
         yield org, quipu.headers["Authorization"], ids
+    if os.environ.get("COMPTOIR_CONTRACT_REPORT"):
+        Path(os.environ["COMPTOIR_CONTRACT_REPORT"]).write_text(json.dumps(dict(STATS), indent=2, sort_keys=True) + "\n")
 
 
 @schema.parametrize()
@@ -77,5 +83,8 @@ def test_every_public_operation_keeps_to_the_spec(case, app, seeded):
     resource = RESOURCE.match(case.path).group(1)
     if "id" in (case.path_parameters or {}) and resource in ids and next(CALLS) % 10 < 7:
         case.path_parameters["id"] = ids[resource]  # mostly real records, sometimes the generated ids
-    case.call_and_validate(base_url="http://testserver/quipu", headers={"Authorization": authorization},
-                           checks=CHECKS, app=app)
+    response = case.call(base_url="http://testserver/quipu", headers={"Authorization": authorization}, app=app)
+    STATS["requests"] += 1
+    STATS[f"quipu {response.status_code // 100}xx"] += 1
+    STATS[f"quipu {response.status_code}"] += 1
+    case.validate_response(response, checks=CHECKS)

@@ -66,6 +66,14 @@ def _record_of(world: World, dialect: str, path: str, parameter: str) -> str | N
     return str(value) if value is not None else None
 
 
+def spare_integration(world: World) -> dict:
+    """A new OneConnect integration of A (its id and secret), for a case that revokes one."""
+    from comptoir.services import credentials
+
+    with world.context.database.transaction() as session:
+        return credentials.issue(session, world.a.org.id, "oneconnect_integration")
+
+
 def fuzz_case(case, app, world: World, dialect: str, chance: random.Random) -> None:
     """Send one generated case as A (mostly at A's own records) and hold the answer to the document."""
     parameters = case.path_parameters or {}
@@ -76,6 +84,11 @@ def fuzz_case(case, app, world: World, dialect: str, chance: random.Random) -> N
         elif real is not None and chance.random() < REAL_RECORDS:
             parameters[name] = real
     headers = headers_for(dialect, world.a, None)
+    if dialect == "oneconnect" and case.path.endswith("/revoke"):
+        # Revoking A's integration would close it to every later case (401 SMB_CLOSED): a new one each time.
+        spare = spare_integration(world)
+        parameters["integration_id"] = spare["identifier"]
+        headers["x-oneconnect-api-key"] = spare["secret"]
     if case.headers:
         headers = {**case.headers, **headers}
     prefix = DOCUMENTS[dialect][0]
@@ -83,6 +96,9 @@ def fuzz_case(case, app, world: World, dialect: str, chance: random.Random) -> N
     FUZZ_STATS["requests"] += 1
     FUZZ_STATS[f"{dialect} requests"] += 1
     FUZZ_STATS[f"{dialect} {response.status_code // 100}xx"] += 1
+    FUZZ_STATS[f"{dialect} status {response.status_code}"] += 1
+    if dialect == "oneconnect" and parameters.get("integration_id") == world.a.org.oneconnect["integration_id"]:
+        assert b"SMB_CLOSED" not in response.content, "A's integration is closed: every later case would be 401"
     assert world.marker.encode() not in response.content, "organization B's data in an answer to A"
     case.validate_response(response, checks=CHECKS)
 

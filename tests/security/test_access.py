@@ -113,6 +113,14 @@ def _quipu_token(c, org, guess):
                   data={"grant_type": "client_credentials", "scope": "ecommerce"})
 
 
+def _quipu_bearer(c, org, guess):
+    if not hasattr(c, "quipu_token"):  # fetched at the first (right) attempt, before any failure
+        response = _quipu_token(c, org, None)
+        assert response.status_code == 200, response.text
+        c.quipu_token = response.json()["access_token"]
+    return c.get("/quipu/users", headers={"Authorization": f"Bearer {guess or c.quipu_token}"})
+
+
 BRUTE: list[tuple[str, str, Attempt]] = [
     ("OneUp API key", "oneup", _oneup),
     ("OneUp bearer token", "oneup", _oneup_bearer),
@@ -120,10 +128,8 @@ BRUTE: list[tuple[str, str, Attempt]] = [
     ("OneConnect client secret", "oauth", _oneconnect_token),
     ("OneConnect integration secret", "oneconnect", _oneconnect_integration),
     ("OneConnect JWT", "oneconnect", _oneconnect_jwt),
-    pytest.param("Quipu app secret", "oauth", _quipu_token, marks=pytest.mark.xfail(
-        strict=True, reason="defect: the Quipu token endpoint (src/comptoir/dialects/quipu/app.py, being finished "
-                            "by a colleague) counts no failed authentication yet: it needs the three lines the "
-                            "OneConnect token endpoint has (limiter.locked_out_for / limiter.hit on AUTH_FAILURES)")),
+    ("Quipu app secret", "oauth", _quipu_token),
+    ("Quipu bearer token", "quipu", _quipu_bearer),
 ]
 
 
@@ -231,14 +237,23 @@ def test_a_code_is_only_its_clients(client, org, context, oauth_client):
     assert exchange(client, oauth_client, code).status_code == 400
 
 
-def test_a_reused_code_gives_nothing_more(client, org, oauth_client):
+def test_a_reused_code_gives_nothing_more_and_revokes_what_it_gave(client, org, context, oauth_client):
+    other = register_client(context.database, "Other App", [REDIRECT])
     sign_in(client, org)
     code = authorize(client, oauth_client)["code"]
-    assert exchange(client, oauth_client, code).status_code == 200
+    tokens = exchange(client, oauth_client, code).json()
+    refreshed = refresh(client, oauth_client, tokens["refresh_token"]).json()
+    elsewhere = exchange(client, other, authorize(client, other)["code"]).json()  # another client's grant
+    assert client.get("/oneup/v1/me", headers=bearer(refreshed["access_token"])).status_code == 200
     for _ in range(3):
         again = exchange(client, oauth_client, code)
         assert refused("oauth", again, (400,))["error"] == "invalid_grant"
         assert "access_token" not in again.json()
+    # someone else holds the code: what it gave (and what that gave in turn) is revoked (RFC 6749 §4.1.2)
+    refused("oneup", client.get("/oneup/v1/me", headers=bearer(refreshed["access_token"])), (401,))
+    assert refused("oauth", refresh(client, oauth_client, refreshed["refresh_token"]), (400,))["error"] == "invalid_grant"
+    # the user's grant to another client is untouched
+    assert client.get("/oneup/v1/me", headers=bearer(elsewhere["access_token"])).status_code == 200
 
 
 @pytest.mark.parametrize("verifier", ["missing", "the challenge itself", "another", "too short"])
@@ -325,15 +340,22 @@ def test_refresh_tokens_are_only_their_clients_and_expire(client, org, context, 
     assert refused("oauth", refresh(client, oauth_client, tokens["refresh_token"]), (400,))["error"] == "invalid_grant"
 
 
-def test_a_refresh_token_used_twice_gives_one_pair(client, org, oauth_client):
+def test_a_refresh_token_used_twice_gives_one_pair_then_revokes_it(client, org, oauth_client):
     sign_in(client, org)
     tokens = exchange(client, oauth_client, authorize(client, oauth_client)["code"]).json()
     second = refresh(client, oauth_client, tokens["refresh_token"])
     assert second.status_code == 200
-    replay = refresh(client, oauth_client, tokens["refresh_token"])
-    assert refused("oauth", replay, (400,))["error"] == "invalid_grant"
     assert client.get("/oneup/v1/me", headers=bearer(tokens["access_token"])).status_code == 401  # replaced
     assert client.get("/oneup/v1/me", headers=bearer(second.json()["access_token"])).status_code == 200
+    replay = refresh(client, oauth_client, tokens["refresh_token"])
+    assert refused("oauth", replay, (400,))["error"] == "invalid_grant"
+    # the rotated token leaked: the pair that replaced it is revoked too (OAuth 2.0 Security BCP)
+    refused("oneup", client.get("/oneup/v1/me", headers=bearer(second.json()["access_token"])), (401,))
+    assert refused("oauth", refresh(client, oauth_client, second.json()["refresh_token"]), (400,))["error"] == \
+        "invalid_grant"
+    # the user authorizes the client again, and the new grant works
+    fresh = exchange(client, oauth_client, authorize(client, oauth_client)["code"]).json()
+    assert client.get("/oneup/v1/me", headers=bearer(fresh["access_token"])).status_code == 200
 
 
 def test_a_revoked_sign_in_stops_its_tokens_and_their_refresh(client, org, context, oauth_client):
@@ -496,14 +518,15 @@ def test_secrets_never_show_in_logs_responses_or_the_database(app, context, org,
             "grant_type": "authorization_code", "client_id": oauth.client_id, "client_secret": oauth.client_secret,
             "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier}).json()
         issued[tokens["access_token"]] = issued[tokens["refresh_token"]] = "oauth token"
-        call(http, "oauth reuse", "POST", TOKEN, data={
-            "grant_type": "authorization_code", "client_id": oauth.client_id, "client_secret": oauth.client_secret,
-            "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier})
         call(http, "oauth bearer", "GET", "/oneup/v1/me", headers=bearer(tokens["access_token"]))
         renewed = call(http, "oauth refresh", "POST", TOKEN, data={
             "grant_type": "refresh_token", "client_id": oauth.client_id, "client_secret": oauth.client_secret,
             "refresh_token": tokens["refresh_token"]}).json()
         issued[renewed["access_token"]] = issued[renewed["refresh_token"]] = "oauth refresh"
+        # a reused code (it revokes the grant: last)
+        call(http, "oauth reuse", "POST", TOKEN, data={
+            "grant_type": "authorization_code", "client_id": oauth.client_id, "client_secret": oauth.client_secret,
+            "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier})
 
     secrets_by_name: dict[str, str] = {}
     for who in (org, other_org):

@@ -127,6 +127,9 @@ HOSTILE_JSON: dict[str, bytes] = {
     "an escaped NUL": text_everywhere("a\\u0000b"),
     "raw control characters": b'{"name": "a\x00b\x01"}',
     "over the JSON limit": b'{"name": "' + b"a" * (MIB + 1) + b'"}',
+    # Python's int() reads 4300 digits at most, and Decimal refuses such an exponent
+    "a 5000-digit number": b'{"name": "x", "amount": ' + b"9" * 5000 + b', "data": {"attributes": {"n": 1}}}',
+    "an exponent of 5000 digits": b'{"name": "x", "amount": 1e' + b"9" * 5000 + b"}",
 }
 WRONG_TYPES: dict[str, tuple[str, bytes]] = {
     "form": ("application/x-www-form-urlencoded", b"name=x&amount=1&data%5Btype%5D=contacts"),
@@ -567,6 +570,68 @@ def test_path_traversal_in_urls_reaches_no_file(world, client, context, path):
     assert 400 <= response.status_code < 500, (path, response.status_code)
     secret = context.settings.session_secret()
     assert secret not in response.text and "root:" not in response.text
+
+
+@pytest.mark.parametrize("dialect, path", [
+    ("oneup", "/oneup/v1/customers/a%0Ab"), ("oneup", "/oneup/v1/invoices/1%0A%2C/print.pdf"),
+    ("upflow", "/upflow/v1/customers/%F1%91%9E%9A%16.%1C%0A%2C"), ("upflow", "/upflow/v1/customers/x%0Ay/contacts"),
+    ("quipu", "/quipu/contacts/a%0Ab"), ("quipu", "/quipu/x%0Ay/contacts"),
+    ("oneconnect", "/oneconnect/v1/integrations/a%0Ab"),
+])
+def test_a_line_feed_inside_a_path_is_the_dialects_not_found(world, client, dialect, path):
+    """Starlette's mount pattern stops at a line feed followed by more characters, so such a path misses
+    the dialect's app (found by the stress fuzz run): it still gets the dialect's 404, not FastAPI's."""
+    for method in ("GET", "DELETE", "POST"):
+        refused(dialect, client.request(method, path, headers=headers_for(dialect, world.a)), (404,))
+
+
+@pytest.mark.parametrize("number", ["368934881474191034", str(2**63), "9" * 30, "9" * 5000])
+def test_page_numbers_and_offsets_past_any_row(world, client, number):
+    """A page whose first row lies past a 64-bit offset (found by the Quipu contract run: PostgreSQL
+    answered "bigint out of range") and numbers too long for Python to read: an empty page or a 4xx in
+    the dialect's format, never a 5xx."""
+    for dialect, path, params in [
+        ("quipu", "/quipu/contacts", {"page[number]": number}),
+        ("quipu", "/quipu/invoices", {"page[number]": number, "page[size]": "100"}),
+        ("quipu", "/quipu/book_entries", {"page[number]": number}),
+        ("oneup", "/oneup/v1/customers", {"offset": number}),
+        ("oneup", "/oneup/v1/transactions", {"offset": number, "limit": "1000"}),
+        ("upflow", "/upflow/v1/customers", {"offset": number}),
+        ("upflow", "/upflow/v1/invoices", {"page": number, "limit": "100"}),
+    ]:
+        response = client.get(path, params=params, headers=headers_for(dialect, world.a, None))
+        assert_no_leak(world, response)
+        if response.status_code != 200:
+            refused(dialect, response, (400, 422))
+
+
+def test_numbers_too_long_to_read_in_urls_and_headers(world, client):
+    """Python's int() refuses more than 4300 digits: ids, offsets, report parameters and a declared
+    Content-Length that long are a 4xx in the dialect's format, never a 5xx."""
+    long = "9" * 5000
+    a = world.a
+    for dialect, method, path, extra in [
+        ("oneup", "GET", f"/oneup/v1/reports/general_ledger?account_id={long}", {}),
+        ("oneup", "GET", f"/oneup/v1/customers/{long}", {}),
+        ("oneup", "DELETE", f"/oneup/v1/customers?ids=1,{long}", {}),
+        ("oneup", "GET", f"/oneup/v1/customers?id=gte:{long}", {}),
+        ("oneup", "POST", "/oneup/v1/customers", {"headers": {"Content-Length": long}}),
+        ("upflow", "GET", f"/upflow/v1/customers?limit={long}", {}),
+        ("quipu", "GET", f"/quipu/contacts/{long}", {}),
+        ("quipu", "GET", f"/quipu/contacts?page[size]={long}", {}),
+        ("oneconnect", "GET", f"/oneconnect/v1/integrations/{a.org.oneconnect['integration_id']}/documents/{long}", {}),
+    ]:
+        headers = {**headers_for(dialect, a, "application/json" if method == "POST" else None), **extra.get("headers", {})}
+        response = client.request(method, path, headers=headers, content=b"{}" if method == "POST" else None)
+        refused(dialect, response)
+
+
+def test_a_nul_in_a_quipu_signed_link_is_not_found(world, client):
+    """Quipu's document gives its signed download links 200 or 404, never 400: a link with a NUL in
+    its URL is a link that does not exist."""
+    path = f"/quipu/{world.a.org.slug}/invoices/{world.a.ids['quipu:invoices']}/ephemeral_open_download"
+    for query in ("token=a%00b", "token=x&junk=%00", "%00=1"):
+        refused("quipu", client.get(f"{path}?{query}"), (404,))
 
 
 # -- CR/LF aimed at response headers ----------------------------------------------------------------

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from . import charts
 from .errors import ErrorKind, Problem
 
 PURCHASE, SALES = "purchase", "sales"
@@ -63,6 +64,7 @@ class Line:
     credit: Decimal
     label: str
     third_party: ThirdParty
+    due_on: date | None = None
 
 
 # -- the deposit -------------------------------------------------------------------------------
@@ -152,7 +154,7 @@ def _line(line: Any, where: str, minor_units: int) -> tuple[Line | None, list[Pr
     for name, longest in OPTIONAL_TEXT:
         problems.extend(_text_problems(line, name, longest, f"{where}.{name}", required=False))
     on = _date(line.get("date"), f"{where}.date", problems, required=True)
-    _date(line.get("dueDate"), f"{where}.dueDate", problems, required=False)
+    due_on = _date(line.get("dueDate"), f"{where}.dueDate", problems, required=False)
     amounts = {side: _side(line.get(side), f"{where}.{side}", minor_units, problems) for side in SIDES}
     if problems:
         return None, problems
@@ -160,7 +162,8 @@ def _line(line: Any, where: str, minor_units: int) -> tuple[Line | None, list[Pr
                                for name in ("thirdParty", "thirdPartySiren", "thirdPartyLabel")))
     return Line(on=on, journal=line["journal"].strip(), journal_label=(line.get("journalLabel") or "").strip(),
                 account=line["account"].strip(), debit=amounts["debit"], credit=amounts["credit"],
-                label=(line.get("label") or line["reference"]).strip(), third_party=third_party), []
+                label=(line.get("label") or line["reference"]).strip(), third_party=third_party,
+                due_on=due_on), []
 
 
 def _text_problems(source: Mapping[str, Any], name: str, longest: int, where: str, *, required: bool) -> list[Problem]:
@@ -257,3 +260,60 @@ def family_for(number: str, accounts: Iterable[Any]) -> Any | None:
     families = [account for account in accounts
                 if account.is_family and wanted.startswith(significant(account.number))]
     return max(families, key=lambda account: (len(significant(account.number)), -account.id), default=None)
+
+
+# -- the invoice the entries describe (docs/decisions/0015) ------------------------------------
+
+# Where an invoice's third party and its VAT are booked: accounts of these roles in the chart, and on
+# the French chart (partners' charts are longer than ours) every account numbered 40 (vendors), 41
+# (customers) or 445 (VAT).
+PARTY_ROLES = {SALES: charts.RECEIVABLE, PURCHASE: charts.PAYABLE}
+TAX_ROLES = (charts.TAX_PAYABLE, charts.TAX_RECEIVABLE)
+FRENCH_CHART = "pcg"
+FRENCH_PARTY_PREFIXES = {SALES: "41", PURCHASE: "40"}
+FRENCH_TAX_PREFIX = "445"
+
+
+@dataclass(frozen=True)
+class InvoiceAmounts:
+    """What the entries of a document say its invoice amounts to, in the document's direction."""
+
+    credit: bool  # the entries run the other way (the customer credited): a credit note of its side
+    total: Decimal  # what the third party owes, or is owed; never negative
+    tax: Decimal
+    due_on: date | None
+
+    @property
+    def base(self) -> Decimal:
+        return self.total - self.tax
+
+
+def is_party_account(account: Any, kind: str, chart: str) -> bool:
+    """The account holds the document's third party: receivable for a sale, payable for a purchase."""
+    return account.role == PARTY_ROLES[kind] or (
+        chart == FRENCH_CHART and account.number.startswith(FRENCH_PARTY_PREFIXES[kind]))
+
+
+def is_tax_account(account: Any, chart: str) -> bool:
+    return account.role in TAX_ROLES or (chart == FRENCH_CHART and account.number.startswith(FRENCH_TAX_PREFIX))
+
+
+def invoice_amounts(lines: Sequence[Line], kind: str, accounts: Mapping[str, Any], chart: str) -> InvoiceAmounts:
+    """The total is what the lines on the third party's account say (a sale debits the customer, a
+    purchase credits the vendor); with no such line, the transaction's amount (its debits). The VAT is
+    what the tax accounts' lines say, in the same direction; none when no line is on one. A total
+    that comes out negative makes the document a credit note, with both amounts turned positive.
+    `accounts` maps each line's account number to the book's account (its number and role)."""
+    def towards(line: Line) -> Decimal:  # positive in the direction of an invoice of this kind
+        return line.debit - line.credit if kind == SALES else line.credit - line.debit
+
+    on_party = [is_party_account(accounts[line.account], kind, chart) for line in lines]
+    party = [line for line, is_party in zip(lines, on_party) if is_party]
+    taxed = [line for line, is_party in zip(lines, on_party)
+             if not is_party and is_tax_account(accounts[line.account], chart)]
+    total = sum(map(towards, party), Decimal(0)) if party else sum((line.debit for line in lines), Decimal(0))
+    tax = -sum(map(towards, taxed), Decimal(0))
+    due_on = next((line.due_on for line in (*party, *lines) if line.due_on), None)
+    if total < 0:
+        return InvoiceAmounts(True, -total, -tax, due_on)
+    return InvoiceAmounts(False, total, tax, due_on)

@@ -110,14 +110,15 @@ def check(book: Book, side: Side, field: str) -> None:
 
 
 def _check_fits(book: Book, side: Side, document: Party, checks: Checks, field: str, *, counterparts: bool) -> None:
-    total = allocated(book, side)
+    current = allocations_of(book, side) if counterparts else None  # read once, for the total and the counterparts
+    total = sum((a.amount for a in current), Decimal(0)) if current is not None else allocated(book, side)
     if total > document.amount:
         checks.add(ErrorKind.CONFLICT, field, f"{plain(total)} {document.currency} would be allocated on "
                                               f"{document.label}, more than its {plain(document.amount)}")
     if not counterparts:
         return
     kinds = DEBITS if side.kind in CREDITS else CREDITS
-    for allocation in allocations_of(book, side):
+    for allocation in current:
         other = _party(book, side_of(allocation, kinds))
         if other is not None and (other.customer_id, other.currency) != (document.customer_id, document.currency):
             checks.add(ErrorKind.CONFLICT, field, f"{document.label} is linked to {other.label}: both must stay "

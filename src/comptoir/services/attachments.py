@@ -39,11 +39,12 @@ def of_document(book: Book, document_id: int) -> list[Attachment]:
 
 
 def delete(book: Book, root: Path, attachment_id: int) -> None:
-    """Remove the attachment now, and its bytes once the transaction has committed."""
+    """Remove the attachment now, and its bytes once the transaction has committed (unless they are
+    a OneConnect document's file too: that document keeps them)."""
     attachment = get(book, attachment_id)
     stored = stored_file(book, attachment)
     book.attachments.remove(attachment)
-    if stored is not None:
+    if stored is not None and not book.received_documents.exists(file_id=stored.id):
         files.discard(book, root, stored)
 
 

@@ -12,7 +12,7 @@ from comptoir.domain.money import round_minor
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Account, BankAccount, BankEntry
 
-from . import ledger
+from . import ledger, reference
 from .records import ReadOnlyRecords
 from .references import ensure_unreferenced
 from .validation import Checks, apply
@@ -51,7 +51,7 @@ class BankAccounts(ReadOnlyRecords):
     def _write(self, book: Book, bank_account: BankAccount, fields: Mapping[str, Any]) -> None:
         checks = Checks()
         currency = fields.get("currency_iso_code")
-        if currency is not None and book.currencies.find(iso_code=currency) is None:
+        if currency is not None and currency not in reference.minor_units(book):
             checks.add(ErrorKind.INVALID, "currency_iso_code", f"{currency} is not one of the organization's currencies")
         apply(bank_account, fields, BANK_ACCOUNT_FIELDS)
         checks.required(bank_account.name, "name")

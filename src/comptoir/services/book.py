@@ -21,7 +21,9 @@ def open_book(database: Database, org_id: int, actor_employee_id: int | None = N
     """The organization's book inside one database transaction: everything done in the block is
     committed together, or nothing is if it raises."""
     with database.transaction() as session:
-        yield Book(session, org_id, actor_employee_id)
+        book = Book(session, org_id, actor_employee_id, database=database)
+        yield book
+    database.cache.learn(org_id, book.learned())  # committed: what never changes is kept for later requests
 
 
 # PostgreSQL's answers when two transactions wait on each other's rows (deadlock_detected) or a

@@ -63,6 +63,14 @@ def get(book: Book, document_id: int, *, form: str | None = None, kinds: Sequenc
     return document
 
 
+def get_any(book: Book, document_id: int) -> Document:
+    """A book entry of any kind and form (GET /book_entries/{id}): an invoice, a receipt, a paysheet."""
+    document = book.documents.get(document_id)
+    if document is None or document.kind not in ALL_KINDS:
+        raise NotFound("book entry", document_id)
+    return document
+
+
 def list_entries(book: Book, query: ListQuery, *, form: str | None = None,
                  kinds: Sequence[str] = INVOICE_KINDS) -> tuple[Sequence[Document], bool]:
     return book.documents.list(replace(query, conditions=(*_scope(kinds, form), *query.conditions)))
@@ -82,6 +90,9 @@ def create(book: Book, side: str, fields: Mapping[str, Any], *, form: str | None
         amended = get(book, fields["amends_id"], form=form, kinds=(INVOICE, PURCHASE_INVOICE))
         kind = _CREDIT_OF[amended.kind]
         fields.setdefault("party_id", amended.customer_id)
+        if "lines" not in fields and not amended.lines:  # an invoice imported with its totals only
+            raise fail(ErrorKind.MISSING, "lines", "the amended entry has no items to refund in full: "
+                                                   "send the items of the refund")
         if "lines" not in fields:
             fields["lines"] = [_copy_line(line) for line in amended.lines]
     if form is not None and fields.get("party_id") is None:  # a receipt names no one: a walk-in party

@@ -112,9 +112,17 @@ def save_code(session, code: str, *, client_id: str, principal: Principal, redir
 
 
 def usable_code(session, code: str, client_id: str) -> AuthorizationCode | None:
-    """The code if it is this client's, unused and unexpired; locked so two exchanges cannot both win."""
+    """The code if it is this client's, unused and unexpired; locked so two exchanges cannot both win.
+
+    A code of this client presented again after it was exchanged means that someone else holds it
+    too (RFC 6749 §4.1.2): every token its user granted this client is revoked, the ones issued from
+    this code included (a token does not remember its code, so the whole grant goes)."""
     row = IdentityStore(session).code(digest(code), lock=True)
-    if row is None or row.client_id != client_id or row.used_at is not None:
+    if row is None or row.client_id != client_id:
+        return None
+    if row.used_at is not None:
+        revoke_grant(session, "oneup", org_id=row.org_id, client_id=row.client_id, credential_id=row.credential_id,
+                     employee_id=row.employee_id)
         return None
     return row if is_active(row.expires_at, None, now()) else None
 
@@ -137,9 +145,17 @@ def save_token(session, kind: str, *, access_token: str, refresh_token: str | No
 
 
 def usable_refresh_token(session, refresh_token: str, client_id: str) -> AccessToken | None:
-    """The refresh token if it is this client's, unrevoked, unexpired, and its user's sign-in is not revoked."""
+    """The refresh token if it is this client's, unrevoked, unexpired, and its user's sign-in is not revoked.
+
+    A revoked refresh token of this client presented again (one already rotated, most often) means
+    that it leaked (OAuth 2.0 Security BCP, refresh token rotation): every token its user granted this
+    client is revoked, the one that replaced it included."""
     row = IdentityStore(session).refresh_token(digest(refresh_token), lock=True)
-    if row is None or row.client_id != client_id or row.revoked_at is not None:
+    if row is None or row.client_id != client_id:
+        return None
+    if row.revoked_at is not None:
+        revoke_grant(session, row.kind, org_id=row.org_id, client_id=row.client_id, credential_id=row.credential_id,
+                     employee_id=row.employee_id)
         return None
     if row.credential_id is not None:
         credential = session.get(Credential, row.credential_id)
@@ -150,6 +166,21 @@ def usable_refresh_token(session, refresh_token: str, client_id: str) -> AccessT
 
 def revoke_token(row: AccessToken) -> None:
     row.revoked_at = now()
+
+
+def revoke_grant(session, kind: str, *, org_id: int, client_id: str, credential_id: int | None,
+                 employee_id: int | None) -> int:
+    """Revoke every live token one user (credential and employee) granted one client. Returns how many."""
+    from sqlalchemy import update
+
+    def same(column, value):
+        return column.is_(None) if value is None else column == value
+
+    statement = update(AccessToken).where(
+        AccessToken.org_id == org_id, AccessToken.kind == kind, AccessToken.client_id == client_id,
+        same(AccessToken.credential_id, credential_id), same(AccessToken.employee_id, employee_id),
+        AccessToken.revoked_at.is_(None))
+    return session.execute(statement.values(revoked_at=now()).execution_options(synchronize_session=False)).rowcount or 0
 
 
 def principal_of_token(row: AccessToken) -> Principal:

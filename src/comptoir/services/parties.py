@@ -10,9 +10,10 @@ from comptoir.domain.errors import ErrorKind, NotFound
 from comptoir.domain.lists import replace_list
 from comptoir.domain.query import Condition, ListQuery, Op
 from comptoir.storage.book import Book
+from comptoir.storage.repository import LEAN
 from comptoir.storage.tables import Contact, Party
 
-from . import custom_fields
+from . import custom_fields, reference
 from .codes import next_code
 from .imports import upsert
 from .references import ensure_unreferenced, referrers_of
@@ -57,11 +58,10 @@ def get_party(book: Book, role: str, party_id: int) -> Party:
 
 
 def create_party(book: Book, role: str, fields: Mapping[str, Any]) -> Party:
-    default_terms = book.payment_terms.find(is_default=True)
     party = Party(
         type=fields.get("type"),
         currency_iso_code=book.organization.currency_iso_code,
-        payment_terms_id=default_terms.id if default_terms else None,
+        payment_terms_id=reference.default_payment_terms_id(book),
         assigned_to_id=book.actor_employee_id if role == "customer" else None,
         address={}, shipping_address={}, extra={},
     )
@@ -109,7 +109,7 @@ def _check_and_apply(book: Book, role: str | None, party: Party, fields: Mapping
     if fields.get("parent_id") is not None and _is_ancestor(book, party.id, fields["parent_id"]):
         checks.add(ErrorKind.INVALID, "parent", "a customer cannot be its own parent or ancestor")
     currency = fields.get("currency_iso_code")
-    if currency is not None and book.currencies.find(iso_code=currency) is None:
+    if currency is not None and currency not in reference.minor_units(book):
         checks.add(ErrorKind.INVALID, "currency_iso_code", f"{currency} is not one of the organization's currencies")
     if "type" in fields:
         party.type = fields["type"]
@@ -238,9 +238,8 @@ class PartyRole:
 def create_party_in_roles(book: Book, roles: Sequence[str], fields: Mapping[str, Any]) -> Party:
     """A party playing the given roles, maybe none yet (a contact that has bought and sold nothing).
     `fields` may carry each role's code as `customer_code` or `vendor_code`; others are numbered."""
-    default_terms = book.payment_terms.find(is_default=True)
     party = Party(type=fields.get("type"), currency_iso_code=book.organization.currency_iso_code,
-                  payment_terms_id=default_terms.id if default_terms else None, address={}, shipping_address={},
+                  payment_terms_id=reference.default_payment_terms_id(book), address={}, shipping_address={},
                   extra={})
     _write(book, None, party, fields, creating=True)
     book.parties.add(party)
@@ -327,17 +326,37 @@ def _update_imported(book: Book, party: Party, fields: Mapping[str, Any]) -> Par
 
 
 def find_customer(book: Book, *, party_id: int | None = None, uuid: str | None = None,
-                  external_id: str | None = None) -> Party:
-    """A customer by integer id, UUID or external id."""
+                  external_id: str | None = None, lean: bool = False) -> Party:
+    """A customer by integer id, UUID or external id (read once by `preload_parties`, when it was).
+    `lean`: read without its relationships (they load if ever read), when its columns are all the
+    caller needs."""
+    options = LEAN if lean else ()
     if uuid is not None:
-        party = book.parties.find(uuid=uuid)
+        party = book.recall(("party", "uuid", uuid)) or book.parties.find_with(options, uuid=uuid)
     elif external_id is not None:
-        party = book.parties.find(external_id=external_id)
+        party = book.recall(("party", "external_id", external_id)) or \
+            book.parties.find_with(options, external_id=external_id)
     else:
-        party = book.parties.get(party_id)
+        party = book.parties.get(party_id, *options)
     if party is None or not party.is_customer:
         raise NotFound("customer", uuid or external_id or party_id)
+    book.note(("row", Party, party.id), party)  # kept loaded: the unit of work gets it by id without a query
     return party
+
+
+IN_LIST_MAX = 500  # values in one IN (...) list: well under SQLite's limit of bound parameters
+
+
+def preload_parties(book: Book, *, uuids: Sequence[str] = (), external_ids: Sequence[str] = ()) -> None:
+    """Read the parties of these UUIDs and external ids in one query each, for the rest of this unit of
+    work (a bulk import; `find_customer` then finds them without a query). Only for a unit of work
+    that does not change parties' UUIDs or external ids."""
+    for attribute, values in (("uuid", uuids), ("external_id", external_ids)):
+        wanted = sorted({value for value in values if isinstance(value, str)})
+        for start in range(0, len(wanted), IN_LIST_MAX):
+            chunk = wanted[start:start + IN_LIST_MAX]
+            for party in book.parties.all(getattr(Party, attribute).in_(chunk), options=LEAN):
+                book.note(("party", attribute, getattr(party, attribute)), party)
 
 
 def save_contact(book: Book, party: Party, fields: Mapping[str, Any], contact_id: int | None = None) -> Contact:

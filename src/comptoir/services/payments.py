@@ -15,7 +15,7 @@ from comptoir.domain.money import round_minor
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Allocation, Document, Payment
 
-from . import allocations, ledger
+from . import allocations, ledger, reference
 from .codes import next_code
 from .imports import upsert
 from .records import ReadOnlyRecords
@@ -154,7 +154,7 @@ def write_movement(book: Book, row: Payment | Any, fields: Mapping[str, Any]) ->
     if amount is None or amount <= 0:
         raise broken(Rule.NOT_POSITIVE, "the amount should be strictly positive", "amount")
     currency = fields.get("currency_iso_code")
-    if book.currencies.find(iso_code=currency) is None:
+    if currency not in reference.minor_units(book):
         checks.add(ErrorKind.INVALID, "currency", f"{currency} is not a currency of this organization")
     checks.raise_if_any()
     row.party_id, row.date, row.amount, row.currency_iso_code = party.id, fields.get("date") or date.today(), \

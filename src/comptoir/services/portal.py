@@ -143,10 +143,11 @@ def statement(book: Book, grant: Grant, today: date | None = None) -> Statement 
     invoices, truncated = sales.INVOICES.list(book, ListQuery(
         (Condition("customer_id", Op.EQ, customer.id),), (Order("date", descending=True),), 0, INVOICES_MAX))
     open_invoices, paid_invoices = [], []
+    states = sales.standings(book, invoices)  # one query for every invoice's payments
     for invoice in invoices:
         if invoice.cancelled:
             continue
-        unpaid = sales.standing(book, invoice).unpaid
+        unpaid = states[invoice.id].unpaid
         paid = unpaid <= 0
         state = "PAID" if paid else ("OVERDUE" if invoice.due_date is not None and invoice.due_date < today
                                      else "DUE")

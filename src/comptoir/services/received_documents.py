@@ -2,7 +2,8 @@
 book, exactly once per externalReference), booking it, refusing it.
 
 A document with entries is decided at once: entries that balance and can be booked post as one
-transaction of the document (Accepted); otherwise it is Refused with the reason. A document without
+transaction of the document (Accepted), and the document is filed in the book as the invoice they
+describe (services/received_invoices.py); otherwise it is Refused with the reason. A document without
 entries is Waiting until `book` or `refuse` decides it. Each decision writes a DocumentStatus event
 into the outbox, in the same transaction. The rules for accounts, journals and third parties the
 organization lacks are in docs/decisions/0011-oneconnect-documents.md.
@@ -25,7 +26,7 @@ from comptoir.storage.tables import Account, Journal, Party, ReceivedDocument
 from comptoir.storage.tables.base import utcnow
 from comptoir.wire import dump_json, parse_json
 
-from . import files, ledger, parties, webhooks
+from . import files, ledger, parties, received_invoices, webhooks
 from .imports import upsert
 from .validation import Checks
 
@@ -177,7 +178,8 @@ def _record(book: Book, document: ReceivedDocument, status: str, reason: str | N
 
 def _post(book: Book, document: ReceivedDocument, lines: Sequence[Line], counterparty: ThirdParty | None) -> None:
     """The entries as one transaction of the document, in its journal, on its accounts, with its
-    third parties; what the book lacks is created by the rules of decision 0011."""
+    third parties (what the book lacks is created by the rules of decision 0011); then the invoice
+    they describe, which shares that transaction (decision 0015)."""
     checks = Checks()
     on, problems = rules.one_value(lines, "on", "date")
     checks.extend(problems)
@@ -200,6 +202,7 @@ def _post(book: Book, document: ReceivedDocument, lines: Sequence[Line], counter
     ledger.post(book, source_type=SOURCE_TYPE, source_id=document.id, journal_id=journal.id, on=on,
                 piece_number=document.external_reference or document.uuid,
                 currency=book.organization.currency_iso_code, postings=postings)
+    received_invoices.file_invoice(book, document, lines, accounts)
 
 
 def _account(book: Book, number: str, chart: list[Account], checks: Checks) -> Account | None:

@@ -1,20 +1,21 @@
 """Reports over the ledger (our extension to OneUp): trial balance, general ledger, balance sheet,
-profit and loss, aged receivables. Each is computed as of a date from the entries themselves."""
+profit and loss, aged receivables. Totals by account come from the maintained balances
+(storage/balances.py: day and month totals kept with the entries), never from a sum of every entry;
+the general ledger lists the entries of its range, the aged receivables the invoices' settlements."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
-
-from sqlalchemy import case, func
 
 from comptoir.domain import charts
 from comptoir.domain.ledger import DEBIT
+from comptoir.storage import balances
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Document, Entry
 
-from .sales import INVOICE, standing
+from .sales import INVOICE, standings
 
 ZERO = Decimal(0)
 AGE_BUCKETS = (("current", None, 0), ("1_30", 1, 30), ("31_60", 31, 60), ("61_90", 61, 90), ("over_90", 91, None))
@@ -34,20 +35,15 @@ class AccountLine:
         return self.debit - self.credit
 
 
-def _sums(book: Book, *criteria) -> dict[int, tuple[Decimal, Decimal]]:
-    debit = func.sum(case((Entry.way == DEBIT, Entry.amount), else_=0))
-    credit = func.sum(case((Entry.way != DEBIT, Entry.amount), else_=0))
-    rows = book.entries.aggregate([Entry.account_id, debit.label("debit"), credit.label("credit")], *criteria,
-                                  group_by=[Entry.account_id])
-    return {row.account_id: (_decimal(row.debit), _decimal(row.credit)) for row in rows}
-
-
-def _decimal(value) -> Decimal:
-    return ZERO if value is None else Decimal(value)
+def _sums(book: Book, date_from: date | None = None, date_to: date | None = None,
+          account_ids: list[int] | None = None) -> dict[int, tuple[Decimal, Decimal]]:
+    """Debit and credit totals by account of the entries dated from `date_from` to `date_to` (both
+    included, None unbounded), read from the maintained balances."""
+    return balances.totals(book.session, book.org_id, date_from=date_from, date_to=date_to, account_ids=account_ids)
 
 
 def trial_balance(book: Book, as_of: date) -> list[AccountLine]:
-    sums = _sums(book, Entry.date <= as_of)
+    sums = _sums(book, date_to=as_of)
     accounts = {account.id: account for account in book.accounts.all()}
     lines = [AccountLine(account_id, accounts[account_id].number, accounts[account_id].name,
                          accounts[account_id].nature, debit, credit) for account_id, (debit, credit) in sums.items()]
@@ -81,7 +77,8 @@ class GeneralLedger:
 
 def general_ledger(book: Book, account_id: int, date_from: date, date_to: date) -> GeneralLedger:
     account = book.accounts.require(account_id)
-    before = _sums(book, Entry.account_id == account.id, Entry.date < date_from).get(account.id, (ZERO, ZERO))
+    before = (_sums(book, date_to=date_from - timedelta(days=1), account_ids=[account.id]) if date_from > date.min
+              else {}).get(account.id, (ZERO, ZERO))
     report = GeneralLedger(account.id, account.number, account.name, before[0] - before[1])
     balance = report.opening_balance
     entries = book.entries.all(Entry.account_id == account.id, Entry.date >= date_from, Entry.date <= date_to)
@@ -115,7 +112,7 @@ def balance_sheet(book: Book, as_of: date) -> dict:
 
 
 def profit_and_loss(book: Book, date_from: date, date_to: date) -> dict:
-    sums = _sums(book, Entry.date >= date_from, Entry.date <= date_to)
+    sums = _sums(book, date_from, date_to)
     accounts = {account.id: account for account in book.accounts.all()}
     lines = sorted((AccountLine(i, accounts[i].number, accounts[i].name, accounts[i].nature, d, c)
                     for i, (d, c) in sums.items() if accounts[i].nature in (charts.INCOME, charts.EXPENSE)),
@@ -144,8 +141,10 @@ class AgedCustomer:
 def aged_receivables(book: Book, as_of: date) -> list[AgedCustomer]:
     """Open settlements of invoices dated up to `as_of`, by customer and by days past due."""
     customers: dict[int, AgedCustomer] = {}
-    for invoice in book.documents.all(Document.kind == INVOICE, Document.date <= as_of):
-        for settlement in standing(book, invoice, as_of).settlements:
+    invoices = book.documents.all(Document.kind == INVOICE, Document.date <= as_of)
+    states = standings(book, invoices, as_of)
+    for invoice in invoices:
+        for settlement in states[invoice.id].settlements:
             if settlement.open_amount == 0:
                 continue
             row = customers.setdefault(invoice.customer_id, AgedCustomer(

@@ -19,9 +19,10 @@ from comptoir.domain.lists import replace_list
 from comptoir.domain.query import Condition, ListQuery, Op
 from comptoir.domain.settlements import SettlementState, fill, schedule
 from comptoir.storage.book import Book
+from comptoir.storage.repository import LEAN
 from comptoir.storage.tables import Allocation, Document, DocumentLine
 
-from . import allocations, ledger
+from . import allocations, ledger, reference
 from .codes import next_code
 from .imports import upsert
 from .numbering import number_from_series
@@ -44,6 +45,8 @@ LINE_FIELDS = ("item_id", "description", "quantity", "unit_price_wt", "discount_
 NOT_DELIVERED, PARTIALLY_DELIVERED, DELIVERED = 1, 2, 3
 NOT_INVOICED, INVOICED, CANCELLED = 1, 2, 3
 HUNDRED = Decimal(100)
+# The key of `extra` that marks a document filed from a OneConnect document (docs/decisions/0015).
+RECEIVED_MARK = "oneconnect"
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ class Documents:
         document.org_id = book.org_id
         self._write(book, document, fields, creating=True)
         book.documents.add(document)
-        self._post(book, document)
+        self._post(book, document, first=True)
         return document
 
     def update(self, book: Book, document_id: int, fields: Mapping[str, Any], *,
@@ -90,6 +93,7 @@ class Documents:
         checks them (a credit note re-imported with a lower amount and lower links)."""
         document = self.get(book, document_id)
         self._guard_editable(document, touches_lines="lines" in fields)
+        _guard_not_received(document)
         if self.kind in POSTED:
             book.documents.lock(document.id)
         self._write(book, document, fields, creating=False)
@@ -103,6 +107,7 @@ class Documents:
     def delete(self, book: Book, document_id: int) -> None:
         document = self.get(book, document_id)
         self._guard_editable(document, touches_lines=True)
+        _guard_not_received(document)
         ensure_unreferenced(book, Document, document.id, LABELS[self.kind])
         if self.kind == CREDIT_NOTE:  # what it settled is open again
             book.allocations.delete_where(Allocation.credit_note_id == document.id)
@@ -169,7 +174,7 @@ class Documents:
                       creating: bool) -> None:
         if self.party_field in fields or creating:
             party_id = fields.get(self.party_field)
-            party = book.parties.get(party_id) if party_id is not None else None
+            party = book.parties.get(party_id, *LEAN) if party_id is not None else None
             if party_id is None:
                 checks.required(None, self.party_field)
             elif party is None or not getattr(party, self.party_flag):
@@ -177,8 +182,12 @@ class Documents:
             else:
                 document.customer_id = party.id
                 document.customer = party
-        for name, repository in (("tax_id", book.taxes), ("payment_terms_id", book.payment_terms),
-                                 ("project_id", book.projects), ("employee_id", book.employees),
+        for name, known, label in (("tax_id", reference.tax_rates(book), book.taxes.label),
+                                   ("payment_terms_id", reference.payment_terms(book), book.payment_terms.label)):
+            value = fields.get(name)
+            if value is not None and not (_is_id(value) and value in known):
+                checks.add(ErrorKind.INVALID, name, f"no {label} with id {value}")
+        for name, repository in (("project_id", book.projects), ("employee_id", book.employees),
                                  ("shipping_contact_id", book.contacts), ("series_id", book.numbering_series),
                                  ("amends_id", book.documents)):
             checks.reference(fields, name, repository)
@@ -189,7 +198,7 @@ class Documents:
             if contact is None or contact.party_id != (fields.get("customer_id") or document.customer_id):
                 checks.add(ErrorKind.INVALID, "billing_contact_id", "should be a contact of the document's customer")
         currency = fields.get("currency_iso_code")
-        if currency is not None and book.currencies.find(iso_code=currency) is None:
+        if currency is not None and currency not in reference.minor_units(book):
             checks.add(ErrorKind.INVALID, "currency_iso_code", f"{currency} is not one of the organization's currencies")
         rate = fields.get("reduce_rate")
         if rate is not None and not Decimal(0) <= rate <= HUNDRED:
@@ -202,9 +211,8 @@ class Documents:
             document.currency_iso_code = (customer.currency_iso_code if customer else None) \
                 or book.organization.currency_iso_code
         if document.payment_terms_id is None:
-            default = book.payment_terms.find(is_default=True)
             document.payment_terms_id = (customer.payment_terms_id if customer else None) or \
-                (default.id if default else None)
+                reference.default_payment_terms_id(book)
         if document.employee_id is None:
             document.employee_id = book.actor_employee_id
         if document.reduce_rate is None:
@@ -215,6 +223,9 @@ class Documents:
         current = {line.id: line for line in document.lines}
         changes = replace_list("order_lines", list(current), incoming)
         checks.extend(changes.problems)
+        # The lines' items in one query; kept while the lines are written (each line then finds its own).
+        items = book.items.get_many([sent["item_id"] for sent in incoming  # noqa: F841 - kept alive
+                                     if isinstance(sent, Mapping) and _is_id(sent.get("item_id"))])
         for line_id in changes.deleted_ids:
             document.lines.remove(current[line_id])
         for line_id, sent in changes.updated:
@@ -237,7 +248,7 @@ class Documents:
             elif item_id is not None and item is None:
                 checks.add(ErrorKind.INVALID, f"{where}.item_id", f"no item with id {item_id}")
         tax_id = sent.get("tax_id")
-        if tax_id and book.taxes.get(tax_id) is None:
+        if tax_id and not (_is_id(tax_id) and tax_id in reference.tax_rates(book)):
             checks.add(ErrorKind.INVALID, f"{where}.tax_id", f"no tax with id {tax_id}")
         _check_postable(book, sent.get("account_id"), f"{where}.account_id", checks)
         for name in ("quantity", "unit_price_wt"):
@@ -265,7 +276,7 @@ class Documents:
         line.description = line.description or ""
 
     def _compute(self, book: Book, document: Document) -> None:
-        rates = {tax.id: tax.rate for tax in book.taxes.all()}
+        rates = reference.tax_rates(book)
         lines = [Line(line.quantity, line.unit_price_wt, line.discount_rate,
                       line.tax_rate if line.tax_rate is not None else rates.get(effective_tax_id(document, line)))
                  for line in document.lines]
@@ -298,7 +309,7 @@ class Documents:
         document.tax_amount = totals.tax_amount if document.fixed_tax_amount is None else document.fixed_tax_amount
         document.total = totals.subtotal - totals.reduce_amount + document.tax_amount
 
-    def _post(self, book: Book, document: Document) -> None:
+    def _post(self, book: Book, document: Document, *, first: bool = False) -> None:
         if self.kind not in POSTED:
             return
         purchase = self.kind in PURCHASES
@@ -311,7 +322,8 @@ class Documents:
             return
         ledger.post(book, source_type=self.kind, source_id=document.id,
                     journal_role="purchases" if purchase else "sales", on=document.date,
-                    piece_number=document.user_code, currency=document.currency_iso_code, postings=postings)
+                    piece_number=document.user_code, currency=document.currency_iso_code, postings=postings,
+                    first=first)
 
 
 def effective_tax_id(document: Document, line: DocumentLine) -> int | None:
@@ -319,6 +331,19 @@ def effective_tax_id(document: Document, line: DocumentLine) -> int | None:
     if line.is_taxable is False:
         return None
     return line.tax_id or document.tax_id
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _guard_not_received(document: Document) -> None:
+    """A document filed from an accepted OneConnect document (services/received_invoices.py) is what
+    its entries say, and their transaction is its own: rewritten here, it would post a second one."""
+    if (document.extra or {}).get(RECEIVED_MARK):
+        number = document.vendor_reference or document.user_code  # the number its side shows
+        raise fail(ErrorKind.CONFLICT, None, f"{number} was received through OneConnect and booked from its "
+                                             "entries: it cannot be changed or deleted")
 
 
 def _check_postable(book: Book, account_id: int | None, field: str, checks: Checks) -> None:
@@ -345,7 +370,7 @@ def _net_by_account(book: Book, document: Document, default_role: str) -> dict[i
 
 
 def _default_account(book: Book, document: Document, role: str) -> int:
-    return document.account_id or ledger.account_for(book, role).id
+    return document.account_id or ledger.account_id_for(book, role)
 
 
 def _label(document: Document) -> str:
@@ -359,15 +384,15 @@ def invoice_postings(book: Book, document: Document) -> list[Posting]:
     if _is_empty(document):
         return []
     label = _label(document)
-    postings = [Posting(ledger.account_for(book, charts.RECEIVABLE).id, DEBIT, document.total, label,
+    postings = [Posting(ledger.account_id_for(book, charts.RECEIVABLE), DEBIT, document.total, label,
                         document.user_code, document.customer_id)]
     postings += [Posting(account_id, CREDIT, amount, f"{label} - Before taxes")
                  for account_id, amount in _net_by_account(book, document, charts.INCOME_ROLE).items()]
     if document.tax_amount:
-        postings.append(Posting(ledger.account_for(book, charts.TAX_PAYABLE).id, CREDIT, document.tax_amount,
+        postings.append(Posting(ledger.account_id_for(book, charts.TAX_PAYABLE), CREDIT, document.tax_amount,
                                 f"{label} - Taxes"))
     if document.retention_amount:
-        postings.append(Posting(ledger.account_for(book, charts.RETENTION_RECEIVABLE).id, DEBIT,
+        postings.append(Posting(ledger.account_id_for(book, charts.RETENTION_RECEIVABLE), DEBIT,
                                 document.retention_amount, f"{label} - Income tax withheld"))
     return postings
 
@@ -390,19 +415,18 @@ def purchase_postings(book: Book, document: Document) -> list[Posting]:
             expense[account_id] = expense.get(account_id, Decimal(0)) + line.tax_amount - part
     postings = [Posting(account_id, DEBIT, amount, f"{label} - Before taxes") for account_id, amount in expense.items()]
     if deductible:
-        postings.append(Posting(ledger.account_for(book, charts.TAX_RECEIVABLE).id, DEBIT, deductible,
+        postings.append(Posting(ledger.account_id_for(book, charts.TAX_RECEIVABLE), DEBIT, deductible,
                                 f"{label} - Deductible taxes"))
-    postings.append(Posting(ledger.account_for(book, charts.PAYABLE).id, CREDIT, document.total, label,
+    postings.append(Posting(ledger.account_id_for(book, charts.PAYABLE), CREDIT, document.total, label,
                             document.vendor_reference or document.user_code, document.customer_id))
     if document.retention_amount:
-        postings.append(Posting(ledger.account_for(book, charts.RETENTION_PAYABLE).id, CREDIT,
+        postings.append(Posting(ledger.account_id_for(book, charts.RETENTION_PAYABLE), CREDIT,
                                 document.retention_amount, f"{label} - Income tax withheld"))
     return postings
 
 
-def _installments(book: Book, document: Document) -> list:
-    terms = book.payment_terms.get(document.payment_terms_id) if document.payment_terms_id else None
-    return terms.installments if terms else []
+def _installments(book: Book, document: Document) -> Sequence[Mapping[str, Any]]:
+    return reference.installments(book, document.payment_terms_id) if document.payment_terms_id else ()
 
 
 def _first_payment_date(book: Book, document: Document) -> date | None:
@@ -412,10 +436,13 @@ def _first_payment_date(book: Book, document: Document) -> date | None:
     return min(dates) if dates else None
 
 
-def standing(book: Book, document: Document, as_of: date | None = None) -> Standing:
+def standing(book: Book, document: Document, as_of: date | None = None,
+             settled: Sequence[Allocation] | None = None) -> Standing:
     """Paid and unpaid amounts and settlements of an invoice, counting what payments and credit notes
-    settle of it, dated up to `as_of` (all by default)."""
-    settled = book.allocations.all(Allocation.document_id == document.id)
+    settle of it, dated up to `as_of` (all by default). `settled`: the document's allocations, when
+    the caller read them for several documents at once (`settled_by_document`)."""
+    if settled is None:
+        settled = book.allocations.all(Allocation.document_id == document.id)
     if as_of is not None:
         settled = [a for a in settled if _credit_date(book, a) <= as_of]
     paid = sum((allocation.amount for allocation in settled), Decimal(0))
@@ -423,6 +450,32 @@ def standing(book: Book, document: Document, as_of: date | None = None) -> Stand
     settlements = fill(schedule(document.total, document.date, _installments(book, document), due_date), paid)
     payment_ids = sorted({allocation.payment_id for allocation in settled if allocation.payment_id is not None})
     return Standing(paid, document.total - paid, payment_ids, settlements)
+
+
+def standings(book: Book, documents: Sequence[Document], as_of: date | None = None) -> dict[int, Standing]:
+    """The standing of each of these documents (a page of a list, the invoices of a report), by id,
+    from one query of their allocations (and, with `as_of`, one of the payments and one of the credit
+    notes they come from), instead of queries per document."""
+    settled = settled_by_document(book, [document.id for document in documents])
+    loaded = None
+    if as_of is not None:  # held while the standings are computed: the session keeps rows only that long
+        every = [allocation for allocations_ in settled.values() for allocation in allocations_]
+        loaded = (book.payments.get_many([a.payment_id for a in every if a.payment_id is not None]),
+                  book.documents.get_many([a.credit_note_id for a in every if a.credit_note_id is not None]))
+    found = {document.id: standing(book, document, as_of, settled[document.id]) for document in documents}
+    del loaded
+    return found
+
+
+def settled_by_document(book: Book, document_ids: Sequence[int]) -> dict[int, list[Allocation]]:
+    """The allocations that settle each of these documents (in the order of their ids), by document
+    id, in one query per thousand documents."""
+    found: dict[int, list[Allocation]] = {document_id: [] for document_id in document_ids}
+    ids = list(found)
+    for start in range(0, len(ids), 1000):
+        for allocation in book.allocations.all(Allocation.document_id.in_(ids[start:start + 1000])):
+            found[allocation.document_id].append(allocation)
+    return found
 
 
 def _credit_date(book: Book, allocation: Allocation) -> date:
@@ -477,19 +530,32 @@ BY_KIND = {INVOICE: INVOICES, SALES_ORDER: SALES_ORDERS, CREDIT_NOTE: CREDIT_NOT
            PURCHASE_INVOICE: PURCHASE_INVOICES, VENDOR_CREDIT: VENDOR_CREDITS}
 
 
+NOT_LOOKED_UP = object()
+
+
 def import_document(book: Book, kind: str, external_id: str, fields: Mapping[str, Any], *,
-                    check_allocations: bool = True) -> tuple[Document, bool]:
+                    check_allocations: bool = True, found: Any = NOT_LOOKED_UP) -> tuple[Document, bool]:
     """Create the document of this kind with this external id, or update it (exactly once:
-    services/imports.py)."""
+    services/imports.py). `found`: what the caller's own `find_document` of this external id gave,
+    in this unit of work (not looked up again, unless a concurrent import wins the race)."""
     documents = BY_KIND[kind]
-    return upsert(book, find=lambda: find_document(book, kind, external_id=external_id, missing_ok=True),
+    known = [found]
+
+    def find() -> Document | None:
+        if known[0] is not NOT_LOOKED_UP:
+            document, known[0] = known[0], NOT_LOOKED_UP
+            return document
+        return find_document(book, kind, external_id=external_id, missing_ok=True)
+
+    return upsert(book, find=find,
                   update=lambda existing: documents.update(book, existing.id, fields,
                                                            check_allocations=check_allocations),
                   create=lambda: documents.create(book, {**fields, "external_id": external_id}))
 
 
-def import_invoice(book: Book, external_id: str, fields: Mapping[str, Any]) -> tuple[Document, bool]:
-    return import_document(book, INVOICE, external_id, fields)
+def import_invoice(book: Book, external_id: str, fields: Mapping[str, Any], *,
+                   found: Any = NOT_LOOKED_UP) -> tuple[Document, bool]:
+    return import_document(book, INVOICE, external_id, fields, found=found)
 
 
 def find_document(book: Book, kind: str, *, uuid: str | None = None, external_id: str | None = None,
@@ -500,6 +566,16 @@ def find_document(book: Book, kind: str, *, uuid: str | None = None, external_id
     if document is None and not missing_ok:
         raise NotFound(LABELS[kind], uuid or external_id)
     return document
+
+
+def find_documents(book: Book, kind: str, external_ids: Sequence[str]) -> dict[str, Document]:
+    """The documents of this kind with these external ids, by external id, in one query per 500."""
+    wanted = sorted({value for value in external_ids if isinstance(value, str)})
+    found: dict[str, Document] = {}
+    for start in range(0, len(wanted), 500):
+        for document in book.documents.all(Document.kind == kind, Document.external_id.in_(wanted[start:start + 500])):
+            found[document.external_id] = document
+    return found
 
 
 def find_invoice(book: Book, **key: Any) -> Document | None:

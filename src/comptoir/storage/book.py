@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
-from .repository import Counters, Repository, flush
+from .database import UNKNOWN, Database
+from .repository import BATCHED, Counters, Repository, flush
 from .tables import (
     Account,
     Allocation,
@@ -49,176 +52,266 @@ from .tables import (
     WebhookEndpoint,
 )
 
+T = TypeVar("T")
+
+
+class per_book(Generic[T]):  # noqa: N801 - used as a decorator, like functools.cached_property
+    """A property computed once per book, like `functools.cached_property` but without its lock: on
+    Python 3.11 that lock is one per class, held while the value is computed, so a book whose first
+    access runs a query (`organization`) waiting for SQLite's write lock would block every other
+    request's book, among them the one holding the write lock: a deadlock. A book is used by one
+    thread at a time, so it needs no lock."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, book: Any, owner: type | None = None) -> T:
+        if book is None:
+            return self  # type: ignore[return-value]
+        value = book.__dict__[self.name] = self.compute(book)
+        return value
+
 
 class Book:
-    def __init__(self, session: Session, org_id: int, actor_employee_id: int | None = None) -> None:
+    def __init__(self, session: Session, org_id: int, actor_employee_id: int | None = None, *,
+                 database: Database | None = None) -> None:
+        """`database`: the database the session belongs to, when the organization exists already
+        (committed): its counters then hand out numbers outside this transaction (PostgreSQL), and
+        what the process remembers of the organization is used (`remember`)."""
         self.session = session
         self.org_id = org_id
         # The employee behind the credential that opened the book: the default "assigned to".
         self.actor_employee_id = actor_employee_id
+        self.database = database
+        self._memo: dict[Any, Any] = {}
+        self._learned: dict[Any, Any] = {}
 
     def flush(self) -> None:
         flush(self.session)
 
+    @contextmanager
+    def batched(self, ids: Mapping[str, int] | None = None) -> Iterator[None]:
+        """Writes of the block stay in the session and are flushed together when it ends, so that
+        the inserts of many rows go in a few statements (a bulk import). `ids`: how many ids to
+        reserve now per repository (`{"documents": 500}`), for rows whose id is needed before they
+        are written (a document's id names it in its transaction); rows of other tables get theirs
+        when written, and adding one whose id is needed flushes. Inside the block, refusals by the
+        database (a duplicate code) come at its end, for the batch as a whole: the caller writes the
+        rows again one by one to know which row was refused."""
+        if BATCHED in self.session.info:
+            raise RuntimeError("writes are batched already")
+        self.session.info[BATCHED] = {getattr(self, name).model.__tablename__: getattr(self, name).reserve_ids(count)
+                                      for name, count in (ids or {}).items()}
+        try:
+            yield
+        finally:
+            del self.session.info[BATCHED]
+        self.session.flush()
+
+    def remember(self, key: Any, load: Callable[[], T], *, lasting: bool = False) -> T:
+        """`load()`, called once per unit of work (its rows stay in the session's identity map for
+        as long as the book lives). `lasting`: the value never changes once committed (reference data
+        seeded with the organization, the id of the account that holds a role): the process then
+        keeps it for later units of work too, once this one has committed (`learned`)."""
+        value = self.known(key, lasting=lasting)
+        if value is UNKNOWN:
+            value = load()
+            self.keep(key, value, lasting=lasting)
+        return value
+
+    def known(self, key: Any, *, lasting: bool = False) -> Any:
+        """What `remember` would answer without loading: the value kept in this unit of work or (when
+        `lasting`) by the process, else UNKNOWN."""
+        if key in self._memo:
+            return self._memo[key]
+        value = self.database.cache.get(self.org_id, key) if lasting and self.database is not None else UNKNOWN
+        if value is not UNKNOWN:
+            self._memo[key] = value
+        return value
+
+    def keep(self, key: Any, value: Any, *, lasting: bool = False) -> None:
+        """Keep a value for the rest of this unit of work; `lasting` (it never changes once committed,
+        and comes from committed rows, not from rows this unit of work wrote): for the process too,
+        once this unit of work has committed."""
+        self._memo[key] = value
+        if lasting:
+            self._learned[key] = value
+
+    def note(self, key: Any, value: Any) -> None:
+        """Keep a value (or a row, so that it stays in the identity map) for this unit of work."""
+        self._memo[key] = value
+
+    def recall(self, key: Any, default: Any = None) -> Any:
+        return self._memo.get(key, default)
+
+    def learned(self) -> dict[Any, Any]:
+        """The lasting values this unit of work loaded: the process keeps them once it has committed."""
+        return dict(self._learned)
+
     def _repository(self, model, label: str) -> Repository:
         return Repository(self.session, self.org_id, model, label)
 
-    @cached_property
+    @per_book
     def organization(self) -> Organization:
         return self.session.get(Organization, self.org_id)
 
-    @cached_property
+    @per_book
     def counters(self) -> Counters:
-        return Counters(self.session, self.org_id)
+        return Counters(self.session, self.org_id, self.database.numbers_engine if self.database else None)
 
-    @cached_property
+    @per_book
     def parties(self) -> Repository[Party]:
         return self._repository(Party, "party")
 
-    @cached_property
+    @per_book
     def contacts(self) -> Repository[Contact]:
         return self._repository(Contact, "contact")
 
-    @cached_property
+    @per_book
     def employees(self) -> Repository[Employee]:
         return self._repository(Employee, "employee")
 
-    @cached_property
+    @per_book
     def items(self) -> Repository[Item]:
         return self._repository(Item, "item")
 
-    @cached_property
+    @per_book
     def item_families(self) -> Repository[ItemFamily]:
         return self._repository(ItemFamily, "item family")
 
-    @cached_property
+    @per_book
     def projects(self) -> Repository[Project]:
         return self._repository(Project, "project")
 
-    @cached_property
+    @per_book
     def opportunities(self) -> Repository[Opportunity]:
         return self._repository(Opportunity, "opportunity")
 
-    @cached_property
+    @per_book
     def tasks(self) -> Repository[Task]:
         return self._repository(Task, "task")
 
-    @cached_property
+    @per_book
     def currencies(self) -> Repository[Currency]:
         return self._repository(Currency, "currency")
 
-    @cached_property
+    @per_book
     def taxes(self) -> Repository[Tax]:
         return self._repository(Tax, "tax")
 
-    @cached_property
+    @per_book
     def payment_terms(self) -> Repository[PaymentTerm]:
         return self._repository(PaymentTerm, "payment term")
 
-    @cached_property
+    @per_book
     def units(self) -> Repository[Unit]:
         return self._repository(Unit, "unit")
 
-    @cached_property
+    @per_book
     def price_families(self) -> Repository[PriceFamily]:
         return self._repository(PriceFamily, "price family")
 
-    @cached_property
+    @per_book
     def accounts(self) -> Repository[Account]:
         return self._repository(Account, "account")
 
-    @cached_property
+    @per_book
     def journals(self) -> Repository[Journal]:
         return self._repository(Journal, "journal")
 
-    @cached_property
+    @per_book
     def payment_methods(self) -> Repository[PaymentMethod]:
         return self._repository(PaymentMethod, "payment method")
 
-    @cached_property
+    @per_book
     def transactions(self) -> Repository[Transaction]:
         return self._repository(Transaction, "transaction")
 
-    @cached_property
+    @per_book
     def entries(self) -> Repository[Entry]:
         return self._repository(Entry, "entry")
 
-    @cached_property
+    @per_book
     def documents(self) -> Repository[Document]:
         return self._repository(Document, "document")
 
-    @cached_property
+    @per_book
     def document_lines(self) -> Repository[DocumentLine]:
         return self._repository(DocumentLine, "order line")
 
-    @cached_property
+    @per_book
     def payments(self) -> Repository[Payment]:
         return self._repository(Payment, "payment")
 
-    @cached_property
+    @per_book
     def allocations(self) -> Repository[Allocation]:
         return self._repository(Allocation, "allocation")
 
-    @cached_property
+    @per_book
     def refunds(self) -> Repository[Refund]:
         return self._repository(Refund, "refund")
 
-    @cached_property
+    @per_book
     def reconciliations(self) -> Repository[Reconciliation]:
         return self._repository(Reconciliation, "reconciliation")
 
-    @cached_property
+    @per_book
     def stored_files(self) -> Repository[StoredFile]:
         return self._repository(StoredFile, "file")
 
-    @cached_property
+    @per_book
     def custom_fields(self) -> Repository[CustomField]:
         return self._repository(CustomField, "custom field")
 
-    @cached_property
+    @per_book
     def custom_field_options(self) -> Repository[CustomFieldOption]:
         return self._repository(CustomFieldOption, "custom field option")
 
-    @cached_property
+    @per_book
     def custom_field_values(self) -> Repository[CustomFieldValue]:
         return self._repository(CustomFieldValue, "custom field value")
 
-    @cached_property
+    @per_book
     def bank_accounts(self) -> Repository[BankAccount]:
         return self._repository(BankAccount, "bank account")
 
-    @cached_property
+    @per_book
     def bank_entries(self) -> Repository[BankEntry]:
         return self._repository(BankEntry, "bank entry")
 
-    @cached_property
+    @per_book
     def contact_positions(self) -> Repository[ContactPosition]:
         return self._repository(ContactPosition, "contact position")
 
-    @cached_property
+    @per_book
     def received_documents(self) -> Repository[ReceivedDocument]:
         return self._repository(ReceivedDocument, "document")
 
-    @cached_property
+    @per_book
     def webhook_endpoints(self) -> Repository[WebhookEndpoint]:
         return self._repository(WebhookEndpoint, "webhook endpoint")
 
-    @cached_property
+    @per_book
     def outbox_events(self) -> Repository[OutboxEvent]:
         return self._repository(OutboxEvent, "event")
 
-    @cached_property
+    @per_book
     def numbering_series(self) -> Repository[NumberingSeries]:
         return self._repository(NumberingSeries, "numbering series")
 
-    @cached_property
+    @per_book
     def attachments(self) -> Repository[Attachment]:
         return self._repository(Attachment, "attachment")
 
-    @cached_property
+    @per_book
     def paysheet_amounts(self) -> Repository[PaysheetAmounts]:
         return self._repository(PaysheetAmounts, "paysheet amounts")
 
-    @cached_property
+    @per_book
     def analytic_categories(self) -> Repository[AnalyticCategory]:
         return self._repository(AnalyticCategory, "analytic category")

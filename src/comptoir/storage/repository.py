@@ -7,10 +7,25 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Generic, Sequence, TypeVar
 
-from sqlalchemy import ColumnElement, DateTime, Select, UniqueConstraint, and_, delete, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Select,
+    UniqueConstraint,
+    and_,
+    delete,
+    exists,
+    func,
+    inspect,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.util import identity_key
 
 from comptoir.domain.errors import ErrorKind, NotFound, fail
 from comptoir.domain.query import Condition, ListQuery, Op
@@ -36,9 +51,19 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# Load a row without any of its relationships (they load when read, if ever): for a row whose
+# columns are all a use case needs (the customer of a new invoice).
+LEAN = (lazyload("*"),)
+
+BATCHED = "comptoir.batched"  # session.info key: ids reserved per table while writes are batched (Book.batched)
+
+
 def flush(session: Session) -> None:
     """Write pending changes now, inside a savepoint, so that a unique index that refuses them
-    becomes a DUPLICATE domain error naming the field, and the transaction stays usable."""
+    becomes a DUPLICATE domain error naming the field, and the transaction stays usable. While
+    writes are batched (Book.batched), nothing: the batch is flushed at its end."""
+    if BATCHED in session.info:
+        return
     try:
         with session.begin_nested():
             session.flush()
@@ -97,20 +122,59 @@ class Repository(Generic[Row]):
         self.model = model
         self.label = label
 
-    # Every query of this repository starts here: this is where the organization scope lives.
+    # Every query of this repository starts here: this is where the organization scope lives, and
+    # the model's own loading options (`loading()`, e.g. tables.Document's), if it has any.
     def _scoped(self) -> Select:
-        return select(self.model).where(self.model.org_id == self.org_id)
+        statement = select(self.model).where(self.model.org_id == self.org_id)
+        loading = getattr(self.model, "loading", None)
+        return statement.options(*loading()) if loading is not None else statement
 
-    def get(self, row_id: int) -> Row | None:
+    def get(self, row_id: int, *options: Any) -> Row | None:
+        """The row of this id, if it is this organization's. `options`: how to load it when it is not
+        loaded already (LEAN: none of its relationships, which then load if ever read)."""
         if not _is_row_id(row_id):
             return None
-        return self.session.scalars(self._scoped().where(self.model.id == row_id)).first()
+        known = self._known(row_id)
+        if known is not None:
+            return known
+        return self.session.scalars(self._scoped().where(self.model.id == row_id).options(*options)).first()
+
+    def get_many(self, row_ids: Sequence[int]) -> dict[int, Row]:
+        """The rows of these ids that exist, by id, in one query (none for those already loaded)."""
+        found: dict[int, Row] = {}
+        missing = []
+        for row_id in dict.fromkeys(row_ids):
+            if _is_row_id(row_id):
+                known = self._known(row_id)
+                if known is not None:
+                    found[row_id] = known
+                else:
+                    missing.append(row_id)
+        if missing:
+            for row in self.session.scalars(self._scoped().where(self.model.id.in_(missing))):
+                found[row.id] = row
+        return found
+
+    def _known(self, row_id: int) -> Row | None:
+        """The row when this session has it loaded already (no query), if it is this organization's
+        and not being deleted."""
+        row = self.session.identity_map.get(identity_key(self.model, row_id))
+        if row is None or row in self.session.deleted:
+            return None
+        state = inspect(row)
+        if state.expired or state.deleted or state.detached or row.org_id != self.org_id:
+            return None
+        return row
 
     def lock(self, row_id: int) -> Row | None:
         """The row, locked until the transaction ends (PostgreSQL; SQLite has one writer anyway),
         so that concurrent changes that depend on it (payments of one invoice) queue up."""
         if not _is_row_id(row_id):
             return None
+        known = self._known(row_id)
+        if known is not None:  # loaded already: lock it without loading it again (a SELECT would not refresh it)
+            statement = select(self.model.id).where(self.model.org_id == self.org_id, self.model.id == row_id)
+            return known if self.session.scalar(statement.with_for_update()) is not None else None
         return self.session.scalars(self._scoped().where(self.model.id == row_id).with_for_update(of=self.model)).first()
 
     def require(self, row_id: int) -> Row:
@@ -122,11 +186,17 @@ class Repository(Generic[Row]):
     def find(self, **attributes: Any) -> Row | None:
         return self.session.scalars(self._scoped().filter_by(**attributes).limit(1)).first()
 
-    def exists(self, **attributes: Any) -> bool:
-        return self.find(**attributes) is not None
+    def find_with(self, options: Sequence[Any], **attributes: Any) -> Row | None:
+        """`find`, loading the row with these options (LEAN, say)."""
+        return self.session.scalars(self._scoped().filter_by(**attributes).options(*options).limit(1)).first()
 
-    def all(self, *criteria: ColumnElement[bool]) -> Sequence[Row]:
-        return self.session.scalars(self._scoped().where(*criteria).order_by(self.model.id)).all()
+    def exists(self, **attributes: Any) -> bool:
+        statement = select(self.model.id).where(self.model.org_id == self.org_id).filter_by(**attributes).limit(1)
+        return self.session.scalar(statement) is not None
+
+    def all(self, *criteria: ColumnElement[bool], options: Sequence[Any] = ()) -> Sequence[Row]:
+        statement = self._scoped().where(*criteria).options(*options).order_by(self.model.id)
+        return self.session.scalars(statement).all()
 
     def list(self, query: ListQuery) -> tuple[Sequence[Row], bool]:
         """One page of rows and whether another page follows."""
@@ -169,9 +239,35 @@ class Repository(Generic[Row]):
 
     def add(self, row: Row) -> Row:
         row.org_id = self.org_id
+        reserved = self.session.info.get(BATCHED, {}).get(self.model.__tablename__)
+        if reserved and row.id is None:  # batched: the row gets its id now, and is written with the batch
+            row.id = reserved.pop()
+            self.session.add(row)
+            return row
         self.session.add(row)
-        flush(self.session)
+        if BATCHED in self.session.info:
+            self.session.flush()  # its id is needed now (a row added in a batch, of a table without reserved ids)
+        else:
+            flush(self.session)
         return row
+
+    def reserve_ids(self, count: int) -> list[int]:
+        """`count` ids of this table that no other row will take, for rows written later in this
+        transaction (Book.batched): from the table's sequence on PostgreSQL (concurrent inserts take
+        others); on SQLite after the largest ever given, which nobody else can take before this
+        transaction ends (it holds the only write lock)."""
+        if count < 1:
+            return []
+        table = self.model.__tablename__
+        if self.session.bind.dialect.name == "postgresql":
+            statement = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
+            ids = [int(value) for value in self.session.scalars(statement, {"table": table, "count": count})]
+        else:
+            largest = self.session.scalar(select(func.max(self.model.id))) or 0
+            given = self.session.scalar(text("SELECT seq FROM sqlite_sequence WHERE name = :table"), {"table": table})
+            start = max(largest, given or 0) + 1
+            ids = list(range(start, start + count))
+        return ids[::-1]  # popped from the end: lowest first
 
     def remove(self, row: Row) -> None:
         assert row.org_id == self.org_id
@@ -188,22 +284,75 @@ class Repository(Generic[Row]):
 
 
 class Counters:
-    """Per-organization sequences. The upsert takes a row lock (PostgreSQL) or runs under SQLite's
-    single writer, so concurrent requests never receive the same number."""
+    """Per-organization sequences behind automatic codes (CUS-002, CINV-015) and transaction codes.
+    Concurrent requests never receive the same number: the counter's row is incremented under its lock.
 
-    def __init__(self, session: Session, org_id: int) -> None:
+    On PostgreSQL, when the book was opened with a `detached` engine (services/book.open_book), a
+    number is taken in a one-statement transaction of its own, so the row is locked for that
+    statement only and concurrent writers of one organization do not queue behind each other until
+    commit. Like a PostgreSQL sequence, a number taken by a request that then rolls back is lost: the
+    codes are unique, increasing, but may have gaps (docs/decisions/0016). Gap-free numbering is the
+    numbering series' (services/numbering.py), which stays in the transaction.
+
+    A number is taken in the request's own transaction instead (holding the row until commit, as
+    on SQLite, which has one writer at a time anyway) when there is no detached engine, and for a
+    key whose row this transaction already holds (a number taken here before, after the detached
+    connection waited too long for the row: it may be this very transaction that holds it)."""
+
+    def __init__(self, session: Session, org_id: int, detached: Engine | None = None) -> None:
         self.session = session
         self.org_id = org_id
+        self.detached = detached
+        self._held: set[str] = set()  # keys whose row this transaction has locked
+        self._reserved: dict[str, list[int]] = {}  # numbers taken ahead (reserve), next first
 
     def next(self, key: str) -> int:
-        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
-        statement = (
+        reserved = self._reserved.get(key)
+        if reserved:
+            return reserved.pop()
+        if self.detached is not None and key not in self._held:
+            number = self._next_detached(key)
+            if number is not None:
+                return number
+        self._held.add(key)
+        return int(self.session.execute(self._increment(self.session.bind.dialect.name, key)).scalar_one())
+
+    def reserve(self, key: str, count: int) -> None:
+        """Take `count` numbers of this key at once, for the next calls of `next` (a bulk import):
+        one statement instead of one each. Outside the transaction only (PostgreSQL): numbers this
+        unit of work does not use are lost, as after a rollback. Without a detached engine it does
+        nothing: numbers stay taken one at a time, in the transaction."""
+        if self.detached is None or key in self._held or count < 1:
+            return
+        last = self._next_detached(key, count)
+        if last is not None:
+            self._reserved[key] = list(range(last, last - count, -1))  # popped from the end: lowest first
+
+    def _increment(self, dialect_name: str, key: str, count: int = 1):
+        dialect = postgresql if dialect_name == "postgresql" else sqlite
+        return (
             dialect.insert(Counter)
-            .values(org_id=self.org_id, key=key, value=1)
-            .on_conflict_do_update(index_elements=["org_id", "key"], set_={"value": Counter.value + 1})
+            .values(org_id=self.org_id, key=key, value=count)
+            .on_conflict_do_update(index_elements=["org_id", "key"], set_={"value": Counter.value + count})
             .returning(Counter.value)
         )
-        return int(self.session.execute(statement).scalar_one())
+
+    def _next_detached(self, key: str, count: int = 1) -> int | None:
+        """The next number (the last of the next `count`), committed on a connection of its own; None
+        when the row stayed locked past the connection's lock_timeout."""
+        for attempt in (1, 2):  # a pooled connection the server closed is replaced, once
+            try:
+                with self.detached.connect() as connection:
+                    return int(connection.execute(self._increment("postgresql", key, count)).scalar_one())
+            except DBAPIError as error:
+                if getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                    return None
+                if not error.connection_invalidated or attempt == 2:
+                    raise
+        return None
+
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's answer when lock_timeout runs out
 
 
 _UNIQUE_COLUMNS = _unique_columns()

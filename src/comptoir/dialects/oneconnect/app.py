@@ -125,15 +125,24 @@ def active(caller: Caller = Depends(integration)) -> Caller:
 def _integration_body(context: Context, caller: Caller) -> dict:
     state = credentials.credential_state(context.database, "oneconnect_integration", caller.integration_id)
     with open_book(context.database, caller.partner.org_id) as book:
-        organization = book.organization
         return {
             "integrationId": caller.integration_id,
             "status": "revoked" if state.revoked_at else "active",
+            "createdAt": iso_timestamp(state.created_at),
             "revokedAt": iso_timestamp(state.revoked_at),
             "revocationReason": state.revocation_reason,
-            "organization": {"name": organization.name, "siren": None, "legalForm": None, "naf": None,
-                             "address": None, "phoneNumber": None, "contactEmail": None},
+            "organization": _organization(book.organization),
         }
+
+
+def _organization(organization: Any) -> dict:
+    """The brief's organization object (specs/oneconnect.md §3: name, siren, legalForm, naf, address,
+    phoneNumber, contactEmail) from what the book keeps of its organization: its name, and its country
+    as the address. The book keeps no SIREN, legal form, NAF code, phone or email: they are null.
+    Beside them, the book's currency and the day it was opened."""
+    return {"name": organization.name, "siren": None, "legalForm": None, "naf": None,
+            "address": {"country": organization.country}, "phoneNumber": None, "contactEmail": None,
+            "currency": organization.currency_iso_code, "createdAt": iso_timestamp(organization.created_at)}
 
 
 def get_integration(request: Request, caller: Caller = Depends(integration)) -> JSONResponse:

@@ -133,7 +133,7 @@ def _trial_balance(book, request):
 
 def _general_ledger(book, request):
     raw_account = request.query_params.get("account_id", "")
-    if not raw_account.isdigit():
+    if not (raw_account.isascii() and raw_account.isdigit() and len(raw_account) <= 100):
         raise OneUpError(5, "account_id is required")
     date_to = _date(request, "date_to", date.today())
     date_from = _date(request, "date_from", date(date_to.year, 1, 1))

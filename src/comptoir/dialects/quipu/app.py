@@ -22,7 +22,7 @@ from comptoir.wire import basic_credentials
 from . import accounting, analytics, attachments, book_entries, contacts, entries, numbering, paysheets, pdfs
 from .conventions import PATH_SHAPES, Calls, Resource, TolerantPaths, View, mount
 from .errors import BAD_REQUEST, NOT_FOUND, QuipuError, error_response
-from .security import rate_headers
+from .security import failed, locked_out_for, rate_headers
 
 TOKEN_LIFETIME_S = 7200
 SCOPE = "ecommerce"
@@ -42,8 +42,15 @@ def oauth_error(status: int, error: str, description: str) -> JSONResponse:
 
 async def token(request: Request) -> JSONResponse:
     """POST /oauth/token: HTTP Basic app_id:app_secret (or client_id and client_secret in the body),
-    grant_type=client_credentials, scope=ecommerce; urlencoded or multipart."""
+    grant_type=client_credentials, scope=ecommerce; urlencoded or multipart. An address that failed
+    too often is 429 (`temporarily_unavailable`) before its credentials are even looked at."""
     context: Context = request.app.state.context
+    locked_out_s = locked_out_for(request)
+    if locked_out_s is not None:
+        return JSONResponse({"error": "temporarily_unavailable",
+                             "error_description": "Too many failed authentications from this address. "
+                                                  f"Retry in {locked_out_s} seconds.", "status_code": 429},
+                            status_code=429, headers={"Retry-After": str(locked_out_s)})
     form = await request.form()
     app_id, app_secret = basic_credentials(request.headers.get("authorization", "")) or ("", "")
     app_id = app_id or form.get("client_id") or ""
@@ -56,6 +63,7 @@ async def token(request: Request) -> JSONResponse:
         return oauth_error(400, "invalid_scope", "The requested scope is invalid, unknown, or malformed.")
     principal = await run_in_threadpool(credentials.authenticate, context.database, "quipu", app_id, app_secret)
     if principal is None:
+        failed(request)
         return oauth_error(401, "invalid_client", "Client authentication failed.")
     access_token = secrets.token_hex(32)
 

@@ -1,5 +1,6 @@
 """GET /book_entries: invoices, simplified invoices, additional incomes, tickets and paysheets in one
-list, each rendered as its own resource type. Entries written through OneUp or Upflow are here too."""
+list, each rendered as its own resource type; GET /book_entries/{id} (Mirage's) reads one of them.
+Entries written through OneUp or Upflow, and invoices accepted through OneConnect, are here too."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ def _type(value: Any) -> tuple[Condition, ...]:
 
 
 class Entries:
+    def get(self, book: Any, document_id: int) -> Any:
+        return book_entries.get_any(book, document_id)
+
     def list(self, book: Any, query: ListQuery) -> tuple[Any, bool]:
         return book.documents.list(ListQuery((Condition("kind", Op.IN, book_entries.ALL_KINDS), *query.conditions),
                                              query.order, query.offset, query.limit))
@@ -49,4 +53,5 @@ def related_of(document: Any, view: View, includes: frozenset[str]) -> list[dict
 
 
 RESOURCE = Resource(path="book_entries", service=Entries(), render=render, related=related_of,
-                    filters={**ENTRY_FILTERS, "type": _type}, sorts=ENTRY_SORTS, operations=frozenset({"list"}))
+                    filters={**ENTRY_FILTERS, "type": _type}, sorts=ENTRY_SORTS,
+                    operations=frozenset({"list", "get"}))

@@ -31,6 +31,7 @@ from .security import context_of, owner, rate_headers
 
 PAGE_SIZE_DEFAULT = 25
 PAGE_SIZE_MAX = 100
+PAGE_NUMBER_MAX = (2**63 - 1) // PAGE_SIZE_MAX  # the offset of its first row still fits a 64-bit integer
 ID_MAX = 2**63 - 1
 TEXT_LENGTH_MAX = 255
 # Media types a client may accept: Quipu's own, and the generic ones clients send (specs/quipu.md §2).
@@ -38,7 +39,7 @@ ACCEPTABLE = {MEDIA_TYPE, "application/json", "application/vnd.api+json", "appli
 MISSING: Any = object()  # an attribute the client did not send (left unchanged on update)
 NUL = "\x00"  # PostgreSQL stores none in a text (wire.parse_json refuses them in bodies)
 _FILTER = re.compile(r"^filter\[([^\[\]]+)\](?:\[([^\[\]]+)\])?$")
-_DIGITS = re.compile(r"^[0-9]+$")
+_DIGITS = re.compile(r"^[0-9]{1,100}$")  # int() reads 4300 digits at most
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -304,16 +305,16 @@ class Page:
 
 
 def page_of(request: Request) -> Page:
-    return Page(_page_parameter(request, "page[number]", 1, None),
+    return Page(_page_parameter(request, "page[number]", 1, PAGE_NUMBER_MAX),
                 _page_parameter(request, "page[size]", PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX))
 
 
-def _page_parameter(request: Request, name: str, default: int, high: int | None) -> int:
+def _page_parameter(request: Request, name: str, default: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1 or (high is not None and int(raw) > high):
-        raise QuipuError(400, f"{BAD_REQUEST}: {name} must be an integer from 1{f' to {high}' if high else ''}")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 20) or not 1 <= int(raw) <= high:
+        raise QuipuError(400, f"{BAD_REQUEST}: {name} must be an integer from 1 to {high}")
     return int(raw)
 
 

@@ -160,7 +160,7 @@ def _item(sent: Sent, index: int, item: dict) -> dict[str, Any]:
     line.to_one("accounting_subcategory", "quipu.accounting_subcategory_id")
     if "id" in item:
         found = item["id"]
-        line.fields["id"] = int(found) if str(found).isdigit() else found
+        line.fields["id"] = int(found) if str(found).isdigit() and len(str(found)) <= 100 else found
     if "id" not in item:
         line.require("concept", "description")
     sent.problems.extend(line.problems)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from comptoir.domain.errors import DomainError
-from comptoir.services import book_entries, links, printing
+from comptoir.services import book_entries, links, printing, received_invoices
 from comptoir.services.book import open_book
 from comptoir.services.credentials import Principal
 from comptoir.wire import content_disposition
@@ -39,10 +39,14 @@ def pdf_urls(view: View, path: str, document: Any, income: bool) -> dict:
 
 
 def _pdf(request: Request, org_id: int, form: str | None, document_id: int) -> Response:
+    """The invoice printed from the book; for an invoice received through OneConnect, the PDF the
+    partner deposited (the invoice itself: the book has its totals, not its lines)."""
+    context = context_of(request)
     try:
-        with open_book(context_of(request).database, org_id) as book:
+        with open_book(context.database, org_id) as book:
             document = book_entries.get(book, document_id, form=form, kinds=(book_entries.INVOICE,))
-            filename, data = printing.invoice_pdf(book, document.id)
+            filename, data = (received_invoices.original_pdf(book, context.settings.files_dir, document)
+                              or printing.invoice_pdf(book, document.id))
     except DomainError as error:
         raise QuipuError(404, NOT_FOUND) from error
     return Response(data, media_type="application/pdf", headers={

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -12,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from comptoir.domain.errors import DomainError
 from comptoir.domain.query import ListQuery
-from comptoir.services import custom_fields, parties
+from comptoir.services import custom_fields, parties, reference
 from comptoir.services.book import in_book
 from comptoir.services.credentials import Principal
-from comptoir.services.ledger import receivable_balance
+from comptoir.services.ledger import receivable_balance, receivable_balances
 from comptoir.wire import BodyTooLarge, MalformedJson, dump_json, iso_timestamp, parse_json, read_body
 
 from .errors import UpflowError, from_domain
@@ -215,13 +216,15 @@ def _set_custom_fields(book: Any, party: Any, sent: CustomerIn) -> None:
         custom_fields.set_values(book, "CUSTOMER", party.id, sent.customFields)
 
 
-def render_customer(book: Any, party: Any, base_url: str, custom: list[dict] | None = None) -> dict:
-    """A customer on the wire; `custom` is its `customFields` when the caller read them for a whole
-    page (custom_fields.values_of), else they are read here."""
+def render_customer(book: Any, party: Any, base_url: str, custom: list[dict] | None = None,
+                    balance: Decimal | None = None) -> dict:
+    """A customer on the wire; `custom` is its `customFields` and `balance` what it owes when the
+    caller read them for a whole page (custom_fields.values_of, receivable_balances), else they are
+    read here."""
     upflow = (party.extra or {}).get("upflow", {})
     address = party.address or {}
     parent = book.parties.get(party.parent_id) if party.parent_id else None
-    minor = 10 ** next((c.minor_units for c in book.currencies.all() if c.iso_code == party.currency_iso_code), 2)
+    minor = 10 ** reference.minor_units(book).get(party.currency_iso_code, 2)
     return {
         "id": party.uuid,
         "externalId": party.external_id,
@@ -238,7 +241,7 @@ def render_customer(book: Any, party: Any, base_url: str, custom: list[dict] | N
         "customFields": custom if custom is not None else
         custom_fields.values_of(book, "CUSTOMER", [party.id])[party.id],
         "contacts": [render_contact(contact) for contact in party.contacts],
-        "balance": int(receivable_balance(book, party.id) * minor),
+        "balance": int((receivable_balance(book, party.id) if balance is None else balance) * minor),
         "currency": party.currency_iso_code,
         "directUrl": f"{base_url}/upflow/v1/customers/{party.uuid}",
         "createdAt": iso_timestamp(party.created_at),
@@ -304,9 +307,13 @@ def list_customers(request: Request, principal: Principal = Depends(authenticate
         query = ListQuery(conditions=conditions, offset=offset, limit=limit)
         rows, _ = parties.list_parties(book, "customer", query)
         total = parties.count_parties(book, "customer", conditions)
-        custom = custom_fields.values_of(book, "CUSTOMER", [row.id for row in rows])
-        return {"offset": offset, "limit": limit, "total": total,
-                "customers": [render_customer(book, row, base_url(request), custom[row.id]) for row in rows]}
+        ids = [row.id for row in rows]
+        custom = custom_fields.values_of(book, "CUSTOMER", ids)
+        balances = receivable_balances(book, ids)  # one query for the page
+        parents = book.parties.get_many([row.parent_id for row in rows if row.parent_id])  # held while rendering
+        rendered = [render_customer(book, row, base_url(request), custom[row.id], balances[row.id]) for row in rows]
+        del parents
+        return {"offset": offset, "limit": limit, "total": total, "customers": rendered}
 
     return ExactJSONResponse(_unit(request, principal, work))
 
@@ -317,7 +324,7 @@ def page(request: Request, maximum: int) -> tuple[int, int]:
         raw = request.query_params.get(name)
         if raw is None or raw == "":
             return default
-        if not (raw.isascii() and raw.isdigit()):
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 100):  # int() reads 4300 digits at most
             raise UpflowError(400, f"{name} must be a non-negative integer", "Bad Request")
         return int(raw)
 

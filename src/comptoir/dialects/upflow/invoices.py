@@ -15,7 +15,7 @@ from pydantic import Field, StrictInt
 from comptoir.domain.allocations import CREDIT_NOTE, INVOICE, Side
 from comptoir.domain.allocations import Link as Allocated
 from comptoir.domain.query import Condition, ListQuery, Op
-from comptoir.services import allocations, custom_fields, files, parties, sales
+from comptoir.services import allocations, custom_fields, files, parties, reference, sales
 from comptoir.services.credentials import Principal
 from comptoir.storage.tables import Allocation
 from comptoir.wire import iso_timestamp
@@ -73,10 +73,10 @@ def parse_day(value: str, field: str) -> date:
 
 
 def minor_factor(book: Any, currency: str) -> int:
-    found = next((c for c in book.currencies.all() if c.iso_code == currency), None)
-    if found is None:
+    minor_units = reference.minor_units(book).get(currency)
+    if minor_units is None:
         raise UpflowError(400, f"currency: {currency} is not a currency of this organization", "Bad Request")
-    return 10 ** found.minor_units
+    return 10 ** minor_units
 
 
 def to_cents(amount: Decimal, factor: int) -> int:
@@ -96,8 +96,8 @@ def document_fields(book: Any, kind: str, sent: InvoiceIn, existing: Any | None)
     fields: dict[str, Any] = {}
     if "customer" in names and sent.customer is not None:
         link = sent.customer
-        customer = parties.find_customer(book, uuid=link.id) if link.id else \
-            parties.find_customer(book, external_id=link.externalId)
+        customer = parties.find_customer(book, uuid=link.id, lean=True) if link.id else \
+            parties.find_customer(book, external_id=link.externalId, lean=True)
         fields["customer_id"] = customer.id
     if "customId" in names:
         fields["code"] = sent.customId
@@ -162,11 +162,16 @@ def _common(book: Any, document: Any, settings: Any, custom: list[dict] | None) 
     }, factor
 
 
-def render_invoice(book: Any, invoice: Any, settings: Any, custom: list[dict] | None = None) -> dict:
-    state = sales.standing(book, invoice)
+def render_invoice(book: Any, invoice: Any, settings: Any, custom: list[dict] | None = None,
+                   settled: list[Any] | None = None) -> dict:
+    """`settled`: the invoice's allocations when the caller read them for a whole page (`render_invoices`,
+    which also read the payments and credit notes they come from), else they are read here."""
+    if settled is None:
+        settled = book.allocations.all(Allocation.document_id == invoice.id)
+    state = sales.standing(book, invoice, settled=settled)
     body, factor = _common(book, invoice, settings, custom)
     payments, credit_notes = [], []
-    for allocation in book.allocations.all(Allocation.document_id == invoice.id):
+    for allocation in settled:
         if allocation.payment_id is not None:
             payment = book.payments.get(allocation.payment_id)
             payments.append({"id": payment.uuid, "externalId": payment.external_id,
@@ -177,6 +182,20 @@ def render_invoice(book: Any, invoice: Any, settings: Any, custom: list[dict] | 
             credit_notes.append(document_link(note, to_cents(allocation.amount, factor)))
     return body | {"amountOutstanding": to_cents(state.unpaid, factor), "state": state_of(invoice, state.unpaid),
                    "payments": payments, "creditNotes": credit_notes}
+
+
+def render_invoices(book: Any, invoices: list[Any], settings: Any, custom: dict[int, list[dict]]) -> list[dict]:
+    """A page of invoices: their allocations, and the payments and credit notes these come from, read
+    in one query each for the whole page."""
+    settled = sales.settled_by_document(book, [invoice.id for invoice in invoices])
+    every = [allocation for allocations_ in settled.values() for allocation in allocations_]
+    # Held while the page renders: the session keeps loaded rows only as long as someone does.
+    loaded = (book.payments.get_many([a.payment_id for a in every if a.payment_id is not None]),
+              book.documents.get_many([a.credit_note_id for a in every if a.credit_note_id is not None]))
+    rendered = [render_invoice(book, invoice, settings, custom[invoice.id], settled[invoice.id])
+                for invoice in invoices]
+    del loaded
+    return rendered
 
 
 def render_credit_note(book: Any, note: Any, settings: Any, custom: list[dict] | None = None) -> dict:
@@ -225,7 +244,7 @@ def _import(book: Any, kind: str, sent: InvoiceIn) -> Any:
     if sent.externalId:
         existing = sales.find_document(book, kind, external_id=sent.externalId, missing_ok=True)
         document, _ = sales.import_document(book, kind, sent.externalId, document_fields(book, kind, sent, existing),
-                                            check_allocations=not relinked)
+                                            check_allocations=not relinked, found=existing)
     elif sent.id:
         existing = sales.find_document(book, kind, uuid=sent.id)
         document = documents.update(book, existing.id, document_fields(book, kind, sent, existing),
@@ -253,7 +272,9 @@ def _conditions(book: Any, request: Request, kind: str) -> tuple[Condition, ...]
     return (*conditions, *([matching] if matching else []))
 
 
-def _list(request: Request, principal: Principal, kind: str, key: str, maximum: int, render) -> dict:
+def _list(request: Request, principal: Principal, kind: str, key: str, maximum: int, render,
+          render_page=None) -> dict:
+    """A page of documents; `render_page(book, rows, settings, custom)` renders it whole when given."""
     offset, limit = page(request, maximum)
     settings = request.app.state.context.settings
 
@@ -262,8 +283,9 @@ def _list(request: Request, principal: Principal, kind: str, key: str, maximum: 
         rows, _ = sales.BY_KIND[kind].list(book, ListQuery(conditions, (), offset, limit))
         total = book.documents.count_matching((Condition("kind", Op.EQ, kind), *conditions))
         custom = custom_fields.values_of(book, ENTITY_TYPES[kind], [row.id for row in rows])
-        return {"offset": offset, "limit": limit, "total": total,
-                key: [render(book, row, settings, custom[row.id]) for row in rows]}
+        rendered = render_page(book, rows, settings, custom) if render_page else \
+            [render(book, row, settings, custom[row.id]) for row in rows]
+        return {"offset": offset, "limit": limit, "total": total, key: rendered}
 
     return _unit(request, principal, work)
 
@@ -280,7 +302,8 @@ async def import_invoice(request: Request, principal: Principal = Depends(authen
 
 @router.get("/invoices", tags=["invoices"])
 def list_invoices(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    return ExactJSONResponse(_list(request, principal, INVOICE, "invoices", INVOICES_PAGE_MAX, render_invoice))
+    return ExactJSONResponse(_list(request, principal, INVOICE, "invoices", INVOICES_PAGE_MAX, render_invoice,
+                                   render_invoices))
 
 
 @router.get("/invoices/{ref}", tags=["invoices"])

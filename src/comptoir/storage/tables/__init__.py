@@ -6,7 +6,7 @@ from .catalogue import Item, ItemFamily
 from .custom_fields import CustomField, CustomFieldOption, CustomFieldValue
 from .files import StoredFile
 from .identity import AccessToken, AuthorizationCode, OAuthClient, SigningKey
-from .ledger import Account, Entry, Journal, PaymentMethod, Transaction
+from .ledger import Account, AccountBalance, Entry, Journal, PaymentMethod, Transaction
 from .organizations import Counter, Credential, Employee, Organization
 from .parties import Contact, ContactPosition, Party
 from .received import OutboxEvent, ReceivedDocument, WebhookEndpoint
@@ -26,6 +26,7 @@ __all__ = [
     "PaysheetAmounts",
     "AccessToken",
     "Account",
+    "AccountBalance",
     "Allocation",
     "AuthorizationCode",
     "BankAccount",
@@ -67,3 +68,6 @@ __all__ = [
     "Unit",
     "WebhookEndpoint",
 ]
+
+# The listeners that keep account_balances in step with the entries (after every table is defined).
+from .. import balances as _balances  # noqa: E402,F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..types import ExactDecimal
@@ -79,15 +79,34 @@ class Entry(OrgScoped, Base):
     transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id", ondelete="CASCADE"), index=True,
                                                 nullable=False)
     label: Mapped[str] = mapped_column(String(128), default="", nullable=False)
-    amount: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
-    way: Mapped[str] = mapped_column(String(6), nullable=False)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), nullable=False)
+    # active_history: the values before a change are always known (storage/balances.py needs them).
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False, active_history=True)
+    way: Mapped[str] = mapped_column(String(6), nullable=False, active_history=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), nullable=False, active_history=True)
     lettering: Mapped[str | None] = mapped_column(String(64))
     locked: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     reconciled: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     # Repeated from the transaction so that balances by account and date need no join.
-    date: Mapped[date] = mapped_column(Date, nullable=False)
+    date: Mapped[date] = mapped_column(Date, nullable=False, active_history=True)
     party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
 
     transaction: Mapped[Transaction] = relationship(back_populates="entries")
     account: Mapped[Account] = relationship(lazy="joined")
+
+
+class AccountBalance(Base):
+    """The debit and credit totals of one account over one day or one calendar month (`span`), kept
+    by storage/balances.py in the same database transaction as the entries they add up: reports read
+    a few of these rows instead of every entry (docs/decisions/0017). Concurrent writers of one
+    account add to different `slot`s (PostgreSQL), so that they do not queue on one row; a total is
+    the sum over its slots."""
+
+    __tablename__ = "account_balances"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    span: Mapped[str] = mapped_column(String(5), primary_key=True)  # "day" or "month"
+    first_day: Mapped[date] = mapped_column(Date, primary_key=True)  # the day, or the month's first day
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    debit: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
+    credit: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)

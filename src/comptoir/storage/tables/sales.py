@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from sqlalchemy import (
     Boolean,
@@ -17,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from ..types import ExactDecimal
 from .base import Base, JsonDocument, OrgScoped, PublicUuid, Timestamped
@@ -98,13 +99,25 @@ class Document(OrgScoped, PublicUuid, Timestamped, Base):
     customer: Mapped[Party] = relationship(lazy="joined")
     billing_contact: Mapped[Contact | None] = relationship(foreign_keys=[billing_contact_id], lazy="joined")
     shipping_contact: Mapped[Contact | None] = relationship(foreign_keys=[shipping_contact_id], lazy="joined")
-    payment_terms: Mapped[PaymentTerm | None] = relationship(lazy="joined")
+    payment_terms: Mapped[PaymentTerm | None] = relationship()  # read by id (services/reference.py)
     lines: Mapped[list[DocumentLine]] = relationship(back_populates="document", order_by="DocumentLine.position",
                                                      cascade="all, delete-orphan", lazy="selectin")
+
+    @classmethod
+    def loading(cls) -> tuple:
+        """How the repositories load documents: the customer in the same query, but none of the
+        customer's own relationships (its terms, tax, employee, price family, contacts: four more
+        joins and a query), which no rendering of a document reads; they load if ever read."""
+        return _document_loading()
 
     @property
     def party_id(self) -> int:
         return self.customer_id
+
+
+@cache
+def _document_loading() -> tuple:
+    return (joinedload(Document.customer).lazyload("*"),)
 
 
 class DocumentLine(OrgScoped, Base):

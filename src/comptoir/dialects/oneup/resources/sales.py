@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from comptoir.services.payments import PAYMENTS, invoice_of
-from comptoir.services.sales import INVOICES, SALES_ORDERS, effective_tax_id, invoice_status, standing
+from comptoir.services.sales import (
+    INVOICES,
+    SALES_ORDERS,
+    effective_tax_id,
+    invoice_status,
+    standing,
+    standings,
+)
 
 from ..conventions import Filter, Resource, as_date, as_number, core_fields
 from ..errors import OneUpError
@@ -146,8 +154,9 @@ def render_sales_order(order: Any, _book: Any = None) -> dict:
     return {**_render_document(order), "invoice_status": invoice_status(order), "invoice_id": order.invoice_id}
 
 
-def render_invoice(invoice: Any, book: Any) -> dict:
-    state = standing(book, invoice)
+def render_invoice(invoice: Any, book: Any, state: Any = None) -> dict:
+    """`state`: the invoice's standing, when the caller read it for a whole page."""
+    state = state or standing(book, invoice)
     rendered = _render_document(invoice)
     return {
         **rendered,
@@ -157,6 +166,12 @@ def render_invoice(invoice: Any, book: Any) -> dict:
         "installments": [{"invoice_id": invoice.id, "due_date": s.due_date.isoformat(), "amount": number(s.amount),
                           "outstanding_amount": number(s.open_amount)} for s in state.settlements],
     }
+
+
+def render_invoices(invoices: Sequence[Any], book: Any) -> list[dict]:
+    """A page of invoices: their payments and credit notes read in one query for the page."""
+    states = standings(book, invoices)
+    return [render_invoice(invoice, book, states[invoice.id]) for invoice in invoices]
 
 
 DOCUMENT_FILTERS = {
@@ -177,7 +192,8 @@ DOCUMENT_MAPPING = dict(
 
 SALES_ORDERS_RESOURCE = Resource(path="sales_orders", service=SALES_ORDERS, render=render_sales_order,
                                  **DOCUMENT_MAPPING)
-INVOICES_RESOURCE = Resource(path="invoices", service=INVOICES, render=render_invoice, **DOCUMENT_MAPPING)
+INVOICES_RESOURCE = Resource(path="invoices", service=INVOICES, render=render_invoice, render_page=render_invoices,
+                             **DOCUMENT_MAPPING)
 
 
 class PaymentIn(WireModel):
