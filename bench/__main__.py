@@ -211,7 +211,8 @@ def _profile_server(args, server: Server, book: BookInfo, run_id: str, missed: l
 def _profile_import(args, book: BookInfo, plan, work: Path) -> str:
     directory = args.results / "profiles"
     path = work / "upflow-profile.jsonl"
-    write_upflow_file(plan, 300, path, prefix=f"prof{book.org_id}")
+    # Enough invoices that the import itself, not starting the process, fills the profile.
+    write_upflow_file(plan, 3_000, path, prefix=f"prof{book.org_id}")
     raw = directory / f"{args.size}-cli_import.txt"
     binary = profiles.py_spy()
     env = {**os.environ, "COMPTOIR_DATABASE_URL": args.database_url}

@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as clock
@@ -365,30 +366,26 @@ def _complete(table: str, rows: list[dict]) -> list[dict]:
     return [{**defaults, **row} for row in rows]
 
 
-class _PostgresWriter:
-    """COPY into the tables, with ids taken from each table's own sequence (so the server's later
-    inserts continue after them)."""
+class _Writer:
+    """Writes a chunk of the book in one database transaction, on one connection."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
         self.connection = None
 
-    def transaction(self):
-        writer = self
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.database.engine.connect() as connection, connection.begin():
+            self.connection = connection
+            try:
+                yield
+            finally:
+                self.connection = None
 
-        class _Block:
-            def __enter__(self):
-                writer.connection = writer.database.engine.connect()
-                writer.transaction_ = writer.connection.begin()
 
-            def __exit__(self, kind, error, trace):
-                if kind is None:
-                    writer.transaction_.commit()
-                else:
-                    writer.transaction_.rollback()
-                writer.connection.close()
-
-        return _Block()
+class _PostgresWriter(_Writer):
+    """COPY into the tables, with ids taken from each table's own sequence (so the server's later
+    inserts continue after them)."""
 
     def reserve(self, table: str, count: int) -> int:
         if count == 0:
@@ -409,30 +406,12 @@ class _PostgresWriter:
                 copy.write_row([json.dumps(row[c]) if isinstance(row[c], dict) else row[c] for c in columns])
 
 
-class _SqliteWriter:
+class _SqliteWriter(_Writer):
     """Batched INSERTs through SQLAlchemy Core (the column types store money as integer millionths)."""
 
     def __init__(self, database: Database) -> None:
-        self.database = database
+        super().__init__(database)
         self.next: dict[str, int] = {}
-        self.connection = None
-
-    def transaction(self):
-        writer = self
-
-        class _Block:
-            def __enter__(self):
-                writer.connection = writer.database.engine.connect()
-                writer.transaction_ = writer.connection.begin()
-
-            def __exit__(self, kind, error, trace):
-                if kind is None:
-                    writer.transaction_.commit()
-                else:
-                    writer.transaction_.rollback()
-                writer.connection.close()
-
-        return _Block()
 
     def reserve(self, table: str, count: int) -> int:
         if table not in self.next:

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import collections
-import re
 import statistics
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -31,42 +29,7 @@ from comptoir.settings import Settings
 from .generate import make_plan
 from .load import load
 from .scenarios import _oneup_headers, _upflow_headers, deep_list_query
-
-
-class Recorder:
-    """Collects the statements every engine of the process sends, while `on`."""
-
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-        self.lock = threading.Lock()
-        self.on = False
-
-    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        if self.on:
-            with self.lock:
-                self.statements.append(statement)
-
-    def take(self) -> list[str]:
-        with self.lock:
-            taken, self.statements = self.statements, []
-        return taken
-
-
-def _shape(statement: str) -> str:
-    """The statement without its values: its verb and first table, how many more it joins, the
-    start of its WHERE."""
-    statement = " ".join(statement.split())
-    if statement.startswith("SELECT"):
-        tables = re.findall(r"(?:FROM|JOIN) (\w+)", statement)
-        where = re.search(r"WHERE (.{0,80})", statement)
-        shape = "SELECT " + (tables[0] if tables else statement[7:40])
-        if len(tables) > 1:
-            shape += f" (+{len(tables) - 1} tables)"
-        if where:
-            shape += " WHERE " + re.sub(r"%\(\w+\)s|\?", "?", where.group(1))[:60]
-        return shape
-    match = re.match(r"(INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|\w+)", statement)
-    return match.group(1) if match else statement[:60]
+from .statements import Recorder, shape
 
 
 def main() -> None:
@@ -116,10 +79,10 @@ def main() -> None:
                 assert response.status_code == 200, response.text
                 statements = recorder.take()
                 counts.append(len(statements))
-                shapes.update(_shape(s) for s in statements)
+                shapes.update(shape(s) for s in statements)
             print(f"\n## {title}: {statistics.mean(counts):.1f} statements, median {statistics.median(times):.1f} ms")
-            for shape, count in shapes.most_common(arguments.shapes):
-                print(f"  {count / arguments.requests:6.2f}  {shape}")
+            for described, count in shapes.most_common(arguments.shapes):
+                print(f"  {count / arguments.requests:6.2f}  {described}")
     context.database.dispose()
 
 

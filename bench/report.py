@@ -19,6 +19,18 @@ def _load(meta: dict, when: str) -> str:
     return " / ".join(f"{value:.2f}" for value in values) if values else "unknown"
 
 
+def _sharing(meta: dict) -> str:
+    """Whether other work shared the machine. The load after the run is the suite's own (server,
+    database, load generator), so only the load before it says whether something else was running."""
+    before = (meta.get("load_average") or {}).get("before")
+    if not before:
+        return "whether other work shared the machine is unknown."
+    if before[0] < 1:
+        return "the machine was quiet when the run began (the load after it is the run's own)."
+    return (f"other work was running when the run began (1-minute load {before[0]:.1f} on {meta['cpus']} cores): "
+            "the figures are low.")
+
+
 def _ratio(value: float | None) -> str:
     if value is None:
         return "—"
@@ -38,8 +50,7 @@ def markdown(results: dict) -> str:
         f"{meta['book']['items']:,} items; loaded in {meta['book']['load_s']} s ({meta['book']['method']}). "
         f"Each HTTP scenario: {meta['warmup_s']} s warm-up, then {meta['duration_s']} s or "
         f"{meta['requests_max']:,} requests. Load average (1, 5, 15 min) before the run "
-        f"{_load(meta, 'before')}, after {_load(meta, 'after')}: above the core count, other work shared the "
-         "machine and the figures are low by about that factor."),
+        f"{_load(meta, 'before')}, after {_load(meta, 'after')}: {_sharing(meta)}"),
         "",
         "## Comptoir",
         "",

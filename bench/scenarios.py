@@ -51,16 +51,23 @@ def _upflow_headers(book: BookInfo) -> dict[str, str]:
     return {"X-Api-Key": book.upflow_key, "X-Api-Secret": book.upflow_secret, "Content-Type": "application/json"}
 
 
-def _rng(seed: int, client: int, salt: str) -> random.Random:
-    return random.Random(f"{seed}:{salt}:{client}")
+def _rngs(seed: int, salt: str) -> Callable[[int], random.Random]:
+    """Each client's own random stream of a scenario, the same for the same seed in every run."""
+    rngs: dict[int, random.Random] = {}
+
+    def rng_of(client: int) -> random.Random:
+        if client not in rngs:
+            rngs[client] = random.Random(f"{seed}:{salt}:{client}")
+        return rngs[client]
+    return rng_of
 
 
 def create_invoice(book: BookInfo, seed: int, run: str) -> Callable[[int, int], Request]:
     headers = _oneup_headers(book)
-    rngs: dict[int, random.Random] = {}
+    rng_of = _rngs(seed, "invoice")
 
     def make(client: int, n: int) -> Request:
-        rng = rngs.setdefault(client, _rng(seed, client, "invoice"))
+        rng = rng_of(client)
         body = {"customer_id": rng.choice(book.customer_ids), "tax_id": book.tax_id,
                 "order_lines": [{"item_id": rng.choice(book.item_ids), "quantity": rng.randint(1, 10)}
                                 for _ in range(3)]}
@@ -70,10 +77,10 @@ def create_invoice(book: BookInfo, seed: int, run: str) -> Callable[[int, int], 
 
 def post_transaction(book: BookInfo, seed: int, run: str) -> Callable[[int, int], Request]:
     headers = _oneup_headers(book)
-    rngs: dict[int, random.Random] = {}
+    rng_of = _rngs(seed, "transfer")
 
     def make(client: int, n: int) -> Request:
-        rng = rngs.setdefault(client, _rng(seed, client, "transfer"))
+        rng = rng_of(client)
         debit, credit = rng.sample(book.account_ids, 2)
         amount = rng.randint(100, 1_000_000) / 100
         body = {"piece_number": f"B{run}-{client}-{n}", "entries": [
@@ -88,10 +95,10 @@ def upflow_upsert(book: BookInfo, seed: int, run: str) -> Callable[[int, int], R
     updates it (a new amount), so half the calls take each path of the upsert."""
     headers = _upflow_headers(book)
     customers = [f"cust-{index + 1:06d}" for index in range(len(book.customer_ids))]
-    rngs: dict[int, random.Random] = {}
+    rng_of = _rngs(seed, "upflow")
 
     def make(client: int, n: int) -> Request:
-        rng = rngs.setdefault(client, _rng(seed, client, "upflow"))
+        rng = rng_of(client)
         key = f"up{run}-{client}-{n // 2}"
         net = rng.randint(1_000, 1_000_000)
         body = {"externalId": key, "customId": key.upper(), "issuedAt": "2026-01-15", "dueDate": "2026-02-14",
@@ -103,10 +110,10 @@ def upflow_upsert(book: BookInfo, seed: int, run: str) -> Callable[[int, int], R
 
 def get_invoice(book: BookInfo, seed: int, run: str) -> Callable[[int, int], Request]:
     headers = _oneup_headers(book)
-    rngs: dict[int, random.Random] = {}
+    rng_of = _rngs(seed, "get")
 
     def make(client: int, n: int) -> Request:
-        rng = rngs.setdefault(client, _rng(seed, client, "get"))
+        rng = rng_of(client)
         return "GET", f"/oneup/v1/invoices/{rng.choice(book.invoice_ids)}", headers, None
     return make
 

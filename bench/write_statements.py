@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import collections
-import re
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -29,51 +27,14 @@ from comptoir.settings import Settings
 from .generate import make_plan, upflow_invoices
 from .load import load
 from .scenarios import create_invoice, post_transaction, upflow_upsert
-
-
-class Recorder:
-    """Counts every statement any engine of the process sends (the app's and any other)."""
-
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-        self.lock = threading.Lock()
-        self.on = False
-
-    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        if self.on:
-            with self.lock:
-                self.statements.append(statement)
-
-    def take(self) -> list[str]:
-        with self.lock:
-            taken, self.statements = self.statements, []
-        return taken
-
-
-def _shape(statement: str) -> str:
-    """The statement without its values: its verb and table (SELECT: the first table, the joined ones
-    and FOR UPDATE)."""
-    statement = " ".join(statement.split())
-    if statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
-        return statement.split(" sa_")[0]
-    if statement.startswith("SELECT"):
-        tables = re.findall(r"(?:FROM|JOIN) (\w+)", statement)
-        where = re.search(r"WHERE (.{0,80})", statement)
-        shape = "SELECT " + (tables[0] if tables else statement[7:40])
-        if len(tables) > 1:
-            shape += f" (+{len(tables) - 1} tables)"
-        if where:
-            shape += " WHERE " + re.sub(r"%\(\w+\)s|\?", "?", where.group(1))[:60]
-        return shape + (" FOR UPDATE" if "FOR UPDATE" in statement else "")
-    match = re.match(r"(INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|\w+)", statement)
-    return match.group(1) if match else statement[:60]
+from .statements import Recorder, shape
 
 
 def _report(title: str, statements: list[str], units: int) -> None:
-    shapes = collections.Counter(_shape(s) for s in statements)
+    shapes = collections.Counter(shape(s) for s in statements)
     print(f"\n## {title}: {len(statements) / units:.1f} statements per unit ({len(statements)} for {units})")
-    for shape, count in shapes.most_common(25):
-        print(f"  {count / units:6.2f}  {shape}")
+    for described, count in shapes.most_common(25):
+        print(f"  {count / units:6.2f}  {described}")
 
 
 def main() -> None:

@@ -167,7 +167,7 @@ def _committing(session: Session) -> None:
 # -- writing totals ----------------------------------------------------------------------------
 
 def add(connection: Connection, deltas: Mapping[Key, Any], slot: int | None = None) -> None:
-    """Add these (debit, credit) deltas to their rows, in one statement, rows in key order; deltas
+    """Add these (debit, credit) deltas to their rows, one statement run for each row in key order; deltas
     that net to nothing are skipped. `slot`: by default one at random on PostgreSQL, 0 on SQLite."""
     rows = [(key, debit, credit) for key, (debit, credit) in sorted(deltas.items()) if debit or credit]
     if not rows:
@@ -175,14 +175,17 @@ def add(connection: Connection, deltas: Mapping[Key, Any], slot: int | None = No
     postgres = connection.dialect.name == "postgresql"
     if slot is None:
         slot = random.randrange(SLOTS) if postgres else 0
-    statement = (postgresql if postgres else sqlite).insert(AccountBalance).values([
+    # One statement whatever the number of rows, run for each row (executemany, in this order):
+    # compiled once per process, where a multi-row VALUES was compiled anew for every count of rows.
+    statement = (postgresql if postgres else sqlite).insert(AccountBalance)
+    statement = statement.on_conflict_do_update(
+        index_elements=["org_id", "span", "first_day", "account_id", "slot"],
+        set_={"debit": AccountBalance.debit + statement.excluded.debit,
+              "credit": AccountBalance.credit + statement.excluded.credit})
+    connection.execute(statement, [
         {"org_id": org_id, "span": span, "first_day": first_day, "account_id": account_id, "slot": slot,
          "debit": debit, "credit": credit}
         for (org_id, span, first_day, account_id), debit, credit in rows])
-    connection.execute(statement.on_conflict_do_update(
-        index_elements=["org_id", "span", "first_day", "account_id", "slot"],
-        set_={"debit": AccountBalance.debit + statement.excluded.debit,
-              "credit": AccountBalance.credit + statement.excluded.credit}))
 
 
 def deltas_of(rows: Iterable[Mapping[str, Any]]) -> Deltas:

@@ -58,6 +58,22 @@ LEAN = (lazyload("*"),)
 BATCHED = "comptoir.batched"  # session.info key: ids reserved per table while writes are batched (Book.batched)
 
 
+def reserve_ids(session: Session, model: type, count: int) -> list[int]:
+    """`count` ids of this table, lowest first, that no other row will take: from the table's
+    sequence on PostgreSQL (concurrent inserts take others); on SQLite after the largest ever given,
+    which nobody else can take before this transaction ends (it holds the only write lock)."""
+    if count < 1:
+        return []
+    table = model.__tablename__
+    if session.bind.dialect.name == "postgresql":
+        statement = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
+        return [int(value) for value in session.scalars(statement, {"table": table, "count": count})]
+    largest = session.scalar(select(func.max(model.id))) or 0
+    given = session.scalar(text("SELECT seq FROM sqlite_sequence WHERE name = :table"), {"table": table})
+    start = max(largest, given or 0) + 1
+    return list(range(start, start + count))
+
+
 def flush(session: Session) -> None:
     """Write pending changes now, inside a savepoint, so that a unique index that refuses them
     becomes a DUPLICATE domain error naming the field, and the transaction stays usable. While
@@ -199,13 +215,20 @@ class Repository(Generic[Row]):
         return self.session.scalars(statement).all()
 
     def list(self, query: ListQuery) -> tuple[Sequence[Row], bool]:
-        """One page of rows and whether another page follows."""
-        statement = self._scoped().where(*(self._condition(c) for c in query.conditions))
+        """One page of rows and whether another page follows.
+
+        The page is found by id first: filtering, sorting and skipping `offset` rows is done over the
+        table's own narrow rows, and only the page's rows are then loaded with their relationships
+        (`loading()`). Sorting whole joined rows to throw most of them away made a deep page of a
+        large book cost seconds (docs/performance.md, "the deep list")."""
         order = [getattr(self.model, o.attribute).desc() if o.descending else getattr(self.model, o.attribute)
                  for o in query.order]
-        statement = statement.order_by(*order, self.model.id)
-        rows = self.session.scalars(statement.offset(query.offset).limit(query.limit + 1)).all()
-        return rows[: query.limit], len(rows) > query.limit
+        page = (select(self.model.id).where(self.model.org_id == self.org_id)
+                .where(*(self._condition(c) for c in query.conditions))
+                .order_by(*order, self.model.id).offset(query.offset).limit(query.limit + 1))
+        ids = self.session.scalars(page).all()
+        found = self.get_many(ids[: query.limit])
+        return [found[row_id] for row_id in ids[: query.limit] if row_id in found], len(ids) > query.limit
 
     def sum(self, column: Any, *criteria: ColumnElement[bool]) -> Any:
         statement = select(func.coalesce(func.sum(column), 0)).where(self.model.org_id == self.org_id, *criteria)
@@ -252,22 +275,9 @@ class Repository(Generic[Row]):
         return row
 
     def reserve_ids(self, count: int) -> list[int]:
-        """`count` ids of this table that no other row will take, for rows written later in this
-        transaction (Book.batched): from the table's sequence on PostgreSQL (concurrent inserts take
-        others); on SQLite after the largest ever given, which nobody else can take before this
-        transaction ends (it holds the only write lock)."""
-        if count < 1:
-            return []
-        table = self.model.__tablename__
-        if self.session.bind.dialect.name == "postgresql":
-            statement = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
-            ids = [int(value) for value in self.session.scalars(statement, {"table": table, "count": count})]
-        else:
-            largest = self.session.scalar(select(func.max(self.model.id))) or 0
-            given = self.session.scalar(text("SELECT seq FROM sqlite_sequence WHERE name = :table"), {"table": table})
-            start = max(largest, given or 0) + 1
-            ids = list(range(start, start + count))
-        return ids[::-1]  # popped from the end: lowest first
+        """`count` ids of this table for rows written later in this transaction (Book.batched),
+        highest first (popped from the end: lowest first)."""
+        return reserve_ids(self.session, self.model, count)[::-1]
 
     def remove(self, row: Row) -> None:
         assert row.org_id == self.org_id
