@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
     load_before = os.getloadavg()
+    busy_before = _cpu_busy(3.0)
 
     database = Database(args.database_url)
     database.migrate()
@@ -147,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             "commit": _commit(), "database": _database_kind(database),
             "load_average": {"before": [round(x, 2) for x in load_before],
                              "after": [round(x, 2) for x in os.getloadavg()]},
+            "cpu_busy_before": busy_before,
             "book": {"invoices": book.invoices, "payments": book.payments, "transfers": book.transfers,
                      "customers": len(book.customer_ids), "items": len(book.item_ids), "load_s": book.load_s,
                      "method": book.method},
@@ -206,6 +208,24 @@ def _profile_server(args, server: Server, book: BookInfo, run_id: str, missed: l
         summary_path.write_text(profiles.print_summary(profiles.summarise(raw), f"{scenario.title} ({args.size})"))
         found[scenario.name] = _shown(summary_path)
     return found
+
+
+def _cpu_busy(seconds: float) -> float | None:
+    """The share of the machine's CPU time (all cores) that was busy over the next `seconds`, from
+    /proc/stat (Linux; None elsewhere): whether other work shares the machine as the run begins. The
+    load average cannot say it: it decays over minutes, so it still counts a run that just ended."""
+    def sample() -> tuple[int, int]:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and iowait
+        return sum(fields), idle
+    try:
+        total_start, idle_start = sample()
+        time.sleep(seconds)
+        total_end, idle_end = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    elapsed = total_end - total_start
+    return round(1 - (idle_end - idle_start) / elapsed, 3) if elapsed > 0 else None
 
 
 def _profile_import(args, book: BookInfo, plan, work: Path) -> str:

@@ -20,15 +20,16 @@ def _load(meta: dict, when: str) -> str:
 
 
 def _sharing(meta: dict) -> str:
-    """Whether other work shared the machine. The load after the run is the suite's own (server,
-    database, load generator), so only the load before it says whether something else was running."""
-    before = (meta.get("load_average") or {}).get("before")
-    if not before:
-        return "whether other work shared the machine is unknown."
-    if before[0] < 1:
-        return "the machine was quiet when the run began (the load after it is the run's own)."
-    return (f"other work was running when the run began (1-minute load {before[0]:.1f} on {meta['cpus']} cores): "
-            "the figures are low.")
+    """Whether other work shared the machine as the run began: the CPU measured busy over the
+    seconds before it (the load average lags by minutes, and the load after the run is its own)."""
+    busy = meta.get("cpu_busy_before")
+    if busy is None:  # results of a run that did not measure it
+        before = (meta.get("load_average") or {}).get("before")
+        return (f"the 1-minute load average was {before[0]:.1f} as the run began (it lags by minutes: a run that "
+                "had just ended counts in it)." if before else "whether other work shared the machine is unknown.")
+    if busy < 0.15:
+        return f"the machine was quiet when the run began ({busy:.0%} of its CPU busy; the load after it is the run's own)."
+    return f"other work was running when the run began ({busy:.0%} of the machine's CPU busy): the figures are low."
 
 
 def _ratio(value: float | None) -> str:
