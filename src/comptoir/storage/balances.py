@@ -167,8 +167,9 @@ def _committing(session: Session) -> None:
 # -- writing totals ----------------------------------------------------------------------------
 
 def add(connection: Connection, deltas: Mapping[Key, Any], slot: int | None = None) -> None:
-    """Add these (debit, credit) deltas to their rows, one statement run for each row in key order; deltas
-    that net to nothing are skipped. `slot`: by default one at random on PostgreSQL, 0 on SQLite."""
+    """Add these (debit, credit) deltas to their rows, one statement run for each row in key order;
+    deltas that net to nothing are skipped. `slot`: by default one at random on PostgreSQL, 0 on
+    SQLite."""
     rows = [(key, debit, credit) for key, (debit, credit) in sorted(deltas.items()) if debit or credit]
     if not rows:
         return

@@ -86,7 +86,7 @@ def _number_new_rows(session: Session, _flush_context: Any, _instances: Any) -> 
     psycopg parsed anew each time: a fifth of a bulk import (docs/performance.md)."""
     waiting: dict[type, list[Any]] = {}
     for row in session.new:
-        if "id" in row.__table__.c and row.__table__.primary_key.columns.keys() == ["id"] and row.id is None:
+        if row.__table__.primary_key.columns.keys() == ["id"] and row.id is None:
             waiting.setdefault(type(row), []).append(row)
     for model, rows in waiting.items():
         rows.sort(key=lambda row: inspect(row).insert_order)
