@@ -30,13 +30,14 @@ from comptoir.domain import charts
 from comptoir.domain.codes import CODE_PREFIXES, format_code
 from comptoir.domain.documents import Line, compute_totals
 from comptoir.domain.settlements import schedule
-from comptoir.services import parties
-from comptoir.services.book import open_book
-from comptoir.services.catalogue import ITEMS
-from comptoir.services.ledger import TRANSACTIONS, account_for, journal_for
-from comptoir.services.organizations import create_organization, first_employee_id
-from comptoir.services.payments import PAYMENTS
-from comptoir.services.sales import INVOICES
+from comptoir.services.documents.sales import INVOICES
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.ledger.chart import account_for, journal_for
+from comptoir.services.ledger.transactions import TRANSACTIONS
+from comptoir.services.masterdata import parties
+from comptoir.services.masterdata.catalogue import ITEMS
+from comptoir.services.settlement.payments import PAYMENTS
+from comptoir.services.tenancy.organizations import create_organization, first_employee_id
 from comptoir.storage import balances
 from comptoir.storage.database import Database
 from comptoir.storage.tables import (

@@ -70,7 +70,7 @@ def main() -> None:
             _report(name, recorder.take(), arguments.requests)
 
     from comptoir import cli  # the import path of `comptoir import upflow-invoices`, in-process
-    from comptoir.services.organizations import first_employee_id
+    from comptoir.services.tenancy.organizations import first_employee_id
     with context.database.transaction() as session:
         employee_id = first_employee_id(session, book.org_id)
     import json

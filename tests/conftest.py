@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from comptoir.app import create_app
 from comptoir.context import Context
-from comptoir.services.organizations import NewOrganization, create_organization
+from comptoir.services.tenancy.organizations import NewOrganization, create_organization
 from comptoir.settings import Settings
 
 from .helpers import OneUpClient

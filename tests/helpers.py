@@ -14,7 +14,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from comptoir.services.organizations import NewOrganization
+from comptoir.services.tenancy.organizations import NewOrganization
 from comptoir.storage.tables import Base
 
 ONEUP = "/oneup/v1"

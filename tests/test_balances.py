@@ -15,9 +15,9 @@ import pytest
 from alembic import command
 from sqlalchemy import func, select
 
-from comptoir.services.book import open_book
-from comptoir.services.ledger import TRANSACTIONS
-from comptoir.services.organizations import create_organization
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.ledger.transactions import TRANSACTIONS
+from comptoir.services.tenancy.organizations import create_organization
 from comptoir.storage import balances
 from comptoir.storage.database import Database, alembic_config
 from comptoir.storage.tables import Account, AccountBalance, Entry, Transaction

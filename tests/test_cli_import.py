@@ -9,10 +9,10 @@ import subprocess
 import sys
 from datetime import date
 
-from comptoir.services import parties
-from comptoir.services.book import open_book
-from comptoir.services.ledger import close_period
-from comptoir.services.organizations import create_organization
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.ledger.closing import close_period
+from comptoir.services.masterdata import parties
+from comptoir.services.tenancy.organizations import create_organization
 from comptoir.storage.tables import Document, Transaction
 
 
@@ -79,7 +79,7 @@ def test_a_refused_line_is_reported_and_the_others_are_imported(context, databas
 
 def _batch(context, created, lines: list[str]) -> tuple[dict, list[str]]:
     from comptoir.cli import _import_upflow_batch
-    from comptoir.services.organizations import first_employee_id
+    from comptoir.services.tenancy.organizations import first_employee_id
     with context.database.transaction() as session:
         employee_id = first_employee_id(session, created.id)
     counts = {"created": 0, "updated": 0, "failed": 0}
@@ -120,8 +120,8 @@ def test_a_batch_writes_the_same_rows_as_the_service_one_invoice_at_a_time(conte
     counts, failures = _batch(context, batched, [json.dumps(body) for body in invoices])
     assert (counts, failures) == ({"created": 12, "updated": 0, "failed": 0}, [])
     from comptoir.dialects.upflow import invoices as upflow_invoices
-    from comptoir.services import sales
-    from comptoir.services.organizations import first_employee_id
+    from comptoir.services.documents import sales
+    from comptoir.services.tenancy.organizations import first_employee_id
     with context.database.transaction() as session:
         employee_id = first_employee_id(session, single.id)
     for body in invoices:

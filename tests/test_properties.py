@@ -44,18 +44,22 @@ from hypothesis.stateful import (
 )
 
 from comptoir.domain import charts
-from comptoir.domain.documents import Line, compute_totals
+from comptoir.domain.documents import INVOICE, Line, compute_totals
 from comptoir.domain.errors import DomainError
 from comptoir.domain.ledger import CREDIT, DEBIT
 from comptoir.domain.money import round_minor
-from comptoir.services.book import open_book
-from comptoir.services.catalogue import ITEMS
-from comptoir.services.ledger import CLOSED, TRANSACTIONS, account_for, close_period
-from comptoir.services.organizations import create_organization
-from comptoir.services.parties import CUSTOMERS
-from comptoir.services.payments import PAYMENTS
-from comptoir.services.reports import aged_receivables, trial_balance
-from comptoir.services.sales import INVOICE, INVOICES, standing
+from comptoir.services.documents.sales import INVOICES
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.ledger.chart import account_for
+from comptoir.services.ledger.closing import close_period
+from comptoir.services.ledger.posting import CLOSED
+from comptoir.services.ledger.transactions import TRANSACTIONS
+from comptoir.services.masterdata.catalogue import ITEMS
+from comptoir.services.masterdata.parties import CUSTOMERS
+from comptoir.services.reporting.reports import aged_receivables, trial_balance
+from comptoir.services.settlement.payments import PAYMENTS
+from comptoir.services.settlement.standing import standing
+from comptoir.services.tenancy.organizations import create_organization
 from comptoir.storage.tables import Allocation, Document, Transaction
 
 from .balance_support import assert_balances_match

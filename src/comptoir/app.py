@@ -14,8 +14,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from comptoir import __version__
 from comptoir.context import Context
 from comptoir.dialects import oneconnect, oneup, quipu, upflow
-from comptoir.dialects.oneconnect.app import Problem, problem_response
-from comptoir.dialects.oneconnect.app import token as oneconnect_token
+from comptoir.dialects.oneconnect.errors import Problem, problem_response
+from comptoir.dialects.oneconnect.security import token as oneconnect_token
 from comptoir.dialects.oneup.conventions import error_response as oneup_error_response
 from comptoir.dialects.oneup.errors import OneUpError
 from comptoir.dialects.quipu.errors import BAD_REQUEST as QUIPU_BAD_REQUEST
@@ -25,7 +25,7 @@ from comptoir.dialects.quipu.errors import error_response as quipu_error_respons
 from comptoir.dialects.upflow.errors import UpflowError
 from comptoir.dialects.upflow.errors import error_response as upflow_error_response
 from comptoir.jobs import webhooks as webhook_jobs
-from comptoir.services import signing
+from comptoir.services.access import signing
 from comptoir.settings import Settings, get_settings
 from comptoir.web import oauth as oauth_pages
 from comptoir.web import portal as portal_pages

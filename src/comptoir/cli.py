@@ -28,15 +28,18 @@ from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 
 from comptoir.app import DIALECTS, create_app
+from comptoir.codec import MalformedJson, parse_json
 from comptoir.dialects.upflow import invoices as upflow_invoices
 from comptoir.dialects.upflow.errors import UpflowError
 from comptoir.domain.errors import DomainError
 from comptoir.jobs.webhooks import Worker as WebhookWorker
-from comptoir.services import credentials, files, identity, parties, sales, webhooks
-from comptoir.services.book import open_book
-from comptoir.services.demo import load_demo
-from comptoir.services.ledger import close_period
-from comptoir.services.organizations import (
+from comptoir.services.access import credentials, identity, webhooks
+from comptoir.services.documents import files, sales
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.ledger.closing import close_period
+from comptoir.services.masterdata import parties
+from comptoir.services.tenancy.demo import load_demo
+from comptoir.services.tenancy.organizations import (
     CHARTS,
     NewOrganization,
     create_organization,
@@ -45,7 +48,6 @@ from comptoir.services.organizations import (
 )
 from comptoir.settings import get_settings
 from comptoir.storage.database import Database
-from comptoir.wire import MalformedJson, parse_json
 
 cli = typer.Typer(help="Comptoir: a self-hosted accounting and invoicing server.", no_args_is_help=True)
 org_cli = typer.Typer(help="Organizations and their credentials.", no_args_is_help=True)

@@ -28,8 +28,8 @@ import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from comptoir.app import create_app
-from comptoir.services.identity import NewClient, register_client
-from comptoir.services.organizations import NewOrganization, create_organization
+from comptoir.services.access.identity import NewClient, register_client
+from comptoir.services.tenancy.organizations import NewOrganization, create_organization
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -7,7 +7,7 @@ import base64
 import httpx
 from joserfc import jwk, jwt
 
-from comptoir.services.credentials import revoke
+from comptoir.services.access.credentials import revoke
 
 
 def quipu_token(client, org, **kwargs) -> str:

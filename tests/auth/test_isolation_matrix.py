@@ -37,9 +37,9 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from comptoir.dialects.oneup.extensions import _REPORTS
-from comptoir.services.book import open_book
-from comptoir.services.identity import register_client
-from comptoir.services.organizations import NewOrganization, create_organization
+from comptoir.services.access.identity import register_client
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.tenancy.organizations import NewOrganization, create_organization
 from comptoir.storage.tables import Opportunity, Task
 
 from ..helpers import OneUpClient, book_snapshot
@@ -1267,7 +1267,8 @@ def test_signed_links_open_nothing_of_b(world):
     under A's portal link is not found); tokens naming B's organization, customer or document that
     the server did not sign, or signed for another purpose, or expired, show nothing of B."""
     from comptoir.dialects.upflow.pdfs import pdf_url
-    from comptoir.services import links, portal
+    from comptoir.services.access import links
+    from comptoir.services.reporting import portal
 
     settings = world.context.settings
     secret = settings.session_secret()

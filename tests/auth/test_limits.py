@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from comptoir.app import create_app
 from comptoir.auth.limits import RateLimiter
-from comptoir.services import credentials
+from comptoir.services.access import credentials
 
 from ..conftest import make_context
 from ..helpers import OneUpClient

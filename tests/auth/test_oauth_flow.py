@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from sqlalchemy import update
 
-from comptoir.services.identity import register_client
+from comptoir.services.access.identity import register_client
 from comptoir.storage.tables import AccessToken
 
 REDIRECT = "http://127.0.0.1:9/callback"
@@ -204,7 +204,7 @@ def test_a_token_sees_only_its_organization(client, org, other_oneup, oauth_clie
 
 
 def test_revoking_the_client_stops_its_tokens(client, org, context, oauth_client):
-    from comptoir.services.identity import revoke_client, revoke_tokens_of
+    from comptoir.services.access.identity import revoke_client, revoke_tokens_of
 
     sign_in(client, org)
     token = exchange(client, oauth_client, authorize(client, oauth_client)["code"]).json()

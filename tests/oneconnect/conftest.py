@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import simplejson
 
-from comptoir.services.organizations import NewOrganization, create_organization
+from comptoir.services.tenancy.organizations import NewOrganization, create_organization
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -13,7 +13,7 @@ import httpx
 import simplejson
 
 from comptoir.app import create_app
-from comptoir.services.book import open_book
+from comptoir.services.kernel.unit_of_work import open_book
 
 from ..helpers import served
 from .conftest import PDF, seed_entries, stored_files

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 
-from comptoir.services.book import open_book
-from comptoir.services.credentials import issue, revoke
+from comptoir.services.access.credentials import issue, revoke
+from comptoir.services.kernel.unit_of_work import open_book
 
 from ..helpers import OneUpClient, book_snapshot
 from .conftest import (

@@ -24,8 +24,8 @@ from sqlalchemy import select
 
 from comptoir.app import create_app
 from comptoir.jobs.webhooks import SIGNATURE_HEADER, Worker
-from comptoir.services import webhooks
-from comptoir.services.book import open_book
+from comptoir.services.access import webhooks
+from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.storage.tables import OutboxEvent
 from comptoir.storage.tables.base import utcnow
 

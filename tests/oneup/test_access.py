@@ -10,11 +10,11 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import make_context
 from comptoir.app import create_app
 from comptoir.context import Context
-from comptoir.services.book import open_book
+from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.storage.tables import Task
+from tests.conftest import make_context
 
 from ..helpers import ONEUP, OneUpClient, book_snapshot, error_of
 

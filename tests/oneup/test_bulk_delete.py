@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from comptoir.services.book import open_book
+from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.storage.tables import Project, Task
 
 from ..helpers import OneUpClient, book_snapshot, error_of

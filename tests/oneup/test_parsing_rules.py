@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from comptoir.services.organizations import create_organization
+from comptoir.services.tenancy.organizations import create_organization
 
 from ..helpers import OneUpClient, book_snapshot, error_of
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from comptoir.services.organizations import create_organization
+from comptoir.services.tenancy.organizations import create_organization
 
 from ..helpers import OneUpClient, book_snapshot, error_of
 

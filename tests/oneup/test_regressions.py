@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 
-
 def _customer_with_contact(oneup, address=None):
     return oneup.ok("POST", "/customers", {"type": 1, "company_name": "Buyer",
                                            "address": {"street_line1": "1 Main St", "city": "Boston"},

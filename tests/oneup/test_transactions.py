@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import pytest
 
-from comptoir.services.book import open_book
-from comptoir.services.ledger import close_period
-from comptoir.services.organizations import create_organization
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.ledger.closing import close_period
+from comptoir.services.tenancy.organizations import create_organization
 
 from ..helpers import OneUpClient, book_snapshot, error_of
 

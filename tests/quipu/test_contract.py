@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from comptoir.services.organizations import create_organization
+from comptoir.services.tenancy.organizations import create_organization
 
 from .conftest import QuipuClient, item, relationship
 

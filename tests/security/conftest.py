@@ -22,7 +22,7 @@ import pytest
 import simplejson
 from fastapi.testclient import TestClient
 
-from comptoir.services.organizations import NewOrganization, create_organization
+from comptoir.services.tenancy.organizations import NewOrganization, create_organization
 
 from ..auth.test_isolation_matrix import populate
 from ..helpers import OneUpClient, book_snapshot

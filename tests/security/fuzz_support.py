@@ -68,7 +68,7 @@ def _record_of(world: World, dialect: str, path: str, parameter: str) -> str | N
 
 def spare_integration(world: World) -> dict:
     """A new OneConnect integration of A (its id and secret), for a case that revokes one."""
-    from comptoir.services import credentials
+    from comptoir.services.access import credentials
 
     with world.context.database.transaction() as session:
         return credentials.issue(session, world.a.org.id, "oneconnect_integration")

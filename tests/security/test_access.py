@@ -26,8 +26,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from comptoir.app import create_app
-from comptoir.services import credentials, signing
-from comptoir.services.identity import register_client
+from comptoir.services.access import credentials, signing
+from comptoir.services.access.identity import register_client
 from comptoir.storage.tables import AccessToken, AuthorizationCode, Base
 
 from ..auth.test_oauth_flow import REDIRECT, TOKEN, authorize, exchange, s256, sign_in

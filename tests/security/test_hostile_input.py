@@ -678,7 +678,7 @@ def test_crlf_in_values_that_reach_response_headers(world, client, context):
                          content=json.dumps({"frameAncestors": "https://a.example" + INJECTED}))
     refused("upflow", portal, (400,))
     # OneUp OAuth: the state goes back in a redirect, `next` of the sign-in page too
-    from comptoir.services.identity import register_client
+    from comptoir.services.access.identity import register_client
     oauth = register_client(context.database, "Hostile App", ["http://127.0.0.1:9/callback"])
     redirect = client.get("/oneup/oauth2/auth", params={"response_type": "token", "client_id": oauth.client_id,
                                                         "redirect_uri": "http://127.0.0.1:9/callback",

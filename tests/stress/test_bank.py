@@ -30,7 +30,7 @@ import httpx
 import simplejson
 
 from comptoir.app import create_app
-from comptoir.services.organizations import create_organization
+from comptoir.services.tenancy.organizations import create_organization
 
 from ..helpers import served
 

@@ -40,9 +40,9 @@ import simplejson
 from sqlalchemy import func, select
 
 from comptoir.domain.ledger import DEBIT
-from comptoir.services import webhooks
-from comptoir.services.book import open_book
-from comptoir.services.organizations import create_organization
+from comptoir.services.access import webhooks
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.tenancy.organizations import create_organization
 from comptoir.storage.tables import Document, Entry, OutboxEvent, ReceivedDocument, StoredFile, Transaction
 
 from ..auth.test_limits_redis import free_port
@@ -372,8 +372,8 @@ def test_kill_9_during_an_import_loses_nothing(database_url, context, tmp_path, 
 CRASHING_STORE = """
 import os, sys
 from pathlib import Path
-from comptoir.services import files
-from comptoir.services.book import open_book
+from comptoir.services.documents import files
+from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.storage.database import Database
 database = Database(sys.argv[1])
 with open_book(database, int(sys.argv[3])) as book:
@@ -387,7 +387,7 @@ def test_the_sweep_removes_what_a_killed_process_left(database_url, context, org
     """A process killed between writing a file and committing its row leaves the file behind (a
     rollback would have removed it); `files.sweep` removes it, and half-written temporary files, once
     they are older than its grace, and never a file that has its row."""
-    from comptoir.services import files
+    from comptoir.services.documents import files
 
     root = tmp_path / "files"
     with open_book(context.database, org.id) as book:

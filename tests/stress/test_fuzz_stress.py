@@ -18,7 +18,7 @@ import random
 import pytest
 from hypothesis import HealthCheck, settings
 
-from comptoir.services.organizations import create_organization
+from comptoir.services.tenancy.organizations import create_organization
 
 from ..security.conftest import world  # noqa: F401 - the fixture of the security tests
 from ..security.fuzz_support import CHECKS, FUZZ_STATS, fuzz_case, schema_of, write_report

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from comptoir.app import create_app
-from comptoir.services.organizations import create_organization
+from comptoir.services.tenancy.organizations import create_organization
 
 from ..helpers import served
 

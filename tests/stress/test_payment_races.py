@@ -21,7 +21,7 @@ import pytest
 import simplejson
 
 from comptoir.app import create_app
-from comptoir.services.organizations import create_organization
+from comptoir.services.tenancy.organizations import create_organization
 
 from ..helpers import served
 from ..upflow import test_races as upflow_races

@@ -15,9 +15,10 @@ from sqlalchemy import select
 
 from comptoir.app import create_app
 from comptoir.dialects.upflow.pdfs import PDF_URL_TTL_S, pdf_url
-from comptoir.services import files, links
-from comptoir.services.book import open_book
-from comptoir.services.organizations import create_organization
+from comptoir.services.access import links
+from comptoir.services.documents import files
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.tenancy.organizations import create_organization
 from comptoir.storage.tables import StoredFile
 
 from ..conftest import make_context

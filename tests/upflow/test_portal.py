@@ -11,8 +11,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from comptoir.services import links, parties, portal
-from comptoir.services.book import open_book
+from comptoir.services.access import links
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.masterdata import parties
+from comptoir.services.reporting import portal
 
 from .conftest import UpflowClient, upflow_error
 from .portal_world import BALANCE, PDF, Statement, make_statement

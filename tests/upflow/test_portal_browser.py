@@ -23,7 +23,7 @@ import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from comptoir.app import create_app
-from comptoir.services.organizations import NewOrganization, create_organization
+from comptoir.services.tenancy.organizations import NewOrganization, create_organization
 
 from ..conftest import make_context
 from .portal_world import BALANCE, PDF, Statement, make_statement

@@ -15,6 +15,19 @@ from .money import round_minor
 
 HUNDRED = Decimal(100)
 
+# The kinds of documents the book keeps.
+INVOICE, SALES_ORDER, CREDIT_NOTE = "invoice", "sales_order", "credit_note"
+PURCHASE_INVOICE, VENDOR_CREDIT = "purchase_invoice", "vendor_credit"
+LABELS = {INVOICE: "invoice", SALES_ORDER: "sales order", CREDIT_NOTE: "credit note",
+          PURCHASE_INVOICE: "purchase invoice", VENDOR_CREDIT: "vendor credit"}
+POSTED = (INVOICE, CREDIT_NOTE, PURCHASE_INVOICE, VENDOR_CREDIT)  # the kinds that write a transaction
+PURCHASES = (PURCHASE_INVOICE, VENDOR_CREDIT)  # their party is a vendor
+CREDITS = (CREDIT_NOTE, VENDOR_CREDIT)  # they post the opposite of the invoice of their side
+PAYSHEET = "paysheet"  # a payroll document (Quipu's paysheets)
+INVOICE_KINDS = (INVOICE, CREDIT_NOTE, PURCHASE_INVOICE, VENDOR_CREDIT)
+ALL_KINDS = (*INVOICE_KINDS, PAYSHEET)  # the documents Quipu lists as book entries
+
+
 
 @dataclass(frozen=True)
 class Line:

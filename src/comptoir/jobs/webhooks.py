@@ -22,13 +22,13 @@ from datetime import timedelta
 
 import httpx
 
-from comptoir.services import signing
+from comptoir.codec import dump_json, iso_instant, parse_json
+from comptoir.services.access import signing
 from comptoir.settings import Settings
 from comptoir.storage.database import Database
 from comptoir.storage.outbox import OutboxQueue
 from comptoir.storage.tables import OutboxEvent
 from comptoir.storage.tables.base import utcnow
-from comptoir.wire import dump_json, iso_instant, parse_json
 
 CONTENT_TYPE = "application/cloudevents+json"
 SIGNATURE_HEADER = "X-OneConnect-Signature"

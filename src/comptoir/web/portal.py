@@ -12,8 +12,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from comptoir.services import links, portal
-from comptoir.services.book import open_book
+from comptoir.services.access import links
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.reporting import portal
 from comptoir.wire import content_disposition
 
 from .pages import TEMPLATES

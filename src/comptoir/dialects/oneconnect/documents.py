@@ -10,22 +10,15 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from comptoir.codec import MalformedJson, iso_instant, parse_json
 from comptoir.context import Context
 from comptoir.domain.errors import DomainError, ErrorKind
-from comptoir.services import received_documents as received
-from comptoir.services.book import open_book
-from comptoir.wire import (
-    BodyTooLarge,
-    MalformedJson,
-    MalformedMultipart,
-    PartTooLarge,
-    iso_instant,
-    parse_json,
-    read_body,
-    read_multipart,
-)
+from comptoir.services.documents import received_documents as received
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.wire import BodyTooLarge, MalformedMultipart, PartTooLarge, read_body, read_multipart
 
-from .app import Caller, Problem, active
+from .errors import Problem
+from .security import Caller, active
 
 TEXT_FIELDS = ("filename", "userEmail", "comment", "externalReference")
 JSON_FIELDS = {"entries": "entries", "organization": "counterparty"}

@@ -10,8 +10,8 @@ from starlette.routing import Match
 
 from comptoir.context import Context
 from comptoir.domain.errors import DomainError
-from comptoir.services.credentials import Principal
-from comptoir.services.work import EMPLOYEES
+from comptoir.services.access.credentials import Principal
+from comptoir.services.masterdata.work import EMPLOYEES
 
 from .conventions import error_response, json_response, mount, unit_of_work
 from .errors import OneUpError, from_domain

@@ -15,11 +15,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 from starlette.datastructures import QueryParams
 
+from comptoir.codec import MalformedJson, dump_json, parse_json
 from comptoir.domain.errors import DomainError
 from comptoir.domain.query import Condition, ListQuery, Op, Order
-from comptoir.services.book import open_book
-from comptoir.services.credentials import Principal
-from comptoir.wire import BodyTooLarge, MalformedJson, dump_json, parse_json, read_body
+from comptoir.services.access.credentials import Principal
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.wire import BodyTooLarge, read_body
 
 from .errors import MESSAGES, OneUpError, from_domain
 from .fields import NUMBER_MAGNITUDE_MAX, TYPE_ERRORS, WireModel

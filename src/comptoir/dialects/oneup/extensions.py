@@ -11,11 +11,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from comptoir.services import reports
-from comptoir.services.banking import BANK_ENTRIES
-from comptoir.services.credentials import Principal
-from comptoir.services.printing import invoice_pdf
-from comptoir.services.sales import INVOICES, convert, deliver
+from comptoir.services.access.credentials import Principal
+from comptoir.services.documents.sales import INVOICES, convert, deliver
+from comptoir.services.reporting import reports
+from comptoir.services.reporting.printing import invoice_pdf
+from comptoir.services.settlement.banking import BANK_ENTRIES
 
 from .conventions import element_id, json_body, json_response, unit_of_work
 from .errors import OneUpError

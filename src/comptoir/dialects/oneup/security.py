@@ -8,8 +8,8 @@ from fastapi import Request
 
 from comptoir.auth.limits import AUTH_FAILURES, client_address
 from comptoir.context import Context
-from comptoir.services.credentials import Principal, authenticate
-from comptoir.services.identity import check_bearer
+from comptoir.services.access.credentials import Principal, authenticate
+from comptoir.services.access.identity import check_bearer
 from comptoir.wire import basic_credentials
 
 from .errors import OneUpError

@@ -8,7 +8,7 @@ from typing import Any
 
 from comptoir.domain import charts
 from comptoir.domain.query import Condition, Op
-from comptoir.services import subaccounts
+from comptoir.services.ledger import subaccounts
 
 from .conventions import Calls, Resource, Sent, View, flag, linkage, relationships, split_ids
 

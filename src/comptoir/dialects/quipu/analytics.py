@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from comptoir.services import analytics
+from comptoir.services.ledger import analytics
 
 from .conventions import Calls, Resource, Sent, View, linkage, relationships
 

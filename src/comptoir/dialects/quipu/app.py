@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from comptoir.context import Context
-from comptoir.services import credentials, identity
-from comptoir.services.work import EMPLOYEES
+from comptoir.services.access import credentials, identity
+from comptoir.services.masterdata.work import EMPLOYEES
 from comptoir.wire import basic_credentials
 
 from . import accounting, analytics, attachments, book_entries, contacts, entries, numbering, paysheets, pdfs

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from comptoir.domain.query import ListQuery
-from comptoir.services import attachments, files, links
-from comptoir.services.credentials import Principal
+from comptoir.services.access import links
+from comptoir.services.access.credentials import Principal
+from comptoir.services.documents import attachments, files
 from comptoir.wire import BodyTooLarge, MalformedMultipart, PartTooLarge, content_disposition, read_multipart
 
 from .conventions import (

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from comptoir.domain.documents import ALL_KINDS, INVOICE_KINDS, PAYSHEET
 from comptoir.domain.query import Condition, ListQuery, Op
-from comptoir.services import book_entries
-from comptoir.services.paysheets import PAYSHEET
+from comptoir.services.documents import book_entries
 
 from . import paysheets
 from .conventions import Resource, View
@@ -16,10 +16,10 @@ from .entries import BY_FORM, related, render_entry
 from .entry_filters import ENTRY_FILTERS, ENTRY_SORTS
 
 # filter[type]: the forms of each type (the 2016 docs' singular additional_income too).
-TYPES = {"invoices": (book_entries.INVOICE_KINDS, None),
-         "simplified_invoices": (book_entries.INVOICE_KINDS, "simplified_invoice"),
-         "tickets": (book_entries.INVOICE_KINDS, "ticket"), "paysheets": ((PAYSHEET,), None)}
-TYPES["additional_incomes"] = TYPES["additional_income"] = (book_entries.INVOICE_KINDS, "additional_income")
+TYPES = {"invoices": (INVOICE_KINDS, None),
+         "simplified_invoices": (INVOICE_KINDS, "simplified_invoice"),
+         "tickets": (INVOICE_KINDS, "ticket"), "paysheets": ((PAYSHEET,), None)}
+TYPES["additional_incomes"] = TYPES["additional_income"] = (INVOICE_KINDS, "additional_income")
 RENDERERS = {form: render_entry(entry_form) for form, entry_form in BY_FORM.items()}
 
 
@@ -33,11 +33,11 @@ class Entries:
         return book_entries.get_any(book, document_id)
 
     def list(self, book: Any, query: ListQuery) -> tuple[Any, bool]:
-        return book.documents.list(ListQuery((Condition("kind", Op.IN, book_entries.ALL_KINDS), *query.conditions),
+        return book.documents.list(ListQuery((Condition("kind", Op.IN, ALL_KINDS), *query.conditions),
                                              query.order, query.offset, query.limit))
 
     def count(self, book: Any, query: ListQuery) -> int:
-        return book.documents.count_matching((Condition("kind", Op.IN, book_entries.ALL_KINDS), *query.conditions))
+        return book.documents.count_matching((Condition("kind", Op.IN, ALL_KINDS), *query.conditions))
 
 
 def render(document: Any, view: View) -> dict:

@@ -9,7 +9,9 @@ from typing import Any
 
 from comptoir.domain.parties import COMPANY
 from comptoir.domain.query import Condition, ListQuery, Op
-from comptoir.services import book_entries, parties, subaccounts
+from comptoir.services.documents import book_entries
+from comptoir.services.ledger import subaccounts
+from comptoir.services.masterdata import parties
 
 from .conventions import MISSING, Resource, Sent, View, money
 

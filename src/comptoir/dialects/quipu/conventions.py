@@ -19,12 +19,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from comptoir.codec import MalformedJson, dump_json, parse_json
 from comptoir.domain.errors import DomainError
 from comptoir.domain.money import plain
 from comptoir.domain.query import Condition, ListQuery, Order
-from comptoir.services.book import open_book
-from comptoir.services.credentials import Principal
-from comptoir.wire import BodyTooLarge, MalformedJson, dump_json, parse_json, read_body
+from comptoir.services.access.credentials import Principal
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.wire import BodyTooLarge, read_body
 
 from .errors import BAD_REQUEST, MEDIA_TYPE, Detail, QuipuError, from_domain
 from .security import context_of, owner, rate_headers

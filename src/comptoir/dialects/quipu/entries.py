@@ -16,8 +16,9 @@ from typing import Any
 from comptoir.domain.documents import deductible_part
 from comptoir.domain.errors import ErrorKind, fail
 from comptoir.domain.query import ListQuery
-from comptoir.services import attachments, book_entries, subaccounts
-from comptoir.services.sales import CREDITS
+from comptoir.services.documents import attachments, book_entries
+from comptoir.services.documents.sales import CREDITS
+from comptoir.services.ledger import subaccounts
 
 from .accounting import category_and_subcategory, render_category
 from .attachments import render as render_attachment

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from comptoir.domain.query import Condition, Op
-from comptoir.services import book_entries
+from comptoir.services.documents import book_entries
 
 from .conventions import row_id
 

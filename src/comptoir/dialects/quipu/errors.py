@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from fastapi.responses import Response
 
+from comptoir.codec import dump_json
 from comptoir.domain.errors import DomainError, ErrorKind
-from comptoir.wire import dump_json
 
 MEDIA_TYPE = "application/vnd.quipu.v1+json"
 BAD_REQUEST = "Bad request"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from comptoir.domain.query import Condition, Op
-from comptoir.services import numbering
+from comptoir.services.documents import numbering
 
 from .conventions import Calls, Resource, Sent, View, flag
 

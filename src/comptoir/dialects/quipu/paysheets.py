@@ -6,8 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from comptoir.domain.documents import PAYSHEET
 from comptoir.domain.query import Condition, ListQuery, Op
-from comptoir.services import paysheets
+from comptoir.services.documents import paysheets
 
 from .contacts import render as render_contact
 from .conventions import Resource, Sent, View, linkage, money, relationships
@@ -54,11 +55,11 @@ class Paysheets:
         return paysheets.get(book, document_id)
 
     def list(self, book: Any, query: ListQuery) -> tuple[Any, bool]:
-        return book.documents.list(ListQuery((Condition("kind", Op.EQ, paysheets.PAYSHEET), *query.conditions),
+        return book.documents.list(ListQuery((Condition("kind", Op.EQ, PAYSHEET), *query.conditions),
                                              query.order, query.offset, query.limit))
 
     def count(self, book: Any, query: ListQuery) -> int:
-        return book.documents.count_matching((Condition("kind", Op.EQ, paysheets.PAYSHEET), *query.conditions))
+        return book.documents.count_matching((Condition("kind", Op.EQ, PAYSHEET), *query.conditions))
 
     def create(self, book: Any, fields: dict) -> Any:
         return paysheets.create(book, fields)

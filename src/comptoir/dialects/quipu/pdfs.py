@@ -12,9 +12,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from comptoir.domain.errors import DomainError
-from comptoir.services import book_entries, links, printing, received_invoices
-from comptoir.services.book import open_book
-from comptoir.services.credentials import Principal
+from comptoir.services.access import links
+from comptoir.services.access.credentials import Principal
+from comptoir.services.documents import book_entries, received_invoices
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.reporting import printing
 from comptoir.wire import content_disposition
 
 from .conventions import View, element_id

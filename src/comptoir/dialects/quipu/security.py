@@ -14,9 +14,9 @@ from fastapi import Depends, Request
 
 from comptoir.auth.limits import AUTH_FAILURES, client_address
 from comptoir.context import Context
-from comptoir.services import identity
-from comptoir.services.credentials import Principal
-from comptoir.services.organizations import organization_slug
+from comptoir.services.access import identity
+from comptoir.services.access.credentials import Principal
+from comptoir.services.tenancy.organizations import organization_slug
 
 from .errors import FORBIDDEN, NOT_AUTHORIZED, QuipuError
 

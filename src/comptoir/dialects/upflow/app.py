@@ -7,8 +7,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from comptoir.context import Context
-from comptoir.services.book import open_book
-from comptoir.services.credentials import Principal
+from comptoir.services.access.credentials import Principal
+from comptoir.services.kernel.unit_of_work import open_book
 
 from . import custom_fields, customers, invoices, payments, pdfs, portal, refunds
 from .customers import employee_uuid

@@ -11,10 +11,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
+from comptoir.codec import iso_timestamp
 from comptoir.domain.errors import DomainError
-from comptoir.services import custom_fields
-from comptoir.services.credentials import Principal
-from comptoir.wire import iso_timestamp
+from comptoir.services.access.credentials import Principal
+from comptoir.services.masterdata import custom_fields
 
 from .customers import ExactJSONResponse, Model, _reference, _threaded, _unit, _validated, json_object, page
 from .errors import UpflowError

@@ -11,13 +11,14 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from comptoir.codec import MalformedJson, dump_json, iso_timestamp, parse_json
 from comptoir.domain.errors import DomainError
 from comptoir.domain.query import ListQuery
-from comptoir.services import custom_fields, parties, reference
-from comptoir.services.book import in_book
-from comptoir.services.credentials import Principal
-from comptoir.services.ledger import receivable_balance, receivable_balances
-from comptoir.wire import BodyTooLarge, MalformedJson, dump_json, iso_timestamp, parse_json, read_body
+from comptoir.services.access.credentials import Principal
+from comptoir.services.kernel.unit_of_work import in_book
+from comptoir.services.ledger.closing import receivable_balance, receivable_balances
+from comptoir.services.masterdata import custom_fields, parties, reference
+from comptoir.wire import BodyTooLarge, read_body
 
 from .errors import UpflowError, from_domain
 from .security import authenticated

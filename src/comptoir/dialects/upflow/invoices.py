@@ -12,13 +12,14 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field, StrictInt
 
+from comptoir.codec import iso_timestamp
 from comptoir.domain.allocations import CREDIT_NOTE, INVOICE, Side
 from comptoir.domain.allocations import Link as Allocated
 from comptoir.domain.query import Condition, ListQuery, Op
-from comptoir.services import allocations, custom_fields, files, parties, reference, sales
-from comptoir.services.credentials import Principal
-from comptoir.storage.tables import Allocation
-from comptoir.wire import iso_timestamp
+from comptoir.services.access.credentials import Principal
+from comptoir.services.documents import files, sales
+from comptoir.services.masterdata import custom_fields, parties, reference
+from comptoir.services.settlement import allocations, standing
 
 from .customers import (
     ExactJSONResponse,
@@ -167,8 +168,8 @@ def render_invoice(book: Any, invoice: Any, settings: Any, custom: list[dict] | 
     """`settled`: the invoice's allocations when the caller read them for a whole page (`render_invoices`,
     which also read the payments and credit notes they come from), else they are read here."""
     if settled is None:
-        settled = book.allocations.all(Allocation.document_id == invoice.id)
-    state = sales.standing(book, invoice, settled=settled)
+        settled = standing.settled_by_document(book, [invoice.id])[invoice.id]
+    state = standing.standing(book, invoice, settled=settled)
     body, factor = _common(book, invoice, settings, custom)
     payments, credit_notes = [], []
     for allocation in settled:
@@ -187,7 +188,7 @@ def render_invoice(book: Any, invoice: Any, settings: Any, custom: list[dict] | 
 def render_invoices(book: Any, invoices: list[Any], settings: Any, custom: dict[int, list[dict]]) -> list[dict]:
     """A page of invoices: their allocations, and the payments and credit notes these come from, read
     in one query each for the whole page."""
-    settled = sales.settled_by_document(book, [invoice.id for invoice in invoices])
+    settled = standing.settled_by_document(book, [invoice.id for invoice in invoices])
     every = [allocation for allocations_ in settled.values() for allocation in allocations_]
     # Held while the page renders: the session keeps loaded rows only as long as someone does.
     loaded = (book.payments.get_many([a.payment_id for a in every if a.payment_id is not None]),
@@ -221,7 +222,7 @@ def _credit_note_links(book: Any, note: Any, sent: CreditNoteIn) -> None:
     side = Side(CREDIT_NOTE, note.id)
     links = [Allocated(side, Side(INVOICE, find_record(book, INVOICE, link).id), Decimal(link.cents) / factor)
              for link in sent.linkedInvoices or []]
-    allocations.replace(book, (*allocations.owned_by(side), Allocation.document_id.is_not(None)), links,
+    allocations.replace(book, allocations.owned_by(side, settling=INVOICE), links,
                         owner=side, field="linkedInvoices")
 
 

@@ -11,11 +11,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field, StrictInt
 
+from comptoir.codec import iso_timestamp
 from comptoir.domain.allocations import INVOICE
 from comptoir.domain.query import ListQuery
-from comptoir.services import custom_fields, parties, payments
-from comptoir.services.credentials import Principal
-from comptoir.wire import iso_timestamp
+from comptoir.services.access.credentials import Principal
+from comptoir.services.masterdata import custom_fields, parties
+from comptoir.services.settlement import payments
 
 from .customers import (
     ExactJSONResponse,

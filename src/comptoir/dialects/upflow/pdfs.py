@@ -14,18 +14,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from comptoir.services import files, links
-from comptoir.services.book import open_book
-from comptoir.services.credentials import Principal
+from comptoir.codec import MalformedJson, parse_json
+from comptoir.services.access import links
+from comptoir.services.access.credentials import Principal
+from comptoir.services.documents import files
+from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.settings import Settings
-from comptoir.wire import (
-    BodyTooLarge,
-    MalformedJson,
-    bounded_stream,
-    content_disposition,
-    parse_json,
-    read_body,
-)
+from comptoir.wire import BodyTooLarge, bounded_stream, content_disposition, read_body
 
 from .customers import _reference, _threaded
 from .errors import UpflowError

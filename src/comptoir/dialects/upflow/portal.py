@@ -9,9 +9,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field, StrictInt
 
-from comptoir.services import parties, portal
-from comptoir.services.credentials import Principal
-from comptoir.wire import BodyTooLarge, MalformedJson, parse_json, read_body
+from comptoir.codec import MalformedJson, parse_json
+from comptoir.services.access.credentials import Principal
+from comptoir.services.masterdata import parties
+from comptoir.services.reporting import portal
+from comptoir.wire import BodyTooLarge, read_body
 
 from .customers import Model, _reference, _threaded, _validated
 from .errors import UpflowError

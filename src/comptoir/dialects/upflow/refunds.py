@@ -12,11 +12,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field, StrictInt
 
+from comptoir.codec import iso_timestamp
 from comptoir.domain.allocations import CREDIT_NOTE, INVOICE, PAYMENT, REFUND, Side
 from comptoir.domain.query import ListQuery
-from comptoir.services import allocations, parties, reconciliations, refunds
-from comptoir.services.credentials import Principal
-from comptoir.wire import iso_timestamp
+from comptoir.services.access.credentials import Principal
+from comptoir.services.masterdata import parties
+from comptoir.services.settlement import allocations, reconciliations, refunds
 
 from .customers import Link, Model, _reference, _threaded, _unit, _validated, json_object, page
 from .errors import UpflowError

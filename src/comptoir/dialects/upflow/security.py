@@ -10,8 +10,8 @@ from fastapi import Request
 
 from comptoir.auth.limits import AUTH_FAILURES, client_address
 from comptoir.context import Context
-from comptoir.services import credentials
-from comptoir.services.credentials import Principal
+from comptoir.services.access import credentials
+from comptoir.services.access.credentials import Principal
 
 from .errors import UpflowError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from comptoir.services.banking import BANK_ACCOUNTS, BANK_ENTRIES, accounting_balance
+from comptoir.services.settlement.banking import BANK_ACCOUNTS, BANK_ENTRIES, accounting_balance
 
 from ..conventions import Filter, Resource, as_date, as_number
 from ..fields import Day, Flag, Integer, Number, Text, WireModel

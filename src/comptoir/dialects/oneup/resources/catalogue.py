@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from comptoir.services.catalogue import ITEM_FAMILIES, ITEMS, PRODUCT
+from comptoir.services.masterdata.catalogue import ITEM_FAMILIES, ITEMS, PRODUCT
 
 from ..conventions import Filter, Resource, as_number
 from ..fields import Choice, Integer, Number, Text, WireModel

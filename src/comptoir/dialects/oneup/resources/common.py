@@ -6,8 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from comptoir.codec import iso_timestamp
 from comptoir.domain.money import plain
-from comptoir.wire import iso_timestamp
 
 from ..conventions import Filter, as_date, as_integer, as_text
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from comptoir.services.ledger import ACCOUNTS, JOURNALS, TRANSACTIONS
+from comptoir.services.ledger.chart import ACCOUNTS, JOURNALS
+from comptoir.services.ledger.transactions import TRANSACTIONS
 
 from ..conventions import Filter, Resource, as_date, as_text, core_fields
 from ..fields import Day, Flag, Integer, Number, Ref, Text, TextChoice, WireModel

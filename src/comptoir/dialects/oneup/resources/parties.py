@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from comptoir.domain.parties import NOT_APPLICABLE, full_address, short_locality
-from comptoir.services.parties import CUSTOMERS, VENDORS
+from comptoir.services.masterdata.parties import CUSTOMERS, VENDORS
 
 from ..conventions import Resource, core_fields
 from ..fields import Choice, Flag, Integer, Ref, Text, WireModel

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from comptoir.services.reference import CURRENCIES, PAYMENT_TERMS, TAXES, UNITS
+from comptoir.services.masterdata.reference import CURRENCIES, PAYMENT_TERMS, TAXES, UNITS
 
 from ..conventions import Resource
 from .common import id_filter, integer_filter, number, text_filter

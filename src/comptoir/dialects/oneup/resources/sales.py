@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from comptoir.services.payments import PAYMENTS, invoice_of
-from comptoir.services.sales import (
+from comptoir.services.documents.sales import (
     INVOICES,
     SALES_ORDERS,
     effective_tax_id,
     invoice_status,
-    standing,
-    standings,
 )
+from comptoir.services.settlement.payments import PAYMENTS, invoice_of
+from comptoir.services.settlement.standing import standing, standings
 
 from ..conventions import Filter, Resource, as_date, as_number, core_fields
 from ..errors import OneUpError

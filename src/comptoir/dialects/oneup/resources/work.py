@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from comptoir.services.work import EMPLOYEES, OPPORTUNITY_TASKS, PROJECT_TASKS, PROJECTS
+from comptoir.services.masterdata.work import EMPLOYEES, OPPORTUNITY_TASKS, PROJECT_TASKS, PROJECTS
 
 from ..conventions import Filter, Resource, as_date, as_text
 from ..fields import Integer, Text, WireModel

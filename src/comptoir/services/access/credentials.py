@@ -1,0 +1,103 @@
+"""API credentials of every dialect: issuing them (secrets shown once, stored hashed), checking
+them, and revoking them.
+
+| kind | identifier (public half) | secret | used as |
+|---|---|---|---|
+| oneup | API email | API key | HTTP Basic on /oneup/v1 |
+| upflow | API key | API secret | X-Api-Key and X-Api-Secret headers |
+| quipu | app id | app secret | HTTP Basic on POST /quipu/oauth/token, then a Bearer token |
+| oneconnect | client id | client secret | form body of POST /oneconnect/oauth2/token, then a Bearer JWT |
+| oneconnect_integration | integration id (UUID) | integration secret | x-oneconnect-api-key header |
+| web | email | password (scrypt) | the OAuth sign-in page |
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from comptoir.domain.errors import ErrorKind, fail
+from comptoir.services.access import webhooks
+from comptoir.services.access.secrets import digest, matches, new_secret
+from comptoir.storage.book import Book
+from comptoir.storage.database import Database
+from comptoir.storage.identity import IdentityStore
+from comptoir.storage.tables import Credential
+
+ISSUABLE = ("oneup", "upflow", "quipu", "oneconnect", "oneconnect_integration")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the organization whose book they may use, and the credential used."""
+
+    org_id: int
+    credential_id: int | None
+    employee_id: int | None
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of checking a credential: who it is, or why not (a revoked one says why)."""
+
+    principal: Principal | None
+    revoked_reason: str | None = None
+
+
+def authenticate(database: Database, kind: str, identifier: str, secret: str) -> Principal | None:
+    """The principal behind a credential of this dialect, or None when it is unknown, wrong or revoked."""
+    return check(database, kind, identifier, secret).principal
+
+
+def check(database: Database, kind: str, identifier: str, secret: str) -> Check:
+    with database.transaction() as session:
+        credential = IdentityStore(session).credential(kind, identifier)
+        if credential is None or not matches(secret, credential.secret_hash):
+            return Check(None)
+        if credential.revoked_at is not None:
+            return Check(None, credential.revocation_reason or "revoked")
+        return Check(Principal(credential.org_id, credential.id, credential.employee_id))
+
+
+def issue(session, org_id: int, kind: str, *, employee_id: int | None = None, identifier: str | None = None) -> dict:
+    """A new credential of a dialect; returns its public and secret halves (the secret, once)."""
+    if kind not in ISSUABLE:
+        raise fail(ErrorKind.INVALID, "kind", f"one of {', '.join(ISSUABLE)}")
+    identifier = identifier or _identifier(kind, org_id)
+    secret = new_secret()
+    IdentityStore(session).add(Credential(org_id=org_id, kind=kind, identifier=identifier, secret_hash=digest(secret),
+                                          employee_id=employee_id))
+    return {"identifier": identifier, "secret": secret}
+
+
+def _identifier(kind: str, org_id: int) -> str:
+    if kind == "oneup":
+        return f"api_{org_id}_{secrets.randbelow(10**6):06d}@api.comptoir.local"
+    if kind == "oneconnect_integration":
+        return str(uuid.uuid4())
+    return secrets.token_hex(16)
+
+
+def revoke(database: Database, org_id: int, kind: str, identifier: str, reason: str = "revoked") -> Credential:
+    """Revoke one credential of an organization; later calls with it are refused with the reason."""
+    with database.transaction() as session:
+        credential = IdentityStore(session).credential(kind, identifier)
+        if credential is None or credential.org_id != org_id:
+            raise fail(ErrorKind.NOT_FOUND, "identifier", f"no {kind} credential {identifier} in this organization")
+        if credential.revoked_at is None:
+            credential.revoked_at = datetime.now(timezone.utc)
+            credential.revocation_reason = reason
+            if kind == "oneconnect_integration":  # the partners hear of it (outbox, same transaction)
+                webhooks.revocation(Book(session, org_id), identifier, reason, credential.revoked_at)
+        session.flush()
+        return credential
+
+
+def credential_state(database: Database, kind: str, identifier: str) -> Credential | None:
+    with database.transaction() as session:
+        credential = IdentityStore(session).credential(kind, identifier)
+        if credential is not None:
+            session.expunge(credential)
+        return credential

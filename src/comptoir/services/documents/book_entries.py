@@ -1,0 +1,205 @@
+"""Book entries: the invoices of both sides seen together (Quipu's book_entries, invoices,
+simplified invoices, additional incomes, tickets). An income entry is a sales invoice, an expense
+entry a purchase invoice; an amending entry is a credit note of its side (docs/decisions/0013). They
+are the documents of services/sales.py, with the same lines, totals and postings, so an invoice
+written here is one OneUp lists, and an invoice written elsewhere is listed here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func
+
+from comptoir.domain.documents import ALL_KINDS, INVOICE_KINDS, PAYSHEET
+from comptoir.domain.errors import ErrorKind, NotFound, fail
+from comptoir.domain.parties import COMPANY
+from comptoir.domain.query import Condition, ListQuery, Op
+from comptoir.services.documents import attachments
+from comptoir.services.documents.sales import (
+    BY_KIND,
+    CREDIT_NOTE,
+    CREDITS,
+    INVOICE,
+    LINE_FIELDS,
+    PURCHASE_INVOICE,
+    PURCHASES,
+    VENDOR_CREDIT,
+)
+from comptoir.services.kernel.imports import upsert
+from comptoir.services.masterdata import parties
+from comptoir.storage.book import Book
+from comptoir.storage.tables import Allocation, Document
+
+INCOME, EXPENSES = "income", "expenses"
+_CREDIT_OF = {INVOICE: CREDIT_NOTE, PURCHASE_INVOICE: VENDOR_CREDIT}
+PAID, PARTIALLY_PAID, UNPAID = "paid", "partially_paid", "unpaid"
+
+
+def side_of(kind: str) -> str:
+    return EXPENSES if kind in (*PURCHASES, PAYSHEET) else INCOME
+
+
+def kinds_of(side: str | None) -> tuple[str, ...]:
+    """The document kinds of a side (income, expenses), or of both."""
+    if side is None:
+        return INVOICE_KINDS
+    return (INVOICE, CREDIT_NOTE) if side == INCOME else (PURCHASE_INVOICE, VENDOR_CREDIT)
+
+
+def _scope(kinds: Sequence[str], form: str | None) -> tuple[Condition, ...]:
+    return Condition("kind", Op.IN, tuple(kinds)), Condition("form", Op.EQ, form)
+
+
+def get(book: Book, document_id: int, *, form: str | None = None, kinds: Sequence[str] = INVOICE_KINDS) -> Document:
+    document = book.documents.get(document_id)
+    if document is None or document.kind not in kinds or document.form != form:
+        raise NotFound(form or "invoice", document_id)
+    return document
+
+
+def get_any(book: Book, document_id: int) -> Document:
+    """A book entry of any kind and form (GET /book_entries/{id}): an invoice, a receipt, a paysheet."""
+    document = book.documents.get(document_id)
+    if document is None or document.kind not in ALL_KINDS:
+        raise NotFound("book entry", document_id)
+    return document
+
+
+def list_entries(book: Book, query: ListQuery, *, form: str | None = None,
+                 kinds: Sequence[str] = INVOICE_KINDS) -> tuple[Sequence[Document], bool]:
+    return book.documents.list(replace(query, conditions=(*_scope(kinds, form), *query.conditions)))
+
+
+def count_entries(book: Book, query: ListQuery, *, form: str | None = None,
+                  kinds: Sequence[str] = INVOICE_KINDS) -> int:
+    return book.documents.count_matching((*_scope(kinds, form), *query.conditions))
+
+
+def create(book: Book, side: str, fields: Mapping[str, Any], *, form: str | None = None) -> Document:
+    """A new entry of the side. With `amends_id` it amends that entry: a credit note of the entry's
+    side, for the same party, with the entry's own lines when it names none (a full refund)."""
+    kind = INVOICE if side == INCOME else PURCHASE_INVOICE
+    fields = dict(fields)
+    if fields.get("amends_id") is not None:
+        amended = get(book, fields["amends_id"], form=form, kinds=(INVOICE, PURCHASE_INVOICE))
+        kind = _CREDIT_OF[amended.kind]
+        fields.setdefault("party_id", amended.customer_id)
+        if "lines" not in fields and not amended.lines:  # an invoice imported with its totals only
+            raise fail(ErrorKind.MISSING, "lines", "the amended entry has no items to refund in full: "
+                                                   "send the items of the refund")
+        if "lines" not in fields:
+            fields["lines"] = [_copy_line(line) for line in amended.lines]
+    if form is not None and fields.get("party_id") is None:  # a receipt names no one: a walk-in party
+        fields["party_id"] = walk_in_party(book, side).id
+    _give_role(book, kind, fields.get("party_id"))
+    documents = BY_KIND[kind]
+    return documents.create(book, _core(documents, fields, form))
+
+
+def update(book: Book, document_id: int, fields: Mapping[str, Any], *, form: str | None = None) -> Document:
+    document = get(book, document_id, form=form)
+    if "amends_id" in fields and fields["amends_id"] != document.amends_id:
+        raise fail(ErrorKind.READ_ONLY, "amends_id", "the entry an amending entry amends cannot change")
+    if "party_id" in fields:
+        _give_role(book, document.kind, fields["party_id"])
+    documents = BY_KIND[document.kind]
+    return documents.update(book, document.id, _core(documents, fields, form))
+
+
+def delete(book: Book, files_root: Path, document_id: int, *, form: str | None = None) -> None:
+    """Delete the entry with its attachments (their bytes go once the transaction commits)."""
+    document = get(book, document_id, form=form)
+    attachments.delete_of_document(book, files_root, document.id)
+    BY_KIND[document.kind].delete(book, document.id)
+
+
+def _core(documents: Any, fields: Mapping[str, Any], form: str | None) -> dict[str, Any]:
+    """The entry's fields as the document service names them: its party under the side's name, taxes
+    computed line by line."""
+    core = {name: value for name, value in fields.items() if name != "party_id"}
+    if "party_id" in fields:
+        core[documents.party_field] = fields["party_id"]
+    return {**core, "taxes_per_line": True, "form": form}
+
+
+# The party of the entries that name none (simplified invoices, tickets, additional incomes sold over
+# the counter): one per side and organization, found by its external id.
+WALK_IN = {INCOME: ("comptoir:walk-in-customers", "Walk-in customers", "customer"),
+           EXPENSES: ("comptoir:walk-in-vendors", "Walk-in vendors", "vendor")}
+
+
+def walk_in_party(book: Book, side: str) -> Any:
+    """The organization's walk-in party of the side, created on first use (exactly once, even when
+    requests race: services/imports.py)."""
+    external_id, name, role = WALK_IN[side]
+    party, _ = upsert(book, find=lambda: book.parties.find(external_id=external_id), update=lambda found: found,
+                      create=lambda: parties.create_party_in_roles(
+                          book, [role], {"type": COMPANY, "company_name": name, "external_id": external_id}))
+    return party
+
+
+def _give_role(book: Book, kind: str, party_id: int | None) -> None:
+    """The party of an entry plays the side's role from then on (a contact first invoiced becomes a
+    customer; first billed by, a vendor)."""
+    party = book.parties.get(party_id) if party_id is not None else None
+    if party is None:
+        return  # the document service reports the missing or unknown party
+    role = "vendor" if kind in PURCHASES else "customer"
+    if not getattr(party, f"is_{role}"):
+        parties.take_role(book, party, role)
+
+
+def _copy_line(line: Any) -> dict[str, Any]:
+    copied = {name: getattr(line, name) for name in LINE_FIELDS}
+    copied["extra"] = dict(line.extra or {})
+    return copied
+
+
+# -- what is paid ------------------------------------------------------------------------------
+
+def paid_amount(book: Book, document: Document) -> Decimal:
+    """What is settled of an entry: all of it once it is declared paid, else what payments and
+    credit notes allocate to it."""
+    if document.paid_at is not None:
+        return document.total
+    return book.allocations.sum(Allocation.amount, Allocation.document_id == document.id) or Decimal(0)
+
+
+def payment_status(book: Book, document: Document) -> str:
+    paid = paid_amount(book, document)
+    if document.paid_at is not None or (paid >= document.total and document.total != 0):
+        return PAID
+    return PARTIALLY_PAID if paid > 0 else UNPAID
+
+
+def amending_ids(book: Book, document: Document) -> list[int]:
+    return [row.id for row in book.documents.all(Document.amends_id == document.id)]
+
+
+def party_totals(book: Book, party_id: int) -> dict[str, Decimal]:
+    """Totals of a party's entries by side: total, paid and unpaid (credit notes count negatively),
+    summed in the database."""
+    totals = {f"{what}_{side}": Decimal(0) for what in ("total", "paid", "unpaid") for side in (INCOME, EXPENSES)}
+    declared_paid = Document.paid_at.is_not(None)
+    of_party = (Document.customer_id == party_id, Document.kind.in_(ALL_KINDS))
+    for kind, paid, amount in book.documents.aggregate(
+            [Document.kind, declared_paid, func.sum(Document.total)], *of_party, group_by=[Document.kind, declared_paid]):
+        _add(totals, kind, "total", amount)
+        if paid:
+            _add(totals, kind, "paid", amount)
+    for kind, amount in book.allocations.aggregate(  # what payments and credit notes settle of the others
+            [Document.kind, func.sum(Allocation.amount)], Allocation.document_id == Document.id, *of_party,
+            Document.paid_at.is_(None), group_by=[Document.kind]):
+        _add(totals, kind, "paid", amount)
+    for side in (INCOME, EXPENSES):
+        totals[f"unpaid_{side}"] = totals[f"total_{side}"] - totals[f"paid_{side}"]
+    return totals
+
+
+def _add(totals: dict[str, Decimal], kind: str, what: str, amount: Decimal | None) -> None:
+    sign = -1 if kind in CREDITS else 1
+    totals[f"{what}_{side_of(kind)}"] += sign * Decimal(amount or 0)

@@ -1,0 +1,530 @@
+"""Sales orders, invoices and credit notes: lines, totals, settlements, conversion, and the postings of
+invoices and credit notes (a credit note posts the opposite of an invoice). On the purchase side, with
+the same lines and totals: purchase invoices and vendor credits, whose party is a vendor
+(docs/decisions/0013)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from comptoir.domain import charts
+from comptoir.domain.documents import (
+    CREDIT_NOTE,
+    CREDITS,
+    INVOICE,
+    LABELS,
+    POSTED,
+    PURCHASE_INVOICE,
+    PURCHASES,
+    SALES_ORDER,
+    VENDOR_CREDIT,
+    Line,
+    compute_totals,
+    deductible_part,
+    line_amounts,
+)
+from comptoir.domain.errors import ErrorKind, NotFound, Rule, broken, fail
+from comptoir.domain.ledger import CREDIT, DEBIT, Posting, net
+from comptoir.domain.lists import replace_list
+from comptoir.domain.query import Condition, ListQuery, Op
+from comptoir.domain.settlements import schedule
+from comptoir.services.documents.numbering import number_from_series
+from comptoir.services.kernel.codes import next_code
+from comptoir.services.kernel.imports import upsert
+from comptoir.services.kernel.references import ensure_unreferenced
+from comptoir.services.kernel.validation import Checks, apply
+from comptoir.services.ledger import chart, posting
+from comptoir.services.masterdata import reference
+from comptoir.services.settlement import allocations
+from comptoir.services.settlement.standing import installments
+from comptoir.storage.book import Book
+from comptoir.storage.repository import LEAN
+from comptoir.storage.tables import Allocation, Document, DocumentLine
+
+HEADER_FIELDS = ("billing_contact_id", "shipping_contact_id", "po_number", "date", "due_date", "tax_id",
+                 "currency_iso_code", "reduce_rate", "public_note", "private_note", "shipping_date",
+                 "payment_terms_id", "project_id", "employee_id", "external_id", "fixed_tax_amount",
+                 "taxes_per_line", "series_id", "vendor_reference", "paid_at", "amends_id", "account_id", "form")
+LINE_FIELDS = ("item_id", "description", "quantity", "unit_price_wt", "discount_rate", "tax_id", "is_taxable",
+               "account_id", "tax_rate", "retention_rate", "deductible_tax_rate")
+NOT_DELIVERED, PARTIALLY_DELIVERED, DELIVERED = 1, 2, 3
+NOT_INVOICED, INVOICED, CANCELLED = 1, 2, 3
+HUNDRED = Decimal(100)
+# The key of `extra` that marks a document filed from a OneConnect document (docs/decisions/0015).
+RECEIVED_MARK = "oneconnect"
+
+
+class Documents:
+    """The use cases of one kind of sales document."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        # The party of a sales document is a customer, of a purchase document a vendor.
+        self.party_field, self.party_flag, self.party_label = (
+            ("vendor_id", "is_vendor", "vendor") if kind in PURCHASES else ("customer_id", "is_customer", "customer"))
+
+    def get(self, book: Book, document_id: int) -> Document:
+        document = book.documents.get(document_id)
+        if document is None or document.kind != self.kind:
+            raise NotFound(LABELS[self.kind], document_id)
+        return document
+
+    def list(self, book: Book, query: ListQuery) -> tuple[Sequence[Document], bool]:
+        kind = Condition("kind", Op.EQ, self.kind)
+        return book.documents.list(ListQuery((kind, *query.conditions), query.order, query.offset, query.limit))
+
+    def create(self, book: Book, fields: Mapping[str, Any]) -> Document:
+        document = Document(kind=self.kind, extra={}, reduce_rate=Decimal(0), po_number="", public_note="",
+                            private_note="", delivery_status=NOT_DELIVERED, sent=False, cancelled=False)
+        document.org_id = book.org_id
+        self._write(book, document, fields, creating=True)
+        book.documents.add(document)
+        self._post(book, document, first=True)
+        return document
+
+    def update(self, book: Book, document_id: int, fields: Mapping[str, Any], *,
+               check_allocations: bool = True) -> Document:
+        """`check_allocations=False`: the caller replaces the document's allocations next, and that
+        checks them (a credit note re-imported with a lower amount and lower links)."""
+        document = self.get(book, document_id)
+        self._guard_editable(document, touches_lines="lines" in fields)
+        _guard_not_received(document)
+        if self.kind in POSTED:
+            book.documents.lock(document.id)
+        self._write(book, document, fields, creating=False)
+        if self.kind in POSTED and check_allocations:
+            book.flush()
+            allocations.check(book, self._side(document), "order_lines")
+        book.flush()
+        self._post(book, document)
+        return document
+
+    def delete(self, book: Book, document_id: int) -> None:
+        document = self.get(book, document_id)
+        self._guard_editable(document, touches_lines=True)
+        _guard_not_received(document)
+        ensure_unreferenced(book, Document, document.id, LABELS[self.kind])
+        if self.kind == CREDIT_NOTE:  # what it settled is open again
+            book.allocations.delete_where(Allocation.credit_note_id == document.id)
+        if self.kind in POSTED:
+            posting.unpost(book, self.kind, document.id)
+            for order in book.documents.all(Document.invoice_id == document.id):
+                order.invoice_id = None
+        book.documents.remove(document)
+
+    def _side(self, document: Document) -> allocations.Side:
+        return allocations.Side(self.kind, document.id)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def _guard_editable(self, document: Document, *, touches_lines: bool) -> None:
+        if document.sent:
+            raise broken(Rule.DOCUMENT_SENT, f"{document.user_code} has been sent")
+        if self.kind == SALES_ORDER and document.invoice_id is not None:
+            raise broken(Rule.ALREADY_CONVERTED, f"{document.user_code} is already converted into an invoice")
+        if self.kind == SALES_ORDER and touches_lines and document.delivery_status != NOT_DELIVERED:
+            raise broken(Rule.ORDER_DELIVERED, f"{document.user_code} has been partially or fully delivered")
+
+    def _write(self, book: Book, document: Document, fields: Mapping[str, Any], *, creating: bool) -> None:
+        with book.session.no_autoflush:  # nothing reaches the database before every check has passed
+            self._check_and_apply(book, document, fields, creating=creating)
+
+    def _check_and_apply(self, book: Book, document: Document, fields: Mapping[str, Any], *, creating: bool) -> None:
+        checks = Checks()
+        self._check_header(book, document, fields, checks, creating=creating)
+        apply(document, fields, HEADER_FIELDS, checks)
+        if "due_date" in fields:
+            document.due_date_explicit = fields["due_date"] is not None
+        for name in ("billing_contact", "shipping_contact"):  # keep the relationship in step with the id
+            if f"{name}_id" in fields:
+                contact_id = fields[f"{name}_id"]
+                setattr(document, name, book.contacts.get(contact_id) if contact_id else None)
+        if "sent" in fields:
+            document.sent = bool(fields["sent"])
+        if fields.get("extra"):
+            document.extra = {**(document.extra or {}), **fields["extra"]}
+        document.taxes_per_line = bool(document.taxes_per_line)
+        document.retention_amount = document.retention_amount or Decimal(0)
+        if creating:
+            self._defaults(book, document)
+        if document.due_date_explicit and document.date is not None and document.due_date < document.date:
+            checks.broken(Rule.DUE_BEFORE_DATE, "due_date", "due date before the document date")
+        if "lines" in fields:
+            self._replace_lines(book, document, fields["lines"] or [], checks)
+        if self.kind == INVOICE and "date" in fields and document.id is not None:
+            first_payment = _first_payment_date(book, document)
+            if first_payment is not None and document.date > first_payment:
+                checks.broken(Rule.PAYMENT_BEFORE_DOCUMENT, "date",
+                              f"a payment is dated {first_payment}, before the new invoice date")
+        checks.raise_if_any()
+        if fields.get("code"):
+            document.user_code = fields["code"]
+        elif not document.user_code and document.series_id is not None:
+            document.user_code = number_from_series(book, document.series_id)
+        elif not document.user_code:
+            document.user_code = next_code(book, self.kind, book.documents, "user_code")
+        self._compute(book, document)
+
+    def _check_header(self, book: Book, document: Document, fields: Mapping[str, Any], checks: Checks, *,
+                      creating: bool) -> None:
+        if self.party_field in fields or creating:
+            party_id = fields.get(self.party_field)
+            party = book.parties.get(party_id, *LEAN) if party_id is not None else None
+            if party_id is None:
+                checks.required(None, self.party_field)
+            elif party is None or not getattr(party, self.party_flag):
+                checks.add(ErrorKind.INVALID, self.party_field, f"no {self.party_label} with id {party_id}")
+            else:
+                document.customer_id = party.id
+                document.customer = party
+        for name, known, label in (("tax_id", reference.tax_rates(book), book.taxes.label),
+                                   ("payment_terms_id", reference.payment_terms(book), book.payment_terms.label)):
+            value = fields.get(name)
+            if value is not None and not (_is_id(value) and value in known):
+                checks.add(ErrorKind.INVALID, name, f"no {label} with id {value}")
+        for name, repository in (("project_id", book.projects), ("employee_id", book.employees),
+                                 ("shipping_contact_id", book.contacts), ("series_id", book.numbering_series),
+                                 ("amends_id", book.documents)):
+            checks.reference(fields, name, repository)
+        _check_postable(book, fields.get("account_id"), "account_id", checks)
+        billing = fields.get("billing_contact_id", document.billing_contact_id)
+        if billing is not None and ("billing_contact_id" in fields or "customer_id" in fields):
+            contact = book.contacts.get(billing)
+            if contact is None or contact.party_id != (fields.get("customer_id") or document.customer_id):
+                checks.add(ErrorKind.INVALID, "billing_contact_id", "should be a contact of the document's customer")
+        currency = fields.get("currency_iso_code")
+        if currency is not None and currency not in reference.minor_units(book):
+            checks.add(ErrorKind.INVALID, "currency_iso_code", f"{currency} is not one of the organization's currencies")
+        rate = fields.get("reduce_rate")
+        if rate is not None and not Decimal(0) <= rate <= HUNDRED:
+            checks.add(ErrorKind.INVALID, "reduce_rate", "should be from 0 to 100")
+
+    def _defaults(self, book: Book, document: Document) -> None:
+        customer = document.customer if document.customer_id else None
+        document.date = document.date or date.today()
+        if not document.currency_iso_code:
+            document.currency_iso_code = (customer.currency_iso_code if customer else None) \
+                or book.organization.currency_iso_code
+        if document.payment_terms_id is None:
+            document.payment_terms_id = (customer.payment_terms_id if customer else None) or \
+                reference.default_payment_terms_id(book)
+        if document.employee_id is None:
+            document.employee_id = book.actor_employee_id
+        if document.reduce_rate is None:
+            document.reduce_rate = Decimal(0)
+
+    def _replace_lines(self, book: Book, document: Document, incoming: list[Mapping[str, Any]],
+                       checks: Checks) -> None:
+        current = {line.id: line for line in document.lines}
+        changes = replace_list("order_lines", list(current), incoming)
+        checks.extend(changes.problems)
+        # The lines' items in one query; kept while the lines are written (each line then finds its own).
+        items = book.items.get_many([sent["item_id"] for sent in incoming  # noqa: F841 - kept alive
+                                     if isinstance(sent, Mapping) and _is_id(sent.get("item_id"))])
+        for line_id in changes.deleted_ids:
+            document.lines.remove(current[line_id])
+        for line_id, sent in changes.updated:
+            self._write_line(book, current[line_id], sent, checks, f"order_lines[{line_id}]", creating=False)
+        for index, sent in enumerate(changes.created):
+            line = DocumentLine(org_id=book.org_id)
+            self._write_line(book, line, sent, checks, f"order_lines[new {index}]", creating=True)
+            document.lines.append(line)
+        for position, line in enumerate(document.lines):
+            line.position = position
+
+    def _write_line(self, book: Book, line: DocumentLine, sent: Mapping[str, Any], checks: Checks, where: str, *,
+                    creating: bool) -> None:
+        item = None
+        if creating or "item_id" in sent:
+            item_id = sent.get("item_id")
+            item = book.items.get(item_id) if item_id is not None else None
+            if item_id is None and not sent.get("description"):  # a line sells an item, or says what it sells
+                checks.required(None, f"{where}.item_id")
+            elif item_id is not None and item is None:
+                checks.add(ErrorKind.INVALID, f"{where}.item_id", f"no item with id {item_id}")
+        tax_id = sent.get("tax_id")
+        if tax_id and not (_is_id(tax_id) and tax_id in reference.tax_rates(book)):
+            checks.add(ErrorKind.INVALID, f"{where}.tax_id", f"no tax with id {tax_id}")
+        _check_postable(book, sent.get("account_id"), f"{where}.account_id", checks)
+        for name in ("quantity", "unit_price_wt"):
+            if sent.get(name) is not None and abs(sent[name]) >= Decimal(10) ** 12:
+                checks.add(ErrorKind.INVALID, f"{where}.{name}", "is out of range")
+        for name in ("discount_rate", "tax_rate", "retention_rate", "deductible_tax_rate"):
+            rate = sent.get(name)
+            if rate is not None and not Decimal(0) <= rate <= HUNDRED:
+                checks.add(ErrorKind.INVALID, f"{where}.{name}", "should be from 0 to 100")
+        apply(line, sent, LINE_FIELDS)
+        if sent.get("extra"):
+            line.extra = {**(line.extra or {}), **sent["extra"]}
+        line.extra = line.extra or {}
+        line.retention_rate = line.retention_rate or Decimal(0)
+        if line.tax_id == 0:
+            line.tax_id = None
+        if creating and item is not None:
+            line.description = sent.get("description") if sent.get("description") is not None else item.description
+            if sent.get("unit_price_wt") is None:
+                line.unit_price_wt = item.sales_price
+        line.quantity = Decimal(1) if line.quantity is None else line.quantity
+        line.discount_rate = line.discount_rate or Decimal(0)
+        line.unit_price_wt = Decimal(0) if line.unit_price_wt is None else line.unit_price_wt
+        line.is_taxable = True if line.is_taxable is None else line.is_taxable
+        line.description = line.description or ""
+
+    def _compute(self, book: Book, document: Document) -> None:
+        rates = reference.tax_rates(book)
+        lines = [Line(line.quantity, line.unit_price_wt, line.discount_rate,
+                      line.tax_rate if line.tax_rate is not None else rates.get(effective_tax_id(document, line)))
+                 for line in document.lines]
+        if document.taxes_per_line:
+            self._compute_per_line(document, lines)
+        else:
+            self._compute_per_rate(document, lines)
+        if not document.due_date_explicit:
+            settlements = schedule(document.total, document.date, installments(book, document))
+            document.due_date = settlements[-1].due_date if settlements else document.date
+
+    def _compute_per_line(self, document: Document, lines: list[Line]) -> None:
+        """Quipu's rule: each line has its base, tax and retention; the document sums them."""
+        for line, computed in zip(document.lines, lines):
+            amounts = line_amounts(computed, line.retention_rate or Decimal(0))
+            line.total, line.tax_amount, line.retention_amount = amounts.base, amounts.tax, amounts.retention
+        document.subtotal = sum((line.total for line in document.lines), Decimal(0))
+        document.reduce_amount = Decimal(0)
+        document.tax_amount = sum((line.tax_amount for line in document.lines), Decimal(0))
+        document.retention_amount = sum((line.retention_amount for line in document.lines), Decimal(0))
+        document.total = document.subtotal + document.tax_amount - document.retention_amount
+
+    def _compute_per_rate(self, document: Document, lines: list[Line]) -> None:
+        totals = compute_totals(lines, document.reduce_rate or Decimal(0))
+        for line, amount in zip(document.lines, totals.line_totals):
+            line.total = amount
+        document.subtotal = totals.subtotal
+        document.reduce_amount = totals.reduce_amount
+        # Documents imported with their amounts (Upflow's net and gross) carry their tax as given.
+        document.tax_amount = totals.tax_amount if document.fixed_tax_amount is None else document.fixed_tax_amount
+        document.total = totals.subtotal - totals.reduce_amount + document.tax_amount
+
+    def _post(self, book: Book, document: Document, *, first: bool = False) -> None:
+        if self.kind not in POSTED:
+            return
+        purchase = self.kind in PURCHASES
+        postings = purchase_postings(book, document) if purchase else invoice_postings(book, document)
+        if self.kind in CREDITS:
+            postings = [replace(p, way=CREDIT if p.way == DEBIT else DEBIT) for p in postings]
+        postings = net(postings)
+        if not postings:  # nothing to book (lines that cancel out, say)
+            posting.unpost(book, self.kind, document.id)
+            return
+        posting.post(book, source_type=self.kind, source_id=document.id,
+                     journal_role="purchases" if purchase else "sales", on=document.date,
+                     piece_number=document.user_code, currency=document.currency_iso_code, postings=postings,
+                     first=first)
+
+
+def effective_tax_id(document: Document, line: DocumentLine) -> int | None:
+    """A line's own tax, else (US style) the document's tax when the line is taxable."""
+    if line.is_taxable is False:
+        return None
+    return line.tax_id or document.tax_id
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _guard_not_received(document: Document) -> None:
+    """A document filed from an accepted OneConnect document (services/received_invoices.py) is what
+    its entries say, and their transaction is its own: rewritten here, it would post a second one."""
+    if (document.extra or {}).get(RECEIVED_MARK):
+        number = document.vendor_reference or document.user_code  # the number its side shows
+        raise fail(ErrorKind.CONFLICT, None, f"{number} was received through OneConnect and booked from its "
+                                             "entries: it cannot be changed or deleted")
+
+
+def _check_postable(book: Book, account_id: int | None, field: str, checks: Checks) -> None:
+    if account_id is not None:
+        account = book.accounts.get(account_id)
+        if account is None or account.is_family:
+            checks.add(ErrorKind.INVALID, field, f"no postable account with id {account_id}")
+
+
+def _is_empty(document: Document) -> bool:
+    return document.total == 0 and document.tax_amount == 0 and not any(line.total for line in document.lines)
+
+
+def _net_by_account(book: Book, document: Document, default_role: str) -> dict[int, Decimal]:
+    """The lines' amounts before taxes (net of discounts and reduce), summed by the account each line
+    posts to: its own, else the document's, else the chart's account for the role."""
+    totals = compute_totals([Line(line.quantity, line.unit_price_wt, line.discount_rate) for line in document.lines],
+                            document.reduce_rate)
+    by_account: dict[int, Decimal] = {}
+    for line, amount in zip(document.lines, totals.net_lines):
+        account_id = line.account_id or _default_account(book, document, default_role)
+        by_account[account_id] = by_account.get(account_id, Decimal(0)) + amount
+    return by_account
+
+
+def _default_account(book: Book, document: Document, role: str) -> int:
+    return document.account_id or chart.account_id_for(book, role)
+
+
+def _label(document: Document) -> str:
+    return f"{LABELS[document.kind].capitalize()} {document.user_code}"
+
+
+def invoice_postings(book: Book, document: Document) -> list[Posting]:
+    """Receivable for the total, income per line (net of discounts and reduce), tax payable, and the
+    income tax the customer withheld as a claim on the tax office (a credit note's are the same, on
+    the opposite sides)."""
+    if _is_empty(document):
+        return []
+    label = _label(document)
+    postings = [Posting(chart.account_id_for(book, charts.RECEIVABLE), DEBIT, document.total, label,
+                        document.user_code, document.customer_id)]
+    postings += [Posting(account_id, CREDIT, amount, f"{label} - Before taxes")
+                 for account_id, amount in _net_by_account(book, document, charts.INCOME_ROLE).items()]
+    if document.tax_amount:
+        postings.append(Posting(chart.account_id_for(book, charts.TAX_PAYABLE), CREDIT, document.tax_amount,
+                                f"{label} - Taxes"))
+    if document.retention_amount:
+        postings.append(Posting(chart.account_id_for(book, charts.RETENTION_RECEIVABLE), DEBIT,
+                                document.retention_amount, f"{label} - Income tax withheld"))
+    return postings
+
+
+def purchase_postings(book: Book, document: Document) -> list[Posting]:
+    """Expense per line (with the tax it may not deduct), deductible tax receivable, payable to the
+    vendor for the total, and the income tax withheld from the vendor as a debt to the tax office (a
+    vendor credit's are the same, on the opposite sides)."""
+    if _is_empty(document):
+        return []
+    label = _label(document)
+    expense = _net_by_account(book, document, charts.EXPENSE_ROLE)
+    deductible = document.tax_amount
+    if document.taxes_per_line:  # each line says how much of its tax may be deducted
+        deductible = Decimal(0)
+        for line in document.lines:
+            part = deductible_part(line.tax_amount, line.deductible_tax_rate)
+            deductible += part
+            account_id = line.account_id or _default_account(book, document, charts.EXPENSE_ROLE)
+            expense[account_id] = expense.get(account_id, Decimal(0)) + line.tax_amount - part
+    postings = [Posting(account_id, DEBIT, amount, f"{label} - Before taxes") for account_id, amount in expense.items()]
+    if deductible:
+        postings.append(Posting(chart.account_id_for(book, charts.TAX_RECEIVABLE), DEBIT, deductible,
+                                f"{label} - Deductible taxes"))
+    postings.append(Posting(chart.account_id_for(book, charts.PAYABLE), CREDIT, document.total, label,
+                            document.vendor_reference or document.user_code, document.customer_id))
+    if document.retention_amount:
+        postings.append(Posting(chart.account_id_for(book, charts.RETENTION_PAYABLE), CREDIT,
+                                document.retention_amount, f"{label} - Income tax withheld"))
+    return postings
+
+
+def _first_payment_date(book: Book, document: Document) -> date | None:
+    dates = [book.payments.get(allocation.payment_id).date
+             for allocation in book.allocations.all(Allocation.document_id == document.id,
+                                                    Allocation.payment_id.is_not(None))]
+    return min(dates) if dates else None
+
+
+
+def convert(book: Book, order_id: int, target: str) -> Document:
+    """Turn a sales order into an invoice (our extension): same customer, terms and lines."""
+    order = SALES_ORDERS.get(book, order_id)
+    if target != INVOICE:
+        raise broken(Rule.CANNOT_CONVERT, f"a sales order converts into an invoice, not into {target!r}")
+    if order.invoice_id is not None:
+        raise broken(Rule.ALREADY_CONVERTED, f"{order.user_code} is already converted into an invoice")
+    if order.cancelled:
+        raise broken(Rule.CANNOT_CONVERT, f"{order.user_code} is cancelled")
+    if order.delivery_status == PARTIALLY_DELIVERED:
+        raise broken(Rule.ORDER_DELIVERED, f"{order.user_code} is partially delivered; deliver it fully first")
+    fields = {name: getattr(order, name) for name in HEADER_FIELDS if name not in ("external_id", "date", "due_date")}
+    fields["customer_id"] = order.customer_id
+    fields["lines"] = [{name: getattr(line, name) for name in LINE_FIELDS} for line in order.lines]
+    invoice = INVOICES.create(book, fields)
+    invoice.delivery_status = order.delivery_status
+    order.invoice_id = invoice.id
+    book.flush()
+    return invoice
+
+
+def deliver(book: Book, order_id: int, status: int) -> Document:
+    """Record the delivery state of a sales order (our extension)."""
+    order = SALES_ORDERS.get(book, order_id)
+    if status not in (NOT_DELIVERED, PARTIALLY_DELIVERED, DELIVERED):
+        raise fail(ErrorKind.INVALID, "delivery_status", "should be 1, 2 or 3")
+    order.delivery_status = status
+    book.flush()
+    return order
+
+
+def invoice_status(order: Document) -> int:
+    if order.cancelled:
+        return CANCELLED
+    return INVOICED if order.invoice_id is not None else NOT_INVOICED
+
+
+INVOICES = Documents(INVOICE)
+SALES_ORDERS = Documents(SALES_ORDER)
+CREDIT_NOTES = Documents(CREDIT_NOTE)
+PURCHASE_INVOICES = Documents(PURCHASE_INVOICE)
+VENDOR_CREDITS = Documents(VENDOR_CREDIT)
+BY_KIND = {INVOICE: INVOICES, SALES_ORDER: SALES_ORDERS, CREDIT_NOTE: CREDIT_NOTES,
+           PURCHASE_INVOICE: PURCHASE_INVOICES, VENDOR_CREDIT: VENDOR_CREDITS}
+
+
+NOT_LOOKED_UP = object()
+
+
+def import_document(book: Book, kind: str, external_id: str, fields: Mapping[str, Any], *,
+                    check_allocations: bool = True, found: Any = NOT_LOOKED_UP) -> tuple[Document, bool]:
+    """Create the document of this kind with this external id, or update it (exactly once:
+    services/imports.py). `found`: what the caller's own `find_document` of this external id gave,
+    in this unit of work (not looked up again, unless a concurrent import wins the race)."""
+    documents = BY_KIND[kind]
+    known = [found]
+
+    def find() -> Document | None:
+        if known[0] is not NOT_LOOKED_UP:
+            document, known[0] = known[0], NOT_LOOKED_UP
+            return document
+        return find_document(book, kind, external_id=external_id, missing_ok=True)
+
+    return upsert(book, find=find,
+                  update=lambda existing: documents.update(book, existing.id, fields,
+                                                           check_allocations=check_allocations),
+                  create=lambda: documents.create(book, {**fields, "external_id": external_id}))
+
+
+def import_invoice(book: Book, external_id: str, fields: Mapping[str, Any], *,
+                   found: Any = NOT_LOOKED_UP) -> tuple[Document, bool]:
+    return import_document(book, INVOICE, external_id, fields, found=found)
+
+
+def find_document(book: Book, kind: str, *, uuid: str | None = None, external_id: str | None = None,
+                  missing_ok: bool = False) -> Document | None:
+    """A document of this kind by UUID or external id."""
+    key = {"uuid": uuid} if uuid is not None else {"external_id": external_id}
+    document = book.documents.find(kind=kind, **key)
+    if document is None and not missing_ok:
+        raise NotFound(LABELS[kind], uuid or external_id)
+    return document
+
+
+def find_documents(book: Book, kind: str, external_ids: Sequence[str]) -> dict[str, Document]:
+    """The documents of this kind with these external ids, by external id, in one query per 500."""
+    wanted = sorted({value for value in external_ids if isinstance(value, str)})
+    found: dict[str, Document] = {}
+    for start in range(0, len(wanted), 500):
+        for document in book.documents.all(Document.kind == kind, Document.external_id.in_(wanted[start:start + 500])):
+            found[document.external_id] = document
+    return found
+
+
+def find_invoice(book: Book, **key: Any) -> Document | None:
+    return find_document(book, INVOICE, **key)

@@ -1,0 +1,129 @@
+"""The chart of accounts and the journals: what a new organization starts with, the accounts and
+journals that hold a posting role, and their use cases."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from comptoir.domain import charts
+from comptoir.domain.errors import ErrorKind, fail
+from comptoir.services.kernel.records import Records
+from comptoir.storage.book import Book
+from comptoir.storage.database import UNKNOWN
+from comptoir.storage.tables import Account, Journal, PaymentMethod
+
+
+def seed_ledger(book: Book, chart: str) -> None:
+    """The chart, journals and payment methods a new organization starts with."""
+    by_number: dict[str, Account] = {}
+    for spec in charts.CHARTS[chart]:
+        parent = by_number.get(spec.parent) if spec.parent else None
+        by_number[spec.number] = book.accounts.add(Account(
+            number=spec.number, name=spec.name, nature=spec.nature, role=spec.role, is_family=spec.is_family,
+            family_id=parent.id if parent else None))
+    for name, code, role in charts.JOURNALS:
+        book.journals.add(Journal(name=name, code=code, role=role))
+    for name in charts.PAYMENT_METHODS:
+        book.payment_methods.add(PaymentMethod(name=name))
+
+
+def account_for(book: Book, role: str) -> Account:
+    account = book.accounts.get(account_id_for(book, role))
+    if account is None:  # an account that holds a role cannot be deleted
+        raise fail(ErrorKind.CONFLICT, None, f"the chart of accounts has no {role.replace('_', ' ')} account")
+    return account
+
+
+def account_id_for(book: Book, role: str) -> int:
+    """The id of the chart's account for a role. It never changes once committed (an account that
+    holds a role cannot be deleted, and its role and kind never change): the process keeps it. Not
+    an account created by this unit of work (`_on_demand_account`): a savepoint rolled back may undo it."""
+    key = ("account role", role)
+    known = book.known(key, lasting=True)
+    if known is not UNKNOWN:
+        account_id, is_family = known
+    else:
+        account = book.accounts.find(role=role)
+        if account is not None and not book.recall(("created account", account.id)):
+            book.keep(key, (account.id, bool(account.is_family)), lasting=True)
+            book.note(("row", Account, account.id), account)  # loaded for this unit of work: no query to get it again
+        else:
+            account = account or _on_demand_account(book, role)
+            if account is None:
+                raise fail(ErrorKind.CONFLICT, None, f"the chart of accounts has no {role.replace('_', ' ')} account")
+            return account.id
+        account_id, is_family = account.id, bool(account.is_family)
+    if not is_family:
+        book.note(("postable account", account_id), True)
+    return account_id
+
+
+def _on_demand_account(book: Book, role: str) -> Account | None:
+    """The chart's account for a role that books get on first use (charts.ON_DEMAND), created now;
+    None when the chart has no such role, or when its number is already taken by another account."""
+    spec = next((s for s in charts.ON_DEMAND.get(book.organization.chart, []) if s.role == role), None)
+    if spec is None or book.accounts.exists(number=spec.number):
+        return None
+    family = book.accounts.find(number=spec.parent) if spec.parent else None
+    account = book.accounts.add(Account(number=spec.number, name=spec.name, nature=spec.nature, role=spec.role,
+                                        is_family=False, family_id=family.id if family else None))
+    book.note(("created account", account.id), True)
+    return account
+
+
+def journal_for(book: Book, role: str) -> Journal:
+    journal = book.journals.get(journal_id_for(book, role))
+    if journal is None:  # a journal that holds a role cannot be deleted
+        raise fail(ErrorKind.CONFLICT, None, f"the organization has no {role} journal")
+    return journal
+
+
+def journal_id_for(book: Book, role: str) -> int:
+    """The id of the journal for a role; like an account's, the process keeps it."""
+    def load() -> int:
+        journal = book.journals.find(role=role)
+        if journal is None:
+            raise fail(ErrorKind.CONFLICT, None, f"the organization has no {role} journal")
+        book.note(("row", Journal, journal.id), journal)
+        return journal.id
+    return book.remember(("journal role", role), load, lasting=True)
+
+
+# -- accounts and journals ---------------------------------------------------------------------
+
+class Accounts(Records):
+    """Accounts of the chart. A new account takes the nature of its family; families hold no entries."""
+
+    def _write(self, book: Book, row: Any, fields: Mapping[str, Any], *, creating: bool) -> None:
+        family_id = fields.get("family_id")
+        if family_id is not None:
+            family = book.accounts.get(family_id)
+            if family is None or not family.is_family:
+                raise fail(ErrorKind.INVALID, "family_id", f"no family account with id {family_id}")
+            if family.id == row.id:
+                raise fail(ErrorKind.INVALID, "family_id", "an account cannot be its own family")
+            row.nature = family.nature
+        elif creating:
+            row.nature = row.nature or charts.ASSET
+        super()._write(book, row, fields, creating=creating)
+
+
+    def delete(self, book: Book, row_id: int) -> None:
+        account = self.get(book, row_id)
+        if account.role not in (None, charts.FAMILY):  # the posting rules need it (plain families do not)
+            raise fail(ErrorKind.REFERENCED, None, f"The account {account.number} cannot be deleted because it is "
+                                                   f"referenced by: Posting rules ({account.role.replace('_', ' ')})")
+        super().delete(book, row_id)
+
+
+class Journals(Records):
+    def delete(self, book: Book, row_id: int) -> None:
+        journal = self.get(book, row_id)
+        if journal.role is not None:
+            raise fail(ErrorKind.REFERENCED, None, f"The journal {journal.code} cannot be deleted because it is "
+                                                   f"referenced by: Posting rules ({journal.role})")
+        super().delete(book, row_id)
+
+
+ACCOUNTS = Accounts("accounts", model=Account, fields=("number", "name", "family_id"), required=("number", "name"))
+JOURNALS = Journals("journals", model=Journal, fields=("name", "code"), required=("name", "code"))

@@ -1,0 +1,44 @@
+"""Documents as PDF: an HTML template (Jinja2) rendered by WeasyPrint."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from comptoir.domain.money import round_minor
+from comptoir.domain.parties import full_address
+from comptoir.services.documents.sales import INVOICES
+from comptoir.services.settlement.standing import standing
+from comptoir.storage.book import Book
+
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parents[2] / "templates"),
+                        autoescape=select_autoescape(["html"]))
+TEMPLATES.filters["money"] = lambda value: f"{round_minor(Decimal(value)):.2f}"
+
+
+def invoice_pdf(book: Book, invoice_id: int) -> tuple[str, bytes]:
+    """The file name and the PDF bytes of an invoice."""
+    from weasyprint import HTML  # imported on first use: it loads Pango and fonts
+
+    invoice = INVOICES.get(book, invoice_id)
+    state = standing(book, invoice)
+    contact = invoice.billing_contact
+    html = TEMPLATES.get_template("invoice.html").render(
+        invoice=invoice,
+        organization=book.organization,
+        customer=invoice.customer,
+        billing_address=full_address(contact.address if contact else invoice.customer.address),
+        due_date=invoice.due_date,
+        lines=[{"description": line.description, "quantity": _plain(line.quantity),
+                "unit_price": line.unit_price_wt, "discount": _plain(line.discount_rate),
+                "total": line.total} for line in invoice.lines],
+        paid=state.paid,
+        unpaid=state.unpaid,
+    )
+    return f"{invoice.user_code}.pdf", HTML(string=html).write_pdf()
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")

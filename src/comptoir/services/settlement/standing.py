@@ -1,0 +1,78 @@
+"""What is paid on an invoice and what is still open: its standing, derived from the allocations that
+settle it (payments and credit notes, through any dialect), and its settlements (installments)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from comptoir.domain.settlements import SettlementState, fill, schedule
+from comptoir.services.masterdata import reference
+from comptoir.storage.book import Book
+from comptoir.storage.tables import Allocation, Document
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What is paid on an invoice, derived from its payments, and its settlements."""
+
+    paid: Decimal
+    unpaid: Decimal
+    payment_ids: list[int]
+    settlements: list[SettlementState]
+
+
+
+def installments(book: Book, document: Document) -> Sequence[Mapping[str, Any]]:
+    return reference.installments(book, document.payment_terms_id) if document.payment_terms_id else ()
+
+
+def standing(book: Book, document: Document, as_of: date | None = None,
+             settled: Sequence[Allocation] | None = None) -> Standing:
+    """Paid and unpaid amounts and settlements of an invoice, counting what payments and credit notes
+    settle of it, dated up to `as_of` (all by default). `settled`: the document's allocations, when
+    the caller read them for several documents at once (`settled_by_document`)."""
+    if settled is None:
+        settled = book.allocations.all(Allocation.document_id == document.id)
+    if as_of is not None:
+        settled = [a for a in settled if _credit_date(book, a) <= as_of]
+    paid = sum((allocation.amount for allocation in settled), Decimal(0))
+    due_date = document.due_date if document.due_date_explicit else None
+    settlements = fill(schedule(document.total, document.date, installments(book, document), due_date), paid)
+    payment_ids = sorted({allocation.payment_id for allocation in settled if allocation.payment_id is not None})
+    return Standing(paid, document.total - paid, payment_ids, settlements)
+
+
+def standings(book: Book, documents: Sequence[Document], as_of: date | None = None) -> dict[int, Standing]:
+    """The standing of each of these documents (a page of a list, the invoices of a report), by id,
+    from one query of their allocations (and, with `as_of`, one of the payments and one of the credit
+    notes they come from), instead of queries per document."""
+    settled = settled_by_document(book, [document.id for document in documents])
+    loaded = None
+    if as_of is not None:  # held while the standings are computed: the session keeps rows only that long
+        every = [allocation for allocations_ in settled.values() for allocation in allocations_]
+        loaded = (book.payments.get_many([a.payment_id for a in every if a.payment_id is not None]),
+                  book.documents.get_many([a.credit_note_id for a in every if a.credit_note_id is not None]))
+    found = {document.id: standing(book, document, as_of, settled[document.id]) for document in documents}
+    del loaded
+    return found
+
+
+def settled_by_document(book: Book, document_ids: Sequence[int]) -> dict[int, list[Allocation]]:
+    """The allocations that settle each of these documents (in the order of their ids), by document
+    id, in one query per thousand documents."""
+    found: dict[int, list[Allocation]] = {document_id: [] for document_id in document_ids}
+    ids = list(found)
+    for start in range(0, len(ids), 1000):
+        for allocation in book.allocations.all(Allocation.document_id.in_(ids[start:start + 1000])):
+            found[allocation.document_id].append(allocation)
+    return found
+
+
+def _credit_date(book: Book, allocation: Allocation) -> date:
+    if allocation.payment_id is not None:
+        return book.payments.get(allocation.payment_id).date
+    return book.documents.get(allocation.credit_note_id).date
