@@ -16,6 +16,7 @@ PACKAGE = "comptoir"
 LAYERS = {
     "domain": set(),
     "codec": set(),
+    "concurrency": set(),
     "settings": set(),
     "storage": {"domain", "codec", "settings"},
     "services": {"domain", "codec", "storage", "settings"},
@@ -33,7 +34,7 @@ LAYERS = {
 LAYERS["__init__"] = set()  # the package's version, which any part may show
 LAYERS["__main__"] = {"cli"}
 for allowed in LAYERS.values():
-    allowed.add("__init__")
+    allowed.update({"__init__", "concurrency"})  # the package's version; blocking calls off the event loop
 
 # Each package of services/ imports only those to its right in its chain (docs/architecture.md).
 SERVICE_PACKAGES = {

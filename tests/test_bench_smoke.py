@@ -20,7 +20,7 @@ from bench.generate import make_plan
 from bench.load import load, load_through_services
 
 SCENARIOS = {"get_invoice", "list_invoices_deep", "trial_balance", "create_invoice", "post_transaction",
-             "upflow_upsert"}
+             "upflow_upsert", "quipu_invoice", "oneconnect_import"}
 
 
 def test_the_smallest_run_completes_every_scenario_and_writes_its_results(database_url, tmp_path):

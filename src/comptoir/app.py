@@ -34,16 +34,21 @@ from comptoir.wire import FormBodyLimit, NulInUrl
 DIALECTS = {"oneup": "/oneup/v1", "upflow": "/upflow/v1", "quipu": "/quipu", "oneconnect": "/oneconnect/v1"}
 
 
-def _webhook_worker(context: Context):
-    """A lifespan that runs a webhook delivery worker beside the server (COMPTOIR_WEBHOOKS_IN_SERVE)."""
+def _lifespan(context: Context):
+    """What the server's life brackets: a webhook delivery worker beside it when
+    COMPTOIR_WEBHOOKS_IN_SERVE is on, and at the end the database connections its requests opened."""
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        thread, stop = webhook_jobs.start_in_background(context.database, context.settings)
+        worker = webhook_jobs.start_in_background(context.database, context.settings) \
+            if context.settings.webhooks_in_serve else None
         try:
             yield
         finally:
-            stop.set()
-            thread.join(timeout=context.settings.webhook_timeout_s + 5)
+            if worker is not None:
+                thread, stop = worker
+                stop.set()
+                thread.join(timeout=context.settings.webhook_timeout_s + 5)
+            await context.database.close_loop_engines()
     return lifespan
 
 
@@ -64,8 +69,7 @@ def _refusal(path: str, message: str) -> Response:
 
 def create_app(settings: Settings | None = None, context: Context | None = None) -> FastAPI:
     context = context or Context.from_settings(settings or get_settings())
-    app = FastAPI(title="Comptoir", version=__version__, docs_url=None, redoc_url=None,
-                  lifespan=_webhook_worker(context) if context.settings.webhooks_in_serve else None)
+    app = FastAPI(title="Comptoir", version=__version__, docs_url=None, redoc_url=None, lifespan=_lifespan(context))
     app.state.context = context
     app.add_middleware(SessionMiddleware, secret_key=context.settings.session_secret(),
                        session_cookie="comptoir_session", path=oauth_pages.PREFIX, same_site="lax",

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote, unquote_to_bytes
 
 from python_multipart.exceptions import MultipartParseError
@@ -17,6 +17,31 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Deferred(Generic[T]):
+    """What a request sent, read before its unit of work (which checks the credential with its first
+    statement): a refusal of the body waits until the caller is admitted, so that a request with bad
+    credentials is refused for them whatever its body, as when credentials were checked first."""
+
+    parsed: T | None = None
+    refusal: Exception | None = None
+
+    def value(self) -> T:
+        if self.refusal is not None:
+            raise self.refusal
+        return self.parsed  # type: ignore[return-value]
+
+
+async def deferred(read: Awaitable[T], refusals: type[Exception] | tuple[type[Exception], ...]) -> Deferred[T]:
+    """`read`'s value, or the refusal (one of `refusals`) it raised, kept for later."""
+    try:
+        return Deferred(await read)
+    except refusals as refusal:
+        return Deferred(refusal=refusal)
 
 
 class BodyTooLarge(Exception):

@@ -12,16 +12,19 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from limits import parse
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import FixedWindowRateLimiter
 
+from comptoir.concurrency import off_the_loop
 from comptoir.settings import Settings
+
+T = TypeVar("T")
 
 # A slot taken in Redis is forgotten after this many seconds even if it was never given back, so a
 # process that crashed (or lost its connection) in the middle of a request cannot hold it forever.
@@ -111,9 +114,14 @@ class _RedisSlots:
 
 
 class RateLimiter:
+    """Budgets and in-flight slots. With Redis every operation is a network round trip: it is then
+    made off the event loop (comptoir.concurrency), so that a request waiting for Redis does not hold
+    up the others."""
+
     def __init__(self, settings: Settings) -> None:
         self.enabled = settings.rate_limits_enabled
         self.redis_url = settings.redis_url or None
+        self.blocking = self.redis_url is not None  # whether an operation waits on the network
         storage: Storage
         self._slots: _Slots
         if self.redis_url:
@@ -128,11 +136,17 @@ class RateLimiter:
             self._slots = _MemorySlots()
         self._limiter = FixedWindowRateLimiter(storage)
 
+    def _call(self, operation: Callable[..., T], *args: Any) -> T:
+        return off_the_loop(operation, *args) if self.blocking else operation(*args)
+
     def hit(self, rule: str, *key: str) -> Verdict:
         """Count one call against `rule` ("1800/15 minutes") for this key."""
         item = parse(rule)
         if not self.enabled:
             return Verdict(True, item.amount, item.amount, 0.0)
+        return self._call(self._hit, item, key)
+
+    def _hit(self, item: Any, key: tuple[str, ...]) -> Verdict:
         allowed = self._limiter.hit(item, *key)
         stats = self._limiter.get_window_stats(item, *key)
         return Verdict(allowed, item.amount, stats.remaining, stats.reset_time)
@@ -143,7 +157,7 @@ class RateLimiter:
         item = parse(rule)
         if not self.enabled:
             return None
-        stats = self._limiter.get_window_stats(item, *key)
+        stats = self._call(self._limiter.get_window_stats, item, *key)
         if stats.remaining > 0:
             return None
         return max(1, math.ceil(stats.reset_time - time.time()))
@@ -155,9 +169,9 @@ class RateLimiter:
         if not self.enabled:
             yield True
             return
-        token = self._slots.acquire(key, maximum)
+        token = self._call(self._slots.acquire, key, maximum)
         try:
             yield token is not None
         finally:
             if token is not None:
-                self._slots.release(key, token)
+                self._call(self._slots.release, key, token)

@@ -22,8 +22,8 @@ from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGr
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7636 import CodeChallenge
 
+from comptoir.domain.organizations import Principal
 from comptoir.services.access import identity
-from comptoir.services.access.credentials import Principal
 
 # TLS ends at the proxy in front of Comptoir; Authlib would otherwise refuse the plain-HTTP URL it sees.
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")

@@ -7,9 +7,14 @@ from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from comptoir.domain.errors import NotFound
+from comptoir.domain.organizations import OrganizationFacts
+
 from .database import UNKNOWN, Database
+from .identity import organization_facts
 from .repository import BATCHED, Counters, Repository, flush, reserve_ids
 from .tables import (
     Account,
@@ -96,15 +101,21 @@ def _number_new_rows(session: Session, _flush_context: Any, _instances: Any) -> 
 
 class Book:
     def __init__(self, session: Session, org_id: int, actor_employee_id: int | None = None, *,
-                 database: Database | None = None) -> None:
+                 database: Database | None = None, organization: OrganizationFacts | None = None,
+                 numbers: Engine | None = None) -> None:
         """`database`: the database the session belongs to, when the organization exists already
-        (committed): its counters then hand out numbers outside this transaction (PostgreSQL), and
-        what the process remembers of the organization is used (`remember`)."""
+        (committed): what the process remembers of the organization is then used (`remember`).
+        `organization`: its facts when the caller read them already (with the credential).
+        `numbers`: where counters take numbers outside this transaction (PostgreSQL), when the
+        organization exists already (storage/repository.Counters)."""
         self.session = session
         self.org_id = org_id
         # The employee behind the credential that opened the book: the default "assigned to".
         self.actor_employee_id = actor_employee_id
         self.database = database
+        self.numbers = numbers
+        if organization is not None:
+            self.__dict__["organization"] = organization
         self._memo: dict[Any, Any] = {}
         self._learned: dict[Any, Any] = {}
 
@@ -179,12 +190,21 @@ class Book:
         return Repository(self.session, self.org_id, model, label)
 
     @per_book
-    def organization(self) -> Organization:
+    def organization(self) -> OrganizationFacts:
+        """The organization's facts as they were when the unit of work began (a writer of its row,
+        closing the books, say, changes the row itself: `organization_row`)."""
+        facts = organization_facts(self.session, self.org_id)
+        if facts is None:
+            raise NotFound("organization", self.org_id)
+        return facts
+
+    def organization_row(self) -> Organization:
+        """The organization's row, to change it."""
         return self.session.get(Organization, self.org_id)
 
     @per_book
     def counters(self) -> Counters:
-        return Counters(self.session, self.org_id, self.database.numbers_engine if self.database else None)
+        return Counters(self.session, self.org_id, self.numbers)
 
     @per_book
     def parties(self) -> Repository[Party]:

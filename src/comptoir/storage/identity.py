@@ -6,12 +6,107 @@ found in the first place. Everything they return carries its org_id, and callers
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
-from .tables import AccessToken, AuthorizationCode, Credential, OAuthClient, SigningKey
+from comptoir.domain.organizations import OrganizationFacts
+
+from .tables import AccessToken, AuthorizationCode, Credential, OAuthClient, Organization, SigningKey
+
+_credentials, _organizations, _tokens = Credential.__table__, Organization.__table__, AccessToken.__table__
+_ORGANIZATION = tuple(_organizations.c[name] for name in OrganizationFacts.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class CredentialFound:
+    """A credential looked up by its public identifier, with its organization (one statement)."""
+
+    id: int
+    org_id: int
+    employee_id: int | None
+    secret_hash: str
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    created_at: datetime
+    organization: OrganizationFacts
+
+
+@dataclass(frozen=True)
+class TokenFound:
+    """A bearer token looked up by its digest, with its organization and whether the credential it
+    was issued for (if any) is revoked (one statement)."""
+
+    id: int
+    kind: str
+    org_id: int
+    credential_id: int | None
+    employee_id: int | None
+    expires_at: datetime
+    revoked_at: datetime | None
+    credential_revoked: bool
+    organization: OrganizationFacts
+
+
+_CREDENTIAL_COLUMNS = (
+    select(_credentials.c.id, _credentials.c.org_id, _credentials.c.employee_id, _credentials.c.secret_hash,
+           _credentials.c.revoked_at, _credentials.c.revocation_reason, _credentials.c.created_at, *_ORGANIZATION)
+    .join(_organizations, _organizations.c.id == _credentials.c.org_id)
+)
+# Compiled once: the first statement of nearly every request.
+_CREDENTIAL = _CREDENTIAL_COLUMNS.where(_credentials.c.kind == bindparam("kind"),
+                                        _credentials.c.identifier == bindparam("identifier"))
+_issuer = _credentials.alias("issuer")
+_TOKEN = (
+    select(_tokens.c.id, _tokens.c.kind, _tokens.c.org_id, _tokens.c.credential_id, _tokens.c.employee_id,
+           _tokens.c.expires_at, _tokens.c.revoked_at, _issuer.c.revoked_at.label("credential_revoked_at"),
+           _issuer.c.id.label("issuer_id"), *_ORGANIZATION)
+    .join(_organizations, _organizations.c.id == _tokens.c.org_id)
+    .outerjoin(_issuer, _issuer.c.id == _tokens.c.credential_id)
+    .where(_tokens.c.token_hash == bindparam("token_hash"))
+)
+
+
+def _organization(row: Row, start: int) -> OrganizationFacts:
+    return OrganizationFacts(*row[start:start + len(_ORGANIZATION)])
+
+
+def credential_with_organization(session: Session, kind: str, identifier: str) -> CredentialFound | None:
+    """The credential of this kind and identifier, and its organization, in one statement."""
+    if "\x00" in identifier:  # no identifier holds a NUL, and PostgreSQL cannot compare text with one
+        return None
+    row = session.connection().execute(_CREDENTIAL, {"kind": kind, "identifier": identifier}).first()
+    return None if row is None else CredentialFound(*row[:7], _organization(row, 7))
+
+
+def credentials_with_organization(session: Session, wanted: list[tuple[str, str]]) -> dict[str, CredentialFound]:
+    """The credentials of these (kind, identifier) pairs that exist, with their organization, by kind,
+    in one statement (a OneConnect call presents a partner's token and an integration's secret)."""
+    wanted = [(kind, identifier) for kind, identifier in wanted if "\x00" not in identifier]
+    if not wanted:
+        return {}
+    statement = _CREDENTIAL_COLUMNS.where(tuple_(_credentials.c.kind, _credentials.c.identifier).in_(wanted))
+    found = {}
+    for row in session.connection().execute(statement.add_columns(_credentials.c.kind)):
+        found[row.kind] = CredentialFound(*row[:7], _organization(row, 7))
+    return found
+
+
+def token_with_organization(session: Session, token_hash: str) -> TokenFound | None:
+    """The bearer token of this digest, its organization, and its credential's revocation, in one
+    statement."""
+    row = session.connection().execute(_TOKEN, {"token_hash": token_hash}).first()
+    if row is None:
+        return None
+    credential_revoked = row.credential_id is not None and (row.issuer_id is None or row.credential_revoked_at is not None)
+    return TokenFound(*row[:7], credential_revoked, _organization(row, 9))
+
+
+def organization_facts(session: Session, org_id: int) -> OrganizationFacts | None:
+    row = session.connection().execute(select(*_ORGANIZATION).where(_organizations.c.id == org_id)).first()
+    return None if row is None else OrganizationFacts(*row)
 
 
 class IdentityStore:

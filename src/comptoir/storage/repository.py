@@ -90,8 +90,15 @@ def flush(session: Session) -> None:
         raise fail(ErrorKind.DUPLICATE, field, "this value is already used") from error
 
 
+def constraint_name(error: DBAPIError) -> str | None:
+    """The constraint PostgreSQL names in its refusal: psycopg keeps it in the error's `diag`, asyncpg
+    (behind SQLAlchemy's adapter, which keeps asyncpg's own error as the cause) in the error itself."""
+    found = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    return found or getattr(error.orig.__cause__, "constraint_name", None)
+
+
 def _violated_field(error: IntegrityError) -> str | None:
-    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    constraint = constraint_name(error)
     if constraint:  # PostgreSQL names the constraint; its last column is the field the caller chose
         columns = _UNIQUE_COLUMNS.get(constraint)
         return columns[-1] if columns and "unique" in str(error.orig).lower() else None

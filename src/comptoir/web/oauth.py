@@ -12,8 +12,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from comptoir.auth.limits import AUTH_FAILURES, client_address
 from comptoir.auth.oauth import SERVER, OAuthRequest, denied_redirect
+from comptoir.domain.organizations import Principal
 from comptoir.services.access import identity
-from comptoir.services.access.credentials import Principal
 from comptoir.services.kernel.unit_of_work import open_book
 
 from .pages import csrf_ok, csrf_token, page, sign_in, signed_in

@@ -4,22 +4,22 @@ read while it streams in), and Comptoir's own routes to read a document and to d
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from comptoir.codec import MalformedJson, iso_instant, parse_json
-from comptoir.context import Context
 from comptoir.domain.errors import DomainError, ErrorKind
 from comptoir.services.documents import received_documents as received
-from comptoir.services.kernel.unit_of_work import open_book
-from comptoir.wire import BodyTooLarge, MalformedMultipart, PartTooLarge, read_body, read_multipart
+from comptoir.services.kernel import unit_of_work
+from comptoir.wire import BodyTooLarge, MalformedMultipart, PartTooLarge, deferred, read_body, read_multipart
 
 from .errors import Problem
-from .security import Caller, active
+from .security import OneConnectCaller, caller
 
+T = TypeVar("T")
 TEXT_FIELDS = ("filename", "userEmail", "comment", "externalReference")
 JSON_FIELDS = {"entries": "entries", "organization": "counterparty"}
 KNOWN = ("file", *TEXT_FIELDS, *JSON_FIELDS)
@@ -57,9 +57,10 @@ def from_domain(error: DomainError) -> Problem:
                              for problem in error.problems])
 
 
-async def _deposit(request: Request, caller: Caller, kind: str) -> received.Deposit:
-    """The multipart body as a Deposit; a part over its limit, a broken body, a field sent twice or a
-    JSON field that does not parse is 400 VALIDATION_ERROR before anything is written."""
+async def _deposit(request: Request, kind: str) -> dict[str, Any]:
+    """The multipart body's fields (a Deposit's, but for who deposits it: `deposit`); a part over its
+    limit, a broken body, a field sent twice or a JSON field that does not parse is 400
+    VALIDATION_ERROR before anything is written."""
     settings = request.app.state.context.settings
     limits = {"file": settings.oneconnect_file_bytes_max, "entries": settings.oneconnect_entries_bytes_max,
               "organization": COUNTERPARTY_BYTES_MAX}
@@ -94,11 +95,16 @@ async def _deposit(request: Request, caller: Caller, kind: str) -> received.Depo
                 errors.append({"field": name, "detail": f"is not JSON: {error}"})
     if errors:
         raise validation_error(errors)
-    return received.Deposit(
-        integration_id=caller.integration_id, partner_id=caller.partner.client_id, kind=kind, data=sent.get("file"),
-        filename=sent.get("filename"), user_email=sent.get("userEmail") or None, comment=sent.get("comment"),
-        external_reference=sent.get("externalReference") or None,
-        **{attribute: sent.get(name) for name, attribute in JSON_FIELDS.items()})
+    return dict(kind=kind, data=sent.get("file"), filename=sent.get("filename"),
+                user_email=sent.get("userEmail") or None, comment=sent.get("comment"),
+                external_reference=sent.get("externalReference") or None,
+                **{attribute: sent.get(name) for name, attribute in JSON_FIELDS.items()})
+
+
+def deposit(caller: OneConnectCaller, fields: dict[str, Any]) -> received.Deposit:
+    """The deposit of the admitted partner, through the integration of the path."""
+    return received.Deposit(integration_id=caller.admitted.integration_id,
+                            partner_id=caller.admitted.partner_client_id, **fields)
 
 
 def _json_field(text: str) -> Any:
@@ -108,36 +114,40 @@ def _json_field(text: str) -> Any:
     return parse_json(value.encode("utf-8")) if isinstance(value, str) else value
 
 
-async def _in_book(request: Request, caller: Caller, work) -> Any:
-    """Run `work(book)` in the organization's book, in the thread pool, one transaction; refusals
-    become problems."""
-    context: Context = request.app.state.context
-
-    def unit() -> Any:
-        try:
-            with open_book(context.database, caller.partner.org_id) as book:
-                return work(book)
-        except DomainError as error:
-            raise from_domain(error) from None
-
-    return await run_in_threadpool(unit)
+async def reading(request: Request, caller: OneConnectCaller, work: Callable[[Any], T]) -> T:
+    """`work(book)` in a unit of work that only reads, for the caller (checked in it); refusals become
+    problems."""
+    try:
+        return await unit_of_work.reading(request.app.state.context.database, caller, work)
+    except DomainError as error:
+        raise from_domain(error) from None
 
 
-async def _import(request: Request, caller: Caller, kind: str) -> JSONResponse:
-    deposit = await _deposit(request, caller, kind)
+async def writing(request: Request, caller: OneConnectCaller, work: Callable[[Any], T]) -> T:
+    """`reading` for a unit of work that writes (run again after a deadlock)."""
+    try:
+        return await unit_of_work.writing(request.app.state.context.database, caller, work)
+    except DomainError as error:
+        raise from_domain(error) from None
+
+
+async def _import(request: Request, integration_id: str, kind: str) -> JSONResponse:
+    who = caller(request, integration_id)
+    fields = await deferred(_deposit(request, kind), Problem)
     root = request.app.state.context.settings.files_dir
-    document_id = await _in_book(request, caller, lambda book: received.receive(book, root, deposit).uuid)
+    document_id = await writing(request, who, lambda book: received.receive(book, root,
+                                                                               deposit(who, fields.value())).uuid)
     return JSONResponse({"documentId": document_id})
 
 
-async def import_purchase_invoice(request: Request, caller: Caller = Depends(active)) -> JSONResponse:
+async def import_purchase_invoice(integration_id: str, request: Request) -> JSONResponse:
     """POST /integrations/{id}/purchase-invoices: a supplier's invoice, optionally with entries."""
-    return await _import(request, caller, "purchase")
+    return await _import(request, integration_id, "purchase")
 
 
-async def import_sales_invoice(request: Request, caller: Caller = Depends(active)) -> JSONResponse:
+async def import_sales_invoice(integration_id: str, request: Request) -> JSONResponse:
     """POST /integrations/{id}/sales-invoices: an invoice to a customer, optionally with entries."""
-    return await _import(request, caller, "sales")
+    return await _import(request, integration_id, "sales")
 
 
 # -- Comptoir's own routes: a document's state, and deciding a Waiting one ----------------------
@@ -152,10 +162,10 @@ def render(book: Any, document: Any) -> dict:
             "transactionId": transaction.id if transaction else None}
 
 
-async def get_document(document_id: str, request: Request, caller: Caller = Depends(active)) -> JSONResponse:
+async def get_document(integration_id: str, document_id: str, request: Request) -> JSONResponse:
     """GET /integrations/{id}/documents/{documentId}: its state (Waiting, Accepted, Refused)."""
-    return JSONResponse(await _in_book(request, caller, lambda book: render(
-        book, received.get_document(book, caller.integration_id, document_id))))
+    return JSONResponse(await reading(request, caller(request, integration_id), lambda book: render(
+        book, received.get_document(book, integration_id, document_id))))
 
 
 async def _json_body(request: Request) -> Any:
@@ -168,21 +178,26 @@ async def _json_body(request: Request) -> Any:
         raise validation_error([{"field": "body", "detail": f"is not JSON: {error}"}]) from None
 
 
-async def book_document(document_id: str, request: Request, caller: Caller = Depends(active)) -> JSONResponse:
+async def book_document(integration_id: str, document_id: str, request: Request) -> JSONResponse:
     """POST /integrations/{id}/documents/{documentId}/entries, body `{"data": {"lines": [...]}}` (the
     `entries` of an import): books a Waiting document, which becomes Accepted. Entries that do not
     balance or cannot be booked are 400 and the document keeps waiting."""
-    entries = await _json_body(request)
-    return JSONResponse(await _in_book(request, caller, lambda book: render(
-        book, received.book_document(book, caller.integration_id, document_id, entries))))
+    who = caller(request, integration_id)
+    entries = await deferred(_json_body(request), Problem)
+    return JSONResponse(await writing(request, who, lambda book: render(
+        book, received.book_document(book, integration_id, document_id, entries.value()))))
 
 
-async def refuse_document(document_id: str, request: Request, caller: Caller = Depends(active)) -> JSONResponse:
+async def refuse_document(integration_id: str, document_id: str, request: Request) -> JSONResponse:
     """POST /integrations/{id}/documents/{documentId}/refuse, body `{"reason": "..."}`: a Waiting
     document becomes Refused with that reason."""
-    body = await _json_body(request)
-    reason = body.get("reason") if isinstance(body, dict) else None
-    if reason is not None and not isinstance(reason, str):
-        raise validation_error([{"field": "reason", "detail": "must be a string"}])
-    return JSONResponse(await _in_book(request, caller, lambda book: render(
-        book, received.refuse_document(book, caller.integration_id, document_id, reason))))
+    who = caller(request, integration_id)
+    body = await deferred(_json_body(request), Problem)
+
+    def work(book: Any) -> dict:
+        sent = body.value()
+        reason = sent.get("reason") if isinstance(sent, dict) else None
+        if reason is not None and not isinstance(reason, str):
+            raise validation_error([{"field": "reason", "detail": "must be a string"}])
+        return render(book, received.refuse_document(book, integration_id, document_id, reason))
+    return JSONResponse(await writing(request, who, work))

@@ -5,30 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from comptoir.codec import iso_timestamp
-from comptoir.context import Context
 from comptoir.services.access import credentials
-from comptoir.services.kernel.unit_of_work import open_book
 
-from .security import Caller, active, integration
+from .documents import reading, writing
+from .security import caller
 
 REVOKED_BY_PARTNER = "Revoked by the partner"
 
 
-def _integration_body(context: Context, caller: Caller) -> dict:
-    state = credentials.credential_state(context.database, "oneconnect_integration", caller.integration_id)
-    with open_book(context.database, caller.partner.org_id) as book:
-        return {
-            "integrationId": caller.integration_id,
-            "status": "revoked" if state.revoked_at else "active",
-            "createdAt": iso_timestamp(state.created_at),
-            "revokedAt": iso_timestamp(state.revoked_at),
-            "revocationReason": state.revocation_reason,
-            "organization": _organization(book.organization),
-        }
+def _integration_body(book: Any, integration_id: str) -> dict:
+    state = credentials.states(book.session, [("oneconnect_integration", integration_id)])["oneconnect_integration"]
+    return {
+        "integrationId": integration_id,
+        "status": "revoked" if state.revoked_at else "active",
+        "createdAt": iso_timestamp(state.created_at),
+        "revokedAt": iso_timestamp(state.revoked_at),
+        "revocationReason": state.revocation_reason,
+        "organization": _organization(book.organization),
+    }
 
 
 def _organization(organization: Any) -> dict:
@@ -41,14 +39,15 @@ def _organization(organization: Any) -> dict:
             "currency": organization.currency_iso_code, "createdAt": iso_timestamp(organization.created_at)}
 
 
-def get_integration(request: Request, caller: Caller = Depends(integration)) -> JSONResponse:
+async def get_integration(integration_id: str, request: Request) -> JSONResponse:
     """GET /integrations/{id}: active or revoked, with the organization's details."""
-    return JSONResponse(_integration_body(request.app.state.context, caller))
+    return JSONResponse(await reading(request, caller(request, integration_id, active_only=False),
+                                      lambda book: _integration_body(book, integration_id)))
 
 
-def revoke_integration(request: Request, caller: Caller = Depends(active)) -> JSONResponse:
+async def revoke_integration(integration_id: str, request: Request) -> JSONResponse:
     """PUT /integrations/{id}/revoke: from now on every call with this integration gets 401."""
-    context: Context = request.app.state.context
-    credentials.revoke(context.database, caller.partner.org_id, "oneconnect_integration", caller.integration_id,
-                       REVOKED_BY_PARTNER)
-    return JSONResponse(_integration_body(context, caller))
+    def work(book: Any) -> dict:
+        credentials.revoke_in(book, "oneconnect_integration", integration_id, REVOKED_BY_PARTNER)
+        return _integration_body(book, integration_id)
+    return JSONResponse(await writing(request, caller(request, integration_id), work))

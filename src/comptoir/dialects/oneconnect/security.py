@@ -3,16 +3,19 @@ endpoint, then the JWT as a Bearer token and an integration's secret in x-onecon
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from comptoir.auth.limits import AUTH_FAILURES, client_address
 from comptoir.context import Context
+from comptoir.domain.organizations import Principal
 from comptoir.services.access import credentials, signing
-from comptoir.services.access.credentials import Principal
 from comptoir.wire import basic_credentials
 
 from .errors import Problem
@@ -28,71 +31,70 @@ def _failures(request: Request) -> tuple[str, ...]:
             client_address(request))
 
 
-def _refuse_locked_out(request: Request) -> None:
-    """An address that failed too often is 429, before its credentials are even looked at."""
-    locked_out_s = request.app.state.context.limiter.locked_out_for(*_failures(request))
-    if locked_out_s is not None:
-        raise Problem(429, f"Too many failed authentications from this address. Retry in {locked_out_s} seconds.",
-                      headers={"Retry-After": str(locked_out_s)})
-
-
 def _failed(request: Request, problem: Problem) -> Problem:
     request.app.state.context.limiter.hit(*_failures(request))
     return problem
 
 
 @dataclass(frozen=True)
-class Partner:
-    """The partner behind a JWT: its organization and its client id."""
+class Admitted:
+    """What the unit of work learned of a OneConnect caller: the partner behind the JWT and the
+    integration of the path (revoked, with its reason, or not)."""
 
-    org_id: int
-    client_id: str
-
-
-@dataclass(frozen=True)
-class Caller:
-    partner: Partner
+    partner_client_id: str
     integration_id: str
-    integration: Principal | None  # None when the integration is revoked (only its status can be read)
     revoked_reason: str | None
 
 
-def partner(request: Request) -> Partner:
-    """The partner behind a Bearer JWT issued by POST /oneconnect/oauth2/token, still not revoked."""
-    context: Context = request.app.state.context
-    _refuse_locked_out(request)
+class OneConnectCaller:
+    """What a OneConnect request presented: a Bearer JWT from the token endpoint, and the secret of the
+    integration its path names (x-oneconnect-api-key). One per request: `admitted` is filled in when
+    the unit of work checks them."""
+
+    def __init__(self, request: Request, token: str, integration_id: str, secret: str, *, active_only: bool) -> None:
+        self.request, self.token, self.integration_id, self.secret = request, token, integration_id, secret
+        self.active_only = active_only
+        self.admitted: Admitted | None = None
+
+    @contextmanager
+    def admit(self, session: Session) -> Iterator[Principal]:
+        """The JWT (its signature, expiry and audience; its partner not revoked), then the integration:
+        it must be the partner's organization's (404 SMB_NOTFOUND), its secret right (401), and
+        active unless only its status is read (401 SMB_CLOSED with the reason)."""
+        claims = signing.verify(session, self.token)
+        if not claims or claims.get("aud") != AUDIENCE:
+            raise _failed(self.request, Problem(401, "The access token is missing, invalid or expired."))
+        found = credentials.states(session, [("oneconnect", str(claims.get("sub", ""))),
+                                             ("oneconnect_integration", self.integration_id)])
+        partner = found.get("oneconnect")
+        if partner is None or partner.revoked_at is not None:
+            raise _failed(self.request, Problem(401, "The partner credentials behind this token are revoked."))
+        integration = found.get("oneconnect_integration")
+        if integration is None or integration.org_id != partner.org_id:
+            raise Problem(404, f"No integration {self.integration_id}.", "SMB_NOTFOUND")
+        if not credentials.secret_matches(self.secret, integration):
+            raise _failed(self.request, Problem(401, "The integration secret is wrong."))
+        revoked_reason = (integration.revocation_reason or "revoked") if integration.revoked_at else None
+        if revoked_reason is not None and self.active_only:
+            raise Problem(401, f"The integration is revoked: {revoked_reason}", "SMB_CLOSED", reason=revoked_reason)
+        self.admitted = Admitted(str(claims["sub"]), self.integration_id, revoked_reason)
+        yield Principal(partner.org_id, integration.id, integration.employee_id, partner.organization)
+
+
+def caller(request: Request, integration_id: str, *, active_only: bool = True) -> OneConnectCaller:
+    """Who the request claims to be. An address that failed too often is 429 before its credentials
+    are even looked at; a request without a Bearer token or without the integration's secret is 401."""
+    locked_out_s = request.app.state.context.limiter.locked_out_for(*_failures(request))
+    if locked_out_s is not None:
+        raise Problem(429, f"Too many failed authentications from this address. Retry in {locked_out_s} seconds.",
+                      headers={"Retry-After": str(locked_out_s)})
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    claims = signing.verify(context.database, token.strip()) if scheme.lower() == "bearer" else None
-    if not claims or claims.get("aud") != AUDIENCE:
+    if scheme.lower() != "bearer" or not token.strip():
         raise _failed(request, Problem(401, "The access token is missing, invalid or expired."))
-    state = credentials.credential_state(context.database, "oneconnect", claims.get("sub", ""))
-    if state is None or state.revoked_at is not None:
-        raise _failed(request, Problem(401, "The partner credentials behind this token are revoked."))
-    return Partner(state.org_id, state.identifier)
-
-
-def integration(request: Request, integration_id: str, caller: Partner = Depends(partner)) -> Caller:
-    """The integration named in the path, with its secret in x-oneconnect-api-key; it must belong to
-    the partner's organization."""
-    context: Context = request.app.state.context
     secret = next((request.headers[name] for name in SECRET_HEADERS if name in request.headers), "")
     if not secret:
         raise Problem(401, "The integration secret is missing: send it in the x-oneconnect-api-key header.")
-    checked = credentials.check(context.database, "oneconnect_integration", integration_id, secret)
-    state = credentials.credential_state(context.database, "oneconnect_integration", integration_id)
-    if state is None or state.org_id != caller.org_id:
-        raise Problem(404, f"No integration {integration_id}.", "SMB_NOTFOUND")
-    if checked.principal is None and checked.revoked_reason is None:
-        raise _failed(request, Problem(401, "The integration secret is wrong."))
-    return Caller(caller, integration_id, checked.principal, checked.revoked_reason)
-
-
-def active(caller: Caller = Depends(integration)) -> Caller:
-    """Every route but the status check needs an active integration; a revoked one gets 401 with its reason."""
-    if caller.integration is None:
-        raise Problem(401, f"The integration is revoked: {caller.revoked_reason}", "SMB_CLOSED",
-                      reason=caller.revoked_reason)
-    return caller
+    return OneConnectCaller(request, token.strip(), integration_id, secret, active_only=active_only)
 
 
 async def token(request: Request) -> JSONResponse:

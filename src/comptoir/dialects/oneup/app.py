@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from comptoir.context import Context
 from comptoir.domain.errors import DomainError
-from comptoir.services.access.credentials import Principal
 from comptoir.services.masterdata.work import EMPLOYEES
 
-from .conventions import error_response, json_response, mount, unit_of_work
+from .conventions import error_response, json_response, mount, reading
 from .errors import OneUpError, from_domain
 from .extensions import add_extensions
 from .resources.banking import BANK_ACCOUNTS_RESOURCE, BANK_ENTRIES_RESOURCE
@@ -29,7 +29,6 @@ from .resources.work import (
     PROJECTS_RESOURCE,
     render_employee,
 )
-from .security import authenticated
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +52,16 @@ def build(context: Context) -> FastAPI:
     return app
 
 
-def me(request: Request, principal: Principal = Depends(authenticated)) -> Response:
+async def me(request: Request) -> Response:
     """The API user behind the credential, and its company (our reading of OneUp's /me)."""
-    with unit_of_work(request, principal) as book:
+    def work(book: Any) -> Response:
         organization = book.organization
-        employee = EMPLOYEES.get(book, principal.employee_id) if principal.employee_id else None
+        employee = EMPLOYEES.get(book, book.actor_employee_id) if book.actor_employee_id else None
         rendered = render_employee(employee) if employee else {}
         rendered["company"] = {"id": organization.id, "name": organization.name,
                                "currency_iso_code": organization.currency_iso_code, "country": organization.country}
         return json_response(rendered)
+    return await reading(request, work)
 
 
 def _allowed_methods(app: FastAPI, request: Request) -> list[str]:

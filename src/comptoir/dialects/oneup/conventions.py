@@ -5,27 +5,27 @@ deletion. A resource module only declares its fields, its rendering and its serv
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Iterator, Mapping, Sequence, get_args
+from typing import Any, TypeVar, get_args
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from starlette.datastructures import QueryParams
 
 from comptoir.codec import MalformedJson, dump_json, parse_json
 from comptoir.domain.errors import DomainError
 from comptoir.domain.query import Condition, ListQuery, Op, Order
-from comptoir.services.access.credentials import Principal
-from comptoir.services.kernel.unit_of_work import open_book
-from comptoir.wire import BodyTooLarge, read_body
+from comptoir.services.kernel import unit_of_work
+from comptoir.wire import BodyTooLarge, Deferred, deferred, read_body
 
 from .errors import MESSAGES, OneUpError, from_domain
 from .fields import NUMBER_MAGNITUDE_MAX, TYPE_ERRORS, WireModel
-from .security import authenticated, context_of
+from .security import caller, context_of
 
+T = TypeVar("T")
 PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 1000
 BULK_DELETE_MAX = 50
@@ -58,6 +58,11 @@ async def json_body(request: Request) -> Any:
         raise OneUpError(5, str(error)) from error
     except MalformedJson as error:
         raise OneUpError(5, f"Malformed JSON: {error}") from error
+
+
+async def body_of(request: Request, read: Callable[[Request], Awaitable[Any]] = json_body) -> Deferred[Any]:
+    """The body, or its refusal kept until the caller is admitted (wire.Deferred)."""
+    return await deferred(read(request), OneUpError)
 
 
 def validate(schema: type[WireModel], body: Any) -> WireModel:
@@ -297,62 +302,69 @@ def mount(router: APIRouter, resource: Resource) -> None:
     """Add the collection and element routes of a resource to the router."""
     path = f"/{resource.path}"
     tag = resource.path
+    names = resource.wire_names
 
     @router.get(path, name=f"{tag}.list", tags=[tag])
-    def list_elements(request: Request, principal: Principal = Depends(authenticated)) -> Response:
+    async def list_elements(request: Request) -> Response:
         query = list_query(request.query_params, resource.filters, resource.sorts)
-        with unit_of_work(request, principal, resource.wire_names) as book:
+
+        def work(book: Any) -> Response:
             rows, has_next = resource.service.list(book, query)
             rendered = resource.render_page(rows, book) if resource.render_page else \
                 [resource.render(row, book) for row in rows]
             return json_response(rendered, headers=page_headers(has_next))
+        return await reading(request, work, names)
 
     @router.get(path + "/{element}", name=f"{tag}.get", tags=[tag])
-    def get_element(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-        with unit_of_work(request, principal, resource.wire_names) as book:
-            return json_response(resource.render(resource.service.get(book, element_id(element)), book))
+    async def get_element(element: str, request: Request) -> Response:
+        row_id = element_id(element)
+        return await reading(request, lambda book: json_response(resource.render(resource.service.get(book, row_id),
+                                                                                 book)), names)
 
     if resource.schema is None:
         return
 
     @router.post(path, name=f"{tag}.create", tags=[tag])
-    def create_element(request: Request, principal: Principal = Depends(authenticated),
-                       body: Any = Depends(json_body)) -> Response:
-        sent = validate(resource.schema, body)
-        with unit_of_work(request, principal, resource.wire_names) as book:
-            row = resource.service.create(book, resource.to_core(sent))
-            return json_response(resource.render(row, book))
+    async def create_element(request: Request) -> Response:
+        body = await body_of(request)
+
+        def work(book: Any) -> Response:
+            sent = validate(resource.schema, body.value())
+            return json_response(resource.render(resource.service.create(book, resource.to_core(sent)), book))
+        return await writing(request, work, names)
 
     if resource.updatable:
         @router.put(path + "/{element}", name=f"{tag}.update", tags=[tag])
-        def update_element(element: str, request: Request, principal: Principal = Depends(authenticated),
-                           body: Any = Depends(json_body)) -> Response:
-            sent = validate(resource.schema, body)
-            with unit_of_work(request, principal, resource.wire_names) as book:
+        async def update_element(element: str, request: Request) -> Response:
+            body = await body_of(request)
+
+            def work(book: Any) -> Response:
+                sent = validate(resource.schema, body.value())
                 row_id = element_id(element)
                 current = resource.render(resource.service.get(book, row_id), book)
-                changed = changed_read_only(body, current, resource.read_only)
+                changed = changed_read_only(body.value(), current, resource.read_only)
                 if changed:
                     raise OneUpError(3, f"Read-only fields cannot be changed: {', '.join(changed)}")
                 row = resource.service.update(book, row_id, resource.to_core(sent))
                 return json_response(resource.render(row, book))
+            return await writing(request, work, names)
 
     if not resource.deletable:
         return
 
     @router.delete(path + "/{element}", name=f"{tag}.delete", tags=[tag])
-    def delete_element(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-        with unit_of_work(request, principal, resource.wire_names) as book:
+    async def delete_element(element: str, request: Request) -> Response:
+        def work(book: Any) -> Response:
             row_id = element_id(element)
             rendered = resource.render(resource.service.get(book, row_id), book)
             resource.service.delete(book, row_id)
             return json_response(rendered)
+        return await writing(request, work, names)
 
     @router.delete(path, name=f"{tag}.bulk_delete", tags=[tag])
-    def delete_elements(request: Request, principal: Principal = Depends(authenticated)) -> Response:
+    async def delete_elements(request: Request) -> Response:
         ids = parse_ids(request.query_params.get("ids"))
-        with unit_of_work(request, principal, resource.wire_names) as book:
-            return json_response(bulk_delete(book, resource, ids))
+        return await writing(request, lambda book: json_response(bulk_delete(book, resource, ids)), names)
 
 
 def bulk_delete(book: Any, resource: Resource, ids: list[int]) -> dict:
@@ -361,7 +373,7 @@ def bulk_delete(book: Any, resource: Resource, ids: list[int]) -> dict:
     errors: list[dict] = []
     for row_id in ids:
         try:
-            with book.session.begin_nested():
+            with unit_of_work.apart(book):
                 rendered = resource.render(resource.service.get(book, row_id), book)
                 resource.service.delete(book, row_id)
             successes.append(rendered)
@@ -370,13 +382,19 @@ def bulk_delete(book: Any, resource: Resource, ids: list[int]) -> dict:
     return {"success_count": len(successes), "error_count": len(errors), "successes": successes, "errors": errors}
 
 
-@contextmanager
-def unit_of_work(request: Request, principal: Principal, wire_names: Mapping[str, str] | None = None) -> Iterator[Any]:
-    """The caller's book for one request; a domain error rolls it back and becomes a OneUp error
-    naming fields as the client did."""
+async def reading(request: Request, work: Callable[[Any], T], wire_names: Mapping[str, str] | None = None) -> T:
+    """`work(book)` in a unit of work that only reads, for the request's caller (checked in it); a
+    domain error becomes a OneUp error naming fields as the client did."""
     try:
-        with open_book(context_of(request).database, principal.org_id, principal.employee_id) as book:
-            yield book
+        return await unit_of_work.reading(context_of(request).database, caller(request), work)
+    except DomainError as error:
+        raise from_domain(error, wire_names) from error
+
+
+async def writing(request: Request, work: Callable[[Any], T], wire_names: Mapping[str, str] | None = None) -> T:
+    """`reading` for a unit of work that writes (run again after a deadlock)."""
+    try:
+        return await unit_of_work.writing(context_of(request).database, caller(request), work)
     except DomainError as error:
         raise from_domain(error, wire_names) from error
 

@@ -9,20 +9,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+import anyio.to_thread
+from fastapi import APIRouter, Request, Response
 
-from comptoir.services.access.credentials import Principal
 from comptoir.services.documents.sales import INVOICES, convert, deliver
 from comptoir.services.reporting import reports
-from comptoir.services.reporting.printing import invoice_pdf
+from comptoir.services.reporting.printing import invoice_printable
 from comptoir.services.settlement.banking import BANK_ENTRIES
 
-from .conventions import element_id, json_body, json_response, unit_of_work
+from .conventions import body_of, element_id, json_body, json_response, reading, writing
 from .errors import OneUpError
 from .resources.banking import render_bank_entry
 from .resources.common import number
 from .resources.sales import SALES_ORDERS_RESOURCE, render_invoice, render_sales_order
-from .security import authenticated
 
 
 def add_extensions(router: APIRouter) -> None:
@@ -49,40 +48,44 @@ async def optional_json_body(request: Request) -> Any:
     return await json_body(request)
 
 
-def convert_order(element: str, request: Request, principal: Principal = Depends(authenticated),
-                  body: Any = Depends(optional_json_body)) -> Response:
+async def convert_order(element: str, request: Request) -> Response:
     """POST /sales_orders/{id}/convert {"type": "invoice"}: the invoice the order became."""
-    target = _object(body).get("type", "invoice")
-    with unit_of_work(request, principal, SALES_ORDERS_RESOURCE.wire_names) as book:
-        invoice = convert(book, element_id(element), target)
-        return json_response(render_invoice(invoice, book))
+    body = await body_of(request, optional_json_body)
+
+    def work(book: Any) -> Response:
+        target = _object(body.value()).get("type", "invoice")
+        return json_response(render_invoice(convert(book, element_id(element), target), book))
+    return await writing(request, work, SALES_ORDERS_RESOURCE.wire_names)
 
 
-def deliver_order(element: str, request: Request, principal: Principal = Depends(authenticated),
-                  body: Any = Depends(optional_json_body)) -> Response:
+async def deliver_order(element: str, request: Request) -> Response:
     """POST /sales_orders/{id}/deliver {"delivery_status": 2 or 3}."""
-    status = _object(body).get("delivery_status", 3)
-    if isinstance(status, bool) or not isinstance(status, int):
-        raise OneUpError(5, "delivery_status must be an integer")
-    with unit_of_work(request, principal, SALES_ORDERS_RESOURCE.wire_names) as book:
+    body = await body_of(request, optional_json_body)
+
+    def work(book: Any) -> Response:
+        status = _object(body.value()).get("delivery_status", 3)
+        if isinstance(status, bool) or not isinstance(status, int):
+            raise OneUpError(5, "delivery_status must be an integer")
         return json_response(render_sales_order(deliver(book, element_id(element), status)))
+    return await writing(request, work, SALES_ORDERS_RESOURCE.wire_names)
 
 
-def reconcile_entry(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-    with unit_of_work(request, principal) as book:
-        return json_response(render_bank_entry(BANK_ENTRIES.reconcile(book, element_id(element))))
+async def reconcile_entry(element: str, request: Request) -> Response:
+    return await writing(request, lambda book: json_response(render_bank_entry(
+        BANK_ENTRIES.reconcile(book, element_id(element)))))
 
 
-def print_pdf(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-    with unit_of_work(request, principal) as book:
-        filename, pdf = invoice_pdf(book, element_id(element))
+async def print_pdf(element: str, request: Request) -> Response:
+    """The invoice's PDF: its contents read in the unit of work, the PDF drawn in a worker thread
+    (a page takes tens of milliseconds of CPU, which must not hold up the event loop)."""
+    printable = await reading(request, lambda book: invoice_printable(book, element_id(element)))
+    pdf = await anyio.to_thread.run_sync(printable.render)
     return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+                    headers={"Content-Disposition": f'inline; filename="{printable.filename}"'})
 
 
-def print_json(element: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-    with unit_of_work(request, principal) as book:
-        INVOICES.get(book, element_id(element))
+async def print_json(element: str, request: Request) -> Response:
+    await reading(request, lambda book: INVOICES.get(book, element_id(element)))
     return json_response({"url": str(request.url).replace("print.json", "print.pdf")})
 
 
@@ -100,15 +103,14 @@ def _date(request: Request, name: str, default: date | None = None) -> date:
         raise OneUpError(5, f"{name} must be a date as yyyy-MM-dd") from None
 
 
-def report(name: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
+async def report(name: str, request: Request) -> Response:
     """GET /reports/{trial_balance|general_ledger|balance_sheet|profit_and_loss|aged_receivables}."""
     if name not in _REPORTS:
         raise OneUpError(2)
     fmt = request.query_params.get("format", "json")
     if fmt not in ("json", "csv"):
         raise OneUpError(5, "format must be json or csv")
-    with unit_of_work(request, principal) as book:
-        header, rows, document = _REPORTS[name](book, request)
+    header, rows, document = await reading(request, lambda book: _REPORTS[name](book, request))
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)

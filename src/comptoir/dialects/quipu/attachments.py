@@ -9,25 +9,32 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
-from starlette.concurrency import run_in_threadpool
+import anyio.to_thread
+from fastapi import APIRouter, Request, Response
 
+from comptoir.domain.errors import DomainError
 from comptoir.domain.query import ListQuery
 from comptoir.services.access import links
-from comptoir.services.access.credentials import Principal
 from comptoir.services.documents import attachments, files
-from comptoir.wire import BodyTooLarge, MalformedMultipart, PartTooLarge, content_disposition, read_multipart
+from comptoir.services.kernel import unit_of_work
+from comptoir.wire import (
+    BodyTooLarge,
+    MalformedMultipart,
+    PartTooLarge,
+    content_disposition,
+    deferred,
+    read_multipart,
+)
 
 from .conventions import (
     Resource,
     View,
-    accepted,
     answer,
     element_id,
     linkage,
     relationships,
     row_id,
-    unit_of_work,
+    writing,
 )
 from .entry_types import entry_type
 from .errors import BAD_REQUEST, NOT_FOUND, Detail, QuipuError
@@ -88,41 +95,37 @@ async def _upload(request: Request) -> tuple[int | None, str | None, bytes]:
 
 
 def mount(router: APIRouter, resource: Resource, prefix: str, files_root: Path) -> None:
-    async def create(request: Request, principal: Principal = Depends(accepted)) -> Response:
-        document_id, filename, data = await _upload(request)
+    async def create(request: Request) -> Response:
+        upload = await deferred(_upload(request), QuipuError)
 
-        def attach() -> Response:
-            with unit_of_work(request, principal, POINTERS) as book:
-                attachment = attachments.attach(book, files_root, document_id, filename, data)
-                return answer(request, book, resource, attachment, 201)
+        def work(book: Any) -> Response:
+            document_id, filename, data = upload.value()
+            attachment = attachments.attach(book, files_root, document_id, filename, data)
+            return answer(request, book, resource, attachment, 201)
 
-        return await run_in_threadpool(attach)
+        return await writing(request, work, POINTERS)
 
-    def download(element: str, request: Request) -> Response:
+    async def download(element: str, request: Request) -> Response:
+        """The bytes behind a signed link (the link is the credential)."""
         payload = _verified(request, request.query_params.get("token") or "")
         if payload.get("attachment") != element_id(element):
             raise QuipuError(404, NOT_FOUND)
-        with unit_of_work(request, _Owner(payload["org"]), POINTERS) as book:
-            attachment = attachments.get(book, payload["attachment"])
-            stored = attachments.stored_file(book, attachment)
-            try:
-                data = files.read(files_root, stored)
-            except FileNotFoundError:
-                raise QuipuError(404, NOT_FOUND) from None
-        return Response(data, media_type=stored.content_type,
-                        headers={"Content-Disposition": content_disposition("attachment", stored.filename),
+
+        def work(book: Any) -> Any:
+            return files.copy_of(files_root, attachments.stored_file(book, attachments.get(book, payload["attachment"])))
+
+        try:
+            copy = await unit_of_work.reading(context_of(request).database, unit_of_work.Known(payload["org"]), work)
+            data = await anyio.to_thread.run_sync(copy.render)
+        except (DomainError, FileNotFoundError):
+            raise QuipuError(404, NOT_FOUND) from None
+        return Response(data, media_type=copy.content_type,
+                        headers={"Content-Disposition": content_disposition("attachment", copy.filename),
                                  "X-Content-Type-Options": "nosniff"})
 
     router.add_api_route(f"{prefix}/attachments", create, methods=["POST"], status_code=201, tags=["attachments"])
     if prefix == "":  # the signed link needs no owner: one shape
         router.add_api_route("/attachments/{element}/file", download, methods=["GET"], tags=["attachments"])
-
-
-class _Owner:
-    """The organization a signed link names, standing in for a caller."""
-
-    def __init__(self, org_id: int) -> None:
-        self.org_id, self.employee_id = org_id, None
 
 
 def _verified(request: Request, token: str) -> dict:

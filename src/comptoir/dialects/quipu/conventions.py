@@ -9,34 +9,31 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from comptoir.codec import MalformedJson, dump_json, parse_json
 from comptoir.domain.errors import DomainError
 from comptoir.domain.money import plain
 from comptoir.domain.query import Condition, ListQuery, Order
-from comptoir.services.access.credentials import Principal
-from comptoir.services.kernel.unit_of_work import open_book
-from comptoir.wire import BodyTooLarge, read_body
+from comptoir.services.kernel import unit_of_work
+from comptoir.wire import BodyTooLarge, Deferred, deferred, read_body
 
 from .errors import BAD_REQUEST, MEDIA_TYPE, Detail, QuipuError, from_domain
-from .security import context_of, owner, rate_headers
+from .security import caller, context_of, rate_headers
 
+T = TypeVar("T")
 PAGE_SIZE_DEFAULT = 25
 PAGE_SIZE_MAX = 100
 PAGE_NUMBER_MAX = (2**63 - 1) // PAGE_SIZE_MAX  # the offset of its first row still fits a 64-bit integer
 ID_MAX = 2**63 - 1
 TEXT_LENGTH_MAX = 255
-# Media types a client may accept: Quipu's own, and the generic ones clients send (specs/quipu.md §2).
-ACCEPTABLE = {MEDIA_TYPE, "application/json", "application/vnd.api+json", "application/*", "*/*"}
 MISSING: Any = object()  # an attribute the client did not send (left unchanged on update)
 NUL = "\x00"  # PostgreSQL stores none in a text (wire.parse_json refuses them in bodies)
 _FILTER = re.compile(r"^filter\[([^\[\]]+)\](?:\[([^\[\]]+)\])?$")
@@ -106,21 +103,6 @@ def iso(value: date | None) -> str | None:
 
 
 # -- requests ----------------------------------------------------------------------------------
-
-def check_accept(request: Request) -> None:
-    """Quipu's clients send `Accept: application/vnd.quipu.v1+json`; a missing header and the generic
-    JSON types are fine too. Only a client that accepts no JSON at all is refused."""
-    accept = request.headers.get("accept", "")
-    offered = {part.split(";")[0].strip().lower() for part in accept.split(",") if part.strip()}
-    if offered and not any(media in ACCEPTABLE or media.endswith("+json") for media in offered):
-        raise QuipuError(406, f"Not acceptable: answers are {MEDIA_TYPE}")
-
-
-def accepted(request: Request, principal: Principal = Depends(owner)) -> Principal:
-    """The caller, once the token, the slug and the Accept header are checked."""
-    check_accept(request)
-    return principal
-
 
 async def jsonapi_body(request: Request) -> dict:
     """The `data` object of a JSON:API body: 400 when the body is not JSON, too large, sent as
@@ -459,15 +441,28 @@ def answer(request: Request, book: Any, resource: Resource, row: Any, status: in
     return jsonapi_response(request, body, status)
 
 
-@contextmanager
-def unit_of_work(request: Request, principal: Principal, pointers: Mapping[str, str]) -> Iterator[Any]:
-    """The caller's book for one request, in one transaction; a domain error rolls it back and becomes
-    a JSON:API error pointing at the fields as the client named them."""
+async def reading(request: Request, work: Callable[[Any], T], pointers: Mapping[str, str] | None = None, *,
+                  answers_json: bool = True) -> T:
+    """`work(book)` in a unit of work that only reads, for the request's caller (checked in it); a
+    domain error becomes a JSON:API error pointing at the fields as the client named them."""
     try:
-        with open_book(context_of(request).database, principal.org_id, principal.employee_id) as book:
-            yield book
+        return await unit_of_work.reading(context_of(request).database, caller(request, answers_json=answers_json),
+                                          work)
     except DomainError as error:
-        raise from_domain(error, pointers) from error
+        raise from_domain(error, pointers or {}) from error
+
+
+async def writing(request: Request, work: Callable[[Any], T], pointers: Mapping[str, str] | None = None) -> T:
+    """`reading` for a unit of work that writes (run again after a deadlock)."""
+    try:
+        return await unit_of_work.writing(context_of(request).database, caller(request), work)
+    except DomainError as error:
+        raise from_domain(error, pointers or {}) from error
+
+
+async def body_of(request: Request) -> Deferred[dict]:
+    """The body's `data`, or its refusal kept until the caller is admitted (wire.Deferred)."""
+    return await deferred(jsonapi_body(request), QuipuError)
 
 
 def mount(router: APIRouter, resource: Resource, prefix: str) -> None:
@@ -482,50 +477,54 @@ def _mount_collection(router: APIRouter, resource: Resource, path: str) -> None:
     tag = resource.path
     if "list" in resource.operations:
         @router.get(path, tags=[tag])
-        def list_elements(request: Request, principal: Principal = Depends(accepted)) -> Response:
+        async def list_elements(request: Request) -> Response:
             page = page_of(request)
             query = page.query(list_conditions(request, resource.filters), list_order(request, resource.sorts))
             includes = includes_of(request)
-            with unit_of_work(request, principal, resource.pointers) as book:
+
+            def work(book: Any) -> Response:
                 rows, _ = resource.service.list(book, query)
                 total = resource.service.count(book, query)
                 rendered, included = document(view_of(request, book), resource, list(rows), includes)
-            body = {"data": rendered, "meta": page.meta(total),
-                    **({"included": included} if includes is not None else {})}
-            return jsonapi_response(request, body)
+                body = {"data": rendered, "meta": page.meta(total),
+                        **({"included": included} if includes is not None else {})}
+                return jsonapi_response(request, body)
+            return await reading(request, work, resource.pointers)
 
     if "create" in resource.operations and resource.parse is not None:
         @router.post(path, tags=[tag], status_code=201)
-        def create_element(request: Request, principal: Principal = Depends(accepted),
-                           data: dict = Depends(jsonapi_body)) -> Response:
-            fields = resource.parse(data, True)
-            with unit_of_work(request, principal, resource.pointers) as book:
-                row = resource.service.create(book, fields)
+        async def create_element(request: Request) -> Response:
+            data = await body_of(request)
+
+            def work(book: Any) -> Response:
+                row = resource.service.create(book, resource.parse(data.value(), True))
                 return answer(request, book, resource, row, 201)
+            return await writing(request, work, resource.pointers)
 
 
 def _mount_element(router: APIRouter, resource: Resource, path: str) -> None:
     tag = resource.path
     if "get" in resource.operations:
         @router.get(path, tags=[tag])
-        def get_element(element: str, request: Request, principal: Principal = Depends(accepted)) -> Response:
-            with unit_of_work(request, principal, resource.pointers) as book:
-                return answer(request, book, resource, resource.service.get(book, element_id(element)))
+        async def get_element(element: str, request: Request) -> Response:
+            return await reading(request, lambda book: answer(
+                request, book, resource, resource.service.get(book, element_id(element))), resource.pointers)
 
     if "update" in resource.operations and resource.parse is not None:
-        def update_element(element: str, request: Request, principal: Principal = Depends(accepted),
-                           data: dict = Depends(jsonapi_body)) -> Response:
-            row = element_id(element)
-            fields = resource.parse(data, False)
-            with unit_of_work(request, principal, resource.pointers) as book:
+        async def update_element(element: str, request: Request) -> Response:
+            data = await body_of(request)
+
+            def work(book: Any) -> Response:
+                row = element_id(element)
+                fields = resource.parse(data.value(), False)
                 return answer(request, book, resource, resource.service.update(book, row, fields))
+            return await writing(request, work, resource.pointers)
 
         for method in ("PATCH", "PUT"):  # two routes, so each has its own operation in the OpenAPI document
             router.add_api_route(path, update_element, methods=[method], tags=[tag])
 
     if "delete" in resource.operations:
         @router.delete(path, tags=[tag], status_code=204)
-        def delete_element(element: str, request: Request, principal: Principal = Depends(accepted)) -> Response:
-            with unit_of_work(request, principal, resource.pointers) as book:
-                resource.service.delete(book, element_id(element))
+        async def delete_element(element: str, request: Request) -> Response:
+            await writing(request, lambda book: resource.service.delete(book, element_id(element)), resource.pointers)
             return no_content(request)

@@ -8,20 +8,19 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
-from starlette.concurrency import run_in_threadpool
+import anyio.to_thread
+from fastapi import APIRouter, Request, Response
 
 from comptoir.domain.errors import DomainError
 from comptoir.services.access import links
-from comptoir.services.access.credentials import Principal
 from comptoir.services.documents import book_entries, received_invoices
-from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.kernel import unit_of_work
 from comptoir.services.reporting import printing
 from comptoir.wire import content_disposition
 
-from .conventions import View, element_id
+from .conventions import View, element_id, reading
 from .errors import NOT_FOUND, QuipuError
-from .security import context_of, owner, rate_headers
+from .security import caller, context_of, rate_headers
 
 LINK_PURPOSE = "quipu-pdf"
 LINK_LIFETIME_S = 3600
@@ -40,37 +39,43 @@ def pdf_urls(view: View, path: str, document: Any, income: bool) -> dict:
             "ephemeral_open_download_pdf_url": f"{base}/ephemeral_open_download?token={token}"}
 
 
-def _pdf(request: Request, org_id: int, form: str | None, document_id: int) -> Response:
+async def _pdf(request: Request, caller: Any, form: str | None, document_id: int) -> Response:
     """The invoice printed from the book; for an invoice received through OneConnect, the PDF the
-    partner deposited (the invoice itself: the book has its totals, not its lines)."""
+    partner deposited (the invoice itself: the book has its totals, not its lines). Found in the unit
+    of work, drawn (or read) in a worker thread after it."""
     context = context_of(request)
+
+    def work(book: Any) -> Any:
+        document = book_entries.get(book, document_id, form=form, kinds=(book_entries.INVOICE,))
+        return (received_invoices.original_copy(book, context.settings.files_dir, document)
+                or printing.invoice_printable(book, document.id))
+
     try:
-        with open_book(context.database, org_id) as book:
-            document = book_entries.get(book, document_id, form=form, kinds=(book_entries.INVOICE,))
-            filename, data = (received_invoices.original_pdf(book, context.settings.files_dir, document)
-                              or printing.invoice_pdf(book, document.id))
-    except DomainError as error:
+        printable = await unit_of_work.reading(context.database, caller, work)
+        data = await anyio.to_thread.run_sync(printable.render)
+    except (DomainError, FileNotFoundError) as error:
         raise QuipuError(404, NOT_FOUND) from error
     return Response(data, media_type="application/pdf", headers={
-        **rate_headers(request), "Content-Disposition": content_disposition("attachment", filename)})
+        **rate_headers(request), "Content-Disposition": content_disposition("attachment", printable.filename)})
 
 
 def _endpoints(form: str | None):
     """The download routes of one form of entry: with the token, and through a signed link."""
     # The token and the slug are checked, not Accept: a client may well ask for application/pdf.
-    def download(element: str, request: Request, principal: Principal = Depends(owner)) -> Response:
-        return _pdf(request, principal.org_id, form, element_id(element))
+    async def download(element: str, request: Request) -> Response:
+        return await _pdf(request, caller(request, answers_json=False), form, element_id(element))
 
     async def open_download(element: str, request: Request) -> Response:
         payload = _verified(request, request.query_params.get("token") or "")
         if payload.get("document") != element_id(element):
             raise QuipuError(404, NOT_FOUND)
-        return await run_in_threadpool(_pdf, request, payload["org"], form, payload["document"])
+        return await _pdf(request, unit_of_work.Known(payload["org"]), form, payload["document"])
 
     return download, open_download
 
 
-def _no_pdf(element: str, principal: Principal = Depends(owner)) -> Response:
+async def _no_pdf(element: str, request: Request) -> Response:
+    await reading(request, lambda book: None, answers_json=False)  # the token and the slug still count
     raise QuipuError(404, NOT_FOUND)
 
 

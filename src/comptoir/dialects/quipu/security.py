@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
+from sqlalchemy.orm import Session
 
 from comptoir.auth.limits import AUTH_FAILURES, client_address
 from comptoir.context import Context
+from comptoir.domain.organizations import Principal
 from comptoir.services.access import identity
-from comptoir.services.access.credentials import Principal
-from comptoir.services.tenancy.organizations import organization_slug
 
-from .errors import FORBIDDEN, NOT_AUTHORIZED, QuipuError
+from .errors import FORBIDDEN, MEDIA_TYPE, NOT_AUTHORIZED, QuipuError
+
+# What a client may accept: Quipu's own media type, and the generic JSON ones.
+ACCEPTABLE = {MEDIA_TYPE, "application/json", "application/vnd.api+json", "application/*", "*/*"}
 
 
 def context_of(request: Request) -> Context:
@@ -51,31 +57,58 @@ def failed(request: Request) -> None:
     context_of(request).limiter.hit(*failures(request))
 
 
-def authenticated(request: Request) -> Principal:
-    context = context_of(request)
+@dataclass(frozen=True)
+class QuipuCaller:
+    """What a Quipu request presented: its Bearer token, and the account slug of its path (if any)."""
+
+    request: Request
+    token: str
+    answers_json: bool = True  # False for a PDF download: its Accept header is not checked
+
+    @contextmanager
+    def admit(self, session: Session) -> Iterator[Principal]:
+        """The account behind the token, or 401; then 5 calls per 5 seconds (RateLimit headers on every
+        answer from here on, 429 past it); on /{owner_slug}/... paths the slug must be the token's own
+        account (403); the Accept header must allow JSON (406)."""
+        request = self.request
+        context = context_of(request)
+        principal = identity.verify_bearer(session, "quipu", self.token).principal
+        if principal is None:
+            failed(request)
+            raise QuipuError(401, NOT_AUTHORIZED)
+        verdict = context.limiter.hit(context.settings.quipu_rate_limit, "quipu", str(principal.credential_id))
+        headers = _rate_headers(verdict)
+        if not verdict.allowed:
+            limit = context.settings.quipu_rate_limit
+            raise QuipuError(429, f"Rate limit exceeded. Maximum {limit.replace('/', ' requests per ')}.",
+                             headers={**headers, "Retry-After": headers["RateLimit-Reset"]})
+        request.state.rate_headers = headers
+        slug = request.path_params.get("owner_slug")
+        if slug is not None and slug != principal.organization.slug:
+            raise QuipuError(403, FORBIDDEN)
+        if self.answers_json:
+            check_accept(request)
+        yield principal
+
+
+def caller(request: Request, *, answers_json: bool = True) -> QuipuCaller:
+    """Who the request claims to be. An address that failed too often is 429 before the token is
+    even looked at (guessing learns nothing); a request without a Bearer token is 401 at once."""
     locked_out_s = locked_out_for(request)
-    if locked_out_s is not None:  # before the token is even looked at: guessing learns nothing
+    if locked_out_s is not None:
         raise QuipuError(429, f"Too many failed authentications from this address. Retry in {locked_out_s} "
                               "seconds.", headers={"Retry-After": str(locked_out_s)})
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    principal = identity.check_bearer(context.database, "quipu", token.strip()).principal \
-        if scheme.lower() == "bearer" and token.strip() else None
-    if principal is None:
+    if scheme.lower() != "bearer" or not token.strip():
         failed(request)
         raise QuipuError(401, NOT_AUTHORIZED)
-    verdict = context.limiter.hit(context.settings.quipu_rate_limit, "quipu", str(principal.credential_id))
-    headers = _rate_headers(verdict)
-    if not verdict.allowed:
-        limit = context.settings.quipu_rate_limit
-        raise QuipuError(429, f"Rate limit exceeded. Maximum {limit.replace('/', ' requests per ')}.",
-                         headers={**headers, "Retry-After": headers["RateLimit-Reset"]})
-    request.state.rate_headers = headers
-    return principal
+    return QuipuCaller(request, token.strip(), answers_json)
 
 
-def owner(request: Request, principal: Principal = Depends(authenticated)) -> Principal:
-    """On /{owner_slug}/... paths, the slug must be the token's own organization."""
-    slug = request.path_params.get("owner_slug")
-    if slug is not None and slug != organization_slug(context_of(request).database, principal.org_id):
-        raise QuipuError(403, FORBIDDEN)
-    return principal
+def check_accept(request: Request) -> None:
+    """Quipu's clients send `Accept: application/vnd.quipu.v1+json`; a missing header and the generic
+    JSON types are fine too. Only a client that accepts no JSON at all is refused."""
+    accept = request.headers.get("accept", "")
+    offered = {part.split(";")[0].strip().lower() for part in accept.split(",") if part.strip()}
+    if offered and not any(media in ACCEPTABLE or media.endswith("+json") for media in offered):
+        raise QuipuError(406, f"Not acceptable: answers are {MEDIA_TYPE}")

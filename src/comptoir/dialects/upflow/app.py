@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from comptoir.context import Context
-from comptoir.services.access.credentials import Principal
-from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.masterdata.work import EMPLOYEES
 
 from . import custom_fields, customers, invoices, payments, pdfs, portal, refunds
 from .customers import employee_uuid
 from .errors import UpflowError, error_response
-from .security import authenticated
 
 
-def users(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+async def users(request: Request) -> JSONResponse:
     """GET /users: the organization's users."""
-    with open_book(request.app.state.context.database, principal.org_id) as book:
-        employees = book.employees.all()
+    def work(book: Any) -> JSONResponse:
         return JSONResponse({"users": [{
             "id": employee_uuid(book.org_id, employee.id),
             "firstName": employee.first_name, "lastName": employee.last_name, "email": employee.email,
-            "position": None} for employee in employees]})
+            "position": None} for employee in EMPLOYEES.all(book)]})
+    return await customers._unit(request, work, reads=True)
 
 
 def build(context: Context) -> FastAPI:

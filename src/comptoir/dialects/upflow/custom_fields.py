@@ -6,25 +6,21 @@ addressing by `id` or `external:<externalId>`. Values are set on the entities th
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from comptoir.codec import iso_timestamp
 from comptoir.domain.errors import DomainError
-from comptoir.services.access.credentials import Principal
 from comptoir.services.masterdata import custom_fields
 
-from .customers import ExactJSONResponse, Model, _reference, _threaded, _unit, _validated, json_object, page
+from .customers import ExactJSONResponse, Model, _reference, _unit, _validated, json_object, page
 from .errors import UpflowError
-from .security import authenticated
 
 FIELDS_PAGE_MAX = 1000
 
 WIRE_NAMES = {"external_id": "externalId", "entity_type": "entityType", "data_type": "dataType"}
-
-Authenticated = Annotated[Principal, Depends(authenticated)]
 
 router = APIRouter()
 
@@ -50,18 +46,11 @@ def _rendered(book: Any, field: Any) -> dict:
 
 @router.post("/custom_fields", tags=["custom_fields"])
 @router.post("/custom_field", tags=["custom_fields"])
-async def define_field(request: Request, principal: Authenticated) -> ExactJSONResponse:
-    sent = _validated(CustomFieldIn, await json_object(request))
-    labels = []
-    for index, option in enumerate(sent.options or []):
-        label = option.get("label") if isinstance(option, dict) else option
-        if not isinstance(label, str):
-            raise UpflowError(400, f'options.{index}: an option is {{"label": "<text>"}}', "Bad Request")
-        labels.append(label)
-    fields = {"name": sent.name, "external_id": sent.externalId, "entity_type": sent.entityType,
-              "data_type": sent.dataType, "options": labels}
+async def define_field(request: Request) -> ExactJSONResponse:
+    body = await json_object(request)
 
     def work(book):
+        fields = _definition(_validated(CustomFieldIn, body.value()))
         try:
             field, created = custom_fields.define(book, fields)
         except DomainError as error:  # the service's names are the core ones
@@ -69,13 +58,24 @@ async def define_field(request: Request, principal: Authenticated) -> ExactJSONR
                                for p in error.problems]) from error
         return _rendered(book, field), created
 
-    rendered, created = await _threaded(request, principal, work)
+    rendered, created = await _unit(request, work)
     return ExactJSONResponse(rendered, status_code=201 if created else 200)
+
+
+def _definition(sent: CustomFieldIn) -> dict[str, Any]:
+    labels = []
+    for index, option in enumerate(sent.options or []):
+        label = option.get("label") if isinstance(option, dict) else option
+        if not isinstance(label, str):
+            raise UpflowError(400, f'options.{index}: an option is {{"label": "<text>"}}', "Bad Request")
+        labels.append(label)
+    return {"name": sent.name, "external_id": sent.externalId, "entity_type": sent.entityType,
+            "data_type": sent.dataType, "options": labels}
 
 
 @router.get("/custom_fields", tags=["custom_fields"])
 @router.get("/custom_field", tags=["custom_fields"])
-def list_fields(request: Request, principal: Authenticated) -> ExactJSONResponse:
+async def list_fields(request: Request) -> ExactJSONResponse:
     offset, limit = page(request, FIELDS_PAGE_MAX)
     entity_type = request.query_params.get("entityType") or None
 
@@ -85,16 +85,16 @@ def list_fields(request: Request, principal: Authenticated) -> ExactJSONResponse
         return {"offset": offset, "limit": limit, "total": total,
                 "items": [render_field(row, options[row.id]) for row in rows]}
 
-    return ExactJSONResponse(_unit(request, principal, work))
+    return ExactJSONResponse(await _unit(request, work, reads=True))
 
 
 @router.get("/custom_fields/{ref}", tags=["custom_fields"])
-def get_field(ref: str, request: Request, principal: Authenticated) -> ExactJSONResponse:
-    return ExactJSONResponse(_unit(request, principal,
-                                   lambda book: _rendered(book, custom_fields.get(book, **_reference(ref)))))
+async def get_field(ref: str, request: Request) -> ExactJSONResponse:
+    return ExactJSONResponse(await _unit(request, lambda book: _rendered(book, custom_fields.get(book, **_reference(ref))),
+                                         reads=True))
 
 
 @router.delete("/custom_fields/{ref}", status_code=204, tags=["custom_fields"])
-def delete_field(ref: str, request: Request, principal: Authenticated) -> Response:
-    _unit(request, principal, lambda book: custom_fields.delete(book, **_reference(ref)))
+async def delete_field(ref: str, request: Request) -> Response:
+    await _unit(request, lambda book: custom_fields.delete(book, **_reference(ref)))
     return Response(status_code=204)

@@ -4,24 +4,24 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from comptoir.codec import MalformedJson, dump_json, iso_timestamp, parse_json
 from comptoir.domain.errors import DomainError
 from comptoir.domain.query import ListQuery
-from comptoir.services.access.credentials import Principal
-from comptoir.services.kernel.unit_of_work import in_book
+from comptoir.services.kernel import unit_of_work
 from comptoir.services.ledger.closing import receivable_balance, receivable_balances
 from comptoir.services.masterdata import custom_fields, parties, reference
-from comptoir.wire import BodyTooLarge, read_body
+from comptoir.wire import BodyTooLarge, Deferred, deferred, read_body
 
 from .errors import UpflowError, from_domain
-from .security import authenticated
+from .security import caller
 
 CUSTOMERS_PAGE_MAX = 1000
 EMPLOYEE_NAMESPACE = uuid.UUID("6f1c8a52-3f7e-4a53-9a4e-6d1f5d2e8b10")
@@ -29,6 +29,7 @@ DUNNING_NAMESPACE = uuid.UUID("0b7e1c4e-1d5b-4b8a-8a8c-5b0d2f3c9e21")
 DUNNING_PLANS = ("Standard", "Strict")
 
 router = APIRouter()
+T = TypeVar("T")
 
 
 class Model(BaseModel):
@@ -83,7 +84,12 @@ class ExactJSONResponse(JSONResponse):
 
 # -- reading requests --------------------------------------------------------------------------
 
-async def json_object(request: Request) -> dict:
+async def json_object(request: Request) -> Deferred[dict]:
+    """The body as a JSON object, or its refusal kept until the caller is admitted (wire.Deferred)."""
+    return await deferred(_json_object(request), UpflowError)
+
+
+async def _json_object(request: Request) -> dict:
     try:
         body = parse_json(await read_body(request, request.app.state.context.settings.json_body_bytes_max))
     except BodyTooLarge as error:
@@ -257,21 +263,22 @@ def base_url(request: Request) -> str:
     return request.app.state.context.settings.public_url.rstrip("/")
 
 
-def _unit(request: Request, principal: Principal, work) -> Any:
-    """Run `work(book)` in one transaction of the caller's book (again if it lost a deadlock); domain
-    errors become Upflow errors."""
-    context = request.app.state.context
+async def _unit(request: Request, work: Callable[[Any], T], *, reads: bool = False) -> T:
+    """`work(book)` in one unit of work of the caller's book (a read-only one when `reads`; a write is
+    run again if it lost a deadlock), the caller checked in it; domain errors become Upflow errors."""
+    run = unit_of_work.reading if reads else unit_of_work.writing
     try:
-        return in_book(context.database, principal.org_id, work, principal.employee_id)
+        return await run(request.app.state.context.database, caller(request), work)
     except DomainError as error:
         raise from_domain(error) from error
 
 
 @router.post("/customers", tags=["customers"])
-async def import_customer(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    sent = _validated(CustomerIn, await json_object(request))
+async def import_customer(request: Request) -> JSONResponse:
+    body = await json_object(request)
 
     def work(book):
+        sent = _validated(CustomerIn, body.value())
         if sent.externalId:
             def fields_for(existing):
                 if existing is None and not sent.name:
@@ -289,17 +296,11 @@ async def import_customer(request: Request, principal: Principal = Depends(authe
         _set_custom_fields(book, party, sent)
         return render_customer(book, party, base_url(request))
 
-    return ExactJSONResponse(await _threaded(request, principal, work))
-
-
-async def _threaded(request: Request, principal: Principal, work) -> Any:
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(_unit, request, principal, work)
+    return ExactJSONResponse(await _unit(request, work))
 
 
 @router.get("/customers", tags=["customers"])
-def list_customers(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+async def list_customers(request: Request) -> JSONResponse:
     offset, limit = page(request, CUSTOMERS_PAGE_MAX)
 
     def work(book):
@@ -316,7 +317,7 @@ def list_customers(request: Request, principal: Principal = Depends(authenticate
         del parents
         return {"offset": offset, "limit": limit, "total": total, "customers": rendered}
 
-    return ExactJSONResponse(_unit(request, principal, work))
+    return ExactJSONResponse(await _unit(request, work, reads=True))
 
 
 def page(request: Request, maximum: int) -> tuple[int, int]:
@@ -337,17 +338,18 @@ def page(request: Request, maximum: int) -> tuple[int, int]:
 
 
 @router.get("/customers/{ref}", tags=["customers"])
-def get_customer(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    return ExactJSONResponse(_unit(request, principal,
+async def get_customer(ref: str, request: Request) -> JSONResponse:
+    return ExactJSONResponse(await _unit(request,
                                    lambda book: render_customer(book, parties.find_customer(book, **_reference(ref)),
-                                                                base_url(request))))
+                                                                base_url(request)), reads=True))
 
 
 @router.put("/customers/{ref}", tags=["customers"])
-async def update_customer(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    sent = _validated(CustomerIn, await json_object(request))
+async def update_customer(ref: str, request: Request) -> JSONResponse:
+    body = await json_object(request)
 
     def work(book):
+        sent = _validated(CustomerIn, body.value())
         party = parties.find_customer(book, **_reference(ref))
         fields = _customer_fields(book, sent, party)
         if "externalId" in sent.model_fields_set:
@@ -356,16 +358,16 @@ async def update_customer(ref: str, request: Request, principal: Principal = Dep
         _set_custom_fields(book, party, sent)
         return render_customer(book, party, base_url(request))
 
-    return ExactJSONResponse(await _threaded(request, principal, work))
+    return ExactJSONResponse(await _unit(request, work))
 
 
 @router.delete("/customers/{ref}", status_code=204, tags=["customers"])
-def delete_customer(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
+async def delete_customer(ref: str, request: Request) -> Response:
     def work(book):
         party = parties.find_customer(book, **_reference(ref))
         parties.delete_party(book, "customer", party.id)
 
-    _unit(request, principal, work)
+    await _unit(request, work)
     return Response(status_code=204)
 
 
@@ -378,10 +380,11 @@ def _contact_of(party: Any, ref: str) -> Any:
 
 
 @router.post("/customers/{ref}/contacts", tags=["contacts"])
-async def create_contact(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    sent = _validated(ContactIn, await json_object(request))
+async def create_contact(ref: str, request: Request) -> JSONResponse:
+    body = await json_object(request)
 
     def work(book):
+        sent = _validated(ContactIn, body.value())
         party = parties.find_customer(book, **_reference(ref))
         existing = next((c for c in party.contacts if sent.externalId and c.external_id == sent.externalId), None)
         if existing is None and not sent.email:
@@ -389,11 +392,11 @@ async def create_contact(ref: str, request: Request, principal: Principal = Depe
         contact = parties.save_contact(book, party, contact_fields(sent), existing.id if existing else None)
         return render_contact(contact)
 
-    return JSONResponse(await _threaded(request, principal, work))
+    return JSONResponse(await _unit(request, work))
 
 
 @router.get("/customers/{ref}/contacts", tags=["contacts"])
-def list_contacts(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+async def list_contacts(ref: str, request: Request) -> JSONResponse:
     offset, limit = page(request, CUSTOMERS_PAGE_MAX)
 
     def work(book):
@@ -401,41 +404,41 @@ def list_contacts(ref: str, request: Request, principal: Principal = Depends(aut
         return {"offset": offset, "limit": limit, "total": len(contacts),
                 "contacts": [render_contact(c) for c in contacts[offset:offset + limit]]}
 
-    return JSONResponse(_unit(request, principal, work))
+    return JSONResponse(await _unit(request, work, reads=True))
 
 
 @router.get("/customers/{ref}/contacts/{contact_ref}", tags=["contacts"])
-def get_contact(ref: str, contact_ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    return JSONResponse(_unit(request, principal, lambda book: render_contact(
-        _contact_of(parties.find_customer(book, **_reference(ref)), contact_ref))))
+async def get_contact(ref: str, contact_ref: str, request: Request) -> JSONResponse:
+    return JSONResponse(await _unit(request, lambda book: render_contact(
+        _contact_of(parties.find_customer(book, **_reference(ref)), contact_ref)), reads=True))
 
 
 @router.put("/customers/{ref}/contacts/{contact_ref}", tags=["contacts"])
-async def update_contact(ref: str, contact_ref: str, request: Request,
-                         principal: Principal = Depends(authenticated)) -> JSONResponse:
-    sent = _validated(ContactIn, await json_object(request))
+async def update_contact(ref: str, contact_ref: str, request: Request) -> JSONResponse:
+    body = await json_object(request)
 
     def work(book):
+        sent = _validated(ContactIn, body.value())
         party = parties.find_customer(book, **_reference(ref))
         contact = _contact_of(party, contact_ref)
         return render_contact(parties.save_contact(book, party, contact_fields(sent), contact.id))
 
-    return JSONResponse(await _threaded(request, principal, work))
+    return JSONResponse(await _unit(request, work))
 
 
 @router.delete("/customers/{ref}/contacts/{contact_ref}", status_code=204, tags=["contacts"])
-def delete_contact(ref: str, contact_ref: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
+async def delete_contact(ref: str, contact_ref: str, request: Request) -> Response:
     def work(book):
         party = parties.find_customer(book, **_reference(ref))
         parties.delete_contact(book, party, _contact_of(party, contact_ref).id)
 
-    _unit(request, principal, work)
+    await _unit(request, work)
     return Response(status_code=204)
 
 
 @router.get("/dunning_plans", tags=["dunning_plans"])
-def list_dunning_plans(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    plans = _unit(request, principal, lambda book: dunning_plans(book.organization.uuid))
+async def list_dunning_plans(request: Request) -> JSONResponse:
+    plans = await _unit(request, lambda book: dunning_plans(book.organization.uuid), reads=True)
     return JSONResponse({"offset": 0, "limit": len(plans), "total": len(plans), "items": plans})
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field, StrictInt
 
@@ -16,7 +16,6 @@ from comptoir.codec import iso_timestamp
 from comptoir.domain.allocations import CREDIT_NOTE, INVOICE, Side
 from comptoir.domain.allocations import Link as Allocated
 from comptoir.domain.query import Condition, ListQuery, Op
-from comptoir.services.access.credentials import Principal
 from comptoir.services.documents import files, sales
 from comptoir.services.masterdata import custom_fields, parties, reference
 from comptoir.services.settlement import allocations, standing
@@ -26,7 +25,6 @@ from .customers import (
     Link,
     Model,
     _reference,
-    _threaded,
     _unit,
     _validated,
     json_object,
@@ -35,7 +33,6 @@ from .customers import (
 from .errors import UpflowError
 from .links import CENTS_MAX, LinkedRecord, document_link, find_record
 from .pdfs import pdf_url
-from .security import authenticated
 
 INVOICES_PAGE_MAX = 500
 CREDIT_NOTES_PAGE_MAX = 500
@@ -273,8 +270,7 @@ def _conditions(book: Any, request: Request, kind: str) -> tuple[Condition, ...]
     return (*conditions, *([matching] if matching else []))
 
 
-def _list(request: Request, principal: Principal, kind: str, key: str, maximum: int, render,
-          render_page=None) -> dict:
+async def _list(request: Request, kind: str, key: str, maximum: int, render, render_page=None) -> dict:
     """A page of documents; `render_page(book, rows, settings, custom)` renders it whole when given."""
     offset, limit = page(request, maximum)
     settings = request.app.state.context.settings
@@ -288,33 +284,36 @@ def _list(request: Request, principal: Principal, kind: str, key: str, maximum: 
             [render(book, row, settings, custom[row.id]) for row in rows]
         return {"offset": offset, "limit": limit, "total": total, key: rendered}
 
-    return _unit(request, principal, work)
+    return await _unit(request, work, reads=True)
 
 
 # -- invoices ----------------------------------------------------------------------------------
 
 @router.post("/invoices", tags=["invoices"])
-async def import_invoice(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    sent = _validated(InvoiceIn, await json_object(request))
+async def import_invoice(request: Request) -> JSONResponse:
+    body = await json_object(request)
     settings = request.app.state.context.settings
-    return ExactJSONResponse(await _threaded(request, principal,
-                                        lambda book: render_invoice(book, _import(book, INVOICE, sent), settings)))
+
+    def work(book):
+        return render_invoice(book, _import(book, INVOICE, _validated(InvoiceIn, body.value())), settings)
+
+    return ExactJSONResponse(await _unit(request, work))
 
 
 @router.get("/invoices", tags=["invoices"])
-def list_invoices(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    return ExactJSONResponse(_list(request, principal, INVOICE, "invoices", INVOICES_PAGE_MAX, render_invoice,
+async def list_invoices(request: Request) -> JSONResponse:
+    return ExactJSONResponse(await _list(request, INVOICE, "invoices", INVOICES_PAGE_MAX, render_invoice,
                                    render_invoices))
 
 
 @router.get("/invoices/{ref}", tags=["invoices"])
-def get_invoice(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+async def get_invoice(ref: str, request: Request) -> JSONResponse:
     settings = request.app.state.context.settings
-    return ExactJSONResponse(_unit(request, principal,
-                              lambda book: render_invoice(book, _find(book, INVOICE, ref), settings)))
+    return ExactJSONResponse(await _unit(request,
+                              lambda book: render_invoice(book, _find(book, INVOICE, ref), settings), reads=True))
 
 
-def _delete(request: Request, principal: Principal, kind: str, ref: str) -> Response:
+async def _delete(request: Request, kind: str, ref: str) -> Response:
     """Delete the invoice or credit note, and the PDF uploaded for it (its bytes once committed)."""
     root = request.app.state.context.settings.files_dir
 
@@ -326,44 +325,45 @@ def _delete(request: Request, principal: Principal, kind: str, ref: str) -> Resp
         if stored is not None:
             files.discard(book, root, stored)
 
-    _unit(request, principal, work)
+    await _unit(request, work)
     return Response(status_code=204)
 
 
 @router.delete("/invoices/{ref}", status_code=204, tags=["invoices"])
-def delete_invoice(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-    return _delete(request, principal, INVOICE, ref)
+async def delete_invoice(ref: str, request: Request) -> Response:
+    return await _delete(request, INVOICE, ref)
 
 
 # -- credit notes ------------------------------------------------------------------------------
 
 @router.post("/credit_notes", tags=["credit_notes"])
-async def import_credit_note(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    sent = _validated(CreditNoteIn, await json_object(request))
+async def import_credit_note(request: Request) -> JSONResponse:
+    body = await json_object(request)
     settings = request.app.state.context.settings
 
     def work(book):
+        sent = _validated(CreditNoteIn, body.value())
         _lock_credit_note(book, sent)
         note = _import(book, CREDIT_NOTE, sent)
         _credit_note_links(book, note, sent)
         return render_credit_note(book, note, settings)
 
-    return ExactJSONResponse(await _threaded(request, principal, work))
+    return ExactJSONResponse(await _unit(request, work))
 
 
 @router.get("/credit_notes", tags=["credit_notes"])
-def list_credit_notes(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    return ExactJSONResponse(_list(request, principal, CREDIT_NOTE, "creditNotes", CREDIT_NOTES_PAGE_MAX,
+async def list_credit_notes(request: Request) -> JSONResponse:
+    return ExactJSONResponse(await _list(request, CREDIT_NOTE, "creditNotes", CREDIT_NOTES_PAGE_MAX,
                               render_credit_note))
 
 
 @router.get("/credit_notes/{ref}", tags=["credit_notes"])
-def get_credit_note(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+async def get_credit_note(ref: str, request: Request) -> JSONResponse:
     settings = request.app.state.context.settings
-    return ExactJSONResponse(_unit(request, principal,
-                              lambda book: render_credit_note(book, _find(book, CREDIT_NOTE, ref), settings)))
+    return ExactJSONResponse(await _unit(request,
+                              lambda book: render_credit_note(book, _find(book, CREDIT_NOTE, ref), settings), reads=True))
 
 
 @router.delete("/credit_notes/{ref}", status_code=204, tags=["credit_notes"])
-def delete_credit_note(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-    return _delete(request, principal, CREDIT_NOTE, ref)
+async def delete_credit_note(ref: str, request: Request) -> Response:
+    return await _delete(request, CREDIT_NOTE, ref)

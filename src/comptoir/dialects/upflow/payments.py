@@ -7,14 +7,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field, StrictInt
 
 from comptoir.codec import iso_timestamp
 from comptoir.domain.allocations import INVOICE
 from comptoir.domain.query import ListQuery
-from comptoir.services.access.credentials import Principal
 from comptoir.services.masterdata import custom_fields, parties
 from comptoir.services.settlement import payments
 
@@ -23,7 +22,6 @@ from .customers import (
     Link,
     Model,
     _reference,
-    _threaded,
     _unit,
     _validated,
     json_object,
@@ -32,7 +30,6 @@ from .customers import (
 from .errors import UpflowError
 from .invoices import minor_factor, parse_day, render_invoice, to_cents
 from .links import CENTS_MAX, LinkedRecord, find_record, record_link
-from .security import authenticated
 
 PAYMENTS_PAGE_MAX = 500
 INSTRUMENTS = ("WIRE_TRANSFER", "DIRECT_DEBIT", "CARD", "CASH", "CHECK", "UNKNOWN")
@@ -128,10 +125,11 @@ def _find(book: Any, ref: str) -> Any:
 
 
 @router.post("/payments", tags=["payments"])
-async def import_payment(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    sent = _validated(PaymentIn, await json_object(request))
+async def import_payment(request: Request) -> JSONResponse:
+    body = await json_object(request)
 
     def work(book):
+        sent = _validated(PaymentIn, body.value())
         if sent.externalId:
             existing = book.payments.find(external_id=sent.externalId)
             payment, _ = payments.import_payment(book, sent.externalId, _payment_fields(book, sent, existing))
@@ -145,11 +143,11 @@ async def import_payment(request: Request, principal: Principal = Depends(authen
             custom_fields.set_values(book, "PAYMENT", payment.id, sent.customFields)
         return render_payment(book, payment, request.app.state.context.settings)
 
-    return ExactJSONResponse(await _threaded(request, principal, work))
+    return ExactJSONResponse(await _unit(request, work))
 
 
 @router.get("/payments", tags=["payments"])
-def list_payments(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+async def list_payments(request: Request) -> JSONResponse:
     offset, limit = page(request, PAYMENTS_PAGE_MAX)
 
     def work(book):
@@ -161,21 +159,21 @@ def list_payments(request: Request, principal: Principal = Depends(authenticated
                 "items": [render_payment(book, row, request.app.state.context.settings, custom[row.id])
                           for row in rows]}
 
-    return ExactJSONResponse(_unit(request, principal, work))
+    return ExactJSONResponse(await _unit(request, work, reads=True))
 
 
 @router.get("/payments/{ref}", tags=["payments"])
-def get_payment(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    return ExactJSONResponse(_unit(request, principal, lambda book: render_payment(book, _find(book, ref),
-                                                                              request.app.state.context.settings)))
+async def get_payment(ref: str, request: Request) -> JSONResponse:
+    return ExactJSONResponse(await _unit(request, lambda book: render_payment(book, _find(book, ref),
+                                                                              request.app.state.context.settings), reads=True))
 
 
 @router.delete("/payments/{ref}", status_code=204, tags=["payments"])
-def delete_payment(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
+async def delete_payment(ref: str, request: Request) -> Response:
     def work(book):
         payment = _find(book, ref)
         payments.RECEIVED.delete(book, payment.id)
         custom_fields.clear_values(book, "PAYMENT", [payment.id])
 
-    _unit(request, principal, work)
+    await _unit(request, work)
     return Response(status_code=204)

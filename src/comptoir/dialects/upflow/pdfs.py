@@ -10,21 +10,20 @@ import math
 import time
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+import anyio.to_thread
+from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from comptoir.codec import MalformedJson, parse_json
 from comptoir.services.access import links
-from comptoir.services.access.credentials import Principal
 from comptoir.services.documents import files
-from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.kernel import unit_of_work
 from comptoir.settings import Settings
-from comptoir.wire import BodyTooLarge, bounded_stream, content_disposition, read_body
+from comptoir.wire import BodyTooLarge, bounded_stream, content_disposition, deferred, read_body
 
-from .customers import _reference, _threaded
+from .customers import _reference, _unit
 from .errors import UpflowError
-from .security import authenticated
 
 PDF_URL_TTL_S = 3600
 PURPOSE = "comptoir.upflow.pdf"
@@ -49,28 +48,33 @@ def pdf_url(settings: Settings, document: Any, now: float | None = None) -> str 
 
 
 @router.get("/documents/{token}", include_in_schema=False)
-def serve_pdf(token: str, request: Request) -> Response:
-    """The PDF behind a pdfUrl. An expired, tampered or unknown link is 404."""
+async def serve_pdf(token: str, request: Request) -> Response:
+    """The PDF behind a pdfUrl (the signed link is the credential). An expired, tampered or unknown
+    link is 404."""
     context = request.app.state.context
+    invalid = UpflowError(404, "This PDF link is invalid or has expired", "Not Found")
     try:
         payload = links.verify(context.settings.session_secret(), PURPOSE, token)
         org_id, document_uuid = payload["o"], payload["d"]
         if not isinstance(org_id, int) or not isinstance(document_uuid, str):
             raise links.LinkInvalid()
     except (links.LinkInvalid, links.LinkExpired, KeyError):
-        raise UpflowError(404, "This PDF link is invalid or has expired", "Not Found") from None
-    with open_book(context.database, org_id) as book:
+        raise invalid from None
+
+    def work(book: Any) -> Any:
         document = book.documents.find(uuid=document_uuid)
-        stored = book.stored_files.get(document.pdf_file_id) if document and document.pdf_file_id else None
-        try:
-            data = files.read(context.settings.files_dir, stored) if stored else None
-        except FileNotFoundError:
-            data = None
-        if data is None:
-            raise UpflowError(404, "This PDF link is invalid or has expired", "Not Found")
-        return Response(data, media_type=files.PDF, headers={
-            "Content-Disposition": content_disposition("inline", stored.filename),
-            "Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"})
+        return book.stored_files.get(document.pdf_file_id) if document and document.pdf_file_id else None
+
+    stored = await unit_of_work.reading(context.database, unit_of_work.Known(org_id), work)
+    try:
+        data = await anyio.to_thread.run_sync(files.read, context.settings.files_dir, stored) if stored else None
+    except FileNotFoundError:
+        data = None
+    if data is None:
+        raise invalid
+    return Response(data, media_type=files.PDF, headers={
+        "Content-Disposition": content_disposition("inline", stored.filename),
+        "Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"})
 
 
 # -- upload ------------------------------------------------------------------------------------
@@ -138,11 +142,12 @@ def _document(book: Any, collection: str, ref: str) -> Any:
     return document
 
 
-async def _receive_pdf(collection: str, ref: str, request: Request, principal: Principal) -> Response:
-    data, filename, problem = await _upload(request)
+async def _receive_pdf(collection: str, ref: str, request: Request) -> Response:
+    upload = await deferred(_upload(request), UpflowError)
     root = request.app.state.context.settings.files_dir
 
     def work(book):
+        data, filename, problem = upload.value()
         document = _document(book, collection, ref)
         if problem is not None:
             raise problem
@@ -153,17 +158,16 @@ async def _receive_pdf(collection: str, ref: str, request: Request, principal: P
             name = files.safe_filename(f"{document.user_code}.pdf", "document.pdf")
         files.replace_pdf(book, root, document, name, data)
 
-    await _threaded(request, principal, work)
+    await _unit(request, work)
     return Response(status_code=204)
 
 
 @router.post("/invoices/{ref}/pdf", status_code=204, tags=["invoices"])
-async def upload_invoice_pdf(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-    return await _receive_pdf("invoices", ref, request, principal)
+async def upload_invoice_pdf(ref: str, request: Request) -> Response:
+    return await _receive_pdf("invoices", ref, request)
 
 
 @router.post("/credit_notes/{ref}/pdf", status_code=204, tags=["credit_notes"])
-async def upload_credit_note_pdf(ref: str, request: Request,
-                                 principal: Principal = Depends(authenticated)) -> Response:
-    return await _receive_pdf("credit_notes", ref, request, principal)
+async def upload_credit_note_pdf(ref: str, request: Request) -> Response:
+    return await _receive_pdf("credit_notes", ref, request)
 

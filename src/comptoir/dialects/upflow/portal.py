@@ -5,19 +5,17 @@ itself is served by the root app (web/portal.py)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field, StrictInt
 
 from comptoir.codec import MalformedJson, parse_json
-from comptoir.services.access.credentials import Principal
 from comptoir.services.masterdata import parties
 from comptoir.services.reporting import portal
-from comptoir.wire import BodyTooLarge, read_body
+from comptoir.wire import BodyTooLarge, deferred, read_body
 
-from .customers import Model, _reference, _threaded, _validated
+from .customers import Model, _reference, _unit, _validated
 from .errors import UpflowError
-from .security import authenticated
 
 router = APIRouter()
 
@@ -48,16 +46,17 @@ async def _body(request: Request) -> tuple[int, tuple[str, ...]]:
         raise UpflowError(400, f"frameAncestors: {error}", "Bad Request") from None
 
 
-async def create_portal_url(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    expires_in_s, ancestors = await _body(request)
+async def create_portal_url(ref: str, request: Request) -> JSONResponse:
+    body = await deferred(_body(request), UpflowError)
     settings = request.app.state.context.settings
 
     def work(book):
+        expires_in_s, ancestors = body.value()
         customer = parties.find_customer(book, **_reference(ref))
         token = portal.issue(settings.session_secret(), book.org_id, customer.uuid, expires_in_s, ancestors)
         return {"url": f"{settings.public_url.rstrip('/')}/portal/{token}"}
 
-    return JSONResponse(await _threaded(request, principal, work))
+    return JSONResponse(await _unit(request, work))
 
 
 for path in ("/customers/{ref}/portal", "/customers/{ref}/portalUrl"):

@@ -8,23 +8,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field, StrictInt
 
 from comptoir.codec import iso_timestamp
 from comptoir.domain.allocations import CREDIT_NOTE, INVOICE, PAYMENT, REFUND, Side
 from comptoir.domain.query import ListQuery
-from comptoir.services.access.credentials import Principal
 from comptoir.services.masterdata import parties
 from comptoir.services.settlement import allocations, reconciliations, refunds
 
-from .customers import Link, Model, _reference, _threaded, _unit, _validated, json_object, page
+from .customers import Link, Model, _reference, _unit, _validated, json_object, page
 from .errors import UpflowError
 from .invoices import minor_factor, parse_day, to_cents
 from .links import CENTS_MAX, LinkedRecord, document_link, find_record, record_link, sides
 from .payments import INSTRUMENTS
-from .security import authenticated
 
 REFUNDS_PAGE_MAX = 500
 
@@ -132,10 +130,11 @@ def _find(book: Any, ref: str) -> Any:
 
 
 @router.post("/refunds", tags=["refunds"])
-async def import_refund(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    sent = _validated(RefundIn, await json_object(request))
+async def import_refund(request: Request) -> JSONResponse:
+    body = await json_object(request)
 
     def work(book):
+        sent = _validated(RefundIn, body.value())
         if sent.externalId:
             existing = book.refunds.find(external_id=sent.externalId)
             refund, _ = refunds.import_refund(book, sent.externalId, _refund_fields(book, sent, existing))
@@ -146,11 +145,11 @@ async def import_refund(request: Request, principal: Principal = Depends(authent
             refund = refunds.REFUNDS.create(book, _refund_fields(book, sent, None))
         return render_refund(book, refund)
 
-    return JSONResponse(await _threaded(request, principal, work))
+    return JSONResponse(await _unit(request, work))
 
 
 @router.get("/refunds", tags=["refunds"])
-def list_refunds(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+async def list_refunds(request: Request) -> JSONResponse:
     offset, limit = page(request, REFUNDS_PAGE_MAX)
 
     def work(book):
@@ -158,26 +157,27 @@ def list_refunds(request: Request, principal: Principal = Depends(authenticated)
         return {"offset": offset, "limit": limit, "total": book.refunds.count(),
                 "items": [render_refund(book, row) for row in rows]}
 
-    return JSONResponse(_unit(request, principal, work))
+    return JSONResponse(await _unit(request, work, reads=True))
 
 
 @router.get("/refunds/{ref}", tags=["refunds"])
-def get_refund(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
-    return JSONResponse(_unit(request, principal, lambda book: render_refund(book, _find(book, ref))))
+async def get_refund(ref: str, request: Request) -> JSONResponse:
+    return JSONResponse(await _unit(request, lambda book: render_refund(book, _find(book, ref)), reads=True))
 
 
 @router.delete("/refunds/{ref}", status_code=204, tags=["refunds"])
-def delete_refund(ref: str, request: Request, principal: Principal = Depends(authenticated)) -> Response:
-    _unit(request, principal, lambda book: refunds.REFUNDS.delete(book, _find(book, ref).id))
+async def delete_refund(ref: str, request: Request) -> Response:
+    await _unit(request, lambda book: refunds.REFUNDS.delete(book, _find(book, ref).id))
     return Response(status_code=204)
 
 
 @router.post("/reconcile", tags=["reconcile"])
-async def reconcile(request: Request, principal: Principal = Depends(authenticated)) -> JSONResponse:
+async def reconcile(request: Request) -> JSONResponse:
     """Answers the JSON string "CREATED", as Upflow's reference examples show, on every success."""
-    sent = _validated(ReconcileIn, await json_object(request))
+    body = await json_object(request)
 
     def work(book):
+        sent = _validated(ReconcileIn, body.value())
         records = [(kind, find_record(book, kind, link), link) for kind, links in (
             (PAYMENT, sent.payments), (CREDIT_NOTE, sent.creditNotes), (INVOICE, sent.invoices),
             (REFUND, sent.refunds)) for link in links]
@@ -191,4 +191,4 @@ async def reconcile(request: Request, principal: Principal = Depends(authenticat
                                   [(side, amount) for kind, side, amount in entries if kind in (INVOICE, REFUND)])
         return "CREATED"
 
-    return JSONResponse(await _threaded(request, principal, work))
+    return JSONResponse(await _unit(request, work))

@@ -18,24 +18,23 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from sqlalchemy.orm import Session
+
 from comptoir.domain.errors import ErrorKind, fail
+from comptoir.domain.organizations import Principal
 from comptoir.services.access import webhooks
 from comptoir.services.access.secrets import digest, matches, new_secret
 from comptoir.storage.book import Book
 from comptoir.storage.database import Database
-from comptoir.storage.identity import IdentityStore
+from comptoir.storage.identity import (
+    CredentialFound,
+    IdentityStore,
+    credential_with_organization,
+    credentials_with_organization,
+)
 from comptoir.storage.tables import Credential
 
 ISSUABLE = ("oneup", "upflow", "quipu", "oneconnect", "oneconnect_integration")
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: the organization whose book they may use, and the credential used."""
-
-    org_id: int
-    credential_id: int | None
-    employee_id: int | None
 
 
 @dataclass(frozen=True)
@@ -47,18 +46,21 @@ class Check:
 
 
 def authenticate(database: Database, kind: str, identifier: str, secret: str) -> Principal | None:
-    """The principal behind a credential of this dialect, or None when it is unknown, wrong or revoked."""
-    return check(database, kind, identifier, secret).principal
-
-
-def check(database: Database, kind: str, identifier: str, secret: str) -> Check:
+    """The principal behind a credential of this dialect, or None when it is unknown, wrong or
+    revoked, checked in a transaction of its own (for callers outside a unit of work: token endpoints)."""
     with database.transaction() as session:
-        credential = IdentityStore(session).credential(kind, identifier)
-        if credential is None or not matches(secret, credential.secret_hash):
-            return Check(None)
-        if credential.revoked_at is not None:
-            return Check(None, credential.revocation_reason or "revoked")
-        return Check(Principal(credential.org_id, credential.id, credential.employee_id))
+        return verify(session, kind, identifier, secret).principal
+
+
+def verify(session: Session, kind: str, identifier: str, secret: str) -> Check:
+    """Check a credential of this dialect with one statement of the caller's transaction (the first
+    of a request's unit of work), which also reads its organization."""
+    credential = credential_with_organization(session, kind, identifier)
+    if credential is None or not matches(secret, credential.secret_hash):
+        return Check(None)
+    if credential.revoked_at is not None:
+        return Check(None, credential.revocation_reason or "revoked")
+    return Check(Principal(credential.org_id, credential.id, credential.employee_id, credential.organization))
 
 
 def issue(session, org_id: int, kind: str, *, employee_id: int | None = None, identifier: str | None = None) -> dict:
@@ -80,24 +82,32 @@ def _identifier(kind: str, org_id: int) -> str:
     return secrets.token_hex(16)
 
 
-def revoke(database: Database, org_id: int, kind: str, identifier: str, reason: str = "revoked") -> Credential:
-    """Revoke one credential of an organization; later calls with it are refused with the reason."""
+def revoke(database: Database, org_id: int, kind: str, identifier: str, reason: str = "revoked") -> datetime:
+    """`revoke_in` in a transaction of its own (the CLI). When it was revoked."""
     with database.transaction() as session:
-        credential = IdentityStore(session).credential(kind, identifier)
-        if credential is None or credential.org_id != org_id:
-            raise fail(ErrorKind.NOT_FOUND, "identifier", f"no {kind} credential {identifier} in this organization")
-        if credential.revoked_at is None:
-            credential.revoked_at = datetime.now(timezone.utc)
-            credential.revocation_reason = reason
-            if kind == "oneconnect_integration":  # the partners hear of it (outbox, same transaction)
-                webhooks.revocation(Book(session, org_id), identifier, reason, credential.revoked_at)
-        session.flush()
-        return credential
+        return revoke_in(Book(session, org_id), kind, identifier, reason)
 
 
-def credential_state(database: Database, kind: str, identifier: str) -> Credential | None:
-    with database.transaction() as session:
-        credential = IdentityStore(session).credential(kind, identifier)
-        if credential is not None:
-            session.expunge(credential)
-        return credential
+def revoke_in(book: Book, kind: str, identifier: str, reason: str = "revoked") -> datetime:
+    """Revoke one credential of the book's organization; later calls with it are refused with the
+    reason. When it was revoked (now, or earlier if it already was)."""
+    credential = IdentityStore(book.session).credential(kind, identifier)
+    if credential is None or credential.org_id != book.org_id:
+        raise fail(ErrorKind.NOT_FOUND, "identifier", f"no {kind} credential {identifier} in this organization")
+    if credential.revoked_at is None:
+        credential.revoked_at = datetime.now(timezone.utc)
+        credential.revocation_reason = reason
+        if kind == "oneconnect_integration":  # the partners hear of it (outbox, same transaction)
+            webhooks.revocation(book, identifier, reason, credential.revoked_at)
+    book.session.flush()
+    return credential.revoked_at
+
+
+def states(session: Session, wanted: list[tuple[str, str]]) -> dict[str, CredentialFound]:
+    """Credentials of different kinds, as they are now (revoked or not), with their organization, by
+    kind, in one statement; their secrets are not checked (`secret_matches`)."""
+    return credentials_with_organization(session, wanted)
+
+
+def secret_matches(secret: str, credential: CredentialFound) -> bool:
+    return matches(secret, credential.secret_hash)

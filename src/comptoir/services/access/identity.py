@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
+from sqlalchemy.orm import Session
+
 from comptoir.domain.errors import ErrorKind, fail
-from comptoir.services.access.credentials import Principal
+from comptoir.domain.organizations import Principal
 from comptoir.services.access.passwords import hash_password, new_password, verify_password
 from comptoir.services.access.secrets import digest, matches, new_secret
 from comptoir.storage.database import Database
-from comptoir.storage.identity import IdentityStore, is_active
+from comptoir.storage.identity import IdentityStore, is_active, token_with_organization
 from comptoir.storage.tables import AccessToken, AuthorizationCode, Credential, OAuthClient
 
 WEB = "web"
@@ -193,20 +195,21 @@ class BearerCheck:
 
 
 def check_bearer(database: Database, kind: str, token: str) -> BearerCheck:
-    """Who a bearer token stands for, if it is one of ours of this dialect, active, and its
-    credential is not revoked."""
+    """`verify_bearer` in a transaction of its own (for callers outside a unit of work)."""
     with database.transaction() as session:
-        store = IdentityStore(session)
-        row = store.token(digest(token))
-        if row is None or row.kind != kind:
-            return BearerCheck(None, False)
-        if not is_active(row.expires_at, row.revoked_at, now()):
-            return BearerCheck(None, True)
-        if row.credential_id is not None:
-            credential = session.get(Credential, row.credential_id)
-            if credential is None or credential.revoked_at is not None:
-                return BearerCheck(None, True)
-        return BearerCheck(principal_of_token(row), True)
+        return verify_bearer(session, kind, token)
+
+
+def verify_bearer(session: Session, kind: str, token: str) -> BearerCheck:
+    """Who a bearer token stands for, if it is one of ours of this dialect, active, and its
+    credential is not revoked: one statement of the caller's transaction (the first of a request's
+    unit of work), which also reads its organization."""
+    row = token_with_organization(session, digest(token))
+    if row is None or row.kind != kind:
+        return BearerCheck(None, False)
+    if not is_active(row.expires_at, row.revoked_at, now()) or row.credential_revoked:
+        return BearerCheck(None, True)
+    return BearerCheck(Principal(row.org_id, row.credential_id, row.employee_id, row.organization), True)
 
 
 def revoke_tokens_of(database: Database, *, client_id: str | None = None, token: str | None = None) -> int:

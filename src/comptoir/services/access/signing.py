@@ -4,12 +4,17 @@ published at /.well-known/jwks.json."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import secrets
+import threading
 import time
 from typing import Any
 
 from joserfc import jwk, jws, jwt
 from joserfc.errors import JoseError
+from sqlalchemy.orm import Session
 
 from comptoir.storage.database import Database
 from comptoir.storage.identity import IdentityStore
@@ -57,14 +62,41 @@ def sign_detached(database: Database, payload: bytes) -> str:
     return f"{header}..{signature}"
 
 
-def verify(database: Database, token: str) -> dict[str, Any] | None:
-    """The claims of a token this server signed and that has not expired; None otherwise."""
-    with database.transaction() as session:
-        keys = jwk.KeySet([_import(row) for row in IdentityStore(session).signing_keys()])
+# kid -> the public half of a signing key. A key never changes once created (a retired one still
+# verifies the tokens it signed), so a process keeps every key it has read; a kid it does not know
+# yet (a key made since, by another worker) is read again from the database.
+_PUBLIC_KEYS: dict[str, jwk.RSAKey] = {}
+_PUBLIC_KEYS_LOCK = threading.Lock()
+
+
+def verify(session: Session, token: str) -> dict[str, Any] | None:
+    """The claims of a token this server signed and that has not expired; None otherwise. Reads the
+    database (with the caller's session) only for a key this process has not seen yet."""
+    kid = _kid_of(token)
+    if kid is None:
+        return None
+    if kid not in _PUBLIC_KEYS:
+        rows = IdentityStore(session).signing_keys()
+        with _PUBLIC_KEYS_LOCK:
+            _PUBLIC_KEYS.update({row.kid: _import(row) for row in rows})
+    key = _PUBLIC_KEYS.get(kid)
+    if key is None:
+        return None
     try:
-        decoded = jwt.decode(token, keys, algorithms=[ALGORITHM])
+        decoded = jwt.decode(token, key, algorithms=[ALGORITHM])
     except (JoseError, ValueError):
         return None
     if int(decoded.claims.get("exp", 0)) <= int(time.time()):
         return None
     return decoded.claims
+
+
+def _kid_of(token: str) -> str | None:
+    """The `kid` of a compact JWS's protected header, unverified (it only says which key to try)."""
+    header, _, _ = token.partition(".")
+    try:
+        value = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    kid = value.get("kid") if isinstance(value, dict) else None
+    return kid if isinstance(kid, str) and kid.isascii() and len(kid) <= 64 else None

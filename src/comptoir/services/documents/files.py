@@ -14,6 +14,7 @@ import os
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import event, select
@@ -73,6 +74,23 @@ def store(book: Book, root: Path, filename: str, content_type: str, data: bytes)
     return book.stored_files.add(StoredFile(
         uuid=file_uuid, filename=safe_filename(filename, file_uuid), content_type=content_type,
         byte_size=len(data), sha256=hashlib.sha256(data).hexdigest(), storage_key=key))
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A stored file to send as it is: found in a unit of work, its bytes read after it (`render`),
+    in a worker thread when the caller serves the event loop. FileNotFoundError when they are gone."""
+
+    filename: str
+    content_type: str
+    path: Path
+
+    def render(self) -> bytes:
+        return self.path.read_bytes()
+
+
+def copy_of(root: Path, stored: StoredFile) -> Copy:
+    return Copy(stored.filename, stored.content_type, path_of(root, stored))
 
 
 def path_of(root: Path, stored: StoredFile) -> Path:

@@ -58,17 +58,15 @@ def file_invoice(book: Book, received: ReceivedDocument, lines: Sequence[Line],
     return document
 
 
-def original_pdf(book: Book, root: Path, document: Document) -> tuple[str, bytes] | None:
+def original_copy(book: Book, root: Path, document: Document) -> files.Copy | None:
     """The file a partner deposited for this invoice, when it came from OneConnect as a PDF (and its
     bytes are still on the disk); None otherwise."""
     received = book.received_documents.find(uuid=document.uuid)
     stored = book.stored_files.get(received.file_id) if received is not None else None
     if stored is None or stored.content_type != files.PDF:
         return None
-    try:
-        return stored.filename, files.read(root, stored)
-    except FileNotFoundError:
-        return None
+    copy = files.copy_of(root, stored)
+    return copy if copy.path.exists() else None
 
 
 def _party_id(book: Book, received: ReceivedDocument) -> int:

@@ -33,6 +33,11 @@ class ReadOnlyRecords:
     def list(self, book: Book, query: ListQuery) -> tuple[Sequence[Any], bool]:
         return self.of(book).list(replace(query, conditions=self.conditions + query.conditions))
 
+    def all(self, book: Book) -> Sequence[Any]:
+        """Every row of this kind, by id (a short list: the organization's users, say)."""
+        return [row for row in self.of(book).all()
+                if all(getattr(row, c.attribute) == c.value for c in self.conditions)]
+
     def count(self, book: Book, query: ListQuery) -> int:
         """How many rows the query's conditions select (the total of a paged list)."""
         return self.of(book).count_matching(self.conditions + query.conditions)

@@ -21,7 +21,7 @@ from comptoir.storage.tables import Entry, Transaction
 def close_period(book: Book, until: date) -> int:
     """Close the books up to `until`: its transactions become Closed and nothing dated there can be
     written any more. Returns how many transactions were closed."""
-    organization = book.organization
+    organization = book.organization_row()
     if organization.closed_until is not None and until < organization.closed_until:
         raise fail(ErrorKind.INVALID, "until", f"the books are already closed until {organization.closed_until}")
     organization.closed_until = until

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,10 +19,29 @@ TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parents[2] / "tem
 TEMPLATES.filters["money"] = lambda value: f"{round_minor(Decimal(value)):.2f}"
 
 
-def invoice_pdf(book: Book, invoice_id: int) -> tuple[str, bytes]:
-    """The file name and the PDF bytes of an invoice."""
-    from weasyprint import HTML  # imported on first use: it loads Pango and fonts
+@dataclass(frozen=True)
+class Printable:
+    """A document ready to print: its file name and its page as HTML. Drawing the PDF (`render`)
+    takes tens of milliseconds of CPU and reads nothing of the book: callers on the event loop do it
+    in a worker thread, after the unit of work."""
 
+    filename: str
+    html: str
+
+    def render(self) -> bytes:
+        from weasyprint import HTML  # imported on first use: it loads Pango and fonts
+
+        return HTML(string=self.html).write_pdf()
+
+
+def invoice_pdf(book: Book, invoice_id: int) -> tuple[str, bytes]:
+    """The file name and the PDF bytes of an invoice (drawn here: for callers that may block)."""
+    printable = invoice_printable(book, invoice_id)
+    return printable.filename, printable.render()
+
+
+def invoice_printable(book: Book, invoice_id: int) -> Printable:
+    """An invoice's page, to print."""
     invoice = INVOICES.get(book, invoice_id)
     state = standing(book, invoice)
     contact = invoice.billing_contact
@@ -37,7 +57,7 @@ def invoice_pdf(book: Book, invoice_id: int) -> tuple[str, bytes]:
         paid=state.paid,
         unpaid=state.unpaid,
     )
-    return f"{invoice.user_code}.pdf", HTML(string=html).write_pdf()
+    return Printable(f"{invoice.user_code}.pdf", html)
 
 
 def _plain(value: Decimal) -> str:
