@@ -1,5 +1,7 @@
-"""`python -m bench`: generate and load a book, start the server as production does, run the
-scenarios, the CLI import and (optionally) the peers, and write bench/results/<size>.{md,png,json}.
+"""`python -m bench`: generate and load a book, start Comptoir as production does and the floor beside
+it (bench/floor: the least a Python server does for the same answers, PostgreSQL only), run every
+scenario against the floor and then against Comptoir with wrk, the CLI import and (optionally) the
+peers, and write bench/results/<size>.{md,png,json} with Comptoir's figures as ratios of the floor's.
 
 bench/run is the one command that also starts a PostgreSQL of its own and installs what is needed;
 this module runs against whatever database it is given (the smoke test gives it SQLite).
@@ -8,7 +10,6 @@ this module runs against whatever database it is given (the smoke test gives it 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
@@ -19,17 +20,25 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from comptoir.storage.database import Database
 
-from . import loadgen, peers, profiles, report
+from . import peers, profiles, report, wrk
 from .check import imbalance
 from .generate import make_plan, write_upflow_file
 from .load import BookInfo, load
-from .scenarios import IMPORT_TARGET, scenarios
-from .server import Server
+from .scenarios import (
+    FLOOR_P99_FACTOR,
+    FLOOR_THROUGHPUT_SHARE,
+    IMPORT_TARGET,
+    Scenario,
+    obtain_tokens,
+    scenarios,
+)
+from .server import FloorServer, Server
 from .sizes import SIZES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,12 +50,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     parser.add_argument("--database-url", default=os.environ.get("COMPTOIR_BENCH_DATABASE_URL"),
                         help="SQLAlchemy URL of an empty or Comptoir database (bench/run starts a PostgreSQL)")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("COMPTOIR_BENCH_WORKERS", "4")),
-                        help="comptoir serve --workers (default 4)")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("COMPTOIR_BENCH_WORKERS", "2")),
+                        help="worker processes of Comptoir and of the floor alike (default 2)")
     parser.add_argument("--concurrency", type=int, default=32, help="clients of each HTTP scenario (default 32)")
-    parser.add_argument("--duration", type=float, help="seconds each scenario is measured (default: by size)")
-    parser.add_argument("--warmup", type=float, help="seconds of warm-up before each (default: by size)")
-    parser.add_argument("--requests-max", type=int, help="requests each scenario stops at (default: by size)")
+    parser.add_argument("--duration", type=float,
+                        help="seconds each scenario is measured on each server (whole seconds, wrk's; default: by size)")
+    parser.add_argument("--warmup", type=float,
+                        help="seconds of warm-up before each measure (under 0.5: none; default: by size)")
     parser.add_argument("--import-count", type=int, help="Upflow invoices the CLI imports (default: by size)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--only", help="comma-separated scenario names to run (default: all)")
@@ -71,7 +81,6 @@ def main(argv: list[str] | None = None) -> int:
     size = SIZES[args.size]
     duration = args.duration if args.duration is not None else size.duration_s
     warmup = args.warmup if args.warmup is not None else size.warmup_s
-    requests_max = args.requests_max or size.requests_max
     import_count = args.import_count if args.import_count is not None else size.import_invoices
     run_id = uuid.uuid4().hex[:6]
     work = args.work / args.size
@@ -85,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = make_plan(size.entries, seed=args.seed)
     saved = work / "book.json"
     book = BookInfo.read(saved) if args.reuse_book and saved.exists() else None
-    if book is not None and book.database_url == args.database_url:
+    if book is not None and book.database_url == args.database_url and book.oneconnect_integration_id:
         console.print(f"Reusing the book of organization {book.slug} ({book.entries:,} entries, "
                       "plus what earlier runs wrote).")
     else:
@@ -104,28 +113,52 @@ def main(argv: list[str] | None = None) -> int:
     book.save(saved)
 
     selected = [s for s in scenarios(args.concurrency) if not args.only or s.name in args.only.split(",")]
-    server = Server(args.database_url, args.workers, work / "data", work / "server.log")
+    postgres = database.engine.dialect.name == "postgresql"
+    comptoir = Server(args.database_url, args.workers, work / "data", work / "server.log")
+    floor = FloorServer(args.database_url, args.workers, work / "data", work / "floor.log",
+                        public_url=comptoir.base_url) if postgres else None
     results_rows: list[dict] = []
     missed: list = []
+    tag = run_id.upper()
     try:
-        server.start((book.oneup_email, book.oneup_key))
-        console.print(f"Server up at {server.base_url} with {args.workers} workers.")
+        comptoir.start((book.oneup_email, book.oneup_key))
+        console.print(f"Comptoir up at {comptoir.base_url} with {args.workers} workers.")
+        if floor is not None:
+            floor.start((book.oneup_email, book.oneup_key))
+            console.print(f"The floor up at {floor.base_url} with {args.workers} workers.")
+        else:
+            console.print("[yellow]No floor: it serves PostgreSQL only (asyncpg); Comptoir is measured alone.[/yellow]")
+        with httpx.Client(base_url=comptoir.base_url, timeout=60) as client:
+            tokens = obtain_tokens(client, book)
         for scenario in selected:
-            result = asyncio.run(loadgen.run(
-                scenario.name, "127.0.0.1", server.port, scenario.make(book, args.seed, run_id),
-                concurrency=scenario.concurrency, duration_s=duration, warmup_s=warmup, requests_max=requests_max))
-            row = {**result.summary(), "title": scenario.title}
-            if scenario.target:
-                row.update(target=scenario.target.text, target_metric=scenario.target.metric,
-                           target_value=scenario.target.value, target_ratio=scenario.target.ratio(row))
-                if row["target_ratio"] is not None and row["target_ratio"] < 1:
-                    missed.append(scenario)
+            script = work / f"{scenario.name}.lua"
+            script.write_text(wrk.script(scenario.make(book, args.seed, wrk.MARKER, tokens),
+                                         wrk.threads_for(scenario.concurrency)))
+            measured = {}
+            for server, side in ((floor, "F"), (comptoir, "C")):
+                if server is None:
+                    continue
+                if warmup >= 0.5:
+                    wrk.run(scenario.name, server.base_url, script, concurrency=scenario.concurrency,
+                            duration_s=warmup, tag=f"{tag}{side}W")
+                measured[side] = wrk.run(scenario.name, server.base_url, script, concurrency=scenario.concurrency,
+                                         duration_s=duration, tag=f"{tag}{side}").summary()
+            row = _row(scenario, measured["C"], measured.get("F"))
+            if any(target["verdict"] == "missed" for target in row["targets"]):
+                missed.append(scenario)
             results_rows.append(row)
-            console.print(f"  {scenario.name:<20} {row['throughput_per_s']:>9.1f}/s  p50 {row['p50_ms']:>8.2f} ms  "
-                          f"p99 {row['p99_ms']:>8.2f} ms  errors {row['errors']}")
-        profiled = _profile_server(args, server, book, run_id, missed, work) if args.profile else {}
+            floor_text = (f"floor {row['floor']['throughput_per_s']:>8.1f}/s p99 {row['floor']['p99_ms']:>7.2f} ms, "
+                          if row["floor"] else "")
+            ratios = (f"  ratios {row['throughput_ratio']:.2f} / {row['p99_ratio']:.2f}"
+                      if row.get("throughput_ratio") is not None and row.get("p99_ratio") is not None else "")
+            console.print(f"  {scenario.name:<19} {floor_text}Comptoir {row['throughput_per_s']:>8.1f}/s "
+                          f"p99 {row['p99_ms']:>7.2f} ms  errors {row['floor']['errors'] if row['floor'] else '-'}"
+                          f"/{row['errors']}{ratios}")
+        profiled = _profile_server(args, comptoir, book, tag, missed, work) if args.profile else {}
     finally:
-        server.stop()
+        comptoir.stop()
+        if floor is not None:
+            floor.stop()
 
     imported = None
     if import_count and (not args.only or "import" in args.only.split(",")):
@@ -142,8 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "meta": {
             "size": args.size, "entries": size.entries, "seed": args.seed, "workers": args.workers,
-            "concurrency": args.concurrency, "duration_s": duration, "warmup_s": warmup,
-            "requests_max": requests_max, "started": started.strftime("%Y-%m-%d %H:%M UTC"),
+            "concurrency": args.concurrency, "duration_s": max(1, round(duration)),
+            "warmup_s": round(warmup) if warmup >= 0.5 else 0, "floor": postgres,
+            "load_generator": "wrk (2 threads, Lua scripts of the scenarios' requests)",
+            "started": started.strftime("%Y-%m-%d %H:%M UTC"),
             "cpus": os.cpu_count(), "machine": f"{platform.machine()}, Python {platform.python_version()}",
             "commit": _commit(), "database": _database_kind(database),
             "load_average": {"before": [round(x, 2) for x in load_before],
@@ -160,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     paths = report.write(results, args.results)
     console.print(f"Results: {', '.join(str(path) for path in paths)}")
-    failures = sum(row["errors"] for row in results_rows) + (imported["failed"] if imported else 0)
+    failures = sum(row["errors"] + (row["floor"]["errors"] if row["floor"] else 0) for row in results_rows) \
+        + (imported["failed"] if imported else 0)
     return 1 if failures or any(row["requests"] == 0 for row in results_rows) else 0
 
 
@@ -188,8 +224,40 @@ def run_import(args: argparse.Namespace, book: BookInfo, plan, count: int, work:
     return summary
 
 
-def _profile_server(args, server: Server, book: BookInfo, run_id: str, missed: list, work: Path) -> dict:
-    """Each scenario that missed its target again, for a few seconds, with py-spy on every worker."""
+def _row(scenario: Scenario, comptoir: dict, floor: dict | None) -> dict:
+    """A scenario's results: Comptoir's figures, the floor's, Comptoir's throughput and p99 as ratios
+    of the floor's, and each target met or missed."""
+    row = {**comptoir, "title": scenario.title, "hot": scenario.hot, "floor": floor}
+    targets = []
+    if floor is not None:
+        row["throughput_ratio"] = (comptoir["throughput_per_s"] / floor["throughput_per_s"]
+                                   if floor["throughput_per_s"] else None)
+        row["p99_ratio"] = comptoir["p99_ms"] / floor["p99_ms"] if floor["p99_ms"] else None
+        if scenario.hot and row["throughput_ratio"] is not None:
+            targets.append({"text": f"throughput ≥ {FLOOR_THROUGHPUT_SHARE:.0%} of the floor's",
+                            "verdict": "met" if row["throughput_ratio"] >= FLOOR_THROUGHPUT_SHARE else "missed",
+                            "detail": f"{row['throughput_ratio']:.0%}"})
+        if scenario.hot and row["p99_ratio"] is not None:
+            targets.append({"text": f"p99 ≤ {FLOOR_P99_FACTOR:g}× the floor's",
+                            "verdict": "met" if row["p99_ratio"] <= FLOOR_P99_FACTOR else "missed",
+                            "detail": f"{row['p99_ratio']:.1f}×"})
+    target = scenario.target
+    if target is not None:
+        ratio = target.ratio(comptoir)
+        row.update(target=target.text, target_metric=target.metric, target_value=target.value, target_ratio=ratio)
+        if target.floor_bound and floor is not None and floor["throughput_per_s"] < target.value:
+            targets.append({"text": target.text, "verdict": "n/a",
+                            "detail": f"the floor itself reaches {floor['throughput_per_s']:,.0f}/s: "
+                                      "its ratio is the target"})
+        else:
+            targets.append({"text": target.text, "verdict": "met" if ratio is not None and ratio >= 1 else "missed",
+                            "detail": f"{ratio:.2f}× the target" if ratio is not None else "not measured"})
+    row["targets"] = targets
+    return row
+
+
+def _profile_server(args, server: Server, book: BookInfo, tag: str, missed: list, work: Path) -> dict:
+    """Each scenario that missed a target again, for a few seconds, with py-spy on Comptoir's workers."""
     found = {}
     directory = args.results / "profiles"
     directory.mkdir(parents=True, exist_ok=True)
@@ -198,9 +266,8 @@ def _profile_server(args, server: Server, book: BookInfo, run_id: str, missed: l
         seconds = 8
         output = directory / f"{args.size}-{scenario.name}.raw"
         recorders = profiles.record(pids, seconds, output)
-        asyncio.run(loadgen.run(scenario.name, "127.0.0.1", server.port, scenario.make(book, args.seed, run_id + "p"),
-                                concurrency=scenario.concurrency, duration_s=seconds + 1, warmup_s=0,
-                                requests_max=10**9))
+        wrk.run(scenario.name, server.base_url, work / f"{scenario.name}.lua", concurrency=scenario.concurrency,
+                duration_s=seconds + 1, tag=f"{tag}P")
         for recorder in recorders:
             recorder.wait(timeout=60)
         raw = sorted(directory.glob(f"{output.stem}-*.txt"))

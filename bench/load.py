@@ -30,6 +30,7 @@ from comptoir.domain import charts
 from comptoir.domain.codes import CODE_PREFIXES, format_code
 from comptoir.domain.documents import Line, compute_totals
 from comptoir.domain.settlements import schedule
+from comptoir.services.access import webhooks
 from comptoir.services.documents.sales import INVOICES
 from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.services.ledger.chart import account_for, journal_for
@@ -55,6 +56,8 @@ from .generate import TAX_RATE, InvoiceSpec, PaymentSpec, Plan, TransferSpec
 
 CHUNK_EVENTS = 5_000
 SETUP_BATCH = 500
+VENDORS = 10  # vendors the OneConnect purchase invoices name by their code
+WEBHOOK_URL = "http://127.0.0.1:9/bench-webhooks"  # the partner subscribes; no worker delivers in the bench
 
 
 @dataclass
@@ -67,6 +70,13 @@ class BookInfo:
     oneup_key: str
     upflow_key: str
     upflow_secret: str
+    quipu_app_id: str = ""
+    quipu_app_secret: str = ""
+    oneconnect_client_id: str = ""
+    oneconnect_client_secret: str = ""
+    oneconnect_integration_id: str = ""
+    oneconnect_integration_secret: str = ""
+    vendor_codes: list[str] = field(default_factory=list)  # vendor codes OneConnect entries name (thirdParty)
     customer_ids: list[int] = field(default_factory=list)
     item_ids: list[int] = field(default_factory=list)
     account_ids: list[int] = field(default_factory=list)  # postable accounts, by number
@@ -120,14 +130,26 @@ def create_book(database: Database, plan: Plan, name: str = "Bench Co") -> tuple
             for spec in plan.customers[start:start + SETUP_BATCH]:
                 customer_ids.append(parties.create_party(book, "customer", {
                     "type": 1, "company_name": spec.name, "email": spec.email, "external_id": spec.external_id}).id)
+    vendor_codes = [f"V{number:04d}" for number in range(1, VENDORS + 1)]
+    with open_book(database, created.id, employee_id) as book:
+        for code in vendor_codes:
+            parties.create_party(book, "vendor", {"type": 1, "company_name": f"Bench Supplier {code}", "code": code})
+        # The OneConnect partner wants webhooks: every document it deposits writes an outbox event.
+        webhooks.set_endpoint(book, created.oneconnect["client_id"], WEBHOOK_URL)
     with open_book(database, created.id, employee_id) as book:
         for spec in plan.items:
             item_ids.append(ITEMS.create(book, {"type": 1, "name": spec.name, "sales_price": spec.price,
                                                 "description": spec.description}).id)
         context = _lookup(book, employee_id, customer_ids, plan)
     info = BookInfo(created.id, created.slug, created.oneup.email, created.oneup.api_key,
-                    created.upflow["api_key"], created.upflow["api_secret"], customer_ids, item_ids,
-                    context.accounts, context.tax_id)
+                    created.upflow["api_key"], created.upflow["api_secret"],
+                    quipu_app_id=created.quipu["app_id"], quipu_app_secret=created.quipu["app_secret"],
+                    oneconnect_client_id=created.oneconnect["client_id"],
+                    oneconnect_client_secret=created.oneconnect["client_secret"],
+                    oneconnect_integration_id=created.oneconnect["integration_id"],
+                    oneconnect_integration_secret=created.oneconnect["integration_secret"],
+                    vendor_codes=vendor_codes, customer_ids=customer_ids, item_ids=item_ids,
+                    account_ids=context.accounts, tax_id=context.tax_id)
     return info, context
 
 

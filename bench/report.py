@@ -1,4 +1,5 @@
-"""The results of a run as a Markdown table and a PNG chart (matplotlib), beside the raw JSON."""
+"""The results of a run as Markdown tables and a PNG chart (matplotlib), beside the raw JSON: each scenario's
+figures on the floor and on Comptoir, Comptoir's as ratios of the floor's, and every target met or missed."""
 
 from __future__ import annotations
 
@@ -39,42 +40,67 @@ def _ratio(value: float | None) -> str:
     return f"{value:,.2f}× ({verdict})"
 
 
+def _verdicts(row: dict) -> str:
+    return "; ".join(f"{t['text']}: **{t['verdict']}** ({t['detail']})" if t["verdict"] != "n/a"
+                     else f"{t['text']}: n/a ({t['detail']})" for t in row.get("targets", [])) or "—"
+
+
+def _times(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
 def markdown(results: dict) -> str:
     meta = results["meta"]
+    floor = meta.get("floor")
     lines = [
         f"# Benchmark results: {meta['size']} ({meta['entries']:,} ledger entries)",
         "",
         (f"Run {meta['started']} on {meta['cpus']} cores ({meta['machine']}), commit `{meta['commit']}`. "
-        f"Server: `comptoir serve --workers {meta['workers']}` on {meta['database']}, rate limits off. "
-        f"Book: seed {meta['seed']}, {meta['book']['invoices']:,} invoices, {meta['book']['payments']:,} payments, "
-        f"{meta['book']['transfers']:,} transfers, {meta['book']['customers']:,} customers, "
-        f"{meta['book']['items']:,} items; loaded in {meta['book']['load_s']} s ({meta['book']['method']}). "
-        f"Each HTTP scenario: {meta['warmup_s']} s warm-up, then {meta['duration_s']} s or "
-        f"{meta['requests_max']:,} requests. Load average (1, 5, 15 min) before the run "
-        f"{_load(meta, 'before')}, after {_load(meta, 'after')}: {_sharing(meta)}"),
+         f"Servers: `comptoir serve --workers {meta['workers']}` on {meta['database']}, rate limits off"
+         + (f", and the floor (bench/floor: raw ASGI, asyncpg, orjson) under uvicorn with {meta['workers']} workers "
+            "on the same database" if floor else "; no floor (it serves PostgreSQL only)") + ". "
+         f"Book: seed {meta['seed']}, {meta['book']['invoices']:,} invoices, {meta['book']['payments']:,} payments, "
+         f"{meta['book']['transfers']:,} transfers, {meta['book']['customers']:,} customers, "
+         f"{meta['book']['items']:,} items; loaded in {meta['book']['load_s']} s ({meta['book']['method']}). "
+         f"Load: {meta.get('load_generator', 'wrk')}; each scenario on each server (the floor first, then Comptoir, "
+         f"the same requests): {meta['warmup_s']} s warm-up, then {meta['duration_s']} s. Load average (1, 5, 15 min) "
+         f"before the run {_load(meta, 'before')}, after {_load(meta, 'after')}: {_sharing(meta)}"),
         "",
-        "## Comptoir",
+        "## Comptoir and the floor",
         "",
-        "| scenario | clients | requests | errors | throughput /s | p50 ms | p99 ms | target | ratio to target |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+        ("| scenario | clients | floor /s | floor p50 / p99 ms | Comptoir /s | Comptoir p50 / p99 ms | "
+         "errors floor / Comptoir | Comptoir ÷ floor, throughput | Comptoir ÷ floor, p99 |"),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in results["scenarios"]:
-        lines.append(f"| {row['title']} | {row['concurrency']} | {row['requests']:,} | {row['errors']} | "
-                     f"{_fmt(row['throughput_per_s'])} | {_fmt(row['p50_ms'], 2)} | {_fmt(row['p99_ms'], 2)} | "
-                     f"{row.get('target') or '—'} | {_ratio(row.get('target_ratio'))} |")
+        fl = row.get("floor")
+        lines.append(
+            f"| {row['title']} | {row['concurrency']} | {_fmt(fl['throughput_per_s']) if fl else '—'} | "
+            f"{(_fmt(fl['p50_ms'], 2) + ' / ' + _fmt(fl['p99_ms'], 2)) if fl else '—'} | {_fmt(row['throughput_per_s'])} | "
+            f"{_fmt(row['p50_ms'], 2)} / {_fmt(row['p99_ms'], 2)} | {fl['errors'] if fl else '—'} / {row['errors']} | "
+            f"{_times(row.get('throughput_ratio'))} | {_times(row.get('p99_ratio'))} |")
     imported = results.get("import")
+    lines += ["", "## Targets (issue 15 §3, issue 8 §4)", "",
+              "| scenario | targets |", "|---|---|"]
+    for row in results["scenarios"]:
+        lines.append(f"| {row['title']} | {_verdicts(row)} |")
     if imported:
-        lines.append(f"| {imported['title']} | 1 process | {imported['lines']:,} | {imported['failed']} | "
-                     f"{_fmt(imported['per_second'])} | — | — | {imported['target']} | "
-                     f"{_ratio(imported.get('target_ratio'))} |")
-    lines += ["", "Ratio to target: above 1 the target is met (throughput measured/target; latency target/measured)."]
-    if imported and imported.get("projected_100k_s"):
-        lines.append(f"The CLI import took {imported['seconds']} s for {imported['lines']:,} invoices "
-                     f"({imported['created']:,} created); at that rate 100,000 take "
-                     f"{imported['projected_100k_s']:,.0f} s (target 60 s).")
-    cpu = [f"{row['name']} {int(row['client_cpu_share'] * 100)}%" for row in results["scenarios"]]
-    lines += ["", f"CPU used by the load generator (of one core) during each scenario: {', '.join(cpu)}."]
-    samples = [f"- {row['name']}: {sample}" for row in results["scenarios"] for sample in row["error_samples"]]
+        lines.append(f"| {imported['title']} | {imported['target']}: "
+                     f"**{'met' if (imported.get('target_ratio') or 0) >= 1 else 'missed'}** "
+                     f"({_ratio(imported.get('target_ratio'))}) |")
+    lines += ["", ("Ratios: Comptoir's throughput over the floor's (at least 0.6 meets issue 15's target), Comptoir's "
+                   "p99 over the floor's (at most 3 meets it). Against an absolute target: measured/target for a "
+                   "throughput, target/measured for a latency, above 1 when met; a throughput target the floor "
+                   "itself does not reach is n/a (the ratio to the floor is the target then).")]
+    if imported:
+        lines.append("")
+        lines.append(f"CLI import: {imported['lines']:,} invoices in {imported['seconds']} s "
+                     f"({_fmt(imported['per_second'])}/s, {imported['failed']} refused)"
+                     + (f"; at that rate 100,000 take {imported['projected_100k_s']:,.0f} s (target 60 s)."
+                        if imported.get("projected_100k_s") else "."))
+    samples = [f"- {row['name']} (Comptoir): {sample}" for row in results["scenarios"] for sample in row["error_samples"]]
+    samples += [f"- {row['name']} (floor): {sample}" for row in results["scenarios"] if row.get("floor")
+                for sample in row["floor"]["error_samples"]]
     if imported and imported.get("failures"):
         samples += [f"- cli import: {failure}" for failure in imported["failures"][:5]]
     if samples:
@@ -91,7 +117,7 @@ def markdown(results: dict) -> str:
             lines += ["", *[f"- {note}" for note in peers["notes"]]]
     profiles = results.get("profiles")
     if profiles:
-        lines += ["", "## Profiles (py-spy)", "", *[f"- {name}: `{path}`" for name, path in profiles.items()]]
+        lines += ["", "## Profiles of Comptoir (py-spy)", "", *[f"- {name}: `{path}`" for name, path in profiles.items()]]
     return "\n".join(lines) + "\n"
 
 
@@ -103,48 +129,39 @@ def chart(results: dict, path: Path) -> None:
 
     scenarios = results["scenarios"]
     names = [row["name"] for row in scenarios]
-    figure, axes = plt.subplots(1, 3 if results.get("peers") else 2, figsize=(17, 5.5))
-    throughput = [row["throughput_per_s"] for row in scenarios]
-    axes[0].barh(names, throughput, color="#4c72b0")
-    for index, row in enumerate(scenarios):
-        target = row.get("target_value") if row.get("target_metric") == "throughput" else None
-        if target:
-            axes[0].plot([target, target], [index - 0.4, index + 0.4], color="#c44e52", linewidth=3)
-    imported = results.get("import")
-    if imported:
-        axes[0].barh(["cli_import"], [imported["per_second"]], color="#55a868")
-        axes[0].plot([100_000 / 60] * 2, [len(names) - 0.4, len(names) + 0.4], color="#c44e52", linewidth=3)
-    axes[0].set_xscale("log")
-    axes[0].set_xlabel("requests per second (log); red: target")
-    axes[0].set_title("Throughput")
-    p50 = [row["p50_ms"] for row in scenarios]
-    p99 = [row["p99_ms"] for row in scenarios]
-    positions = range(len(names))
-    axes[1].barh([p - 0.2 for p in positions], p50, height=0.4, label="p50", color="#4c72b0")
-    axes[1].barh([p + 0.2 for p in positions], p99, height=0.4, label="p99", color="#dd8452")
-    for index, row in enumerate(scenarios):
-        if row.get("target_metric") in ("p50", "p99"):
-            axes[1].plot([row["target_value"]] * 2, [index - 0.4, index + 0.4], color="#c44e52", linewidth=3)
-    axes[1].set_yticks(list(positions), names)
-    axes[1].set_xscale("log")
-    axes[1].set_xlabel("milliseconds (log); red: target")
-    axes[1].set_title("Latency")
-    axes[1].legend()
-    if results.get("peers"):
-        rows = [row for row in results["peers"]["rows"] if row.get("ratio")]
-        labels = [f"{row['work_short']} vs {row['peer']}" for row in rows]
-        ratios = [row["ratio"] for row in rows]
-        colors = ["#55a868" if ratio >= 10 else "#c44e52" for ratio in ratios]
-        axes[2].barh(labels, ratios, color=colors)
-        axes[2].axvline(10, color="#c44e52", linestyle="--", label="target 10×")
-        axes[2].axvline(1, color="grey", linewidth=1)
-        axes[2].set_xscale("log")
-        axes[2].set_xlabel("Comptoir ÷ peer (log; > 1 Comptoir faster)")
-        axes[2].set_title("Against peers")
-        axes[2].legend()
+    positions = list(range(len(names)))
+    with_floor = any(row.get("floor") for row in scenarios)
+    figure, axes = plt.subplots(1, 3 if with_floor else 2, figsize=(18, 6))
+
+    def paired(axis, metric: str, label: str, title: str) -> None:
+        if with_floor:
+            axis.barh([p - 0.2 for p in positions], [row["floor"][metric] if row.get("floor") else 0 for row in scenarios],
+                      height=0.4, label="floor", color="#8c8c8c")
+        axis.barh([p + (0.2 if with_floor else 0) for p in positions], [row[metric] for row in scenarios],
+                  height=0.4 if with_floor else 0.8, label="Comptoir", color="#4c72b0")
+        axis.set_yticks(positions, names)
+        axis.set_xscale("log")
+        axis.set_xlabel(label)
+        axis.set_title(title)
+        axis.legend()
+
+    paired(axes[0], "throughput_per_s", "requests per second (log)", "Throughput")
+    paired(axes[1], "p99_ms", "milliseconds (log)", "p99 latency")
+    if with_floor:
+        throughput = [row.get("throughput_ratio") or 0 for row in scenarios]
+        p99 = [1 / row["p99_ratio"] if row.get("p99_ratio") else 0 for row in scenarios]
+        axes[2].barh([p - 0.2 for p in positions], throughput, height=0.4, label="throughput ÷ floor's", color="#4c72b0")
+        axes[2].barh([p + 0.2 for p in positions], p99, height=0.4, label="floor's p99 ÷ p99", color="#dd8452")
+        axes[2].axvline(0.6, color="#c44e52", linestyle="--", label="target 0.6 (throughput)")
+        axes[2].axvline(1 / 3, color="#c44e52", linestyle=":", label="target 1/3 (p99)")
+        axes[2].set_yticks(positions, names)
+        axes[2].set_xlim(0, 1.1)
+        axes[2].set_xlabel("Comptoir as a share of the floor (1: as good)")
+        axes[2].set_title("Against the floor")
+        axes[2].legend(fontsize=8)
     meta = results["meta"]
-    figure.suptitle(f"Comptoir benchmark, {meta['size']} book ({meta['entries']:,} entries), "
-                    f"{meta['workers']} workers, {meta['cpus']} cores")
+    figure.suptitle(f"Comptoir and the floor, {meta['size']} book ({meta['entries']:,} entries), "
+                    f"{meta['workers']} workers each, {meta['cpus']} cores")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

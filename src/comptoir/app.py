@@ -29,7 +29,7 @@ from comptoir.services.access import signing
 from comptoir.settings import Settings, get_settings
 from comptoir.web import oauth as oauth_pages
 from comptoir.web import portal as portal_pages
-from comptoir.wire import FormBodyLimit, NulInUrl
+from comptoir.wire import FormBodyLimit, ForPaths, NulInUrl, api
 
 DIALECTS = {"oneup": "/oneup/v1", "upflow": "/upflow/v1", "quipu": "/quipu", "oneconnect": "/oneconnect/v1"}
 
@@ -69,10 +69,11 @@ def _refusal(path: str, message: str) -> Response:
 
 def create_app(settings: Settings | None = None, context: Context | None = None) -> FastAPI:
     context = context or Context.from_settings(settings or get_settings())
-    app = FastAPI(title="Comptoir", version=__version__, docs_url=None, redoc_url=None, lifespan=_lifespan(context))
+    app = api("Comptoir", version=__version__, docs_url=None, redoc_url=None, lifespan=_lifespan(context))
     app.state.context = context
-    app.add_middleware(SessionMiddleware, secret_key=context.settings.session_secret(),
-                       session_cookie="comptoir_session", path=oauth_pages.PREFIX, same_site="lax",
+    app.add_middleware(ForPaths, prefix=oauth_pages.PREFIX, middleware=SessionMiddleware,
+                       secret_key=context.settings.session_secret(), session_cookie="comptoir_session",
+                       path=oauth_pages.PREFIX, same_site="lax",
                        https_only=context.settings.public_url.startswith("https://"), max_age=3600)
     # The largest form any route reads: a JSON body sent as urlencoded, an upload with its envelope.
     settings = context.settings
@@ -81,14 +82,14 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.add_middleware(FormBodyLimit, urlencoded_bytes_max=settings.json_body_bytes_max,
                        multipart_bytes_max=upload_max + 4 * 1024 * 1024)
     app.add_middleware(NulInUrl, refuse=_refusal)
+    dialect_apps = {}  # first: routes are tried in order, and the APIs take nearly every request
+    for name, module in (("oneup", oneup), ("upflow", upflow), ("quipu", quipu), ("oneconnect", oneconnect)):
+        dialect_apps[DIALECTS[name]] = module.build(context)
+        app.mount(DIALECTS[name], dialect_apps[DIALECTS[name]])
     app.include_router(oauth_pages.router)
     app.include_router(portal_pages.router)  # the customer portal (Upflow's portal links)
     # OneConnect's token endpoint sits beside its API (Shine serves it from its auth host).
     app.add_api_route("/oneconnect/oauth2/token", oneconnect_token, methods=["POST"], include_in_schema=False)
-    dialect_apps = {}
-    for name, module in (("oneup", oneup), ("upflow", upflow), ("quipu", quipu), ("oneconnect", oneconnect)):
-        dialect_apps[DIALECTS[name]] = module.build(context)
-        app.mount(DIALECTS[name], dialect_apps[DIALECTS[name]])
 
     @app.exception_handler(HTTPException)
     async def on_http_error(request: Request, error: HTTPException) -> Response:
@@ -106,13 +107,13 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         return JSONResponse(signing.jwks(context.database))
 
     @app.get("/", include_in_schema=False)
-    def index() -> JSONResponse:
+    async def index() -> JSONResponse:
         base = context.settings.public_url.rstrip("/")
         return JSONResponse({"name": "Comptoir", "version": __version__,
                              "dialects": {name: base + path for name, path in DIALECTS.items()}})
 
     @app.get("/healthz", include_in_schema=False)
-    def health() -> JSONResponse:
+    async def health() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     return app

@@ -24,7 +24,6 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 
 from comptoir.app import DIALECTS, create_app
@@ -35,6 +34,7 @@ from comptoir.domain.errors import DomainError
 from comptoir.jobs.webhooks import Worker as WebhookWorker
 from comptoir.services.access import credentials, identity, webhooks
 from comptoir.services.documents import files, sales
+from comptoir.services.kernel import unit_of_work
 from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.services.ledger.closing import close_period
 from comptoir.services.masterdata import parties
@@ -272,8 +272,8 @@ def _import_upflow_batch(database: Database, org_id: int, employee_id: int | Non
     1. every line is parsed and checked;
     2. the invoices their externalIds name and their customers are read, in one query each;
     3. the new invoices (first mention of an externalId the book does not have) are written together
-       (Book.batched: their inserts go in a few statements), each as `sales.import_invoice` would
-       create it. One that the services refuse leaves the batch, and is taken again in step 4; if
+       (`_create_upflow_invoices`: a few statements for all of them), each as `sales.import_invoice`
+       would create it. One that the services refuse leaves the batch, and is taken again in step 4; if
        the database refuses the batch (a customId used twice), none of it is kept, and every line of
        it is taken again in step 4;
     4. the other lines (updates, later mentions of an externalId) and those, in the order of the file,
@@ -322,35 +322,27 @@ def _import_upflow_batch(database: Database, org_id: int, employee_id: int | Non
 
 
 def _create_upflow_invoices(book, fresh: list[tuple[int, upflow_invoices.InvoiceIn]]) -> dict[int, Any]:
-    """Create these invoices (none of their externalIds is in the book) with their inserts batched;
-    the created ones by line number. Those the services refuse are left out (the caller takes them
-    again one by one); when the database refuses the batch, none is created."""
+    """Create these invoices (none of their externalIds is in the book) together: each checked and
+    computed by the services (`prepare`), then all written at once (`create_many`: a few statements
+    for the whole batch); the created ones by line number. Those the services refuse are left out
+    (the caller takes them again one by one); when the database refuses the batch (a customId used
+    twice), none is created."""
     if not fresh:
         return {}
-    created: dict[int, Any] = {}
-    added: list[Any] = []  # the rows the current invoice added to the session
-
-    def on_add(_session: Any, row: Any) -> None:
-        added.append(row)
-
     book.counters.reserve("transaction", len(fresh))
-    event.listen(book.session, "transient_to_pending", on_add)
+    prepared = {}
+    for number, sent in fresh:
+        try:
+            fields = upflow_invoices.document_fields(book, sales.INVOICE, sent, None)
+            prepared[number] = sales.INVOICES.prepare(book, {**fields, "external_id": sent.externalId})
+        except (UpflowError, DomainError, ValueError):
+            continue  # taken again on its own, where its refusal is reported
     try:
-        with book.session.begin_nested(), book.batched(ids={"documents": len(fresh)}):
-            for number, sent in fresh:
-                added.clear()
-                try:
-                    fields = upflow_invoices.document_fields(book, sales.INVOICE, sent, None)
-                    created[number] = sales.INVOICES.create(book, {**fields, "external_id": sent.externalId})
-                except (UpflowError, DomainError, ValueError):
-                    for row in added:  # not written yet: it leaves the batch
-                        if row in book.session:
-                            book.session.expunge(row)
+        with unit_of_work.apart(book):
+            created = sales.INVOICES.create_many(book, list(prepared.values()))
     except (SQLAlchemyError, DomainError):
         return {}
-    finally:
-        event.remove(book.session, "transient_to_pending", on_add)
-    return created
+    return dict(zip(prepared, created))
 
 
 def _reason(error: Exception) -> str:

@@ -6,8 +6,10 @@ entries with these, dialects their answers."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
+import orjson
 import simplejson
 
 
@@ -59,9 +61,20 @@ def _check_strings(value: Any) -> None:
                 raise MalformedJson("a string holds a lone surrogate (an unpaired \\ud800-\\udfff escape)") from None
 
 
+def _exact(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return orjson.Fragment(str(value))  # its digits as they are: 12.50 stays 12.50
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def dump_json(data: Any) -> bytes:
-    """JSON with Decimals written as exact numbers, never through a float."""
-    return simplejson.dumps(data, use_decimal=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON with Decimals written as exact numbers, never through a float (orjson: the
+    answers of every dialect go through here, a few times faster than a JSON library in Python)."""
+    try:
+        return orjson.dumps(data, default=_exact, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        # orjson stops at 64-bit integers; an answer may echo a longer one (an id a client sent)
+        return simplejson.dumps(data, use_decimal=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def iso_timestamp(value: datetime | None) -> str | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote, unquote_to_bytes
 
+from fastapi import FastAPI
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.exceptions import HTTPException
@@ -42,6 +43,30 @@ async def deferred(read: Awaitable[T], refusals: type[Exception] | tuple[type[Ex
         return Deferred(await read)
     except refusals as refusal:
         return Deferred(refusal=refusal)
+
+
+# FastAPI's native OpenTelemetry hooks look at the environment on every request (a few percent of a
+# request's CPU), though Comptoir configures no tracer: every app of ours switches them off.
+NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False}
+
+
+def api(title: str, **options: Any) -> FastAPI:
+    """A FastAPI application of ours (the root app, each dialect's)."""
+    return FastAPI(title=title, telemetry=NO_TELEMETRY, **options)
+
+
+class ForPaths:
+    """ASGI middleware that only requests under `prefix` go through (the session cookie of the OAuth
+    pages): every other request, the API's, skips it."""
+
+    def __init__(self, app: ASGIApp, prefix: str, middleware: Any, **options: Any) -> None:
+        self.app, self.prefix = app, prefix
+        self.wrapped = middleware(app, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+            return await self.wrapped(scope, receive, send)
+        return await self.app(scope, receive, send)
 
 
 class BodyTooLarge(Exception):

@@ -7,6 +7,7 @@ set of in-flight slots.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -113,6 +114,12 @@ class _RedisSlots:
         self._client.zrem(self._key(key), token)
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(rule: str) -> Any:
+    """A rule as the `limits` library reads it ("1800/15 minutes"), parsed once per process."""
+    return parse(rule)
+
+
 class RateLimiter:
     """Budgets and in-flight slots. With Redis every operation is a network round trip: it is then
     made off the event loop (comptoir.concurrency), so that a request waiting for Redis does not hold
@@ -141,7 +148,7 @@ class RateLimiter:
 
     def hit(self, rule: str, *key: str) -> Verdict:
         """Count one call against `rule` ("1800/15 minutes") for this key."""
-        item = parse(rule)
+        item = _parsed(rule)
         if not self.enabled:
             return Verdict(True, item.amount, item.amount, 0.0)
         return self._call(self._hit, item, key)
@@ -154,9 +161,9 @@ class RateLimiter:
     def locked_out_for(self, rule: str, *key: str) -> int | None:
         """Seconds until this key may try again once its budget under `rule` is spent, without
         counting anything; None while some budget is left (and always when limits are off)."""
-        item = parse(rule)
         if not self.enabled:
             return None
+        item = _parsed(rule)
         stats = self._call(self._limiter.get_window_stats, item, *key)
         if stats.remaining > 0:
             return None

@@ -40,6 +40,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, SessionTransaction, object_session
 from sqlalchemy.orm.attributes import get_history
 
+from .statements import Statement
 from .tables.ledger import AccountBalance, Entry
 
 DAY, MONTH = "day", "month"
@@ -176,17 +177,23 @@ def add(connection: Connection, deltas: Mapping[Key, Any], slot: int | None = No
     postgres = connection.dialect.name == "postgresql"
     if slot is None:
         slot = random.randrange(SLOTS) if postgres else 0
-    # One statement whatever the number of rows, run for each row (executemany, in this order):
-    # compiled once per process, where a multi-row VALUES was compiled anew for every count of rows.
-    statement = (postgresql if postgres else sqlite).insert(AccountBalance)
-    statement = statement.on_conflict_do_update(
-        index_elements=["org_id", "span", "first_day", "account_id", "slot"],
-        set_={"debit": AccountBalance.debit + statement.excluded.debit,
-              "credit": AccountBalance.credit + statement.excluded.credit})
-    connection.execute(statement, [
+    # One statement whatever the number of rows, run for each row in one round trip (executemany, in
+    # this order), compiled once per database.
+    _ADD[connection.dialect.name].run_many(connection, [
         {"org_id": org_id, "span": span, "first_day": first_day, "account_id": account_id, "slot": slot,
          "debit": debit, "credit": credit}
         for (org_id, span, first_day, account_id), debit, credit in rows])
+
+
+def _add_statement(dialect: Any) -> Statement:
+    statement = dialect.insert(AccountBalance)
+    return Statement(statement.on_conflict_do_update(
+        index_elements=["org_id", "span", "first_day", "account_id", "slot"],
+        set_={"debit": AccountBalance.debit + statement.excluded.debit,
+              "credit": AccountBalance.credit + statement.excluded.credit}))
+
+
+_ADD = {"postgresql": _add_statement(postgresql), "sqlite": _add_statement(sqlite)}
 
 
 def deltas_of(rows: Iterable[Mapping[str, Any]]) -> Deltas:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -14,8 +12,9 @@ from comptoir.domain.errors import NotFound
 from comptoir.domain.organizations import OrganizationFacts
 
 from .database import UNKNOWN, Database
+from .documents import DocumentStore
 from .identity import organization_facts
-from .repository import BATCHED, Counters, Repository, flush, reserve_ids
+from .repository import Counters, Repository, flush
 from .tables import (
     Account,
     Allocation,
@@ -57,6 +56,7 @@ from .tables import (
     Unit,
     WebhookEndpoint,
 )
+from .transactions import TransactionStore
 
 T = TypeVar("T")
 
@@ -83,22 +83,6 @@ class per_book(Generic[T]):  # noqa: N801 - used as a decorator, like functools.
         return value
 
 
-def _number_new_rows(session: Session, _flush_context: Any, _instances: Any) -> None:
-    """Before a batch's flush (PostgreSQL), new rows without an id get theirs from their table's
-    sequence, a table's in one statement, in the order they were added. Inserted with their ids
-    known, they need no RETURNING, and SQLAlchemy hands them to psycopg's executemany: one short
-    statement, parsed once and pipelined. With RETURNING it built INSERTs of a thousand rows that
-    psycopg parsed anew each time: a fifth of a bulk import (docs/performance.md)."""
-    waiting: dict[type, list[Any]] = {}
-    for row in session.new:
-        if row.__table__.primary_key.columns.keys() == ["id"] and row.id is None:
-            waiting.setdefault(type(row), []).append(row)
-    for model, rows in waiting.items():
-        rows.sort(key=lambda row: inspect(row).insert_order)
-        for row, row_id in zip(rows, reserve_ids(session, model, len(rows))):
-            row.id = row_id
-
-
 class Book:
     def __init__(self, session: Session, org_id: int, actor_employee_id: int | None = None, *,
                  database: Database | None = None, organization: OrganizationFacts | None = None,
@@ -121,30 +105,6 @@ class Book:
 
     def flush(self) -> None:
         flush(self.session)
-
-    @contextmanager
-    def batched(self, ids: Mapping[str, int] | None = None) -> Iterator[None]:
-        """Writes of the block stay in the session and are flushed together when it ends, so that
-        the inserts of many rows go in a few statements (a bulk import). `ids`: how many ids to
-        reserve now per repository (`{"documents": 500}`), for rows whose id is needed before they
-        are written (a document's id names it in its transaction); rows of other tables get theirs
-        when written, and adding one whose id is needed flushes. Inside the block, refusals by the
-        database (a duplicate code) come at its end, for the batch as a whole: the caller writes the
-        rows again one by one to know which row was refused."""
-        if BATCHED in self.session.info:
-            raise RuntimeError("writes are batched already")
-        self.session.info[BATCHED] = {getattr(self, name).model.__tablename__: getattr(self, name).reserve_ids(count)
-                                      for name, count in (ids or {}).items()}
-        numbered = self.session.bind.dialect.name == "postgresql"
-        if numbered:
-            event.listen(self.session, "before_flush", _number_new_rows)
-        try:
-            yield
-            self.session.flush()
-        finally:
-            del self.session.info[BATCHED]
-            if numbered:
-                event.remove(self.session, "before_flush", _number_new_rows)
 
     def remember(self, key: Any, load: Callable[[], T], *, lasting: bool = False) -> T:
         """`load()`, called once per unit of work (its rows stay in the session's identity map for
@@ -201,6 +161,14 @@ class Book:
     def organization_row(self) -> Organization:
         """The organization's row, to change it."""
         return self.session.get(Organization, self.org_id)
+
+    @per_book
+    def document_store(self) -> DocumentStore:
+        return DocumentStore(self.session, self.org_id)
+
+    @per_book
+    def transaction_store(self) -> TransactionStore:
+        return TransactionStore(self.session, self.org_id)
 
     @per_book
     def counters(self) -> Counters:

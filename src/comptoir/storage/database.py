@@ -73,12 +73,21 @@ def async_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
+# Connections a worker keeps open for its requests. A connection opened beyond them is closed as soon
+# as it is given back: under a steady load that would be a connection (with its TLS attempt, its
+# authentication and its prepared statements) opened and closed per request. A worker serves a few
+# dozen requests at once at the most; beyond that they wait for a connection (`pool_timeout`).
+REQUEST_CONNECTIONS = 20
+NUMBERS_CONNECTIONS = 8
+
+
 def make_request_engine(url: str) -> AsyncEngine:
     """The engine requests run on (PostgreSQL). No pre-ping: the first statement of every unit of
     work checks the caller's credential, and a connection found dead there is replaced and the unit
     run again before anything was written (services/kernel/unit_of_work.py), which is what a ping
     would have done, without its round trip on every request."""
-    return create_async_engine(async_url(url), pool_size=10, max_overflow=20, pool_pre_ping=False)
+    return create_async_engine(async_url(url), pool_size=REQUEST_CONNECTIONS, max_overflow=REQUEST_CONNECTIONS,
+                               pool_pre_ping=False)
 
 
 # How long a number taken outside the request's transaction may wait for the counter's row before the
@@ -101,8 +110,9 @@ def make_numbers_engine(url: str) -> Engine:
 def make_request_numbers_engine(url: str) -> AsyncEngine:
     """`make_numbers_engine` for requests: the same settings through asyncpg."""
     settings = {"synchronous_commit": "off", "lock_timeout": NUMBERS_LOCK_TIMEOUT}
-    return create_async_engine(async_url(url), pool_size=2, max_overflow=8, isolation_level="AUTOCOMMIT",
-                               pool_reset_on_return=None, connect_args={"server_settings": settings})
+    return create_async_engine(async_url(url), pool_size=NUMBERS_CONNECTIONS, max_overflow=NUMBERS_CONNECTIONS,
+                               isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
+                               connect_args={"server_settings": settings})
 
 
 UNKNOWN = object()  # what the process cache answers for a fact it does not know
@@ -193,6 +203,9 @@ class Database:
         them: a server has one loop, but a test client may run each request on a loop of its own, so
         each loop gets its own engines (and a closed loop's are dropped)."""
         loop = asyncio.get_running_loop()
+        scope = self._scopes.get(loop)
+        if scope is not None:
+            return scope
         with self._lock:
             scope = self._scopes.get(loop)
             if scope is None:
@@ -200,7 +213,12 @@ class Database:
                     del self._scopes[closed]
                 engine, numbers = make_request_engine(self.url), make_request_numbers_engine(self.url)
                 sessions = sessionmaker(engine.sync_engine, expire_on_commit=False, autoflush=True)
-                scope = self._scopes[loop] = Scope(sessions, sessions, numbers.sync_engine, (engine, numbers))
+                # A unit that only reads runs its statements in autocommit: at PostgreSQL's READ
+                # COMMITTED each statement takes its own snapshot, in a transaction or not, so BEGIN
+                # and COMMIT would add two round trips and nothing else (docs/decisions/0018).
+                autocommit = engine.sync_engine.execution_options(isolation_level="AUTOCOMMIT")
+                reading = sessionmaker(autocommit, expire_on_commit=False, autoflush=False)
+                scope = self._scopes[loop] = Scope(sessions, reading, numbers.sync_engine, (engine, numbers))
         return scope
 
     async def close_loop_engines(self) -> None:

@@ -6,14 +6,16 @@ found in the first place. Everything they return carries its org_id, and callers
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, select, tuple_
+from sqlalchemy import Row, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from comptoir.domain.organizations import OrganizationFacts
 
+from .statements import Statement
 from .tables import AccessToken, AuthorizationCode, Credential, OAuthClient, Organization, SigningKey
 
 _credentials, _organizations, _tokens = Credential.__table__, Organization.__table__, AccessToken.__table__
@@ -56,10 +58,10 @@ _CREDENTIAL_COLUMNS = (
     .join(_organizations, _organizations.c.id == _credentials.c.org_id)
 )
 # Compiled once: the first statement of nearly every request.
-_CREDENTIAL = _CREDENTIAL_COLUMNS.where(_credentials.c.kind == bindparam("kind"),
-                                        _credentials.c.identifier == bindparam("identifier"))
+_CREDENTIAL = Statement(_CREDENTIAL_COLUMNS.where(_credentials.c.kind == bindparam("kind"),
+                                                  _credentials.c.identifier == bindparam("identifier")))
 _issuer = _credentials.alias("issuer")
-_TOKEN = (
+_TOKEN = Statement(
     select(_tokens.c.id, _tokens.c.kind, _tokens.c.org_id, _tokens.c.credential_id, _tokens.c.employee_id,
            _tokens.c.expires_at, _tokens.c.revoked_at, _issuer.c.revoked_at.label("credential_revoked_at"),
            _issuer.c.id.label("issuer_id"), *_ORGANIZATION)
@@ -67,6 +69,7 @@ _TOKEN = (
     .outerjoin(_issuer, _issuer.c.id == _tokens.c.credential_id)
     .where(_tokens.c.token_hash == bindparam("token_hash"))
 )
+_ORGANIZATION_FACTS = Statement(select(*_ORGANIZATION).where(_organizations.c.id == bindparam("org_id")))
 
 
 def _organization(row: Row, start: int) -> OrganizationFacts:
@@ -77,7 +80,7 @@ def credential_with_organization(session: Session, kind: str, identifier: str) -
     """The credential of this kind and identifier, and its organization, in one statement."""
     if "\x00" in identifier:  # no identifier holds a NUL, and PostgreSQL cannot compare text with one
         return None
-    row = session.connection().execute(_CREDENTIAL, {"kind": kind, "identifier": identifier}).first()
+    row = _CREDENTIAL.first(session, kind=kind, identifier=identifier)
     return None if row is None else CredentialFound(*row[:7], _organization(row, 7))
 
 
@@ -87,25 +90,33 @@ def credentials_with_organization(session: Session, wanted: list[tuple[str, str]
     wanted = [(kind, identifier) for kind, identifier in wanted if "\x00" not in identifier]
     if not wanted:
         return {}
-    statement = _CREDENTIAL_COLUMNS.where(tuple_(_credentials.c.kind, _credentials.c.identifier).in_(wanted))
-    found = {}
-    for row in session.connection().execute(statement.add_columns(_credentials.c.kind)):
-        found[row.kind] = CredentialFound(*row[:7], _organization(row, 7))
-    return found
+    values = {f"{name}_{index}": value for index, pair in enumerate(wanted)
+              for name, value in zip(("kind", "identifier"), pair)}
+    rows = _credentials_of(len(wanted)).all(session, **values)
+    return {row[-1]: CredentialFound(*row[:7], _organization(row, 7)) for row in rows}
+
+
+@functools.cache
+def _credentials_of(count: int) -> Statement:
+    """The credentials of `count` (kind, identifier) pairs, with the kind of each last."""
+    pairs = [and_(_credentials.c.kind == bindparam(f"kind_{index}"),
+                  _credentials.c.identifier == bindparam(f"identifier_{index}")) for index in range(count)]
+    return Statement(_CREDENTIAL_COLUMNS.add_columns(_credentials.c.kind).where(or_(*pairs)))
 
 
 def token_with_organization(session: Session, token_hash: str) -> TokenFound | None:
     """The bearer token of this digest, its organization, and its credential's revocation, in one
     statement."""
-    row = session.connection().execute(_TOKEN, {"token_hash": token_hash}).first()
+    row = _TOKEN.first(session, token_hash=token_hash)
     if row is None:
         return None
-    credential_revoked = row.credential_id is not None and (row.issuer_id is None or row.credential_revoked_at is not None)
+    credential_id, credential_revoked_at, issuer_id = row[3], row[7], row[8]
+    credential_revoked = credential_id is not None and (issuer_id is None or credential_revoked_at is not None)
     return TokenFound(*row[:7], credential_revoked, _organization(row, 9))
 
 
 def organization_facts(session: Session, org_id: int) -> OrganizationFacts | None:
-    row = session.connection().execute(select(*_ORGANIZATION).where(_organizations.c.id == org_id)).first()
+    row = _ORGANIZATION_FACTS.first(session, org_id=org_id)
     return None if row is None else OrganizationFacts(*row)
 
 

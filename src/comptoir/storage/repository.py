@@ -13,13 +13,13 @@ from sqlalchemy import (
     Select,
     UniqueConstraint,
     and_,
+    bindparam,
     delete,
     exists,
     func,
     inspect,
     or_,
     select,
-    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -30,6 +30,7 @@ from sqlalchemy.orm.util import identity_key
 from comptoir.domain.errors import ErrorKind, NotFound, fail
 from comptoir.domain.query import Condition, ListQuery, Op
 
+from .statements import Statement
 from .tables import Base, Counter
 
 Row = TypeVar("Row", bound=Base)
@@ -55,36 +56,14 @@ def _escape_like(value: str) -> str:
 # columns are all a use case needs (the customer of a new invoice).
 LEAN = (lazyload("*"),)
 
-BATCHED = "comptoir.batched"  # session.info key: ids reserved per table while writes are batched (Book.batched)
-
-
-def reserve_ids(session: Session, model: type, count: int) -> list[int]:
-    """`count` ids of this table, lowest first, that no other row will take: from the table's
-    sequence on PostgreSQL (concurrent inserts take others); on SQLite after the largest ever given,
-    which nobody else can take before this transaction ends (it holds the only write lock)."""
-    if count < 1:
-        return []
-    table = model.__tablename__
-    if session.bind.dialect.name == "postgresql":
-        statement = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
-        return [int(value) for value in session.scalars(statement, {"table": table, "count": count})]
-    largest = session.scalar(select(func.max(model.id))) or 0
-    given = session.scalar(text("SELECT seq FROM sqlite_sequence WHERE name = :table"), {"table": table})
-    start = max(largest, given or 0) + 1
-    return list(range(start, start + count))
-
-
 def flush(session: Session) -> None:
     """Write pending changes now, inside a savepoint, so that a unique index that refuses them
-    becomes a DUPLICATE domain error naming the field, and the transaction stays usable. While
-    writes are batched (Book.batched), nothing: the batch is flushed at its end."""
-    if BATCHED in session.info:
-        return
+    becomes a DUPLICATE domain error naming the field, and the transaction stays usable."""
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError as error:
-        field = _violated_field(error)
+        field = violated_field(error)
         if field is None:
             raise
         raise fail(ErrorKind.DUPLICATE, field, "this value is already used") from error
@@ -97,7 +76,7 @@ def constraint_name(error: DBAPIError) -> str | None:
     return found or getattr(error.orig.__cause__, "constraint_name", None)
 
 
-def _violated_field(error: IntegrityError) -> str | None:
+def violated_field(error: IntegrityError) -> str | None:
     constraint = constraint_name(error)
     if constraint:  # PostgreSQL names the constraint; its last column is the field the caller chose
         columns = _UNIQUE_COLUMNS.get(constraint)
@@ -222,20 +201,26 @@ class Repository(Generic[Row]):
         return self.session.scalars(statement).all()
 
     def list(self, query: ListQuery) -> tuple[Sequence[Row], bool]:
-        """One page of rows and whether another page follows.
+        """One page of rows and whether another page follows (`page_ids`, then the page's rows with
+        their relationships, `loading()`)."""
+        ids, has_next = self.page_ids(query)
+        found = self.get_many(ids)
+        return [found[row_id] for row_id in ids if row_id in found], has_next
+
+    def page_ids(self, query: ListQuery) -> tuple[list[int], bool]:
+        """The ids of one page of rows, in order, and whether another page follows.
 
         The page is found by id first: filtering, sorting and skipping `offset` rows is done over the
-        table's own narrow rows, and only the page's rows are then loaded with their relationships
-        (`loading()`). Sorting whole joined rows to throw most of them away made a deep page of a
-        large book cost seconds (docs/performance.md, "the deep list")."""
+        table's own narrow rows, and only the page's rows are then loaded. Sorting whole joined rows
+        to throw most of them away made a deep page of a large book cost seconds (docs/performance.md,
+        "the deep list")."""
         order = [getattr(self.model, o.attribute).desc() if o.descending else getattr(self.model, o.attribute)
                  for o in query.order]
         page = (select(self.model.id).where(self.model.org_id == self.org_id)
                 .where(*(self._condition(c) for c in query.conditions))
                 .order_by(*order, self.model.id).offset(query.offset).limit(query.limit + 1))
-        ids = self.session.scalars(page).all()
-        found = self.get_many(ids[: query.limit])
-        return [found[row_id] for row_id in ids[: query.limit] if row_id in found], len(ids) > query.limit
+        ids = list(self.session.scalars(page))
+        return ids[: query.limit], len(ids) > query.limit
 
     def sum(self, column: Any, *criteria: ColumnElement[bool]) -> Any:
         statement = select(func.coalesce(func.sum(column), 0)).where(self.model.org_id == self.org_id, *criteria)
@@ -269,22 +254,9 @@ class Repository(Generic[Row]):
 
     def add(self, row: Row) -> Row:
         row.org_id = self.org_id
-        reserved = self.session.info.get(BATCHED, {}).get(self.model.__tablename__)
-        if reserved and row.id is None:  # batched: the row gets its id now, and is written with the batch
-            row.id = reserved.pop()
-            self.session.add(row)
-            return row
         self.session.add(row)
-        if BATCHED in self.session.info:
-            self.session.flush()  # its id is needed now (a row added in a batch, of a table without reserved ids)
-        else:
-            flush(self.session)
+        flush(self.session)
         return row
-
-    def reserve_ids(self, count: int) -> list[int]:
-        """`count` ids of this table for rows written later in this transaction (Book.batched),
-        highest first (popped from the end: lowest first)."""
-        return reserve_ids(self.session, self.model, count)[::-1]
 
     def remove(self, row: Row) -> None:
         assert row.org_id == self.org_id
@@ -332,7 +304,8 @@ class Counters:
             if number is not None:
                 return number
         self._held.add(key)
-        return int(self.session.execute(self._increment(self.session.bind.dialect.name, key)).scalar_one())
+        return int(_INCREMENT[self.session.bind.dialect.name].scalar(self.session, org_id=self.org_id, key=key,
+                                                                        count=1))
 
     def reserve(self, key: str, count: int) -> None:
         """Take `count` numbers of this key at once, for the next calls of `next` (a bulk import):
@@ -345,22 +318,13 @@ class Counters:
         if last is not None:
             self._reserved[key] = list(range(last, last - count, -1))  # popped from the end: lowest first
 
-    def _increment(self, dialect_name: str, key: str, count: int = 1):
-        dialect = postgresql if dialect_name == "postgresql" else sqlite
-        return (
-            dialect.insert(Counter)
-            .values(org_id=self.org_id, key=key, value=count)
-            .on_conflict_do_update(index_elements=["org_id", "key"], set_={"value": Counter.value + count})
-            .returning(Counter.value)
-        )
-
     def _next_detached(self, key: str, count: int = 1) -> int | None:
         """The next number (the last of the next `count`), committed on a connection of its own; None
         when the row stayed locked past the connection's lock_timeout."""
         for attempt in (1, 2):  # a pooled connection the server closed is replaced, once
             try:
                 with self.detached.connect() as connection:
-                    return int(connection.execute(self._increment("postgresql", key, count)).scalar_one())
+                    return int(_INCREMENT["postgresql"].scalar(connection, org_id=self.org_id, key=key, count=count))
             except DBAPIError as error:
                 if getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
                     return None
@@ -370,6 +334,19 @@ class Counters:
 
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's answer when lock_timeout runs out
+
+
+def _increment(dialect: Any) -> Statement:
+    """Add `count` to the organization's counter of `key` (created at `count`); its new value."""
+    counter = Counter.__table__
+    statement = dialect.insert(counter).values(org_id=bindparam("org_id"), key=bindparam("key"),
+                                               value=bindparam("count"))
+    return Statement(statement.on_conflict_do_update(index_elements=["org_id", "key"],
+                                                     set_={"value": counter.c.value + statement.excluded.value})
+                     .returning(counter.c.value))
+
+
+_INCREMENT = {"postgresql": _increment(postgresql), "sqlite": _increment(sqlite)}
 
 
 _UNIQUE_COLUMNS = _unique_columns()

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from comptoir.context import Context
+from comptoir.wire import api
 
 from . import documents
 from .errors import Problem, problem_response
@@ -14,7 +15,7 @@ from .integrations import get_integration, revoke_integration
 
 
 def build(context: Context) -> FastAPI:
-    app = FastAPI(title="Comptoir: OneConnect v1", version="1.0", docs_url="/docs", openapi_url="/openapi.json")
+    app = api("Comptoir: OneConnect v1", version="1.0", docs_url="/docs", openapi_url="/openapi.json")
     app.state.context = context
     router = APIRouter()
     router.add_api_route("/integrations/{integration_id}", get_integration, methods=["GET"], tags=["integrations"])

@@ -12,6 +12,7 @@ from starlette.routing import Match
 from comptoir.context import Context
 from comptoir.domain.errors import DomainError
 from comptoir.services.masterdata.work import EMPLOYEES
+from comptoir.wire import api
 
 from .conventions import error_response, json_response, mount, reading
 from .errors import OneUpError, from_domain
@@ -32,16 +33,17 @@ from .resources.work import (
 
 log = logging.getLogger(__name__)
 
+# Routes are tried in this order: the resources integrations call most come first.
 RESOURCES = (
-    CUSTOMERS_RESOURCE, VENDORS_RESOURCE, ITEMS_RESOURCE, ITEM_FAMILIES_RESOURCE, PROJECTS_RESOURCE,
-    PROJECT_TASKS_RESOURCE, OPPORTUNITY_TASKS_RESOURCE, EMPLOYEES_RESOURCE, PAYMENT_TERMS_RESOURCE,
-    TAXES_RESOURCE, CURRENCIES_RESOURCE, UNITS_RESOURCE, SALES_ORDERS_RESOURCE, INVOICES_RESOURCE, PAYMENTS_RESOURCE,
-    TRANSACTIONS_RESOURCE, JOURNALS_RESOURCE, ACCOUNTS_RESOURCE, BANK_ACCOUNTS_RESOURCE, BANK_ENTRIES_RESOURCE,
+    INVOICES_RESOURCE, TRANSACTIONS_RESOURCE, PAYMENTS_RESOURCE, CUSTOMERS_RESOURCE, VENDORS_RESOURCE, ITEMS_RESOURCE,
+    SALES_ORDERS_RESOURCE, ACCOUNTS_RESOURCE, JOURNALS_RESOURCE, ITEM_FAMILIES_RESOURCE, PROJECTS_RESOURCE,
+    PROJECT_TASKS_RESOURCE, OPPORTUNITY_TASKS_RESOURCE, EMPLOYEES_RESOURCE, PAYMENT_TERMS_RESOURCE, TAXES_RESOURCE,
+    CURRENCIES_RESOURCE, UNITS_RESOURCE, BANK_ACCOUNTS_RESOURCE, BANK_ENTRIES_RESOURCE,
 )
 
 
 def build(context: Context) -> FastAPI:
-    app = FastAPI(title="Comptoir: OneUp v1", version="1.0", docs_url="/docs", openapi_url="/openapi.json")
+    app = api("Comptoir: OneUp v1", version="1.0", docs_url="/docs", openapi_url="/openapi.json")
     app.state.context = context
     router = app.router
     router.add_api_route("/me", me, methods=["GET"], name="me", tags=["me"])

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from comptoir.context import Context
 from comptoir.services.access import credentials, identity
 from comptoir.services.masterdata.work import EMPLOYEES
-from comptoir.wire import basic_credentials
+from comptoir.wire import api, basic_credentials
 
 from . import accounting, analytics, attachments, book_entries, contacts, entries, numbering, paysheets, pdfs
 from .conventions import PATH_SHAPES, Calls, Resource, TolerantPaths, View, mount
@@ -90,7 +90,7 @@ USERS = Resource(path="users", service=Calls(get=EMPLOYEES.get, list=EMPLOYEES.l
 
 
 def build(context: Context) -> FastAPI:
-    app = FastAPI(title="Comptoir: Quipu v1", version="1.0", docs_url="/docs", openapi_url="/openapi.json")
+    app = api("Comptoir: Quipu v1", version="1.0", docs_url="/docs", openapi_url="/openapi.json")
     app.state.context = context
     app.add_middleware(TolerantPaths)
     router = APIRouter()

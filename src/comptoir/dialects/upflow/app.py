@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 
 from comptoir.context import Context
 from comptoir.services.masterdata.work import EMPLOYEES
+from comptoir.wire import api
 
 from . import custom_fields, customers, invoices, payments, pdfs, portal, refunds
 from .customers import employee_uuid
@@ -27,7 +28,7 @@ async def users(request: Request) -> JSONResponse:
 
 
 def build(context: Context) -> FastAPI:
-    app = FastAPI(title="Comptoir: Upflow v1", version="1.0", docs_url="/docs", openapi_url="/openapi.json")
+    app = api("Comptoir: Upflow v1", version="1.0", docs_url="/docs", openapi_url="/openapi.json")
     app.state.context = context
     router = APIRouter()
     router.add_api_route("/users", users, methods=["GET"], tags=["users"])

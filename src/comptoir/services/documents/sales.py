@@ -6,7 +6,7 @@ the same lines and totals: purchase invoices and vendor credits, whose party is 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -41,8 +41,9 @@ from comptoir.services.ledger import chart, posting
 from comptoir.services.masterdata import reference
 from comptoir.services.settlement import allocations
 from comptoir.services.settlement.standing import installments
+from comptoir.storage import masterdata
 from comptoir.storage.book import Book
-from comptoir.storage.repository import LEAN
+from comptoir.storage.documents import DocumentDraft, LineDraft, draft_of
 from comptoir.storage.tables import Allocation, Document, DocumentLine
 
 HEADER_FIELDS = ("billing_contact_id", "shipping_contact_id", "po_number", "date", "due_date", "tax_id",
@@ -67,44 +68,65 @@ class Documents:
         self.party_field, self.party_flag, self.party_label = (
             ("vendor_id", "is_vendor", "vendor") if kind in PURCHASES else ("customer_id", "is_customer", "customer"))
 
-    def get(self, book: Book, document_id: int) -> Document:
-        document = book.documents.get(document_id)
+    def get(self, book: Book, document_id: int, *, lock: bool = False) -> Any:
+        """The document of this kind and id (a DocumentView); `lock`: held until the unit of work ends."""
+        document = book.document_store.read([document_id], lock=lock).get(document_id) \
+            if _is_row_id(document_id) else None
         if document is None or document.kind != self.kind:
             raise NotFound(LABELS[self.kind], document_id)
         return document
 
-    def list(self, book: Book, query: ListQuery) -> tuple[Sequence[Document], bool]:
+    def list(self, book: Book, query: ListQuery) -> tuple[Sequence[Any], bool]:
+        """A page of documents of this kind (DocumentViews) and whether another page follows: the
+        page's ids found over the narrow rows, then the page read in two statements."""
         kind = Condition("kind", Op.EQ, self.kind)
-        return book.documents.list(ListQuery((kind, *query.conditions), query.order, query.offset, query.limit))
+        ids, has_next = book.documents.page_ids(ListQuery((kind, *query.conditions), query.order, query.offset,
+                                                          query.limit))
+        found = book.document_store.read(ids)
+        return [found[row_id] for row_id in ids if row_id in found], has_next
 
-    def create(self, book: Book, fields: Mapping[str, Any]) -> Document:
-        document = Document(kind=self.kind, extra={}, reduce_rate=Decimal(0), po_number="", public_note="",
-                            private_note="", delivery_status=NOT_DELIVERED, sent=False, cancelled=False)
-        document.org_id = book.org_id
-        self._write(book, document, fields, creating=True)
-        book.documents.add(document)
-        self._post(book, document, first=True)
+    def create(self, book: Book, fields: Mapping[str, Any]) -> Any:
+        """A new document, posted when its kind posts (a DocumentView)."""
+        [document] = self.create_many(book, [self.prepare(book, fields)])
         return document
 
+    def prepare(self, book: Book, fields: Mapping[str, Any]) -> Prepared:
+        """A new document checked and computed with its transaction, neither written yet: `create_many`
+        writes them, with others (an import's batch)."""
+        draft = DocumentDraft(kind=self.kind, org_id=book.org_id, extra={}, reduce_rate=Decimal(0), po_number="",
+                              public_note="", private_note="", delivery_status=NOT_DELIVERED, sent=False,
+                              cancelled=False)
+        self._check_and_apply(book, draft, fields, creating=True)
+        postings = self._postings(book, draft)
+        return Prepared(draft, posting.prepare(book, **self._posted_as(draft), postings=postings) if postings else None)
+
+    def create_many(self, book: Book, prepared: Sequence[Prepared]) -> list[Any]:
+        """Prepared documents and their transactions written, a few statements for all of them
+        (DocumentViews)."""
+        documents = book.document_store.insert([one.draft for one in prepared])
+        posting.post_new(book, [(self.kind, document.id, one.transaction)
+                                for document, one in zip(documents, prepared) if one.transaction is not None])
+        return documents
+
     def update(self, book: Book, document_id: int, fields: Mapping[str, Any], *,
-               check_allocations: bool = True) -> Document:
-        """`check_allocations=False`: the caller replaces the document's allocations next, and that
+               check_allocations: bool = True) -> Any:
+        """The document with the fields changed, posted again (a DocumentView).
+        `check_allocations=False`: the caller replaces the document's allocations next, and that
         checks them (a credit note re-imported with a lower amount and lower links)."""
-        document = self.get(book, document_id)
-        self._guard_editable(document, touches_lines="lines" in fields)
-        _guard_not_received(document)
-        if self.kind in POSTED:
-            book.documents.lock(document.id)
-        self._write(book, document, fields, creating=False)
+        before = self.get(book, document_id, lock=self.kind in POSTED)
+        self._guard_editable(before, touches_lines="lines" in fields)
+        _guard_not_received(before)
+        draft = draft_of(before)
+        self._check_and_apply(book, draft, fields, creating=False)
+        document = book.document_store.update(before, draft)
         if self.kind in POSTED and check_allocations:
-            book.flush()
             allocations.check(book, self._side(document), "order_lines")
-        book.flush()
         self._post(book, document)
         return document
 
     def delete(self, book: Book, document_id: int) -> None:
-        document = self.get(book, document_id)
+        self.get(book, document_id)  # of this kind
+        document = book.documents.get(document_id)  # deleted through the ORM (with its cascades): not a hot path
         self._guard_editable(document, touches_lines=True)
         _guard_not_received(document)
         ensure_unreferenced(book, Document, document.id, LABELS[self.kind])
@@ -116,12 +138,12 @@ class Documents:
                 order.invoice_id = None
         book.documents.remove(document)
 
-    def _side(self, document: Document) -> allocations.Side:
+    def _side(self, document: Any) -> allocations.Side:
         return allocations.Side(self.kind, document.id)
 
     # -- writing -------------------------------------------------------------------------------
 
-    def _guard_editable(self, document: Document, *, touches_lines: bool) -> None:
+    def _guard_editable(self, document: Any, *, touches_lines: bool) -> None:
         if document.sent:
             raise broken(Rule.DOCUMENT_SENT, f"{document.user_code} has been sent")
         if self.kind == SALES_ORDER and document.invoice_id is not None:
@@ -129,20 +151,19 @@ class Documents:
         if self.kind == SALES_ORDER and touches_lines and document.delivery_status != NOT_DELIVERED:
             raise broken(Rule.ORDER_DELIVERED, f"{document.user_code} has been partially or fully delivered")
 
-    def _write(self, book: Book, document: Document, fields: Mapping[str, Any], *, creating: bool) -> None:
-        with book.session.no_autoflush:  # nothing reaches the database before every check has passed
-            self._check_and_apply(book, document, fields, creating=creating)
-
-    def _check_and_apply(self, book: Book, document: Document, fields: Mapping[str, Any], *, creating: bool) -> None:
+    def _check_and_apply(self, book: Book, document: Any, fields: Mapping[str, Any], *, creating: bool) -> None:
+        """Check the fields and apply them to the draft, all problems at once; then number it and
+        compute its totals. Nothing is written (but the numbers taken)."""
         checks = Checks()
         self._check_header(book, document, fields, checks, creating=creating)
         apply(document, fields, HEADER_FIELDS, checks)
         if "due_date" in fields:
             document.due_date_explicit = fields["due_date"] is not None
-        for name in ("billing_contact", "shipping_contact"):  # keep the relationship in step with the id
+        for name in ("billing_contact", "shipping_contact"):  # keep the contact in step with its id
             if f"{name}_id" in fields:
                 contact_id = fields[f"{name}_id"]
-                setattr(document, name, book.contacts.get(contact_id) if contact_id else None)
+                setattr(document, name, masterdata.contacts(book.session, book.org_id, [contact_id]).get(contact_id)
+                        if contact_id else None)
         if "sent" in fields:
             document.sent = bool(fields["sent"])
         if fields.get("extra"):
@@ -169,11 +190,12 @@ class Documents:
             document.user_code = next_code(book, self.kind, book.documents, "user_code")
         self._compute(book, document)
 
-    def _check_header(self, book: Book, document: Document, fields: Mapping[str, Any], checks: Checks, *,
+    def _check_header(self, book: Book, document: Any, fields: Mapping[str, Any], checks: Checks, *,
                       creating: bool) -> None:
         if self.party_field in fields or creating:
             party_id = fields.get(self.party_field)
-            party = book.parties.get(party_id, *LEAN) if party_id is not None else None
+            party = masterdata.parties(book.session, book.org_id, [party_id]).get(party_id) \
+                if party_id is not None else None
             if party_id is None:
                 checks.required(None, self.party_field)
             elif party is None or not getattr(party, self.party_flag):
@@ -193,7 +215,7 @@ class Documents:
         _check_postable(book, fields.get("account_id"), "account_id", checks)
         billing = fields.get("billing_contact_id", document.billing_contact_id)
         if billing is not None and ("billing_contact_id" in fields or "customer_id" in fields):
-            contact = book.contacts.get(billing)
+            contact = masterdata.contacts(book.session, book.org_id, [billing]).get(billing)
             if contact is None or contact.party_id != (fields.get("customer_id") or document.customer_id):
                 checks.add(ErrorKind.INVALID, "billing_contact_id", "should be a contact of the document's customer")
         currency = fields.get("currency_iso_code")
@@ -203,7 +225,7 @@ class Documents:
         if rate is not None and not Decimal(0) <= rate <= HUNDRED:
             checks.add(ErrorKind.INVALID, "reduce_rate", "should be from 0 to 100")
 
-    def _defaults(self, book: Book, document: Document) -> None:
+    def _defaults(self, book: Book, document: Any) -> None:
         customer = document.customer if document.customer_id else None
         document.date = document.date or date.today()
         if not document.currency_iso_code:
@@ -217,31 +239,30 @@ class Documents:
         if document.reduce_rate is None:
             document.reduce_rate = Decimal(0)
 
-    def _replace_lines(self, book: Book, document: Document, incoming: list[Mapping[str, Any]],
+    def _replace_lines(self, book: Book, document: Any, incoming: list[Mapping[str, Any]],
                        checks: Checks) -> None:
         current = {line.id: line for line in document.lines}
         changes = replace_list("order_lines", list(current), incoming)
         checks.extend(changes.problems)
-        # The lines' items in one query; kept while the lines are written (each line then finds its own).
-        items = book.items.get_many([sent["item_id"] for sent in incoming  # noqa: F841 - kept alive
-                                     if isinstance(sent, Mapping) and _is_id(sent.get("item_id"))])
+        items = masterdata.items(book.session, book.org_id, [sent.get("item_id") for sent in incoming  # one query
+                                                              if isinstance(sent, Mapping)])
         for line_id in changes.deleted_ids:
             document.lines.remove(current[line_id])
         for line_id, sent in changes.updated:
-            self._write_line(book, current[line_id], sent, checks, f"order_lines[{line_id}]", creating=False)
+            self._write_line(book, current[line_id], sent, checks, f"order_lines[{line_id}]", items, creating=False)
         for index, sent in enumerate(changes.created):
-            line = DocumentLine(org_id=book.org_id)
-            self._write_line(book, line, sent, checks, f"order_lines[new {index}]", creating=True)
+            line = LineDraft(org_id=book.org_id, extra={})
+            self._write_line(book, line, sent, checks, f"order_lines[new {index}]", items, creating=True)
             document.lines.append(line)
         for position, line in enumerate(document.lines):
             line.position = position
 
-    def _write_line(self, book: Book, line: DocumentLine, sent: Mapping[str, Any], checks: Checks, where: str, *,
-                    creating: bool) -> None:
+    def _write_line(self, book: Book, line: Any, sent: Mapping[str, Any], checks: Checks, where: str,
+                    items: Mapping[int, Any], *, creating: bool) -> None:
         item = None
         if creating or "item_id" in sent:
             item_id = sent.get("item_id")
-            item = book.items.get(item_id) if item_id is not None else None
+            item = items.get(item_id) if item_id is not None else None
             if item_id is None and not sent.get("description"):  # a line sells an item, or says what it sells
                 checks.required(None, f"{where}.item_id")
             elif item_id is not None and item is None:
@@ -274,7 +295,7 @@ class Documents:
         line.is_taxable = True if line.is_taxable is None else line.is_taxable
         line.description = line.description or ""
 
-    def _compute(self, book: Book, document: Document) -> None:
+    def _compute(self, book: Book, document: Any) -> None:
         rates = reference.tax_rates(book)
         lines = [Line(line.quantity, line.unit_price_wt, line.discount_rate,
                       line.tax_rate if line.tax_rate is not None else rates.get(effective_tax_id(document, line)))
@@ -287,7 +308,7 @@ class Documents:
             settlements = schedule(document.total, document.date, installments(book, document))
             document.due_date = settlements[-1].due_date if settlements else document.date
 
-    def _compute_per_line(self, document: Document, lines: list[Line]) -> None:
+    def _compute_per_line(self, document: Any, lines: list[Line]) -> None:
         """Quipu's rule: each line has its base, tax and retention; the document sums them."""
         for line, computed in zip(document.lines, lines):
             amounts = line_amounts(computed, line.retention_rate or Decimal(0))
@@ -298,7 +319,7 @@ class Documents:
         document.retention_amount = sum((line.retention_amount for line in document.lines), Decimal(0))
         document.total = document.subtotal + document.tax_amount - document.retention_amount
 
-    def _compute_per_rate(self, document: Document, lines: list[Line]) -> None:
+    def _compute_per_rate(self, document: Any, lines: list[Line]) -> None:
         totals = compute_totals(lines, document.reduce_rate or Decimal(0))
         for line, amount in zip(document.lines, totals.line_totals):
             line.total = amount
@@ -308,21 +329,39 @@ class Documents:
         document.tax_amount = totals.tax_amount if document.fixed_tax_amount is None else document.fixed_tax_amount
         document.total = totals.subtotal - totals.reduce_amount + document.tax_amount
 
-    def _post(self, book: Book, document: Document, *, first: bool = False) -> None:
+    def _postings(self, book: Book, document: Any) -> list[Posting]:
+        """What the document posts (none for a kind that does not post, or lines that cancel out)."""
         if self.kind not in POSTED:
-            return
+            return []
         purchase = self.kind in PURCHASES
         postings = purchase_postings(book, document) if purchase else invoice_postings(book, document)
         if self.kind in CREDITS:
             postings = [replace(p, way=CREDIT if p.way == DEBIT else DEBIT) for p in postings]
-        postings = net(postings)
+        return net(postings)
+
+    def _posted_as(self, document: Any) -> dict[str, Any]:
+        return {"journal_role": "purchases" if self.kind in PURCHASES else "sales", "on": document.date,
+                "piece_number": document.user_code, "currency": document.currency_iso_code}
+
+    def _post(self, book: Book, document: Any) -> None:
+        """Post the changed document again (its transaction rewritten, or removed when it posts nothing)."""
+        if self.kind not in POSTED:
+            return
+        postings = self._postings(book, document)
         if not postings:  # nothing to book (lines that cancel out, say)
             posting.unpost(book, self.kind, document.id)
             return
-        posting.post(book, source_type=self.kind, source_id=document.id,
-                     journal_role="purchases" if purchase else "sales", on=document.date,
-                     piece_number=document.user_code, currency=document.currency_iso_code, postings=postings,
-                     first=first)
+        posting.post(book, source_type=self.kind, source_id=document.id, postings=postings,
+                     **self._posted_as(document))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A new document checked and computed (a DocumentDraft) with its transaction (posting.Prepared,
+    None when it posts nothing), neither written yet."""
+
+    draft: Any
+    transaction: posting.Prepared | None
 
 
 def effective_tax_id(document: Document, line: DocumentLine) -> int | None:
@@ -334,6 +373,11 @@ def effective_tax_id(document: Document, line: DocumentLine) -> int | None:
 
 def _is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_row_id(value: Any) -> bool:
+    """Ids are 64-bit integers; anything else names no row (and must not reach the driver)."""
+    return _is_id(value) and 0 < value < 2**63
 
 
 def _guard_not_received(document: Document) -> None:
@@ -432,7 +476,7 @@ def _first_payment_date(book: Book, document: Document) -> date | None:
 
 
 
-def convert(book: Book, order_id: int, target: str) -> Document:
+def convert(book: Book, order_id: int, target: str) -> Any:
     """Turn a sales order into an invoice (our extension): same customer, terms and lines."""
     order = SALES_ORDERS.get(book, order_id)
     if target != INVOICE:
@@ -447,23 +491,21 @@ def convert(book: Book, order_id: int, target: str) -> Document:
     fields["customer_id"] = order.customer_id
     fields["lines"] = [{name: getattr(line, name) for name in LINE_FIELDS} for line in order.lines]
     invoice = INVOICES.create(book, fields)
-    invoice.delivery_status = order.delivery_status
-    order.invoice_id = invoice.id
-    book.flush()
-    return invoice
+    book.document_store.set(invoice.id, delivery_status=order.delivery_status)
+    book.document_store.set(order.id, invoice_id=invoice.id)
+    return INVOICES.get(book, invoice.id)
 
 
-def deliver(book: Book, order_id: int, status: int) -> Document:
+def deliver(book: Book, order_id: int, status: int) -> Any:
     """Record the delivery state of a sales order (our extension)."""
     order = SALES_ORDERS.get(book, order_id)
     if status not in (NOT_DELIVERED, PARTIALLY_DELIVERED, DELIVERED):
         raise fail(ErrorKind.INVALID, "delivery_status", "should be 1, 2 or 3")
-    order.delivery_status = status
-    book.flush()
-    return order
+    book.document_store.set(order.id, delivery_status=status)
+    return SALES_ORDERS.get(book, order.id)
 
 
-def invoice_status(order: Document) -> int:
+def invoice_status(order: Any) -> int:
     if order.cancelled:
         return CANCELLED
     return INVOICED if order.invoice_id is not None else NOT_INVOICED

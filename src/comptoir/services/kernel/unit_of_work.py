@@ -81,6 +81,8 @@ def _unit(database: Database, scope: Scope, caller: Caller, work: Callable[[Book
         book = Book(session, principal.org_id, principal.employee_id, database=database,
                     organization=principal.organization, numbers=scope.numbers)
         result = work(book)
+        if read_only and (session.new or session.dirty or session.deleted):
+            raise AssertionError("a unit of work that only reads changed the book")
     database.cache.learn(principal.org_id, book.learned())  # committed: what never changes is kept
     return result
 

@@ -3,6 +3,7 @@ transaction written here balances; closed, locked and reconciled entries never c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping, Sequence
 
@@ -11,65 +12,85 @@ from comptoir.domain.ledger import Posting, balance_problems, net
 from comptoir.services.kernel.validation import Checks
 from comptoir.services.ledger.chart import journal_id_for
 from comptoir.storage.book import Book
-from comptoir.storage.tables import Account, Entry, Transaction
 
 REALIZED, FORECAST, CLOSED = "Realized", "Forecast", "Closed"
 
 
-def post(book: Book, *, source_type: str, source_id: int, journal_role: str | None = None, on: date,
-         piece_number: str, currency: str, postings: Sequence[Posting], journal_id: int | None = None,
-         first: bool = False) -> Transaction:
-    """Write (or rewrite) the transaction a document generates, in the journal of that role (or the
-    journal given by id). The previous entries must still be changeable, and the new ones must balance
-    and fall in the open period. `first`: the document was created in this unit of work, so it has
-    no transaction yet (none is looked for)."""
+@dataclass(frozen=True)
+class Prepared:
+    """A transaction checked and ready to be written: its header and entries (storage/transactions.py),
+    and the accounts its checks read (AccountViews by id)."""
+
+    header: dict[str, Any]
+    entries: list[dict[str, Any]]
+    accounts: dict[int, Any]
+
+
+def prepare(book: Book, *, on: date, piece_number: str, currency: str, postings: Sequence[Posting],
+            journal_role: str | None = None, journal_id: int | None = None,
+            letterings: Mapping[tuple[int, str], str] | None = None) -> Prepared:
+    """The transaction these postings make, checked (it balances, falls in the open period, posts to
+    postable accounts), not written. `letterings`: hand-set ones to keep, by (account, way)."""
     postings = net(postings)
-    transaction = None if first else book.transactions.find(source_type=source_type, source_id=source_id)
     checks = Checks()
     _check_period(book, on, checks)
     accounts = _check_postings(book, postings, checks)
-    if transaction is not None:
-        for entry in transaction.entries:
-            _check_changeable(transaction, entry, checks)
     checks.raise_if_any()
-    journal_id = journal_id or journal_id_for(book, journal_role)
-    if transaction is None:
-        transaction = Transaction(org_id=book.org_id, source_type=source_type, source_id=source_id, status=REALIZED,
-                                  transaction_code=book.counters.next("transaction"), entries=[])
+    header = {"date": on, "journal_id": journal_id or journal_id_for(book, journal_role),
+              "piece_number": piece_number, "currency_iso_code": currency}
+    kept = letterings or {}
+    return Prepared(header, [entry_values(p, kept.get((p.account_id, p.way), p.lettering)) for p in postings],
+                    accounts)
+
+
+def post(book: Book, *, source_type: str, source_id: int, journal_role: str | None = None, on: date,
+         piece_number: str, currency: str, postings: Sequence[Posting], journal_id: int | None = None) -> Any:
+    """Write (or rewrite) the transaction a document generates, in the journal of that role (or the
+    journal given by id). The previous entries must still be changeable, and the new ones must balance
+    and fall in the open period. The transaction as written (a TransactionView)."""
+    before = book.transaction_store.find_by_source(source_type, source_id)
+    if before is not None:
+        checks = Checks()
+        for entry in before.entries:
+            _check_changeable(before, entry, checks)
+        checks.raise_if_any()
     # Letterings set by hand (not the document's own number, which follows a renumbering) survive.
-    kept_letterings = {(entry.account_id, entry.way): entry.lettering for entry in transaction.entries or []
-                       if entry.lettering and entry.lettering != transaction.piece_number}
-    transaction.date = on
-    transaction.journal_id = journal_id
-    transaction.piece_number = piece_number
-    transaction.currency_iso_code = currency
-    transaction.entries = [_entry(book, transaction, posting, accounts) for posting in postings]
-    for entry in transaction.entries:
-        entry.lettering = kept_letterings.get((entry.account_id, entry.way), entry.lettering)
-    book.session.add(transaction)
-    book.flush()
-    return transaction
+    letterings = {(entry.account_id, entry.way): entry.lettering for entry in (before.entries if before else ())
+                  if entry.lettering and entry.lettering != before.piece_number}
+    prepared = prepare(book, on=on, piece_number=piece_number, currency=currency, postings=postings,
+                       journal_role=journal_role, journal_id=journal_id, letterings=letterings)
+    if before is not None:
+        return book.transaction_store.rewrite(before, prepared.header, prepared.entries, journal=None,
+                                              accounts=prepared.accounts)
+    return post_new(book, [(source_type, source_id, prepared)])[0]
+
+
+def post_new(book: Book, sources: Sequence[tuple[str, int, Prepared]]) -> list[Any]:
+    """Write the prepared transactions of documents that have none yet (just created), in two
+    statements whatever their number."""
+    transactions = [({**prepared.header, "source_type": source_type, "source_id": source_id, "status": REALIZED,
+                      "external_id": None, "transaction_code": book.counters.next("transaction")}, prepared.entries)
+                    for source_type, source_id, prepared in sources]
+    accounts = {account_id: account for _, _, prepared in sources for account_id, account in prepared.accounts.items()}
+    return book.transaction_store.insert(transactions, accounts=accounts)
 
 
 def unpost(book: Book, source_type: str, source_id: int) -> None:
-    transaction = book.transactions.find(source_type=source_type, source_id=source_id)
-    if transaction is None:
+    before = book.transaction_store.find_by_source(source_type, source_id)
+    if before is None:
         return
     checks = Checks()
-    for entry in transaction.entries:
-        _check_changeable(transaction, entry, checks)
+    for entry in before.entries:
+        _check_changeable(before, entry, checks)
     checks.raise_if_any()
-    book.transactions.remove(transaction)
+    book.transaction_store.delete(before)
 
 
-def _entry(book: Book, transaction: Transaction, posting: Posting, accounts: Mapping[int, Account]) -> Entry:
-    entry = Entry(org_id=book.org_id, label=posting.label[:128], amount=posting.amount, way=posting.way,
-                  account_id=posting.account_id, lettering=posting.lettering, party_id=posting.party_id,
-                  date=transaction.date, locked=False, reconciled=False)
-    account = accounts.get(posting.account_id)
-    if account is not None:  # loaded by the checks: rendering the entry needs no query
-        entry.account = account
-    return entry
+def entry_values(posting: Posting, lettering: str | None, *, locked: bool = False) -> dict[str, Any]:
+    """The columns of a new entry (TransactionStore adds its transaction and date)."""
+    return {"label": posting.label[:128], "amount": posting.amount, "way": posting.way,
+            "account_id": posting.account_id, "lettering": lettering, "party_id": posting.party_id,
+            "locked": locked, "reconciled": False}
 
 
 def _check_period(book: Book, on: date | None, checks: Checks) -> None:
@@ -78,16 +99,18 @@ def _check_period(book: Book, on: date | None, checks: Checks) -> None:
         checks.broken(Rule.OUTSIDE_OPEN_PERIOD, "date", f"{on} is in a closed period (closed until {closed_until})")
 
 
-def _check_postings(book: Book, postings: Sequence[Posting], checks: Checks) -> dict[int, Account]:
-    """Check the postings; the accounts read for it, by id (one query for those not known already:
-    the chart's accounts for a role are known postable)."""
+def _check_postings(book: Book, postings: Sequence[Posting], checks: Checks, *,
+                    every_account: bool = False) -> dict[int, Any]:
+    """Check the postings; the accounts read for it (AccountViews), by id: one statement for those
+    not known already (the chart's accounts for a role are known postable), or for all of them when
+    the caller shows them (`every_account`)."""
     checks.extend(balance_problems(postings))
 
     def known_postable(account_id: Any) -> bool:
-        return _is_id(account_id) and book.recall(("postable account", account_id), False)
+        return not every_account and _is_id(account_id) and book.recall(("postable account", account_id), False)
 
     unknown = [p.account_id for p in postings if _is_id(p.account_id) and not known_postable(p.account_id)]
-    accounts = book.accounts.get_many(unknown) if unknown else {}
+    accounts = book.transaction_store.accounts(unknown) if unknown else {}
     for index, posting in enumerate(postings):
         if known_postable(posting.account_id):
             continue
@@ -103,7 +126,7 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_changeable(transaction: Transaction, entry: Entry, checks: Checks) -> None:
+def _check_changeable(transaction: Any, entry: Any, checks: Checks) -> None:
     if transaction.status == CLOSED:
         checks.broken(Rule.ENTRY_CLOSED, "entries", f"entry {entry.id} is closed")
     elif entry.locked:

@@ -21,10 +21,11 @@ from comptoir.services.ledger.posting import (
     _check_changeable,
     _check_period,
     _check_postings,
-    _entry,
+    _is_id,
+    entry_values,
 )
 from comptoir.storage.book import Book
-from comptoir.storage.tables import Account, Entry, Transaction
+from comptoir.storage.tables import Entry, Transaction
 from comptoir.storage.tables.base import utcnow
 
 MANUAL_JOURNAL_ROLE = "miscellaneous"
@@ -37,7 +38,9 @@ class Transactions(ReadOnlyRecords):
     """Transactions as OneUp shows them: manual ones fully editable (within the rules), generated
     ones only in their external id, letterings and locks."""
 
-    def create(self, book: Book, fields: Mapping[str, Any]) -> Transaction:
+    def create(self, book: Book, fields: Mapping[str, Any]) -> Any:
+        """A manual transaction, written with SQLAlchemy Core (storage/transactions.py): the hot path of
+        a ledger fed by an integration. The transaction as written (a TransactionView)."""
         checks = Checks()
         main = book.organization.currency_iso_code
         currency = fields.get("currency_iso_code") or main
@@ -45,20 +48,22 @@ class Transactions(ReadOnlyRecords):
             checks.add(ErrorKind.INVALID, "currency_iso_code", f"new transactions are in {main} only")
         checks.required(fields.get("piece_number"), "piece_number")
         journal_id = fields.get("journal_id") or journal_id_for(book, MANUAL_JOURNAL_ROLE)
-        journal = book.journals.get(journal_id)
+        journal = book.transaction_store.journal(journal_id) if _is_id(journal_id) else None
         if journal is None:
             checks.add(ErrorKind.INVALID, "journal", f"no {book.journals.label} with id {journal_id}")
         on = fields.get("date") or date.today()
         _check_period(book, on, checks)
-        postings = [_posting(sent) for sent in fields.get("entries") or []]
-        accounts = _check_postings(book, postings, checks)
+        sent_entries = fields.get("entries") or []
+        postings = [_posting(sent) for sent in sent_entries]
+        accounts = _check_postings(book, postings, checks, every_account=True)
         checks.raise_if_any()
-        transaction = Transaction(external_id=fields.get("external_id"), status=REALIZED, date=on,
-                                  journal_id=journal_id, journal=journal, piece_number=fields["piece_number"],
-                                  currency_iso_code=currency, transaction_code=book.counters.next("transaction"))
-        transaction.entries = [self._new_entry(book, transaction, sent, accounts)
-                               for sent in fields.get("entries") or []]
-        return book.transactions.add(transaction)
+        header = {"external_id": fields.get("external_id"), "status": REALIZED, "date": on, "journal_id": journal_id,
+                  "piece_number": fields["piece_number"], "currency_iso_code": currency, "source_type": None,
+                  "source_id": None, "transaction_code": book.counters.next("transaction")}
+        entries = [entry_values(posting, posting.lettering, locked=bool(sent.get("locked")))
+                   for posting, sent in zip(postings, sent_entries)]
+        [transaction] = book.transaction_store.insert([(header, entries)], journal=journal, accounts=accounts)
+        return transaction
 
     def update(self, book: Book, transaction_id: int, fields: Mapping[str, Any]) -> Transaction:
         transaction = book.transactions.lock(transaction_id) or self.get(book, transaction_id)
@@ -144,7 +149,7 @@ class Transactions(ReadOnlyRecords):
             for entry_id, sent in changes.updated:
                 self._apply_entry(current[entry_id], sent, ENTRY_FIELDS)
             for sent in changes.created:
-                transaction.entries.append(self._new_entry(book, transaction, sent))
+                transaction.entries.append(self._new_entry(transaction, sent))
         for entry in transaction.entries:
             entry.date = on
 
@@ -174,12 +179,10 @@ class Transactions(ReadOnlyRecords):
                 value = sent[name]
                 setattr(entry, name, round_minor(value) if name == "amount" else value)
 
-    def _new_entry(self, book: Book, transaction: Transaction, sent: Mapping[str, Any],
-                   accounts: Mapping[int, Account] | None = None) -> Entry:
-        posting = _posting(sent)
-        entry = _entry(book, transaction, posting, accounts or {})
-        entry.locked = bool(sent.get("locked"))
-        return entry
+    def _new_entry(self, transaction: Transaction, sent: Mapping[str, Any]) -> Entry:
+        """A new entry of a manual transaction being edited (through the ORM: not a hot path)."""
+        values = entry_values(_posting(sent), sent.get("lettering"), locked=bool(sent.get("locked")))
+        return Entry(org_id=transaction.org_id, date=transaction.date, **values)
 
 
 def _posting(sent: Mapping[str, Any]) -> Posting:

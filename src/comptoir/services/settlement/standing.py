@@ -12,6 +12,7 @@ from typing import Any
 from comptoir.domain.settlements import SettlementState, fill, schedule
 from comptoir.services.masterdata import reference
 from comptoir.storage.book import Book
+from comptoir.storage.settlement import settling
 from comptoir.storage.tables import Allocation, Document
 
 
@@ -36,7 +37,9 @@ def standing(book: Book, document: Document, as_of: date | None = None,
     settle of it, dated up to `as_of` (all by default). `settled`: the document's allocations, when
     the caller read them for several documents at once (`settled_by_document`)."""
     if settled is None:
-        settled = book.allocations.all(Allocation.document_id == document.id)
+        settled = getattr(document, "settled", None)  # read with the document (a DocumentView)
+    if settled is None:
+        settled = settling(book.session, book.org_id, [document.id])[document.id]
     if as_of is not None:
         settled = [a for a in settled if _credit_date(book, a) <= as_of]
     paid = sum((allocation.amount for allocation in settled), Decimal(0))
@@ -50,7 +53,9 @@ def standings(book: Book, documents: Sequence[Document], as_of: date | None = No
     """The standing of each of these documents (a page of a list, the invoices of a report), by id,
     from one query of their allocations (and, with `as_of`, one of the payments and one of the credit
     notes they come from), instead of queries per document."""
-    settled = settled_by_document(book, [document.id for document in documents])
+    unread = [document.id for document in documents if getattr(document, "settled", None) is None]
+    settled = {**settled_by_document(book, unread),
+               **{document.id: document.settled for document in documents if document.id not in unread}}
     loaded = None
     if as_of is not None:  # held while the standings are computed: the session keeps rows only that long
         every = [allocation for allocations_ in settled.values() for allocation in allocations_]
@@ -61,15 +66,10 @@ def standings(book: Book, documents: Sequence[Document], as_of: date | None = No
     return found
 
 
-def settled_by_document(book: Book, document_ids: Sequence[int]) -> dict[int, list[Allocation]]:
-    """The allocations that settle each of these documents (in the order of their ids), by document
-    id, in one query per thousand documents."""
-    found: dict[int, list[Allocation]] = {document_id: [] for document_id in document_ids}
-    ids = list(found)
-    for start in range(0, len(ids), 1000):
-        for allocation in book.allocations.all(Allocation.document_id.in_(ids[start:start + 1000])):
-            found[allocation.document_id].append(allocation)
-    return found
+def settled_by_document(book: Book, document_ids: Sequence[int]) -> dict[int, list[Any]]:
+    """The allocations that settle each of these documents (AllocationViews, in the order they were
+    made), by document id, in one statement."""
+    return settling(book.session, book.org_id, document_ids)
 
 
 def _credit_date(book: Book, allocation: Allocation) -> date:

@@ -1,0 +1,238 @@
+"""Upflow's invoice import by externalId as the floor serves it (dialects/upflow/invoices.py): created
+the first time, updated after, posted either way."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import asyncpg
+
+from .app import (
+    ZERO,
+    Answer,
+    Floor,
+    Request,
+    balance_arrays,
+    balance_deltas,
+    balances_cte,
+    dumps,
+    entries_cte,
+    entry_arrays,
+    loads_exact,
+    net,
+    not_served,
+    slot,
+    stamp,
+)
+
+JSON = b"application/json"
+CENT = Decimal("0.01")
+FIELDS = {"externalId", "customId", "issuedAt", "dueDate", "currency", "netAmount", "grossAmount", "name", "customer"}
+
+
+def refusal(status: int, message: str, error: str) -> Answer:
+    return Answer(status, {"message": message, "error": error, "statusCode": status}, JSON)
+
+
+def parse_day(value: str, field: str) -> date:
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    except ValueError:
+        raise refusal(400, f"{field}: {value!r} is not a date (YYYY-MM-DD or ISO 8601)", "Bad Request") from None
+
+
+def to_cents(amount: Decimal, factor: int) -> int:
+    return int((amount * factor).to_integral_value())
+
+
+# The organization's open period, the customer, and whether the externalId names an invoice already.
+CONTEXT = """
+SELECT o.closed_until, c.id, c.uuid, c.external_id, c.full_name, c.payment_terms_id, d.id
+FROM organizations o
+LEFT JOIN parties c ON c.org_id = o.id AND c.external_id = $2 AND c.is_customer
+LEFT JOIN documents d ON d.org_id = o.id AND d.kind = 'invoice' AND d.external_id = $3
+WHERE o.id = $1
+"""
+
+CREATE = f"""
+WITH d AS (
+  INSERT INTO documents (org_id, uuid, created_at, updated_at, kind, customer_id, user_code, po_number, date, due_date,
+                         due_date_explicit, currency_iso_code, reduce_rate, public_note, private_note, payment_terms_id,
+                         employee_id, subtotal, reduce_amount, tax_amount, total, fixed_tax_amount, delivery_status,
+                         sent, cancelled, external_id, extra, retention_amount, taxes_per_line)
+  VALUES ($1, gen_random_uuid()::text, now(), now(), 'invoice', $2, $3, '', $4, $5, true, $6, 0, '', '', $7, $8, $9, 0,
+          $10, $11, $10, 1, false, false, $12, $13, 0, false)
+  ON CONFLICT (org_id, kind, external_id) DO NOTHING
+  RETURNING id, uuid, created_at),
+l AS (
+  INSERT INTO document_lines (org_id, document_id, position, description, quantity, unit_price_wt, discount_rate,
+                              is_taxable, total, retention_rate, tax_amount, retention_amount, extra)
+  SELECT $1, d.id, 0, $14, 1, $15, 0, false, $9, 0, 0, 0, '{{}}' FROM d),
+t AS (
+  INSERT INTO transactions (org_id, uuid, created_at, updated_at, transaction_code, status, date, journal_id,
+                            piece_number, currency_iso_code, source_type, source_id)
+  SELECT $1, gen_random_uuid()::text, now(), now(), $16, 'Realized', $4, $17, $3, $6, 'invoice', d.id FROM d
+  RETURNING id),
+{entries_cte(18)},
+{balances_cte(26, "t")}
+SELECT d.id, d.uuid, d.created_at FROM d
+"""
+
+# Under the invoice's lock: what rewriting it must check and undo.
+LOCKED = """
+SELECT d.id, d.uuid, d.created_at, d.updated_at, d.sent, d.extra, d.pdf_file_id, d.customer_id, d.currency_iso_code,
+       (SELECT array_agg(l.id) FROM document_lines l WHERE l.document_id = d.id AND l.org_id = d.org_id),
+       t.id, t.status, t.piece_number,
+       (SELECT array_agg(ROW(e.account_id, e.way, e.amount, e.date, e.lettering, e.locked, e.reconciled) ORDER BY e.id)
+          FROM entries e WHERE e.transaction_id = t.id AND e.org_id = d.org_id),
+       (SELECT count(*) FROM payment_allocations a WHERE a.document_id = d.id AND a.org_id = d.org_id),
+       EXISTS (SELECT 1 FROM custom_field_values v JOIN custom_fields f ON f.id = v.field_id
+               WHERE f.org_id = d.org_id AND f.entity_type = 'INVOICE' AND v.entity_id = d.id)
+FROM documents d
+LEFT JOIN transactions t ON t.org_id = d.org_id AND t.source_type = 'invoice' AND t.source_id = d.id
+WHERE d.org_id = $1 AND d.kind = 'invoice' AND d.external_id = $2
+FOR UPDATE OF d
+"""
+
+UPDATE = f"""
+WITH d AS (
+  UPDATE documents SET customer_id = $3::bigint, user_code = $4::varchar, date = $5::date, due_date = $6::date,
+         due_date_explicit = true, currency_iso_code = $7::varchar, subtotal = $8::numeric, tax_amount = $9::numeric,
+         fixed_tax_amount = $9::numeric, total = $10::numeric, extra = $11::jsonb,
+         updated_at = CASE WHEN (customer_id, user_code, date, due_date, due_date_explicit, currency_iso_code, subtotal,
+                                 tax_amount, fixed_tax_amount, total, extra)
+                                IS DISTINCT FROM ($3::bigint, $4::varchar, $5::date, $6::date, true, $7::varchar,
+                                                  $8::numeric, $9::numeric, $9::numeric, $10::numeric, $11::jsonb)
+                           THEN now() ELSE updated_at END
+  WHERE id = $2 AND org_id = $1 RETURNING updated_at),
+l AS (UPDATE document_lines SET description = $12, quantity = 1, unit_price_wt = $13, is_taxable = false,
+        total = $8::numeric
+      WHERE id = $14 AND org_id = $1),
+gone AS (DELETE FROM entries WHERE transaction_id = $15 AND org_id = $1),
+t AS (SELECT $15::bigint AS id),
+tu AS (UPDATE transactions SET date = $5::date, piece_number = $4::varchar, currency_iso_code = $7::varchar,
+         updated_at = now()
+       WHERE id = $15 AND org_id = $1
+         AND (date, piece_number, currency_iso_code) IS DISTINCT FROM ($5::date, $4::varchar, $7::varchar)),
+{entries_cte(16)},
+{balances_cte(24, "d")}
+SELECT updated_at FROM d
+"""
+
+
+async def import_invoice(floor: Floor, request: Request) -> tuple:
+    """A new externalId: 4 statements (the credential; the customer, the open period and whether the
+    externalId is known; the transaction's number; the invoice, its line, its transaction, entries and
+    balances in one statement). A known one: 6 (the credential; the same read; then in one
+    transaction, the invoice locked with what it settles and posts, and its rewrite: the invoice,
+    its line, its entries replaced, the balances moved, in one statement)."""
+    async with floor.pool.acquire() as connection:
+        key, secret = request.header(b"x-api-key"), request.header(b"x-api-secret")
+        who = await floor.credential(connection, "upflow", key, secret) if key and secret else None
+        if who is None:
+            raise refusal(401, "Invalid API key or secret", "Unauthorized")
+        sent = loads_exact(request.body)
+        if not isinstance(sent, dict):
+            raise refusal(400, "The body must be a JSON object", "Bad Request")
+        if set(sent) - FIELDS or not sent.get("externalId") or "externalId" not in (sent.get("customer") or {}):
+            raise not_served("Upflow invoices beyond an externalId, a customer by externalId and amounts")
+        missing = [name for name in ("customId", "issuedAt", "dueDate", "currency", "grossAmount", "netAmount")
+                   if sent.get(name) is None]
+        if missing:
+            raise not_served("an Upflow invoice without " + ", ".join(missing))
+        org_id, employee_id = who[1], who[2]
+        reference = await floor.reference_of(connection, org_id)
+        closed_until, customer_id, customer_uuid, customer_external, customer_name, terms_id, existing = \
+            await connection.fetchrow(CONTEXT, org_id, sent["customer"]["externalId"], sent["externalId"])
+        if customer_id is None:
+            raise refusal(404, f"customer {sent['customer']['externalId']} not found", "Not Found")
+        currency = sent["currency"]
+        if currency not in reference.minor_units:
+            raise refusal(400, f"currency: {currency} is not a currency of this organization", "Bad Request")
+        factor = 10 ** reference.minor_units[currency]
+        net_cents, gross_cents = sent["netAmount"], sent["grossAmount"]
+        if gross_cents < net_cents:
+            raise refusal(400, "grossAmount: cannot be less than netAmount", "Bad Request")
+        on, due = parse_day(sent["issuedAt"], "issuedAt"), parse_day(sent["dueDate"], "dueDate")
+        if due < on:
+            raise refusal(400, "due_date: due date before the document date", "Bad Request")
+        if closed_until is not None and on <= closed_until:
+            raise refusal(400, f"date: {on} is in a closed period (closed until {closed_until})", "Bad Request")
+        code = sent["customId"]
+        subtotal = (Decimal(net_cents) / factor).quantize(CENT, ROUND_HALF_UP)
+        tax = Decimal(gross_cents - net_cents) / factor
+        total = subtotal + tax
+        description = sent.get("name") or code
+        receivable = await floor.role_account(connection, org_id, "receivable")
+        label = f"Invoice {code}"
+        postings = [(receivable, "debit", total, label, code, customer_id),
+                    (await floor.role_account(connection, org_id, "income"), "credit", subtotal,
+                     f"{label} - Before taxes", None, None)]
+        if tax:
+            postings.append((await floor.role_account(connection, org_id, "tax_payable"), "credit", tax,
+                             f"{label} - Taxes", None, None))
+        postings = net(postings)
+        journal_id = reference.role_journals["sales"]
+        created, extra = None, {}
+        if existing is None:
+            extra = {"upflow": {"name": sent["name"]}} if "name" in sent else {}
+            number = (await floor.numbers(org_id, ["transaction"]))["transaction"]
+            try:
+                created = await connection.fetchrow(
+                    CREATE, org_id, customer_id, code, on, due, currency, terms_id or reference.default_terms_id,
+                    employee_id, subtotal, tax, total, sent["externalId"], extra, description, Decimal(net_cents) / factor,
+                    number, journal_id, *entry_arrays(postings), on,
+                    *balance_arrays(balance_deltas({}, on, [(p[0], p[1], p[2]) for p in postings])), slot())
+            except asyncpg.UniqueViolationError as error:
+                raise refusal(409, f"code: {code} is used already ({error.constraint_name})", "Conflict") from None
+        if created is not None:
+            doc_uuid, created_at, updated_at = created[1], created[2], created[2]
+        else:  # known (or created meanwhile by another request): rewritten under its lock
+            async with connection.transaction():
+                doc_uuid, created_at, updated_at, extra = await _update(
+                    connection, org_id, sent, customer_id, code, on, due, currency, subtotal, tax, total, description,
+                    Decimal(net_cents) / factor, postings)
+    state = "OVERDUE" if due < date.today() else "DUE"  # nothing settles it: the floor serves no settled invoice
+    return 200, dumps({
+        "id": doc_uuid, "externalId": sent["externalId"], "customId": code, "customerId": customer_uuid,
+        "customer": {"id": customer_uuid, "externalId": customer_external, "companyName": customer_name},
+        "issuedAt": f"{on.isoformat()}T00:00:00Z", "dueDate": f"{due.isoformat()}T00:00:00Z",
+        "name": (extra.get("upflow") or {}).get("name"), "currency": currency,
+        "netAmount": to_cents(subtotal, factor), "grossAmount": to_cents(total, factor), "pdfUrl": None,
+        "customFields": [], "createdAt": stamp(created_at), "updatedAt": stamp(updated_at),
+        "amountOutstanding": to_cents(total, factor), "state": state, "payments": [], "creditNotes": []}), JSON, []
+
+
+async def _update(connection: asyncpg.Connection, org_id: int, sent: dict, customer_id: int, code: str, on: date,
+                  due: date, currency: str, subtotal: Decimal, tax: Decimal, total: Decimal, description: str,
+                  price: Decimal, postings: list) -> tuple[str, Any, Any, dict]:
+    row = await connection.fetchrow(LOCKED, org_id, sent["externalId"])
+    (doc_id, doc_uuid, created_at, _updated_at, sent_flag, extra, pdf_file_id, _customer, _currency, line_ids,
+     transaction_id, status, piece_number, old_entries, allocated, has_custom) = row
+    extra = extra or {}
+    if sent_flag or extra.get("oneconnect") or pdf_file_id or has_custom or allocated or transaction_id is None \
+            or len(line_ids or ()) != 1:
+        raise not_served("rewriting an invoice that was sent, received, settled, has a PDF, custom field values, "
+                         "no transaction or several lines")
+    if status == "Closed" or any(entry[5] or entry[6] for entry in old_entries or ()):
+        raise refusal(400, "entries: an entry of the invoice is closed, locked or reconciled", "Bad Request")
+    if "name" in sent:
+        extra = {**extra, "upflow": {**(extra.get("upflow") or {}), "name": sent["name"]}}
+    # Letterings set by hand (not the document's own number) stay on the entry of the same account and way.
+    kept = {(entry[0], entry[1]): entry[4] for entry in old_entries or () if entry[4] and entry[4] != piece_number}
+    postings = [(p[0], p[1], p[2], p[3], kept.get((p[0], p[1]), p[4]), p[5]) for p in postings]
+    deltas: dict = {}
+    for entry in old_entries or ():
+        balance_deltas(deltas, entry[3], [(entry[0], entry[1], entry[2])], -1)
+    balance_deltas(deltas, on, [(p[0], p[1], p[2]) for p in postings])
+    (updated_at,) = await connection.fetchrow(
+        UPDATE, org_id, doc_id, customer_id, code, on, due, currency, subtotal, tax, total, extra, description, price,
+        line_ids[0], transaction_id, *entry_arrays(postings), on, *balance_arrays(deltas), slot())
+    return doc_uuid, created_at, updated_at, extra
+
+
+__all__ = ["ZERO", "import_invoice"]

@@ -1,0 +1,266 @@
+"""Documents (orders, invoices, credit notes, purchase documents) with their lines, read and written
+with SQLAlchemy Core (storage/views.py).
+
+A document is read with two statements (the documents with their party and contacts; their lines),
+whatever their number. The services build a `DocumentDraft` (a mutable working copy, new or made from
+the view it changes) and the store writes it: a new document in two statements (its row, then every
+line in one INSERT), any number of new documents in the same two (an import's batch); a changed one
+as the difference from its view (the row's changed columns, the lines removed, changed and added)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import field, make_dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
+
+from comptoir.domain.errors import ErrorKind, fail
+
+from .masterdata import ContactView, PartyView
+from .repository import violated_field
+from .settlement import AllocationView, settling
+from .statements import Inserts, Statement, in_ids, records
+from .tables import Allocation, Contact, Document, DocumentLine, Party
+from .tables.base import utcnow
+from .views import connection_of, forget_loaded, view_type
+
+_documents, _lines, _parties, _contacts = Document.__table__, DocumentLine.__table__, Party.__table__, Contact.__table__
+_allocations = Allocation.__table__
+_billing, _shipping = _contacts.alias("billing"), _contacts.alias("shipping")
+RELATED = ("customer", "billing_contact", "shipping_contact", "lines", "settled")
+
+
+def _party_id(document: Any) -> int:
+    """The party of the document whatever its side (customer, vendor, employee of a paysheet)."""
+    return document.customer_id
+
+
+LineView = view_type("LineView", _lines, doc="A line of a document.")
+DocumentView = view_type(
+    "DocumentView", _documents, extra=RELATED,
+    doc="A document with its party (`customer`, a PartyView, whatever its side), its billing and shipping "
+        "contacts (ContactViews or None), its lines (LineViews, in order) and what settles it (`settled`: "
+        "AllocationViews, as they were when it was read; None for a document just written).")
+DocumentView.party_id = property(_party_id)
+
+
+def _scalar_default(column: Any) -> Any:
+    """A column's default when it is a plain value (False, 1, "") rather than computed (a uuid, a time)."""
+    default = column.default
+    return default.arg if default is not None and default.is_scalar else None
+
+
+def _draft_type(name: str, table: Any, extra: Sequence[tuple[str, Any]], doc: str) -> type:
+    """A mutable record with a field per column, holding the column's plain default (as the ORM
+    would write for an attribute never set), then `extra` fields."""
+    columns = [(column.name, Any, field(default=_scalar_default(column))) for column in table.columns]
+    made = make_dataclass(name, columns + list(extra), slots=True)
+    made.__doc__ = doc
+    made.__table__ = table  # what services/kernel/validation.apply reads the columns' nullability from
+    return made
+
+
+LineDraft = _draft_type("LineDraft", _lines, (), "A line being written: new (no id) or one of the document's.")
+DocumentDraft = _draft_type(
+    "DocumentDraft", _documents,
+    [("customer", Any, field(default=None)), ("billing_contact", Any, field(default=None)),
+     ("shipping_contact", Any, field(default=None)), ("lines", list, field(default_factory=list))],
+    "A document being written: new (no id), or a working copy of one (`draft_of`).")
+DocumentDraft.party_id = property(_party_id)
+
+
+def draft_of(view: Any) -> Any:
+    """A working copy of a document, to change."""
+    values = {column.name: getattr(view, column.name) for column in _documents.columns}
+    lines = [LineDraft(**{column.name: getattr(line, column.name) for column in _lines.columns})
+             for line in view.lines]
+    return DocumentDraft(**values, customer=view.customer, billing_contact=view.billing_contact,
+                         shipping_contact=view.shipping_contact, lines=lines)
+
+
+_DOCUMENT_WIDTH, _PARTY_WIDTH, _CONTACT_WIDTH = len(_documents.columns), len(_parties.columns), len(_contacts.columns)
+_DOCUMENT_ID, _CONTACT_ID = _documents.columns.keys().index("id"), _contacts.columns.keys().index("id")
+_READ = (select(*_documents.columns, *_parties.columns, *_billing.columns, *_shipping.columns)
+         .join(_parties, _parties.c.id == _documents.c.customer_id)
+         .outerjoin(_billing, _billing.c.id == _documents.c.billing_contact_id)
+         .outerjoin(_shipping, _shipping.c.id == _documents.c.shipping_contact_id)
+         .where(_documents.c.org_id == bindparam("org_id"), in_ids(_documents.c.id)))
+_READ_FREE, _READ_LOCKED = Statement(_READ), Statement(_READ.with_for_update(of=_documents))
+
+
+def _records_of(table: Any, owner: Any, order: Any) -> Any:
+    """PostgreSQL: the rows of `table` that `owner` (a column of it) points at, as one array of
+    records in a column of the document's row (asyncpg hands them back as tuples)."""
+    return (select(func.array_agg(aggregate_order_by(tuple_(*table.columns), order), type_=NullType()))
+            .where(owner == _documents.c.id).scalar_subquery())
+
+
+# On PostgreSQL a document is read whole in one statement, its lines and what settles it beside it
+# (every round trip costs the server more than the query itself: docs/performance.md).
+_WHOLE = _READ.add_columns(_records_of(_lines, _lines.c.document_id, _lines.c.position),
+                           _records_of(_allocations, _allocations.c.document_id, _allocations.c.id))
+_WHOLE_FREE, _WHOLE_LOCKED = Statement(_WHOLE), Statement(_WHOLE.with_for_update(of=_documents))
+_LINES = Statement(select(*_lines.columns)
+                   .where(_lines.c.org_id == bindparam("org_id"), in_ids(_lines.c.document_id))
+                   .order_by(_lines.c.document_id, _lines.c.position))
+_INSERT = Inserts(_documents, [column.name for column in _documents.columns if column.name != "id"])
+_INSERT_LINES = Inserts(_lines, [column.name for column in _lines.columns if column.name != "id"])
+_DOCUMENT_CHANGES = tuple(column.name for column in _documents.columns
+                          if column.name not in ("id", "org_id", "uuid", "created_at"))
+_UPDATE = Statement(update(_documents).where(_documents.c.id == bindparam("document_id"))
+                    .values({name: bindparam(f"new_{name}", type_=_documents.c[name].type)
+                             for name in _DOCUMENT_CHANGES}))
+_LINE_CHANGES = tuple(column.name for column in _lines.columns if column.name not in ("id", "org_id", "document_id"))
+_UPDATE_LINE = Statement(update(_lines).where(_lines.c.id == bindparam("line_id"))
+                         .values({name: bindparam(f"new_{name}", type_=_lines.c[name].type) for name in _LINE_CHANGES}))
+_DELETE_LINES = Statement(delete(_lines).where(_lines.c.org_id == bindparam("org_id"), in_ids(_lines.c.id)))
+_DOCUMENT_COLUMNS = tuple(column.name for column in _documents.columns)
+_LINE_COLUMNS = tuple(column.name for column in _lines.columns)
+
+
+class DocumentStore:
+    def __init__(self, session: Session, org_id: int) -> None:
+        self.session = session
+        self.org_id = org_id
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def read(self, ids: Sequence[int], *, lock: bool = False) -> dict[int, Any]:
+        """The documents of these ids that are this organization's, with their lines and what settles
+        them (`settled`), by id (`lock`: their rows held until the transaction ends, PostgreSQL). One
+        statement on PostgreSQL under asyncpg (the request path), three elsewhere: on SQLite, where a
+        statement costs no round trip, and under psycopg (the command line), which hands the fields of
+        an anonymous record back as text."""
+        if not ids:
+            return {}
+        if self.session.bind.dialect.driver == "asyncpg":
+            return self._read_whole(list(ids), lock)
+        rows = (_READ_LOCKED if lock else _READ_FREE).all(self.session, org_id=self.org_id, ids=list(ids))
+        if not rows:
+            return {}
+        lines: dict[int, list[Any]] = {row[_DOCUMENT_ID]: [] for row in rows}
+        for row in _LINES.all(self.session, org_id=self.org_id, ids=list(lines)):
+            line = LineView(*row)
+            lines[line.document_id].append(line)
+        settled = settling(self.session, self.org_id, list(lines))
+        return {row[_DOCUMENT_ID]: _document_of(row, lines[row[_DOCUMENT_ID]], settled[row[_DOCUMENT_ID]])
+                for row in rows}
+
+    def _read_whole(self, ids: list[int], lock: bool) -> dict[int, Any]:
+        rows = (_WHOLE_LOCKED if lock else _WHOLE_FREE).all(self.session, org_id=self.org_id, ids=ids)
+        if not rows:
+            return {}
+        dialect = self.session.bind.dialect
+        line_of, allocation_of = records(_lines, dialect), records(_allocations, dialect)
+        return {row[_DOCUMENT_ID]: _document_of(row[:-2], [LineView(*line_of(line)) for line in row[-2] or ()],
+                                                [AllocationView(*allocation_of(made)) for made in row[-1] or ()])
+                for row in rows}
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def insert(self, drafts: Sequence[Any]) -> list[Any]:
+        """New documents with their lines, in two statements whatever their number. A value another
+        document of the organization holds where it must be unique (a code, an external id) is a
+        DUPLICATE domain error naming the field."""
+        if not drafts:
+            return []
+        now = utcnow()
+        rows = [{**_values(draft, _DOCUMENT_COLUMNS), "uuid": draft.uuid or str(uuid.uuid4()),
+                 "created_at": now, "updated_at": now, "org_id": self.org_id} for draft in drafts]
+        for row in rows:
+            del row["id"]
+        with _unique_violations():
+            for row, document_id in zip(rows, _INSERT.ids(self.session, rows)):
+                row["id"] = document_id
+            lines = self._insert_lines([(row["id"], line) for row, draft in zip(rows, drafts) for line in draft.lines])
+        by_document: dict[int, list[Any]] = {}
+        for line in lines:
+            by_document.setdefault(line.document_id, []).append(line)
+        return [_view(row, draft, by_document.get(row["id"], ())) for row, draft in zip(rows, drafts)]
+
+    def update(self, before: Any, draft: Any) -> Any:
+        """The document as `draft` has it: its changed columns, the lines it no longer has removed,
+        the changed ones rewritten, the new ones added."""
+        values = _values(draft, _DOCUMENT_COLUMNS)
+        with _unique_violations():
+            if any(getattr(before, name) != value for name, value in values.items()):
+                values["updated_at"] = utcnow()  # the row is written whole: one statement compiled once
+                _UPDATE.run(self.session, document_id=before.id,
+                            **{f"new_{name}": values[name] for name in _DOCUMENT_CHANGES})
+            kept = self._write_lines(before, draft)
+        forget_loaded(self.session, Document, [before.id])
+        return _view({**values, "id": before.id}, draft, kept)
+
+    def set(self, document_id: int, **values: Any) -> None:
+        """A few columns of one document changed (its delivery, the invoice an order became)."""
+        connection_of(self.session).execute(update(_documents).where(
+            _documents.c.org_id == self.org_id, _documents.c.id == document_id).values(values))
+        forget_loaded(self.session, Document, [document_id])
+
+    def _write_lines(self, before: Any, draft: Any) -> list[Any]:
+        current = {line.id: line for line in before.lines}
+        wanted = {line.id for line in draft.lines if line.id is not None}
+        removed = [line_id for line_id in current if line_id not in wanted]
+        if removed:
+            _DELETE_LINES.run(self.session, org_id=self.org_id, ids=removed)
+        rewritten = [{**{f"new_{name}": getattr(line, name) for name in _LINE_CHANGES}, "line_id": line.id}
+                     for line in draft.lines
+                     if line.id is not None and _values(line, _LINE_COLUMNS) != _values(current[line.id], _LINE_COLUMNS)]
+        _UPDATE_LINE.run_many(self.session, rewritten)
+        added = self._insert_lines([(before.id, line) for line in draft.lines if line.id is None])
+        forget_loaded(self.session, DocumentLine, [*removed, *(row["line_id"] for row in rewritten)])
+        made = {line.id: line for line in added}
+        new = iter(added)
+        return [LineView(**{**_values(line, _LINE_COLUMNS), "org_id": self.org_id, "document_id": before.id})
+                if line.id is not None else made[next(new).id] for line in draft.lines]
+
+    def _insert_lines(self, lines: Sequence[tuple[int, Any]]) -> list[Any]:
+        if not lines:
+            return []
+        rows = [{**_values(line, _LINE_COLUMNS), "document_id": document_id, "org_id": self.org_id}
+                for document_id, line in lines]
+        for row, line_id in zip(rows, _INSERT_LINES.ids(self.session, rows)):
+            row["id"] = line_id
+        return [LineView(**row) for row in rows]
+
+
+def _values(record: Any, names: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in names}
+
+
+def _document_of(row: Any, lines: Sequence[Any], settled: Sequence[Any]) -> Any:
+    """A row of `_READ` (the document, its party, its two contacts side by side), its lines and what
+    settles it."""
+    party_end = _DOCUMENT_WIDTH + _PARTY_WIDTH
+    billing, shipping = row[party_end:party_end + _CONTACT_WIDTH], row[party_end + _CONTACT_WIDTH:]
+    return DocumentView(*row[:_DOCUMENT_WIDTH], customer=PartyView(*row[_DOCUMENT_WIDTH:party_end]),
+                        billing_contact=ContactView(*billing) if billing[_CONTACT_ID] is not None else None,
+                        shipping_contact=ContactView(*shipping) if shipping[_CONTACT_ID] is not None else None,
+                        lines=tuple(lines), settled=tuple(settled))
+
+
+def _view(row: Mapping[str, Any], draft: Any, lines: Sequence[Any]) -> Any:
+    return DocumentView(**{name: row[name] for name in _DOCUMENT_COLUMNS}, customer=draft.customer,
+                        billing_contact=draft.billing_contact, shipping_contact=draft.shipping_contact,
+                        lines=tuple(lines))
+
+
+@contextmanager
+def _unique_violations() -> Iterator[None]:
+    """A unique index that refuses a write becomes a DUPLICATE domain error naming the field. The
+    transaction is then spent (PostgreSQL): the error ends the unit of work, unless the caller wrote
+    inside a savepoint of its own (services/kernel/imports.upsert does)."""
+    try:
+        yield
+    except IntegrityError as error:
+        name = violated_field(error)
+        if name is None:
+            raise
+        raise fail(ErrorKind.DUPLICATE, name, "this value is already used") from error

@@ -1,0 +1,272 @@
+"""Hot statements: SQLAlchemy Core statements compiled once per database, run on the driver's own
+connection inside the unit of work's transaction.
+
+Measured on the request path (docs/performance.md), SQLAlchemy's execution layer around asyncpg
+costs 100 to 150 µs of CPU per statement beyond the driver's own, and its executemany and multi-row
+RETURNING paths several hundred more: more than the rest of a hot request together. So the stores
+keep SQLAlchemy for what it is best at, writing the statements (Core constructs over the tables'
+definitions) and converting values (the columns' own bind and result processors: exact decimals,
+JSON, dates on SQLite), and hand the compiled SQL to the driver themselves: asyncpg on PostgreSQL
+(awaited from the unit of work's greenlet), sqlite3 on SQLite. Everything else stays SQLAlchemy's:
+the transaction (begun, committed and rolled back by the session), the pool, the errors (a
+driver's error becomes the SQLAlchemy error it would have raised, so unique violations, deadlocks
+and dropped connections are recognised as anywhere else), and the `before_cursor_execute` event,
+so that whoever counts statements (tests/test_statements.py) sees these too."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Numeric, Table, bindparam, insert, select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only
+
+from .views import connection_of
+
+ROWS_PER_INSERT_MAX = 200  # a multi-row INSERT takes at most this many rows (SQLite: 32,766 parameters)
+
+
+class _Compiled:
+    """One statement for one driver: its SQL, its parameters (in order, or by name, as the driver takes
+    them) with their processors, and the processors of its result's columns."""
+
+    def __init__(self, statement: Executable, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        processors = compiled._bind_processors  # what SQLAlchemy's own execution would apply
+        self.positional = compiled.positional
+        names = compiled.positiontup if compiled.positional else list(compiled.bind_names.values())
+        self.params = [(name, processors.get(name)) for name in names or ()]
+        # A value written in the statement itself (`column == 3`) is a parameter with its value.
+        self.given = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
+        self.results = [column.type._cached_result_processor(dialect, _coltype(column.type, dialect))
+                        for column in compiled._result_columns]
+        self.processes_results = any(self.results)
+
+    def arguments(self, values: Mapping[str, Any]) -> tuple | dict:
+        if self.given:
+            values = {**self.given, **values}
+        processed = ((name, value if process is None else process(value))
+                     for name, process, value in ((name, process, values[name]) for name, process in self.params))
+        return tuple(value for _, value in processed) if self.positional else dict(processed)
+
+    def row(self, raw: Sequence[Any]) -> tuple:
+        if not self.processes_results:
+            return tuple(raw)
+        return tuple(value if process is None or value is None else process(value)
+                     for process, value in zip(self.results, raw))
+
+
+def _coltype(type_: Any, dialect: Dialect) -> int | None:
+    """The type code the driver would describe a column of this type with, where the processor depends
+    on it: PostgreSQL's numeric and double precision (their OIDs); None elsewhere."""
+    if dialect.name != "postgresql":
+        return None
+    impl = type_.dialect_impl(dialect)
+    impl = getattr(impl, "impl_instance", impl)
+    if isinstance(impl, Float):
+        return 701
+    return 1700 if isinstance(impl, Numeric) else None
+
+
+@functools.cache
+def records(table: Table, dialect: Dialect) -> Callable[[Sequence[Any]], tuple]:
+    """The processing of a row of `table` read inside another statement (an array of records on
+    PostgreSQL): each value through its column's result processor."""
+    processors = [column.type._cached_result_processor(dialect, _coltype(column.type, dialect))
+                  for column in table.columns]
+
+    def process(raw: Sequence[Any]) -> tuple:
+        return tuple(value if process is None or value is None else process(value)
+                     for process, value in zip(processors, raw))
+    return process
+
+
+class Statement:
+    """A Core statement run by the driver (see the module). `all`, `first` and `scalar` return rows
+    as tuples, in the order of the statement's columns; `run` and `run_many` return nothing."""
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled: dict[tuple[type, str], _Compiled] = {}
+
+    def all(self, where: Session | Connection, **values: Any) -> list[tuple]:
+        connection = _connection(where)
+        compiled = self._for(connection.dialect)
+        return [compiled.row(row) for row in _fetch(connection, compiled, values)]
+
+    def first(self, where: Session | Connection, **values: Any) -> tuple | None:
+        rows = self.all(where, **values)
+        return rows[0] if rows else None
+
+    def scalar(self, where: Session | Connection, **values: Any) -> Any:
+        row = self.first(where, **values)
+        return None if row is None else row[0]
+
+    def run(self, where: Session | Connection, **values: Any) -> None:
+        connection = _connection(where)
+        _fetch(connection, self._for(connection.dialect), values)
+
+    def run_many(self, where: Session | Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """The statement once per row of values, in one round trip (the driver's executemany)."""
+        if not rows:
+            return
+        connection = _connection(where)
+        compiled = self._for(connection.dialect)
+        arguments = [compiled.arguments(row) for row in rows]
+        _dispatch(connection, compiled.sql, arguments, many=True)
+        driver = _driver(connection)
+        try:
+            if connection.dialect.is_async:
+                await_only(driver.executemany(compiled.sql, arguments))
+            else:
+                driver.cursor().executemany(compiled.sql, arguments)
+        except Exception as error:
+            raise _translated(connection, error, compiled.sql, arguments) from error
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        key = (type(dialect), dialect.paramstyle)  # asyncpg's and psycopg's SQL differ, both PostgreSQL
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = _Compiled(self.statement, dialect)
+        return compiled
+
+
+class Inserts:
+    """New rows of one table, any number of them in one multi-row INSERT (a few for very many),
+    returning their ids in the order of the rows. Every row gives every column of `columns`."""
+
+    def __init__(self, table: Table, columns: Sequence[str]) -> None:
+        self.table = table
+        self.columns = tuple(columns)
+        self._by_count: dict[int, Statement] = {}
+
+    def ids(self, where: Session | Connection, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+        ids: list[int] = []
+        for start in range(0, len(rows), ROWS_PER_INSERT_MAX):
+            chunk = rows[start:start + ROWS_PER_INSERT_MAX]
+            values = {f"{name}_{index}": row[name] for index, row in enumerate(chunk) for name in self.columns}
+            # A multi-row INSERT takes its ids from the table's sequence (its rowid on SQLite) row after
+            # row: in ascending order, the order of the rows.
+            ids.extend(sorted(row[0] for row in self._statement(len(chunk)).all(where, **values)))
+        return ids
+
+    def _statement(self, count: int) -> Statement:
+        statement = self._by_count.get(count)
+        if statement is None:
+            rows = [{name: bindparam(f"{name}_{index}", type_=self.table.c[name].type) for name in self.columns}
+                    for index in range(count)]
+            statement = self._by_count[count] = Statement(insert(self.table).values(rows).returning(self.table.c.id))
+        return statement
+
+
+# -- a list of ids as one parameter -------------------------------------------------------------------
+
+class _IdList(TypeDecorator):
+    """A list of integer ids bound as one parameter: a PostgreSQL array, a JSON array on SQLite."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.ARRAY(BigInteger()))
+        return dialect.type_descriptor(JSON())
+
+
+class _InIds(ColumnElement[bool]):
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition in itself (no "= 1" after it on SQLite)
+
+    def __init__(self, column: Any, name: str) -> None:
+        self.column = column
+        self.ids = bindparam(name, type_=_IdList())
+
+
+@compiles(_InIds, "postgresql")
+def _in_ids_postgresql(element: _InIds, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.ids, **kw)})"
+
+
+@compiles(_InIds)
+def _in_ids_sqlite(element: _InIds, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} IN (SELECT value FROM json_each({compiler.process(element.ids, **kw)}))"
+
+
+def by_ids(table: Table) -> Any:
+    """`SELECT every column FROM table WHERE org_id = :org_id AND id IN (:ids)`."""
+    return select(*table.columns).where(table.c.org_id == bindparam("org_id"), in_ids(table.c.id))
+
+
+def in_ids(column: Any, name: str = "ids") -> ColumnElement[bool]:
+    """`column IN (the ids of parameter `name`)`, with the list bound as one parameter, so that the
+    statement is compiled once whatever the number of ids (an IN list would be one statement per
+    length, which a statement compiled once cannot be)."""
+    return _InIds(column, name)
+
+
+# -- the driver ----------------------------------------------------------------------------------
+
+def _connection(where: Session | Connection) -> Connection:
+    return connection_of(where) if isinstance(where, Session) else where
+
+
+def _driver(connection: Connection) -> Any:
+    """What runs the SQL, inside the transaction SQLAlchemy began: asyncpg's own connection (told to
+    begin the transaction now: SQLAlchemy's adapter otherwise begins it with its first statement of
+    its own), else the DBAPI connection (sqlite3, psycopg)."""
+    adapted = connection.connection.dbapi_connection
+    if not connection.dialect.is_async:
+        return adapted
+    if connection.in_transaction() and adapted._transaction is None and adapted.isolation_level != "autocommit":
+        await_only(adapted._start_transaction())
+    return connection.connection.driver_connection
+
+
+def _fetch(connection: Connection, compiled: _Compiled, values: Mapping[str, Any]) -> Iterable[Sequence[Any]]:
+    arguments = compiled.arguments(values)
+    _dispatch(connection, compiled.sql, arguments, many=False)
+    driver = _driver(connection)
+    try:
+        if connection.dialect.is_async:
+            return await_only(driver.fetch(compiled.sql, *arguments))
+        cursor = driver.cursor()
+        cursor.execute(compiled.sql, arguments)
+        return cursor.fetchall() if cursor.description is not None else ()
+    except Exception as error:
+        raise _translated(connection, error, compiled.sql, arguments) from error
+
+
+def _dispatch(connection: Connection, sql: str, arguments: Any, *, many: bool) -> None:
+    """SQLAlchemy's `before_cursor_execute` event, for whoever listens (statement counts)."""
+    connection.dispatch.before_cursor_execute(connection, None, sql, arguments, None, many)
+
+
+def _translated(connection: Connection, error: Exception, sql: str, arguments: Any) -> Exception:
+    """The driver's error as SQLAlchemy would have raised it (IntegrityError for a unique violation,
+    with the driver's sqlstate; `connection_invalidated` when the connection is gone, which is then
+    dropped from the pool)."""
+    dialect = connection.dialect
+    dbapi_error = error
+    if dialect.is_async and not isinstance(error, dialect.loaded_dbapi.Error):
+        try:
+            connection.connection.dbapi_connection._handle_exception(error)
+        except dialect.loaded_dbapi.Error as adapted:  # the adapter raises it translated into its DBAPI classes
+            dbapi_error = adapted
+    if not isinstance(dbapi_error, dialect.loaded_dbapi.Error):
+        return dbapi_error
+    invalidated = dialect.is_disconnect(dbapi_error, connection.connection.dbapi_connection, None)
+    if invalidated:
+        connection.invalidate(dbapi_error)
+    return sa_exc.DBAPIError.instance(sql, arguments, dbapi_error, dialect.loaded_dbapi.Error,
+                                      connection_invalidated=invalidated, dialect=dialect)

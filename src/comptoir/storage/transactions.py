@@ -1,0 +1,173 @@
+"""Ledger transactions with their entries, read and written with SQLAlchemy Core (storage/views.py).
+
+A transaction is read with two statements (the transactions with their journal; their entries with
+their account), whatever their number; written with one statement per table (the header, then every
+entry in one INSERT), and the entries' maintained balances noted for the commit (storage/balances.py).
+The rules (balance, open period, changeable entries) are the services'."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.orm import Session
+
+from . import balances
+from .statements import Inserts, Statement, in_ids
+from .tables import Account, Entry, Journal, Transaction
+from .tables.base import utcnow
+from .views import forget_loaded, view_type
+
+_transactions, _entries, _journals, _accounts = (Transaction.__table__, Entry.__table__, Journal.__table__,
+                                                 Account.__table__)
+
+JournalView = view_type("JournalView", _journals)
+AccountView = view_type("AccountView", _accounts)
+EntryView = view_type("EntryView", _entries, extra=("account",),
+                      doc="An entry of a transaction, with its account (an AccountView).")
+TransactionView = view_type("TransactionView", _transactions, extra=("journal", "entries"),
+                            doc="A transaction, with its journal (a JournalView) and its entries (EntryViews, by id).")
+
+_HEADER = select(*_transactions.columns, *_journals.columns).join(_journals, _journals.c.id == _transactions.c.journal_id)
+_BY_IDS = Statement(_HEADER.where(_transactions.c.org_id == bindparam("org_id"), in_ids(_transactions.c.id)))
+_BY_IDS_LOCKED = Statement(_HEADER.where(_transactions.c.org_id == bindparam("org_id"), in_ids(_transactions.c.id))
+                           .with_for_update(of=_transactions))
+_BY_SOURCE = _HEADER.where(_transactions.c.org_id == bindparam("org_id"),
+                           _transactions.c.source_type == bindparam("source_type"),
+                           _transactions.c.source_id == bindparam("source_id"))
+_BY_SOURCE_FREE, _BY_SOURCE_LOCKED = Statement(_BY_SOURCE), Statement(_BY_SOURCE.with_for_update(of=_transactions))
+_ENTRIES = Statement(select(*_entries.columns, *_accounts.columns)
+                     .join(_accounts, _accounts.c.id == _entries.c.account_id)
+                     .where(_entries.c.org_id == bindparam("org_id"), in_ids(_entries.c.transaction_id))
+                     .order_by(_entries.c.transaction_id, _entries.c.id))
+_ACCOUNTS = Statement(select(*_accounts.columns).where(_accounts.c.org_id == bindparam("org_id"),
+                                                       in_ids(_accounts.c.id)))
+_JOURNAL = Statement(select(*_journals.columns).where(_journals.c.org_id == bindparam("org_id"),
+                                                      _journals.c.id == bindparam("journal_id")))
+_INSERT_HEADERS = Inserts(_transactions, [column.name for column in _transactions.columns if column.name != "id"])
+_INSERT_ENTRIES = Inserts(_entries, [column.name for column in _entries.columns if column.name != "id"])
+_DELETE_ENTRIES = Statement(delete(_entries).where(_entries.c.org_id == bindparam("org_id"),
+                                                   _entries.c.transaction_id == bindparam("transaction_id")))
+_DELETE_HEADER = Statement(delete(_transactions).where(_transactions.c.org_id == bindparam("org_id"),
+                                                       _transactions.c.id == bindparam("transaction_id")))
+_HEADER_CHANGES = tuple(column.name for column in _transactions.columns
+                        if column.name not in ("id", "org_id", "uuid", "created_at"))
+_UPDATE_HEADER = Statement(update(_transactions).where(_transactions.c.id == bindparam("transaction_id"))
+                           .values({name: bindparam(f"new_{name}", type_=_transactions.c[name].type)
+                                    for name in _HEADER_CHANGES}))
+_TRANSACTION_WIDTH, _ENTRY_WIDTH = len(_transactions.columns), len(_entries.columns)
+
+
+class TransactionStore:
+    def __init__(self, session: Session, org_id: int) -> None:
+        self.session = session
+        self.org_id = org_id
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def read(self, ids: Sequence[int], *, lock: bool = False) -> dict[int, Any]:
+        """The transactions of these ids that are this organization's, by id (`lock`: held until the
+        transaction ends, PostgreSQL)."""
+        if not ids:
+            return {}
+        return self._with_entries((_BY_IDS_LOCKED if lock else _BY_IDS).all(self.session, org_id=self.org_id,
+                                                                            ids=list(ids)))
+
+    def find_by_source(self, source_type: str, source_id: int, *, lock: bool = False) -> Any | None:
+        """The transaction a document (or a payment, a bank entry...) generated, if any."""
+        rows = (_BY_SOURCE_LOCKED if lock else _BY_SOURCE_FREE).all(self.session, org_id=self.org_id,
+                                                                     source_type=source_type, source_id=source_id)
+        return next(iter(self._with_entries(rows).values()), None)
+
+    def _with_entries(self, rows: Sequence[Any]) -> dict[int, Any]:
+        headers = [(TransactionView(*row[:_TRANSACTION_WIDTH]), JournalView(*row[_TRANSACTION_WIDTH:])) for row in rows]
+        if not headers:
+            return {}
+        entries: dict[int, list[Any]] = {header.id: [] for header, _ in headers}
+        for row in _ENTRIES.all(self.session, org_id=self.org_id, ids=list(entries)):
+            entry = EntryView(*row[:_ENTRY_WIDTH], account=AccountView(*row[_ENTRY_WIDTH:]))
+            entries[entry.transaction_id].append(entry)
+        return {header.id: header._replace(journal=journal, entries=tuple(entries[header.id]))
+                for header, journal in headers}
+
+    def accounts(self, ids: Iterable[int]) -> dict[int, Any]:
+        """The accounts of these ids that are this organization's, by id (AccountViews)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        accounts = (AccountView(*row) for row in _ACCOUNTS.all(self.session, org_id=self.org_id, ids=wanted))
+        return {account.id: account for account in accounts}
+
+    def journal(self, journal_id: int) -> Any | None:
+        row = _JOURNAL.first(self.session, org_id=self.org_id, journal_id=journal_id)
+        return None if row is None else JournalView(*row)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def insert(self, transactions: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]], *,
+               journal: Any = None, accounts: Mapping[int, Any] | None = None) -> list[Any]:
+        """New transactions, each a header (its columns but id and timestamps) and its entries (their
+        columns but id, transaction and date), in two statements whatever their number. `journal` and
+        `accounts` (views, by id): what the answer shows of them, when the caller's checks read them."""
+        if not transactions:
+            return []
+        now = utcnow()
+        headers = [{"uuid": str(uuid.uuid4()), "created_at": now, "updated_at": now, **header, "org_id": self.org_id}
+                   for header, _ in transactions]
+        for header, transaction_id in zip(headers, _INSERT_HEADERS.ids(self.session, headers)):
+            header["id"] = transaction_id
+        rows = self._insert_entries([(header, entries) for header, (_, entries) in zip(headers, transactions)])
+        by_transaction: dict[int, list[dict]] = {}
+        for row in rows:
+            by_transaction.setdefault(row["transaction_id"], []).append(row)
+        return [self._view(header, by_transaction.get(header["id"], ()), journal, accounts or {}) for header in headers]
+
+    def rewrite(self, before: Any, header: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], *,
+                journal: Any, accounts: Mapping[int, Any]) -> Any:
+        """The transaction with new header values and new entries in place of all its entries (a
+        document that changed posts again)."""
+        values = {**_columns_of(before), **header}
+        if any(getattr(before, name) != value for name, value in header.items()):
+            values["updated_at"] = utcnow()  # new entries alone leave the row as it was
+            _UPDATE_HEADER.run(self.session, transaction_id=before.id,
+                               **{f"new_{name}": values[name] for name in _HEADER_CHANGES})
+        self._delete_entries(before)
+        forget_loaded(self.session, Transaction, [before.id])
+        return self._view(values, self._insert_entries([(values, entries)]), journal, accounts)
+
+    def delete(self, before: Any) -> None:
+        self._delete_entries(before)
+        _DELETE_HEADER.run(self.session, org_id=self.org_id, transaction_id=before.id)
+        forget_loaded(self.session, Transaction, [before.id])
+
+    def _insert_entries(self, transactions: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]]) \
+            -> list[dict]:
+        rows = [{**entry, "org_id": self.org_id, "transaction_id": header["id"], "date": header["date"]}
+                for header, entries in transactions for entry in entries]
+        if rows:
+            for row, entry_id in zip(rows, _INSERT_ENTRIES.ids(self.session, rows)):
+                row["id"] = entry_id
+            balances.note_rows(self.session, rows)
+        return rows
+
+    def _delete_entries(self, before: Any) -> None:
+        _DELETE_ENTRIES.run(self.session, org_id=self.org_id, transaction_id=before.id)
+        balances.note_rows(self.session, [_columns_of(entry) for entry in before.entries], -1)
+        forget_loaded(self.session, Entry, [entry.id for entry in before.entries])
+
+    def _view(self, header: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], journal: Any,
+              accounts: Mapping[int, Any]) -> Any:
+        return TransactionView(**{column.name: header.get(column.name) for column in _transactions.columns},
+                               journal=journal,
+                               entries=tuple(EntryView(**{column.name: entry.get(column.name)
+                                                          for column in _entries.columns},
+                                                       account=accounts.get(entry["account_id"]))
+                                             for entry in entries))
+
+
+def _columns_of(view: Any) -> dict[str, Any]:
+    """A view's column values (its table's), without the related views."""
+    table = _transactions if isinstance(view, TransactionView) else _entries
+    return {column.name: getattr(view, column.name) for column in table.columns}
