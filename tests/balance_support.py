@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from comptoir.storage import balances
+from comptoir.storage.link import balance_totals
 from comptoir.storage.tables import AccountBalance, Entry
 
 ZERO = Decimal(0)
@@ -49,6 +50,6 @@ def assert_balances_match(session, org_id: int) -> None:
             if (date_from is None or entry.date >= date_from) and (date_to is None or entry.date <= date_to):
                 by_account[entry.account_id][0 if entry.way == "debit" else 1] += entry.amount
         read = {account: totals for account, totals in
-                balances.totals(session, org_id, date_from=date_from, date_to=date_to).items() if any(totals)}
+                balance_totals(session, org_id, date_from=date_from, date_to=date_to).items() if any(totals)}
         assert read == {account: tuple(totals) for account, totals in by_account.items() if any(totals)}, \
             (date_from, date_to)

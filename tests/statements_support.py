@@ -36,6 +36,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import ExecuteStyle
 
+from comptoir.storage.database import NUMBERS as NUMBERS_CONNECTION
+
 REQUEST = "request"
 NUMBERS = "numbers"
 STATEMENT, BEGIN, COMMIT, ROLLBACK = "statement", "BEGIN", "COMMIT", "ROLLBACK"
@@ -48,6 +50,8 @@ class Event:
     number: int  # which database connection of that kind, in the order they were first seen (1, 2, ...)
     sql: str = ""
     rows: int = 1  # parameter sets of an executemany (one statement, sent once, for several rows)
+    carries: str | None = None  # a boundary sent in the same round trip (the upsert before COMMIT)
+    trip: bool = True  # a round trip of its own (not a COMMIT sent with the statement before it)
 
     @property
     def first_line(self) -> str:
@@ -56,7 +60,7 @@ class Event:
     def __str__(self) -> str:
         """The statement on one line, without its lists of columns: what it reads or writes, and where."""
         if self.kind != STATEMENT:
-            return self.kind
+            return self.kind if self.trip else f"{self.kind} (with the statement above, in its round trip)"
         sql = " ".join(self.sql.split())
         if sql.startswith("SELECT ") and " FROM " in sql:
             columns, rest = sql[7:].split(" FROM ", 1)
@@ -93,7 +97,7 @@ class Seen:
 
     def round_trips(self) -> int:
         """Every exchange with the database: statements of both connections, BEGIN and COMMIT/ROLLBACK."""
-        boundaries = [e for e in self.events if e.kind != STATEMENT and e.connection == REQUEST]
+        boundaries = [e for e in self.events if e.kind != STATEMENT and e.connection == REQUEST and e.trip]
         return len(self.statements(REQUEST)) + len(self.statements(NUMBERS)) + len(boundaries)
 
     def summary(self) -> str:
@@ -124,9 +128,14 @@ def _autocommit(connection: Connection) -> bool:
 
 
 def _numbers(connection: Connection) -> bool:
-    # The numbers engines are made in autocommit (create_engine's isolation_level); the readers of the
-    # request engine are the same engine with autocommit as an execution option.
-    return _autocommit(connection) and "isolation_level" not in connection.get_execution_options()
+    return connection.get_execution_options().get("comptoir_connection") == NUMBERS_CONNECTION["comptoir_connection"]
+
+
+def _boundary(sql: str) -> str | None:
+    """BEGIN, COMMIT or ROLLBACK when the statement is one: on PostgreSQL a request's link sends them
+    itself (storage/link.Link), COMMIT after the maintained balances' upsert in the same round trip."""
+    last = sql.rstrip().rstrip(";").rsplit(";", 1)[-1].strip().upper()
+    return last if last in (BEGIN, COMMIT, ROLLBACK) else None
 
 
 class _Recorder:
@@ -155,9 +164,17 @@ class _Recorder:
             role = NUMBERS if _numbers(connection) else REQUEST
             if kind != STATEMENT and _autocommit(connection):
                 return  # no round trip in autocommit mode
-            if role == REQUEST and kind == STATEMENT and sql.lstrip().upper().startswith("BEGIN"):
+            if kind == STATEMENT and not _autocommit(connection) and sql.lstrip().upper().startswith("BEGIN"):
                 return  # SQLite's BEGIN [IMMEDIATE], sent from the begin event: counted as the boundary
-            self.seen.events.append(Event(kind, role, self._number(connection, role), sql, rows))
+            boundary = _boundary(sql) if kind == STATEMENT else None
+            number = self._number(connection, role)
+            if boundary is not None:
+                rest = sql.rstrip().rstrip(";").rsplit(";", 1)[0] if ";" in sql.rstrip().rstrip(";") else ""
+                if rest.strip():  # the statement sent with it, in the same round trip
+                    self.seen.events.append(Event(STATEMENT, role, number, rest, rows, carries=boundary))
+                self.seen.events.append(Event(boundary, role, number, sql, rows, trip=not rest.strip()))
+                return
+            self.seen.events.append(Event(kind, role, number, sql, rows))
 
     def before_cursor_execute(self, connection, cursor, statement, parameters, context, executemany) -> None:
         # One statement sent once for several rows (the DBAPI's executemany); not SQLAlchemy's

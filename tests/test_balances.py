@@ -19,6 +19,7 @@ from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.services.ledger.transactions import TRANSACTIONS
 from comptoir.services.tenancy.organizations import create_organization
 from comptoir.storage import balances
+from comptoir.storage.link import balance_totals
 from comptoir.storage.database import Database, alembic_config
 from comptoir.storage.tables import Account, AccountBalance, Entry, Transaction
 
@@ -205,7 +206,7 @@ def test_a_savepoint_rolled_back_takes_its_changes_with_it_and_one_released_keep
                 book.flush()
     check(context, org.id)
     with context.database.transaction() as session:
-        assert balances.totals(session, org.id)[first] == (D(10), D(12))
+        assert balance_totals(session, org.id)[first] == (D(10), D(12))
 
 
 def test_a_transaction_rolled_back_writes_no_balance(context):
@@ -238,9 +239,9 @@ def test_a_unit_of_work_reads_its_own_writes(context):
                 raise Abandon
         except Abandon:
             pass
-        assert balances.totals(book.session, org.id)[first] == (D(16), D(0))
-        assert balances.totals(book.session, org.id, date_to=date(2025, 1, 31))[second] == (D(0), D(15))
-        assert balances.totals(book.session, org.id, date_from=date(2025, 1, 6), account_ids=[first]) == \
+        assert balance_totals(book.link, org.id)[first] == (D(16), D(0))
+        assert balance_totals(book.link, org.id, date_to=date(2025, 1, 31))[second] == (D(0), D(15))
+        assert balance_totals(book.link, org.id, date_from=date(2025, 1, 6), account_ids=[first]) == \
             {first: (D(6), D(0))}
     check(context, org.id)
 

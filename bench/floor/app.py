@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import os
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -196,10 +196,11 @@ def net(postings: Iterable[Posting]) -> list[Posting]:
     return found
 
 
-def balance_deltas(deltas: dict, on: date, postings: Iterable[tuple[int, str, Decimal]], sign: int = 1) -> dict:
-    """Add the (account, way, amount) postings dated `on` to the day and month deltas."""
+def balance_deltas(deltas: dict, on: date, postings: Iterable[Sequence], sign: int = 1) -> dict:
+    """Add postings dated `on` to the day and month deltas. Only their first three items are read
+    (account, way, amount), so that postings and the entries a rewrite undoes are passed as they are."""
     month = on.replace(day=1)
-    for account, way, amount in postings:
+    for account, way, amount, *_ in postings:
         amount = amount * sign
         debit, credit = (amount, ZERO) if way == "debit" else (ZERO, amount)
         for key in ((DAY, on, account), (MONTH, month, account)):
@@ -208,30 +209,26 @@ def balance_deltas(deltas: dict, on: date, postings: Iterable[tuple[int, str, De
     return deltas
 
 
-def balance_arrays(deltas: dict) -> list[list]:
-    """The deltas as the arrays BALANCES reads, in the order of their keys (so that two writers take
-    the rows in the same order: no deadlock), those that net to nothing left out."""
-    rows = [(key, values) for key, values in sorted(deltas.items()) if values[0] or values[1]]
-    return [[key[0] for key, _ in rows], [key[1] for key, _ in rows], [key[2] for key, _ in rows],
-            [values[0] for _, values in rows], [values[1] for _, values in rows]]
+# Each CTE below has the function that builds its parameters beside it, in the order its numbers
+# say: the statements number their parameters by hand, and the two must not drift apart.
 
-
-def balances_cte(first: int, depends_on: str) -> str:
-    """A data-modifying CTE adding the deltas (parameters `first`..`first`+4: spans, days, accounts,
-    debits, credits; `first`+5: the slot) to account_balances, run only when `depends_on` wrote its row."""
-    p = [f"${first + i}" for i in range(6)]
-    return f"""b AS (INSERT INTO account_balances (org_id, span, first_day, account_id, slot, debit, credit)
-      SELECT $1, u.span, u.first_day, u.account_id, {p[5]}, u.debit, u.credit
-      FROM (SELECT 1 FROM {depends_on} LIMIT 1) x,
-           unnest({p[0]}::text[], {p[1]}::date[], {p[2]}::bigint[], {p[3]}::numeric[], {p[4]}::numeric[])
-             AS u(span, first_day, account_id, debit, credit)
-      ON CONFLICT (org_id, span, first_day, account_id, slot) DO UPDATE
-        SET debit = account_balances.debit + excluded.debit, credit = account_balances.credit + excluded.credit)"""
+def transaction_cte(code: int, *, on: int, journal: int, piece: int, currency: int, source: str = "d") -> str:
+    """The CTE `t` inserting the Realized transaction a document posts (parameters: the numbers of its
+    code, date, journal, piece number and currency), written only when the document's CTE `source`
+    wrote its row: `d` an invoice, `r` a received document."""
+    source_type = {"d": "invoice", "r": "received_document"}[source]
+    return f"""t AS (
+  INSERT INTO transactions (org_id, uuid, created_at, updated_at, transaction_code, status, date, journal_id,
+                            piece_number, currency_iso_code, source_type, source_id)
+  SELECT $1, gen_random_uuid()::text, now(), now(), ${code}, 'Realized', ${on}, ${journal}, ${piece}, ${currency},
+         '{source_type}', {source}.id
+  FROM {source} RETURNING id)"""
 
 
 def entries_cte(first: int, transaction: str = "t") -> str:
     """A CTE inserting the entries (parameters `first`..`first`+6: labels, amounts, ways, accounts,
-    letterings, parties, locks; `first`+7: their date) of the transaction `transaction` just written."""
+    letterings, parties, locks; `first`+7: their date, as entry_args gives them) of the transaction
+    `transaction` just written."""
     p = [f"${first + i}" for i in range(8)]
     return f"""e AS (INSERT INTO entries (org_id, transaction_id, label, amount, way, account_id, lettering, locked,
                                reconciled, date, party_id)
@@ -243,14 +240,49 @@ def entries_cte(first: int, transaction: str = "t") -> str:
       ORDER BY u.n RETURNING id)"""
 
 
-def entry_arrays(postings: list[Posting], locked: list[bool] | None = None) -> list[list]:
+def entry_args(postings: list[Posting], on: date, locked: list[bool] | None = None) -> list:
+    """The 8 parameters of entries_cte: the postings as arrays, then their date."""
     return [[p[3][:128] for p in postings], [p[2] for p in postings], [p[1] for p in postings],
             [p[0] for p in postings], [p[4] for p in postings], [p[5] for p in postings],
-            locked or [False] * len(postings)]
+            locked or [False] * len(postings), on]
 
 
-def slot() -> int:
-    return random.randrange(SLOTS)
+def balances_cte(first: int, depends_on: str) -> str:
+    """A data-modifying CTE adding the deltas (parameters `first`..`first`+4: spans, days, accounts,
+    debits, credits; `first`+5: the slot, as balance_args gives them) to account_balances, run only
+    when `depends_on` wrote its row."""
+    p = [f"${first + i}" for i in range(6)]
+    return f"""b AS (INSERT INTO account_balances (org_id, span, first_day, account_id, slot, debit, credit)
+      SELECT $1, u.span, u.first_day, u.account_id, {p[5]}, u.debit, u.credit
+      FROM (SELECT 1 FROM {depends_on} LIMIT 1) x,
+           unnest({p[0]}::text[], {p[1]}::date[], {p[2]}::bigint[], {p[3]}::numeric[], {p[4]}::numeric[])
+             AS u(span, first_day, account_id, debit, credit)
+      ON CONFLICT (org_id, span, first_day, account_id, slot) DO UPDATE
+        SET debit = account_balances.debit + excluded.debit, credit = account_balances.credit + excluded.credit)"""
+
+
+def balance_args(deltas: dict) -> list:
+    """The 6 parameters of balances_cte: the deltas as arrays, in the order of their keys (so that two
+    writers take the rows in the same order: no deadlock), those that net to nothing left out; then a
+    random slot of 0..SLOTS-1, which spreads concurrent commits over the rows of an account (ADR 0017)."""
+    rows = [(key, values) for key, values in sorted(deltas.items()) if values[0] or values[1]]
+    return [[key[0] for key, _ in rows], [key[1] for key, _ in rows], [key[2] for key, _ in rows],
+            [values[0] for _, values in rows], [values[1] for _, values in rows], random.randrange(SLOTS)]
+
+
+def ledger_ctes(first: int, depends_on: str = "t") -> str:
+    """The entries of `t` and their balances, one CTE after the other (parameters `first`..`first`+13,
+    as ledger_args gives them): what every write that posts ends with."""
+    return f"{entries_cte(first)},\n{balances_cte(first + 8, depends_on)}"
+
+
+def ledger_args(postings: list[Posting], on: date, *, deltas: dict | None = None,
+                locked: list[bool] | None = None) -> list:
+    """The 14 parameters of ledger_ctes. The balances move by the postings themselves unless `deltas`
+    says otherwise (a rewrite moves them by the difference with the entries it replaces)."""
+    if deltas is None:
+        deltas = balance_deltas({}, on, postings)
+    return [*entry_args(postings, on, locked), *balance_args(deltas)]
 
 
 # -- numbers -------------------------------------------------------------------------------------
@@ -345,6 +377,22 @@ class Floor:
             raise not_served(f"a posting to the {role} account, which the chart does not have yet")
         return reference.role_accounts[role]
 
+    async def sale_postings(self, connection: asyncpg.Connection, org_id: int, code: str, party_id: int,
+                            total: Decimal, income: Decimal, tax: Decimal) -> list[Posting]:
+        """A sales invoice's entries as Comptoir posts them, netted: the receivable debited with the
+        total (lettered with the code, for the customer), income credited with the lines before taxes,
+        the tax payable with the taxes when there are any (a chart lacking one of these accounts is
+        not served: role_account)."""
+        label = f"Invoice {code}"
+        postings = [(await self.role_account(connection, org_id, "receivable"), "debit", total, label, code,
+                     party_id),
+                    (await self.role_account(connection, org_id, "income"), "credit", income,
+                     f"{label} - Before taxes", None, None)]
+        if tax:
+            postings.append((await self.role_account(connection, org_id, "tax_payable"), "credit", tax,
+                             f"{label} - Taxes", None, None))
+        return net(postings)
+
     async def credential(self, connection: asyncpg.Connection, kind: str, identifier: str,
                          secret: str) -> asyncpg.Record | None:
         """The credential of this kind and identifier if the secret's SHA-256 matches and it is not
@@ -380,6 +428,12 @@ class Floor:
                     return found
                 wanted = retry
         raise RuntimeError("no free code after 1000 numbers")
+
+    async def invoice_numbers(self, org_id: int) -> tuple[str, int]:
+        """A new sales invoice's code (CINV-001, a code taken by hand skipped) and its transaction's
+        number, both in the one statement of numbers."""
+        numbers = await self.numbers(org_id, ["invoice", "transaction"], "invoice", "CINV")
+        return format_code("CINV", numbers["invoice"]), numbers["transaction"]
 
     # -- ASGI --
 

@@ -41,16 +41,16 @@ from .app import (
     Answer,
     Floor,
     Request,
-    balance_arrays,
+    balance_args,
     balance_deltas,
     balances_cte,
     digest,
     dumps,
     entries_cte,
-    entry_arrays,
+    entry_args,
     format_code,
     not_served,
-    slot,
+    transaction_cte,
 )
 
 PROBLEM = b"application/problem+json"
@@ -169,11 +169,7 @@ r AS (
   SELECT $1, $8, now(), now(), $9, $10, 'purchase', f.id, $11, $12, $13, $14, $15, NULL, 'Accepted', NULL, $16, now(),
          now()
   FROM f RETURNING id),
-t AS (
-  INSERT INTO transactions (org_id, uuid, created_at, updated_at, transaction_code, status, date, journal_id,
-                            piece_number, currency_iso_code, source_type, source_id)
-  SELECT $1, gen_random_uuid()::text, now(), now(), $17, 'Realized', $18, $19, $20, $21, 'received_document', r.id
-  FROM r RETURNING id),
+{transaction_cte(17, on=18, journal=19, piece=20, currency=21, source="r")},
 {entries_cte(22)},
 d AS (
   INSERT INTO documents (org_id, uuid, created_at, updated_at, kind, customer_id, user_code, po_number, date, due_date,
@@ -308,11 +304,11 @@ async def import_invoice(floor: Floor, request: Request, integration_id: str, ki
                 WRITE, org_id, file_uuid, _safe_filename(fields["filename"], file_uuid), sniffed, len(data),
                 hashlib.sha256(data).hexdigest(), key, document_uuid, integration_id, partner_id, fields["filename"],
                 fields.get("userEmail") or None, fields.get("comment"), external_reference, dumps(entries).decode(),
-                party_id, numbers["transaction"], on, journal_id, number, currency, *entry_arrays(postings), on,
+                party_id, numbers["transaction"], on, journal_id, number, currency, *entry_args(postings, on),
                 format_code("PINV", numbers["purchase_invoice"]), amounts.due_on or on, amounts.due_on is not None,
                 fields.get("comment") or "", amounts.base, amounts.tax, amounts.total, number,
                 {"oneconnect": {"documentId": document_uuid, "integrationId": integration_id}}, event, subscribed,
-                *balance_arrays(balance_deltas({}, on, [(p[0], p[1], p[2]) for p in postings])), slot())
+                *balance_args(balance_deltas({}, on, postings)))
         except BaseException as error:
             path.unlink(missing_ok=True)  # the file follows its row: the transaction rolled back
             if isinstance(error, asyncpg.UniqueViolationError):

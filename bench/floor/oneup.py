@@ -21,22 +21,17 @@ from .app import (
     Answer,
     Floor,
     Request,
-    balance_arrays,
-    balance_deltas,
-    balances_cte,
     basic,
     dumps,
-    entries_cte,
-    entry_arrays,
-    format_code,
+    ledger_args,
+    ledger_ctes,
     loads_exact,
-    net,
     not_served,
     num,
     plain_text,
-    slot,
     stamp,
     text_num,
+    transaction_cte,
 )
 
 JSON = b"application/json; charset=UTF-8"
@@ -233,13 +228,8 @@ l AS (
                  $19::boolean[], $20::numeric[])
             WITH ORDINALITY AS u(item_id, description, quantity, price, discount, tax_id, taxable, total, n)
   ORDER BY u.n RETURNING id),
-t AS (
-  INSERT INTO transactions (org_id, uuid, created_at, updated_at, transaction_code, status, date, journal_id,
-                            piece_number, currency_iso_code, source_type, source_id)
-  SELECT $1, gen_random_uuid()::text, now(), now(), $21, 'Realized', $4, $22, $3, $7, 'invoice', d.id FROM d
-  RETURNING id),
-{entries_cte(23)},
-{balances_cte(31, "t")}
+{transaction_cte(21, on=4, journal=22, piece=3, currency=7)},
+{ledger_ctes(23)}
 SELECT d.id, d.created_at, (SELECT array_agg(id ORDER BY id) FROM l) FROM d
 """
 
@@ -301,25 +291,16 @@ async def create_invoice(floor: Floor, request: Request) -> tuple:
         totals = compute_totals(computed)
         settlements = schedule(totals.total, on, reference.installments.get(terms_id, ()))
         due_date = settlements[-1].due_date if settlements else on
-        numbers = await floor.numbers(org_id, ["invoice", "transaction"], "invoice", "CINV")
-        code = format_code("CINV", numbers["invoice"])
-        label = f"Invoice {code}"
-        receivable = await floor.role_account(connection, org_id, "receivable")
-        postings = [(receivable, "debit", totals.total, label, code, party_id),
-                    (await floor.role_account(connection, org_id, "income"), "credit",
-                     sum(compute_totals([Line(c.quantity, c.unit_price, c.discount_rate) for c in computed]).net_lines,
-                         ZERO), f"{label} - Before taxes", None, None)]
-        if totals.tax_amount:
-            postings.append((await floor.role_account(connection, org_id, "tax_payable"), "credit",
-                             totals.tax_amount, f"{label} - Taxes", None, None))
-        postings = net(postings)
-        deltas = balance_deltas({}, on, [(p[0], p[1], p[2]) for p in postings])
-        journal_id = reference.role_journals["sales"]
+        code, transaction_number = await floor.invoice_numbers(org_id)
+        income = sum(compute_totals([Line(c.quantity, c.unit_price, c.discount_rate) for c in computed]).net_lines,
+                     ZERO)
+        postings = await floor.sale_postings(connection, org_id, code, party_id, totals.total, income,
+                                             totals.tax_amount)
         row = await connection.fetchrow(
             WRITE_INVOICE, org_id, party_id, code, on, due_date, tax_id, currency, terms_id, employee_id,
             totals.subtotal, totals.tax_amount, totals.total,
             *map(list, zip(*written)), list(totals.line_totals),
-            numbers["transaction"], journal_id, *entry_arrays(postings), on, *balance_arrays(deltas), slot())
+            transaction_number, reference.role_journals["sales"], *ledger_args(postings, on))
     doc_id, created_at, line_ids = row
     rendered = render_invoice((
         doc_id, party_id, None, code, "", on, due_date, False, tax_id, currency, "0", "", None, None, terms_id, None,
@@ -345,8 +326,7 @@ t AS (
   WHERE (o.closed_until IS NULL OR o.closed_until < $2) AND coalesce($8, o.currency_iso_code) = o.currency_iso_code
     AND (SELECT count(*) FROM a) = $9
   RETURNING id, created_at, currency_iso_code),
-{entries_cte(10)},
-{balances_cte(18, "t")}
+{ledger_ctes(10)}
 SELECT t.id, t.created_at, t.currency_iso_code, j.name, j.code, (SELECT array_agg(id ORDER BY id) FROM e),
        (SELECT array_agg(ROW(a.id, a.number, a.name)) FROM a), o.closed_until, o.currency_iso_code
 FROM (SELECT 1) x LEFT JOIN t ON true LEFT JOIN j ON true LEFT JOIN o ON true
@@ -397,11 +377,10 @@ async def post_transaction(floor: Floor, request: Request) -> tuple:
         reference = await floor.reference_of(connection, org_id)
         journal_id = sent.get("journal_id") or reference.role_journals["miscellaneous"]
         number = (await floor.numbers(org_id, ["transaction"]))["transaction"]
-        deltas = balance_deltas({}, on, [(p[0], p[1], p[2]) for p in postings])
         row = await connection.fetchrow(
             WRITE_TRANSACTION, org_id, on, journal_id, accounts, sent.get("external_id"), number,
-            sent["piece_number"], sent.get("currency_iso_code"), len(accounts), *entry_arrays(postings, locked), on,
-            *balance_arrays(deltas), slot())
+            sent["piece_number"], sent.get("currency_iso_code"), len(accounts),
+            *ledger_args(postings, on, locked=locked))
     transaction_id, created_at, currency, journal_name, journal_code, entry_ids, found, closed_until, main = row
     if transaction_id is None:
         raise _refusal(sent, on, journal_name, found, accounts, closed_until, main)

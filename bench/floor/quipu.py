@@ -21,18 +21,13 @@ from .app import (
     Answer,
     Floor,
     Request,
-    balance_arrays,
-    balance_deltas,
-    balances_cte,
     digest,
     dumps,
-    entries_cte,
-    entry_arrays,
-    format_code,
+    ledger_args,
+    ledger_ctes,
     loads_exact,
-    net,
     not_served,
-    slot,
+    transaction_cte,
 )
 
 MEDIA_TYPE = b"application/vnd.quipu.v1+json"
@@ -90,13 +85,8 @@ l AS (
                  $22::numeric[], $23::numeric[], $24::numeric[])
             WITH ORDINALITY AS u(description, quantity, price, discount, total, tax_rate, retention_rate, tax, retention, n)
   ORDER BY u.n RETURNING id),
-t AS (
-  INSERT INTO transactions (org_id, uuid, created_at, updated_at, transaction_code, status, date, journal_id,
-                            piece_number, currency_iso_code, source_type, source_id)
-  SELECT $1, gen_random_uuid()::text, now(), now(), $25, 'Realized', $4, $26, $3, $7, 'invoice', d.id FROM d
-  RETURNING id),
-{entries_cte(27)},
-{balances_cte(35, "t")}
+{transaction_cte(25, on=4, journal=26, piece=3, currency=7)},
+{ledger_ctes(27)}
 SELECT d.id, (SELECT array_agg(id ORDER BY id) FROM l) FROM d
 """
 
@@ -196,18 +186,11 @@ async def create_invoice(floor: Floor, request: Request, slug: str | None) -> tu
             settlements = schedule(total, on, reference.installments.get(terms_id, ()))
             due = settlements[-1].due_date if settlements else on
         extra = {"quipu": {"due_dates": [day.isoformat() for day in due_dates]}} if due_dates is not None else {}
-        numbers = await floor.numbers(org_id, ["invoice", "transaction"], "invoice", "CINV")
-        code = format_code("CINV", numbers["invoice"])
-        label = f"Invoice {code}"
+        code, transaction_number = await floor.invoice_numbers(org_id)
         income = compute_totals([Line(quantity, price, discount) for _, quantity, price, _, _, discount in lines])
-        postings = [(await floor.role_account(connection, org_id, "receivable"), "debit", total, label, code, party_id),
-                    (await floor.role_account(connection, org_id, "income"), "credit", sum(income.net_lines, ZERO),
-                     f"{label} - Before taxes", None, None)]
-        if tax:
-            postings.append((await floor.role_account(connection, org_id, "tax_payable"), "credit", tax,
-                             f"{label} - Taxes", None, None))
-        postings = net(postings) if total or tax or any(a.base for a in amounts) else []
-        if not postings:
+        postings = await floor.sale_postings(connection, org_id, code, party_id, total, sum(income.net_lines, ZERO),
+                                             tax)
+        if not postings or not (total or tax or any(a.base for a in amounts)):
             raise not_served("an invoice that posts nothing")
         document_id, line_ids = await connection.fetchrow(
             WRITE, org_id, party_id, code, on, due, explicit, currency, attributes.get("notes") or "", terms_id,
@@ -215,8 +198,7 @@ async def create_invoice(floor: Floor, request: Request, slug: str | None) -> tu
             [line[0] for line in lines], [line[1] for line in lines], [line[2] for line in lines],
             [line[5] for line in lines], [a.base for a in amounts], [line[3] for line in lines],
             [line[4] for line in lines], [a.tax for a in amounts], [a.retention for a in amounts],
-            numbers["transaction"], reference.role_journals["sales"], *entry_arrays(postings), on,
-            *balance_arrays(balance_deltas({}, on, [(p[0], p[1], p[2]) for p in postings])), slot())
+            transaction_number, reference.role_journals["sales"], *ledger_args(postings, on))
     address = address or {}
     country_code = (address.get("country") or "")
     base = f"{floor.config.public_url.rstrip('/')}/quipu/invoices/{document_id}"

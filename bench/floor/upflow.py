@@ -14,17 +14,14 @@ from .app import (
     Answer,
     Floor,
     Request,
-    balance_arrays,
     balance_deltas,
-    balances_cte,
     dumps,
-    entries_cte,
-    entry_arrays,
+    ledger_args,
+    ledger_ctes,
     loads_exact,
-    net,
     not_served,
-    slot,
     stamp,
+    transaction_cte,
 )
 
 JSON = b"application/json"
@@ -72,13 +69,8 @@ l AS (
   INSERT INTO document_lines (org_id, document_id, position, description, quantity, unit_price_wt, discount_rate,
                               is_taxable, total, retention_rate, tax_amount, retention_amount, extra)
   SELECT $1, d.id, 0, $14, 1, $15, 0, false, $9, 0, 0, 0, '{{}}' FROM d),
-t AS (
-  INSERT INTO transactions (org_id, uuid, created_at, updated_at, transaction_code, status, date, journal_id,
-                            piece_number, currency_iso_code, source_type, source_id)
-  SELECT $1, gen_random_uuid()::text, now(), now(), $16, 'Realized', $4, $17, $3, $6, 'invoice', d.id FROM d
-  RETURNING id),
-{entries_cte(18)},
-{balances_cte(26, "t")}
+{transaction_cte(16, on=4, journal=17, piece=3, currency=6)},
+{ledger_ctes(18)}
 SELECT d.id, d.uuid, d.created_at FROM d
 """
 
@@ -118,8 +110,7 @@ tu AS (UPDATE transactions SET date = $5::date, piece_number = $4::varchar, curr
          updated_at = now()
        WHERE id = $15 AND org_id = $1
          AND (date, piece_number, currency_iso_code) IS DISTINCT FROM ($5::date, $4::varchar, $7::varchar)),
-{entries_cte(16)},
-{balances_cte(24, "d")}
+{ledger_ctes(16, "d")}
 SELECT updated_at FROM d
 """
 
@@ -167,15 +158,7 @@ async def import_invoice(floor: Floor, request: Request) -> tuple:
         tax = Decimal(gross_cents - net_cents) / factor
         total = subtotal + tax
         description = sent.get("name") or code
-        receivable = await floor.role_account(connection, org_id, "receivable")
-        label = f"Invoice {code}"
-        postings = [(receivable, "debit", total, label, code, customer_id),
-                    (await floor.role_account(connection, org_id, "income"), "credit", subtotal,
-                     f"{label} - Before taxes", None, None)]
-        if tax:
-            postings.append((await floor.role_account(connection, org_id, "tax_payable"), "credit", tax,
-                             f"{label} - Taxes", None, None))
-        postings = net(postings)
+        postings = await floor.sale_postings(connection, org_id, code, customer_id, total, subtotal, tax)
         journal_id = reference.role_journals["sales"]
         created, extra = None, {}
         if existing is None:
@@ -185,8 +168,7 @@ async def import_invoice(floor: Floor, request: Request) -> tuple:
                 created = await connection.fetchrow(
                     CREATE, org_id, customer_id, code, on, due, currency, terms_id or reference.default_terms_id,
                     employee_id, subtotal, tax, total, sent["externalId"], extra, description, Decimal(net_cents) / factor,
-                    number, journal_id, *entry_arrays(postings), on,
-                    *balance_arrays(balance_deltas({}, on, [(p[0], p[1], p[2]) for p in postings])), slot())
+                    number, journal_id, *ledger_args(postings, on))
             except asyncpg.UniqueViolationError as error:
                 raise refusal(409, f"code: {code} is used already ({error.constraint_name})", "Conflict") from None
         if created is not None:
@@ -226,12 +208,12 @@ async def _update(connection: asyncpg.Connection, org_id: int, sent: dict, custo
     kept = {(entry[0], entry[1]): entry[4] for entry in old_entries or () if entry[4] and entry[4] != piece_number}
     postings = [(p[0], p[1], p[2], p[3], kept.get((p[0], p[1]), p[4]), p[5]) for p in postings]
     deltas: dict = {}
-    for entry in old_entries or ():
-        balance_deltas(deltas, entry[3], [(entry[0], entry[1], entry[2])], -1)
-    balance_deltas(deltas, on, [(p[0], p[1], p[2]) for p in postings])
+    for entry in old_entries or ():  # (account, way, amount, date, ...): undone on the day it was posted
+        balance_deltas(deltas, entry[3], [entry], -1)
+    balance_deltas(deltas, on, postings)
     (updated_at,) = await connection.fetchrow(
         UPDATE, org_id, doc_id, customer_id, code, on, due, currency, subtotal, tax, total, extra, description, price,
-        line_ids[0], transaction_id, *entry_arrays(postings), on, *balance_arrays(deltas), slot())
+        line_ids[0], transaction_id, *ledger_args(postings, on, deltas=deltas))
     return doc_uuid, created_at, updated_at, extra
 
 

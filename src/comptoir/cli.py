@@ -309,7 +309,7 @@ def _import_upflow_batch(database: Database, org_id: int, employee_id: int | Non
                     counts["created"] += 1
                     continue
                 try:
-                    with book.session.begin_nested():
+                    with book.link.savepoint():
                         existing = known.get(sent.externalId)
                         fields = upflow_invoices.document_fields(book, sales.INVOICE, sent, existing)
                         document, was_created = sales.import_invoice(book, sent.externalId, fields, found=existing)

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,38 +21,9 @@ from comptoir.auth import limits as limits_module
 from comptoir.auth.limits import RateLimiter
 from comptoir.settings import Settings
 
+from ..serve_support import free_port, one_connection_per_worker, serving, stop, wait_for
+
 QUIPU_RULE = "4/30 seconds"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(check, timeout_s: float, what: str, log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except (OSError, httpx.HTTPError, redis.RedisError):
-            pass
-        time.sleep(0.1)
-    details = f"\n{log.read_text()[-3000:]}" if log and log.exists() else ""
-    pytest.fail(f"{what} did not come up in {timeout_s} s{details}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """SIGTERM to the process group this test started (the server and its workers), then SIGKILL."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +41,7 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
     url = f"redis://127.0.0.1:{port}/0"
     try:
         client = redis.Redis.from_url(url)
-        wait_for(client.ping, 10, "redis-server", log)
+        wait_for(client.ping, 10, "redis-server", log, errors=(OSError, redis.RedisError))
         client.close()
         yield url
     finally:
@@ -127,99 +94,26 @@ def test_rate_limits_off_never_reaches_redis(tmp_path):
 
 # -- two worker processes of `comptoir serve` -------------------------------------------------------
 
-def children(pid: int) -> set[int]:
-    """Every descendant process of pid (the uvicorn manager's workers)."""
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        parent = todo.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            try:
-                kids = {int(k) for k in (task / "children").read_text().split()}
-            except OSError:
-                continue
-            todo.extend(kids - found)
-            found |= kids
-    return found
-
-
-def serving_process(server_port: int, client_port: int, candidates: set[int]) -> int | None:
-    """The process holding the server end of the TCP connection from client_port to server_port."""
-    inode = None
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        local_port = int(fields[1].split(":")[1], 16)
-        remote_port = int(fields[2].split(":")[1], 16)
-        if local_port == server_port and remote_port == client_port:
-            inode = fields[9]
-    if inode is None:
-        return None
-    for pid in candidates:
-        try:
-            for fd in Path(f"/proc/{pid}/fd").iterdir():
-                if os.readlink(fd) == f"socket:[{inode}]":
-                    return pid
-        except OSError:
-            continue
-    return None
-
-
 @pytest.fixture
 def server(redis_url, database_url, context, tmp_path) -> Iterator[tuple[str, subprocess.Popen]]:
-    port = free_port()
-    env = {**os.environ, "COMPTOIR_DATABASE_URL": database_url, "COMPTOIR_REDIS_URL": redis_url,
-           "COMPTOIR_QUIPU_RATE_LIMIT": QUIPU_RULE, "COMPTOIR_RATE_LIMITS": "on",
-           "COMPTOIR_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
-    log = tmp_path / "serve.log"
-    with log.open("w") as output:
-        process = subprocess.Popen([sys.executable, "-m", "comptoir.cli", "serve", "--workers", "2",
-                                    "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        def up() -> bool:
-            if process.poll() is not None:
-                pytest.fail(f"comptoir serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            return httpx.get(base + "/healthz", timeout=2).status_code == 200
-
-        wait_for(up, 60, "comptoir serve --workers 2", log)
-        yield base, process
-    finally:
-        stop(process)
+    with serving(database_url, tmp_path, COMPTOIR_REDIS_URL=redis_url, COMPTOIR_QUIPU_RATE_LIMIT=QUIPU_RULE,
+                 COMPTOIR_RATE_LIMITS="on") as running:
+        yield running
 
 
 def test_two_workers_share_one_quipu_budget(server, org):
     base, process = server
-    port = int(base.rsplit(":", 1)[1])
     token = httpx.post(base + "/quipu/oauth/token", auth=(org.quipu["app_id"], org.quipu["app_secret"]),
                        data={"grant_type": "client_credentials", "scope": "ecommerce"}).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
 
-    # Keep-alive connections until there is one to each worker (the kernel hands each new one to either).
-    by_worker: dict[int, httpx.Client] = {}
-    opened: list[httpx.Client] = []
-    try:
-        deadline = time.monotonic() + 15
-        while len(by_worker) < 2 and time.monotonic() < deadline:
-            connection = httpx.Client(base_url=base, limits=httpx.Limits(max_connections=1), timeout=5)
-            opened.append(connection)
-            response = connection.get("/healthz")
-            client_port = response.extensions["network_stream"].get_extra_info("client_addr")[1]
-            worker = serving_process(port, client_port, children(process.pid))
-            if worker is not None:
-                by_worker.setdefault(worker, connection)
-        assert len(by_worker) == 2, f"every connection went to one worker: {list(by_worker)}"
-
-        # Alternate the calls between the two workers; alone, each would allow 4.
-        a, b = by_worker.values()
+    # Alternate the calls between the two workers; alone, each would allow 4.
+    with one_connection_per_worker(base, process) as (a, b):
         answers = []
         for connection in (a, b, a, b, a, b, a, b):
             response = connection.get("/quipu/users", headers=headers)
             answers.append((response.status_code, response.headers.get("RateLimit-Remaining")))
-        assert answers == [(200, "3"), (200, "2"), (200, "1"), (200, "0")] + [(429, "0")] * 4, answers
-    finally:
-        for connection in opened:
-            connection.close()
+    assert answers == [(200, "3"), (200, "2"), (200, "1"), (200, "0")] + [(429, "0")] * 4, answers
 
     # And over a new connection per call: still nothing left.
     for _ in range(6):

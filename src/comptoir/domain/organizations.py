@@ -21,6 +21,7 @@ class OrganizationFacts:
     chart: str
     closed_until: date | None
     created_at: datetime
+    reference_version: int = 0  # of its chart of accounts and journals (storage/reference.py)
 
 
 @dataclass(frozen=True)

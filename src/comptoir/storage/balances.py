@@ -2,28 +2,29 @@
 (`tables.AccountBalance`), kept in step with the entries in the same database transaction, so that
 reports read a few hundred rows instead of every entry (docs/decisions/0017-maintained-balances.md).
 
-Writing. Every change of an entry made through the ORM (insert; update of its amount, way, account
-or date; delete, cascades and orphans included) is noted by mapper events as a delta of its
-(account, day) and (account, month) totals, in the innermost open transaction or savepoint: a
-savepoint rolled back drops its deltas, one released hands them to the enclosing one. Just before
-the outermost transaction commits, the netted deltas (rewriting equal entries changes nothing) are
-added in one statement, `INSERT ... ON CONFLICT DO UPDATE SET debit = debit + excluded.debit, ...`:
-atomic under concurrency, and its rows are taken in the order of their keys, so two transactions
-never wait for each other's rows in opposite orders (no deadlock), and the rows are locked only for
-the commit. On PostgreSQL the rows of one commit go to one of `SLOTS` slots, chosen at random, so
-concurrent writers of the same account (every invoice debits the receivable) seldom wait for each
-other; a total is the sum over its slots. SQLite has one writer at a time: slot 0.
+Writing. A unit of work notes what its entries add, as deltas of their (account, day) and
+(account, month) totals, in a `Pending` its link keeps (storage/link.py): every change of an entry
+made through the ORM (insert; update of its amount, way, account or date; delete, cascades and
+orphans included) by mapper events, entries written with Core statements by their store
+(`Pending.note_rows`). A savepoint has its own level: rolled back, its deltas are dropped; released,
+they join the enclosing level. Just before the transaction commits, the netted deltas (rewriting
+equal entries changes nothing) are added in one statement, `INSERT ... ON CONFLICT DO UPDATE SET
+debit = debit + excluded.debit, ...`: atomic under concurrency, and its rows are taken in the order
+of their keys, so two transactions never wait for each other's rows in opposite orders (no
+deadlock), and the rows are locked only for the commit. On PostgreSQL the rows of one commit go to
+one of `SLOTS` slots, chosen at random, so concurrent writers of the same account (every invoice
+debits the receivable) seldom wait for each other; a total is the sum over its slots. SQLite has one
+writer at a time: slot 0.
 
-Entries written with Core statements bypass the events: note their rows with `note_rows` (same
-transaction, applied at commit), or add them with `add` on the connection that wrote them (the
-benchmark's COPY loader does), or `rebuild` an organization's rows from its entries when nothing
-writes to it. Deleting transactions or entries with a Core DELETE (or through the foreign key's
-ON DELETE CASCADE) is not supported: delete them through the session.
+Rows written outside a unit of work are added with `add` on the connection that wrote them (the
+benchmark's COPY loader does), or an organization's rows are rebuilt from its entries (`rebuild`)
+when nothing writes to it. Deleting transactions or entries with a Core DELETE (or through the
+foreign key's ON DELETE CASCADE) is not supported: delete them through their store or the session.
 
-Reading. `totals(session, org_id, date_from, date_to)` adds up the month rows of the whole months
+Reading. `totals(connection, org_id, date_from, date_to)` adds up the month rows of the whole months
 of the range and the day rows of its partial months: at most (months + 62 days) x accounts x slots
-rows, whatever the number of entries; plus the deltas of the session's transaction not yet added
-(a unit of work reads its own writes).
+rows, whatever the number of entries; plus the unit of work's own pending deltas
+(storage/link.balance_totals: a unit of work reads its own writes).
 """
 
 from __future__ import annotations
@@ -34,11 +35,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, delete, event, func, insert, literal, or_, select
+from sqlalchemy import Date, and_, case, cast, delete, func, insert, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, SessionTransaction, object_session
-from sqlalchemy.orm.attributes import get_history
 
 from .statements import Statement
 from .tables.ledger import AccountBalance, Entry
@@ -48,17 +47,12 @@ DEBIT = "debit"  # domain.ledger.DEBIT; every other way is a credit
 SLOTS = 8  # PostgreSQL: rows per account and period that concurrent commits spread over
 ZERO = Decimal(0)
 _FIELDS = ("org_id", "account_id", "date", "way", "amount")
-_INFO_KEY = "comptoir.balance_deltas"
 
 Key = tuple[int, str, date, int]  # (org_id, span, first_day, account_id)
 Deltas = dict[Key, list[Decimal]]  # key -> [debit, credit]
 
 
-# -- deltas of the entries written in a transaction ----------------------------------------------
-
-def _pending(session: Session) -> dict[SessionTransaction, Deltas]:
-    return session.info.setdefault(_INFO_KEY, {})
-
+# -- deltas of the entries written in a unit of work ---------------------------------------------
 
 def _add_delta(deltas: Deltas, org_id: int, account_id: int, on: date, debit: Decimal, credit: Decimal) -> None:
     for span, first_day in ((DAY, on), (MONTH, on.replace(day=1))):
@@ -70,99 +64,62 @@ def _add_delta(deltas: Deltas, org_id: int, account_id: int, on: date, debit: De
             totals[1] += credit
 
 
-def _note(session: Session, values: tuple, sign: int) -> None:
-    org_id, account_id, on, way, amount = values
-    if None in (org_id, account_id, on, amount):
-        return  # not a writable entry: its INSERT or UPDATE fails, and the transaction with it
-    amount = Decimal(amount) * sign
-    deltas = _pending(session).setdefault(session.get_nested_transaction() or session.get_transaction(), {})
-    _add_delta(deltas, org_id, account_id, on, *((amount, ZERO) if way == DEBIT else (ZERO, amount)))
+def _merge(into: Deltas, deltas: Deltas) -> None:
+    for key, (debit, credit) in deltas.items():
+        totals = into.get(key)
+        if totals is None:
+            into[key] = [debit, credit]
+        else:
+            totals[0] += debit
+            totals[1] += credit
 
 
-def _before(entry: Entry) -> tuple:
-    """The entry's values as the database has them (before this flush's changes)."""
-    values = []
-    for name in _FIELDS:
-        history = get_history(entry, name)
-        values.append(history.deleted[0] if history.deleted else
-                      history.unchanged[0] if history.unchanged else getattr(entry, name))
-    return tuple(values)
+class Pending:
+    """The deltas a unit of work's entries add, not yet written: one level for the transaction and one
+    per open savepoint (storage/link.Link.savepoint), so that a savepoint rolled back drops its own."""
 
+    def __init__(self) -> None:
+        self._levels: list[Deltas] = [{}]
 
-def _after(entry: Entry) -> tuple:
-    return tuple(getattr(entry, name) for name in _FIELDS)
+    def note(self, values: tuple, sign: int) -> None:
+        """An entry's (org_id, account_id, date, way, amount) added (`sign` +1) or taken away (-1)."""
+        org_id, account_id, on, way, amount = values
+        if None in (org_id, account_id, on, amount):
+            return  # not a writable entry: its INSERT or UPDATE fails, and the transaction with it
+        amount = Decimal(amount) * sign
+        _add_delta(self._levels[-1], org_id, account_id, on, *((amount, ZERO) if way == DEBIT else (ZERO, amount)))
 
+    def note_rows(self, rows: Iterable[Mapping[str, Any]], sign: int = +1) -> None:
+        """Entries written with Core statements (dicts of their columns); `sign` -1 for rows deleted."""
+        for row in rows:
+            self.note(tuple(row[name] for name in _FIELDS), sign)
 
-@event.listens_for(Entry, "after_insert")
-def _entry_inserted(mapper, connection, entry: Entry) -> None:
-    _note(object_session(entry), _after(entry), +1)
+    def push(self) -> None:
+        self._levels.append({})
 
+    def release(self) -> None:
+        """The savepoint is released: its deltas join the enclosing level's."""
+        _merge(self._levels[-2], self._levels.pop())
 
-@event.listens_for(Entry, "after_update")
-def _entry_updated(mapper, connection, entry: Entry) -> None:
-    before, after = _before(entry), _after(entry)
-    if before != after:
-        session = object_session(entry)
-        _note(session, before, -1)
-        _note(session, after, +1)
+    def drop(self) -> None:
+        """The savepoint is rolled back: its deltas never happened."""
+        self._levels.pop()
 
+    def clear(self) -> None:
+        self._levels = [{}]
 
-@event.listens_for(Entry, "before_delete")
-def _entry_deleted(mapper, connection, entry: Entry) -> None:
-    _note(object_session(entry), _before(entry), -1)
+    def all(self) -> Deltas:
+        """Every level's deltas, netted."""
+        found: Deltas = {}
+        for level in self._levels:
+            _merge(found, level)
+        return found
 
-
-def note_rows(session: Session, rows: Iterable[Mapping[str, Any]], sign: int = +1) -> None:
-    """Entries written in this session's transaction with Core statements (dicts of their columns):
-    their totals are added at commit, with those of the ORM's entries. `sign` -1 for rows deleted."""
-    for row in rows:
-        _note(session, tuple(row[name] for name in _FIELDS), sign)
-
-
-@event.listens_for(Session, "after_rollback")
-def _rolled_back(session: Session) -> None:
-    """A savepoint or the whole transaction was rolled back: its entries' changes never happened."""
-    pending = session.info.get(_INFO_KEY)
-    if pending:
-        boundary = session.get_nested_transaction() or session.get_transaction()
-        pending.pop(boundary, None)
-        if boundary is None or boundary.parent is None:
-            pending.clear()
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
-    """A released savepoint hands its deltas to the enclosing savepoint or transaction; the end of the
-    outermost transaction (committed, rolled back or closed) forgets everything."""
-    pending = session.info.get(_INFO_KEY)
-    if not pending:
-        return
-    if transaction.parent is None:
-        pending.clear()
-    elif transaction.nested and transaction in pending:
-        moved = pending.pop(transaction)
-        enclosing = transaction.parent
-        while enclosing.parent is not None and not enclosing.nested:
-            enclosing = enclosing.parent
-        into = pending.setdefault(enclosing, {})
-        for key, (debit, credit) in moved.items():
-            totals = into.get(key)
-            if totals is None:
-                into[key] = [debit, credit]
-            else:
-                totals[0] += debit
-                totals[1] += credit
-
-
-@event.listens_for(Session, "before_commit")
-def _committing(session: Session) -> None:
-    if session.get_nested_transaction() is not None:
-        return  # a savepoint is being released: its deltas join the enclosing transaction's
-    session.flush()  # every entry change of the transaction is noted
-    pending = session.info.get(_INFO_KEY)
-    deltas = pending.pop(session.get_transaction(), None) if pending else None
-    if deltas:
-        add(session.connection(), deltas)
+    def take(self) -> Deltas:
+        """Every level's deltas, netted, and forgotten (they are being written)."""
+        found = self.all()
+        self.clear()
+        return found
 
 
 # -- writing totals ----------------------------------------------------------------------------
@@ -183,6 +140,30 @@ def add(connection: Connection, deltas: Mapping[Key, Any], slot: int | None = No
         {"org_id": org_id, "span": span, "first_day": first_day, "account_id": account_id, "slot": slot,
          "debit": debit, "credit": credit}
         for (org_id, span, first_day, account_id), debit, credit in rows])
+
+
+def upsert_script(deltas: Mapping[Key, Any], slot: int | None = None) -> str:
+    """PostgreSQL: `add`'s upsert as text with its values written in, ending with `;` (nothing when
+    the deltas net to nothing), for the unit of work's link to send with its COMMIT in one round
+    trip (storage/link.Link.commit). Every value is checked to be what the link produced (integers,
+    dates, decimals, the two spans), so the text never carries anything a client wrote."""
+    rows = [(key, debit, credit) for key, (debit, credit) in sorted(deltas.items()) if debit or credit]
+    if not rows:
+        return ""
+    slot = random.randrange(SLOTS) if slot is None else slot
+    values = ", ".join(_literal_row(org_id, span, first_day, account_id, slot, debit, credit)
+                       for (org_id, span, first_day, account_id), debit, credit in rows)
+    return (f"INSERT INTO account_balances (org_id, span, first_day, account_id, slot, debit, credit) "
+            f"VALUES {values} ON CONFLICT (org_id, span, first_day, account_id, slot) DO UPDATE SET "
+            f"debit = account_balances.debit + excluded.debit, credit = account_balances.credit + excluded.credit;")
+
+
+def _literal_row(org_id: int, span: str, first_day: date, account_id: int, slot: int, debit: Decimal,
+                 credit: Decimal) -> str:
+    if not (all(type(n) is int for n in (org_id, account_id, slot)) and span in (DAY, MONTH)
+            and type(first_day) is date and all(isinstance(d, Decimal) and d.is_finite() for d in (debit, credit))):
+        raise TypeError(f"not a balance row: {(org_id, span, first_day, account_id, slot, debit, credit)!r}")
+    return f"({org_id}, '{span}', DATE '{first_day.isoformat()}', {account_id}, {slot}, {debit}, {credit})"
 
 
 def _add_statement(dialect: Any) -> Statement:
@@ -270,18 +251,17 @@ def _is_month_end(day: date) -> bool:
     return day == _month_end(day)
 
 
-def totals(session: Session, org_id: int, *, date_from: date | None = None, date_to: date | None = None,
-           account_ids: Iterable[int] | None = None) -> dict[int, tuple[Decimal, Decimal]]:
+def totals(connection: Connection, org_id: int, *, date_from: date | None = None, date_to: date | None = None,
+           account_ids: Iterable[int] | None = None, pending: Deltas | None = None) -> dict[int, tuple[Decimal, Decimal]]:
     """Debit and credit totals of the entries dated from `date_from` to `date_to` (both included;
-    None: unbounded), by account (accounts with no entry in the range are absent). The entries this
-    session's transaction wrote count too, although their totals are only added at commit."""
+    None: unbounded), by account (accounts with no entry in the range are absent). `pending`: the
+    deltas of the entries the unit of work wrote, not yet added (storage/link.balance_totals)."""
     spans = pieces(date_from, date_to)
     if account_ids is not None:
         account_ids = set(account_ids)
-    session.flush()
     found: dict[int, list[Decimal]] = {}
-    for deltas in session.info.get(_INFO_KEY, {}).values():
-        for (row_org_id, span, first_day, account_id), (debit, credit) in deltas.items():
+    if pending:
+        for (row_org_id, span, first_day, account_id), (debit, credit) in pending.items():
             if row_org_id == org_id and (account_ids is None or account_id in account_ids) and any(
                     span == piece and (low is None or first_day >= low) and (high is None or first_day <= high)
                     for piece, low, high in spans):
@@ -303,7 +283,7 @@ def totals(session: Session, org_id: int, *, date_from: date | None = None, date
         criteria.append(AccountBalance.account_id.in_(sorted(account_ids)))
     statement = (select(AccountBalance.account_id, func.sum(AccountBalance.debit), func.sum(AccountBalance.credit))
                  .where(*criteria).group_by(AccountBalance.account_id))
-    for account_id, debit, credit in session.execute(statement):
+    for account_id, debit, credit in connection.execute(statement):
         totals_ = found.setdefault(account_id, [ZERO, ZERO])
         totals_[0] += _decimal(debit)
         totals_[1] += _decimal(credit)

@@ -14,6 +14,7 @@ from comptoir.domain.organizations import OrganizationFacts
 from .database import UNKNOWN, Database
 from .documents import DocumentStore
 from .identity import organization_facts
+from .link import Link, link_of
 from .repository import Counters, Repository, flush
 from .tables import (
     Account,
@@ -56,6 +57,7 @@ from .tables import (
     Unit,
     WebhookEndpoint,
 )
+from .reference import Chart, read_chart
 from .transactions import TransactionStore
 
 T = TypeVar("T")
@@ -84,15 +86,16 @@ class per_book(Generic[T]):  # noqa: N801 - used as a decorator, like functools.
 
 
 class Book:
-    def __init__(self, session: Session, org_id: int, actor_employee_id: int | None = None, *,
+    def __init__(self, where: Link | Session, org_id: int, actor_employee_id: int | None = None, *,
                  database: Database | None = None, organization: OrganizationFacts | None = None,
                  numbers: Engine | None = None) -> None:
-        """`database`: the database the session belongs to, when the organization exists already
+        """`where`: the unit of work's link (storage/link.py), or a caller's session (its link is made).
+        `database`: the database the link belongs to, when the organization exists already
         (committed): what the process remembers of the organization is then used (`remember`).
         `organization`: its facts when the caller read them already (with the credential).
         `numbers`: where counters take numbers outside this transaction (PostgreSQL), when the
         organization exists already (storage/repository.Counters)."""
-        self.session = session
+        self.link = link_of(where)
         self.org_id = org_id
         # The employee behind the credential that opened the book: the default "assigned to".
         self.actor_employee_id = actor_employee_id
@@ -103,8 +106,13 @@ class Book:
         self._memo: dict[Any, Any] = {}
         self._learned: dict[Any, Any] = {}
 
+    @property
+    def session(self) -> Session:
+        """The ORM session of the unit of work (made on first use: the hot paths go without)."""
+        return self.link.session
+
     def flush(self) -> None:
-        flush(self.session)
+        flush(self.link)
 
     def remember(self, key: Any, load: Callable[[], T], *, lasting: bool = False) -> T:
         """`load()`, called once per unit of work (its rows stay in the session's identity map for
@@ -147,13 +155,13 @@ class Book:
         return dict(self._learned)
 
     def _repository(self, model, label: str) -> Repository:
-        return Repository(self.session, self.org_id, model, label)
+        return Repository(self.link, self.org_id, model, label)
 
     @per_book
     def organization(self) -> OrganizationFacts:
         """The organization's facts as they were when the unit of work began (a writer of its row,
         closing the books, say, changes the row itself: `organization_row`)."""
-        facts = organization_facts(self.session, self.org_id)
+        facts = organization_facts(self.link, self.org_id)
         if facts is None:
             raise NotFound("organization", self.org_id)
         return facts
@@ -164,15 +172,28 @@ class Book:
 
     @per_book
     def document_store(self) -> DocumentStore:
-        return DocumentStore(self.session, self.org_id)
+        return DocumentStore(self.link, self.org_id)
 
     @per_book
     def transaction_store(self) -> TransactionStore:
-        return TransactionStore(self.session, self.org_id)
+        return TransactionStore(self.link, self.org_id, self.chart)
+
+    def chart(self) -> Chart | None:
+        """The organization's accounts and journals as the process keeps them (storage/reference.py),
+        at the version the request read with its credential; None when they must be read from the
+        database: this unit of work wrote some, or the book was not opened by a request."""
+        facts = self.__dict__.get("organization")
+        if self.database is None or facts is None:
+            return None
+        if self.link.changed():
+            self.link.connection()  # what the session holds written: its accounts and journals are noted
+        if self.org_id in self.link.reference_changed:
+            return None
+        return self.database.charts.get(self.org_id, facts.reference_version, lambda: read_chart(self.link, self.org_id))
 
     @per_book
     def counters(self) -> Counters:
-        return Counters(self.session, self.org_id, self.numbers)
+        return Counters(self.link, self.org_id, self.numbers)
 
     @per_book
     def parties(self) -> Repository[Party]:

@@ -5,7 +5,7 @@ Two ways in. Code that may block (the CLI, the tests, background workers, migrat
 of work to `run()`, which runs it where it cannot block the loop: on PostgreSQL in a greenlet over an
 async driver (asyncpg: every statement yields to the loop while it waits, and no thread is involved),
 on SQLite in a worker thread (its statements take microseconds and do not wait on a network). Either
-way the unit of work itself is ordinary synchronous code over a `Session`: one piece of code for both
+way the unit of work itself is ordinary synchronous code over a `Link` (storage/link.py): one piece of code for both
 databases and for every caller (docs/decisions/0018-request-path.md)."""
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.util import greenlet_spawn
+
+from . import statements
+from .link import Link
+from .reference import Charts
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 T = TypeVar("T")
@@ -81,18 +85,36 @@ REQUEST_CONNECTIONS = 20
 NUMBERS_CONNECTIONS = 8
 
 
+# Every statement of a request is prepared once per connection (asyncpg) and its plan kept: a request's
+# statements find rows by key (the organization, ids, a code), and the shape of the statement, not its
+# values, decides the plan. Left to choose, PostgreSQL plans anew on every execution a statement whose
+# generic plan it estimates dearer than a plan for the values at hand, which is every statement that
+# takes a list of ids (`id = ANY($1)`: it guesses ten of them): planning was two thirds of PostgreSQL's
+# work on a request (docs/performance.md).
+#
+# What a request's connection runs in autocommit needs no wait for the disk: reads, and the numbers
+# of the counters taken before its link begins the transaction (storage/repository.Counters, ADR
+# 0016: a number is only ever used by a later commit, which is durable: storage/link.Link.commit
+# turns `synchronous_commit` back on for it).
+REQUEST_SETTINGS = {"plan_cache_mode": "force_generic_plan", "synchronous_commit": "off"}
+
+
 def make_request_engine(url: str) -> AsyncEngine:
     """The engine requests run on (PostgreSQL). No pre-ping: the first statement of every unit of
     work checks the caller's credential, and a connection found dead there is replaced and the unit
     run again before anything was written (services/kernel/unit_of_work.py), which is what a ping
     would have done, without its round trip on every request."""
     return create_async_engine(async_url(url), pool_size=REQUEST_CONNECTIONS, max_overflow=REQUEST_CONNECTIONS,
-                               pool_pre_ping=False)
+                               pool_pre_ping=False, isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
+                               connect_args={"server_settings": REQUEST_SETTINGS})
 
 
 # How long a number taken outside the request's transaction may wait for the counter's row before the
 # request takes it inside its own transaction instead (storage/repository.Counters).
 NUMBERS_LOCK_TIMEOUT = "2s"  # in PostgreSQL's units
+# The execution option that marks the numbers engines' connections (what tests/statements_support.py
+# tells apart from a request's).
+NUMBERS = {"comptoir_connection": "numbers"}
 
 
 def make_numbers_engine(url: str) -> Engine:
@@ -104,7 +126,7 @@ def make_numbers_engine(url: str) -> Engine:
     after a crash, at worst numbers nobody used are handed out again."""
     options = f"-c synchronous_commit=off -c lock_timeout={NUMBERS_LOCK_TIMEOUT}"
     return create_engine(url, pool_size=2, max_overflow=6, isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
-                         connect_args={"options": options})
+                         connect_args={"options": options}, execution_options=NUMBERS)
 
 
 def make_request_numbers_engine(url: str) -> AsyncEngine:
@@ -112,7 +134,7 @@ def make_request_numbers_engine(url: str) -> AsyncEngine:
     settings = {"synchronous_commit": "off", "lock_timeout": NUMBERS_LOCK_TIMEOUT}
     return create_async_engine(async_url(url), pool_size=NUMBERS_CONNECTIONS, max_overflow=NUMBERS_CONNECTIONS,
                                isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
-                               connect_args={"server_settings": settings})
+                               connect_args={"server_settings": settings}, execution_options=NUMBERS)
 
 
 UNKNOWN = object()  # what the process cache answers for a fact it does not know
@@ -142,19 +164,38 @@ class ProcessCache:
 
 @dataclass(frozen=True)
 class Scope:
-    """Where one unit of work run by `Database.run` opens its transaction, and takes its numbers."""
+    """Where one unit of work run by `Database.run` holds its connection, and takes its numbers."""
 
-    writing: sessionmaker[Session]
-    reading: sessionmaker[Session]
+    writing: Engine
+    reading: Engine  # the same database, for units that only read (see `Database._loop_scope`)
     numbers: Engine | None  # see Database.numbers_engine
     engines: tuple[AsyncEngine, ...] = ()  # the async engines behind the others (PostgreSQL), to close
 
     @contextmanager
-    def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
-        """A session inside one transaction, committed if the block ends normally, rolled back if it
-        raises. `read_only`: the transaction only reads (on SQLite it then takes no lock)."""
-        with (self.reading if read_only else self.writing)() as session, session.begin():
-            yield session
+    def transaction(self, *, read_only: bool = False) -> Iterator[Link]:
+        """A link inside one transaction, committed if the block ends normally (what its session
+        holds written and the balances added first), rolled back if it raises. `read_only`: the
+        transaction only reads (on SQLite it then takes no lock; on PostgreSQL it runs in autocommit).
+        On PostgreSQL the link sends BEGIN and COMMIT itself (storage/link.Link, `explicit`)."""
+        with (self.reading if read_only else self.writing).connect() as connection:
+            explicit = connection.dialect.name == "postgresql"
+            if not explicit:
+                connection.begin()
+            elif connection.connection.driver_connection.is_in_transaction():
+                statements.script(connection, "ROLLBACK")  # never expected: a unit always ends its own
+            link = Link(connection, explicit=explicit, read_only=read_only)
+            try:
+                yield link
+                link.commit()
+            except BaseException:
+                try:
+                    link.rollback()
+                finally:
+                    link.rolled_back()
+                raise
+            finally:
+                link.close()
+            link.committed()
 
 
 class Database:
@@ -164,6 +205,7 @@ class Database:
         self.is_postgres = self.engine.dialect.name == "postgresql"
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         self.cache = ProcessCache()
+        self.charts = Charts()
         self._scopes: dict[asyncio.AbstractEventLoop, Scope] = {}
         self._lock = threading.Lock()
 
@@ -195,8 +237,7 @@ class Database:
 
     @cached_property
     def _thread_scope(self) -> Scope:
-        read_only = self.engine.execution_options(**{READ_ONLY: True})
-        return Scope(self._sessions, sessionmaker(read_only, expire_on_commit=False, autoflush=True), None)
+        return Scope(self.engine, self.engine.execution_options(**{READ_ONLY: True}), None)
 
     def _loop_scope(self) -> Scope:
         """The engines of the running event loop. asyncpg's connections belong to the loop that opened
@@ -212,13 +253,12 @@ class Database:
                 for closed in [known for known in self._scopes if known.is_closed()]:
                     del self._scopes[closed]
                 engine, numbers = make_request_engine(self.url), make_request_numbers_engine(self.url)
-                sessions = sessionmaker(engine.sync_engine, expire_on_commit=False, autoflush=True)
-                # A unit that only reads runs its statements in autocommit: at PostgreSQL's READ
-                # COMMITTED each statement takes its own snapshot, in a transaction or not, so BEGIN
-                # and COMMIT would add two round trips and nothing else (docs/decisions/0018).
-                autocommit = engine.sync_engine.execution_options(isolation_level="AUTOCOMMIT")
-                reading = sessionmaker(autocommit, expire_on_commit=False, autoflush=False)
-                scope = self._scopes[loop] = Scope(sessions, reading, numbers.sync_engine, (engine, numbers))
+                # Request connections are in autocommit: a unit's link sends BEGIN itself, before its
+                # first write, and none for a unit that only reads: at PostgreSQL's READ COMMITTED each
+                # statement takes its own snapshot, in a transaction or not, so BEGIN and COMMIT
+                # around reads would add two round trips and nothing else (docs/decisions/0018).
+                scope = self._scopes[loop] = Scope(engine.sync_engine, engine.sync_engine, numbers.sync_engine,
+                                                   (engine, numbers))
         return scope
 
     async def close_loop_engines(self) -> None:

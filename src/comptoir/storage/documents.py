@@ -18,18 +18,18 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from comptoir.domain.errors import ErrorKind, fail
 
 from .masterdata import ContactView, PartyView
 from .repository import violated_field
+from .link import Link
 from .settlement import AllocationView, settling
-from .statements import Inserts, Statement, in_ids, records
+from .statements import Inserts, Statement, WithChildren, in_ids, records
 from .tables import Allocation, Contact, Document, DocumentLine, Party
 from .tables.base import utcnow
-from .views import connection_of, forget_loaded, view_type
+from .views import view_type
 
 _documents, _lines, _parties, _contacts = Document.__table__, DocumentLine.__table__, Party.__table__, Contact.__table__
 _allocations = Allocation.__table__
@@ -47,7 +47,8 @@ DocumentView = view_type(
     "DocumentView", _documents, extra=RELATED,
     doc="A document with its party (`customer`, a PartyView, whatever its side), its billing and shipping "
         "contacts (ContactViews or None), its lines (LineViews, in order) and what settles it (`settled`: "
-        "AllocationViews, as they were when it was read; None for a document just written).")
+        "AllocationViews, as they were when it was read; none for a document just created; None, not read, for "
+        "a document just changed).")
 DocumentView.party_id = property(_party_id)
 
 
@@ -112,6 +113,7 @@ _LINES = Statement(select(*_lines.columns)
                    .order_by(_lines.c.document_id, _lines.c.position))
 _INSERT = Inserts(_documents, [column.name for column in _documents.columns if column.name != "id"])
 _INSERT_LINES = Inserts(_lines, [column.name for column in _lines.columns if column.name != "id"])
+_INSERT_WITH_LINES = WithChildren(_documents, _lines, "document_id")
 _DOCUMENT_CHANGES = tuple(column.name for column in _documents.columns
                           if column.name not in ("id", "org_id", "uuid", "created_at"))
 _UPDATE = Statement(update(_documents).where(_documents.c.id == bindparam("document_id"))
@@ -126,8 +128,8 @@ _LINE_COLUMNS = tuple(column.name for column in _lines.columns)
 
 
 class DocumentStore:
-    def __init__(self, session: Session, org_id: int) -> None:
-        self.session = session
+    def __init__(self, link: Link, org_id: int) -> None:
+        self.link = link
         self.org_id = org_id
 
     # -- reading -------------------------------------------------------------------------------
@@ -140,24 +142,24 @@ class DocumentStore:
         an anonymous record back as text."""
         if not ids:
             return {}
-        if self.session.bind.dialect.driver == "asyncpg":
+        if self.link.dialect.driver == "asyncpg":
             return self._read_whole(list(ids), lock)
-        rows = (_READ_LOCKED if lock else _READ_FREE).all(self.session, org_id=self.org_id, ids=list(ids))
+        rows = (_READ_LOCKED if lock else _READ_FREE).all(self.link, org_id=self.org_id, ids=list(ids))
         if not rows:
             return {}
         lines: dict[int, list[Any]] = {row[_DOCUMENT_ID]: [] for row in rows}
-        for row in _LINES.all(self.session, org_id=self.org_id, ids=list(lines)):
+        for row in _LINES.all(self.link, org_id=self.org_id, ids=list(lines)):
             line = LineView(*row)
             lines[line.document_id].append(line)
-        settled = settling(self.session, self.org_id, list(lines))
+        settled = settling(self.link, self.org_id, list(lines))
         return {row[_DOCUMENT_ID]: _document_of(row, lines[row[_DOCUMENT_ID]], settled[row[_DOCUMENT_ID]])
                 for row in rows}
 
     def _read_whole(self, ids: list[int], lock: bool) -> dict[int, Any]:
-        rows = (_WHOLE_LOCKED if lock else _WHOLE_FREE).all(self.session, org_id=self.org_id, ids=ids)
+        rows = (_WHOLE_LOCKED if lock else _WHOLE_FREE).all(self.link, org_id=self.org_id, ids=ids)
         if not rows:
             return {}
-        dialect = self.session.bind.dialect
+        dialect = self.link.dialect
         line_of, allocation_of = records(_lines, dialect), records(_allocations, dialect)
         return {row[_DOCUMENT_ID]: _document_of(row[:-2], [LineView(*line_of(line)) for line in row[-2] or ()],
                                                 [AllocationView(*allocation_of(made)) for made in row[-1] or ()])
@@ -171,62 +173,75 @@ class DocumentStore:
         DUPLICATE domain error naming the field."""
         if not drafts:
             return []
+        self.link.wrote(_documents)
         now = utcnow()
         rows = [{**_values(draft, _DOCUMENT_COLUMNS), "uuid": draft.uuid or str(uuid.uuid4()),
                  "created_at": now, "updated_at": now, "org_id": self.org_id} for draft in drafts]
         for row in rows:
             del row["id"]
         with _unique_violations():
-            for row, document_id in zip(rows, _INSERT.ids(self.session, rows)):
-                row["id"] = document_id
-            lines = self._insert_lines([(row["id"], line) for row, draft in zip(rows, drafts) for line in draft.lines])
+            if len(drafts) == 1:  # the usual request: the document and its lines in one statement
+                lines = self._insert_one(rows[0], drafts[0].lines)
+            else:
+                for row, document_id in zip(rows, _INSERT.ids(self.link, rows)):
+                    row["id"] = document_id
+                lines = self._insert_lines([(row["id"], line) for row, draft in zip(rows, drafts)
+                                            for line in draft.lines])
         by_document: dict[int, list[Any]] = {}
         for line in lines:
             by_document.setdefault(line.document_id, []).append(line)
-        return [_view(row, draft, by_document.get(row["id"], ())) for row, draft in zip(rows, drafts)]
+        # Nothing settles a document that did not exist: its allocations need no statement.
+        return [_view(row, draft, by_document.get(row["id"], ()), settled=()) for row, draft in zip(rows, drafts)]
 
     def update(self, before: Any, draft: Any) -> Any:
         """The document as `draft` has it: its changed columns, the lines it no longer has removed,
         the changed ones rewritten, the new ones added."""
         values = _values(draft, _DOCUMENT_COLUMNS)
+        self.link.wrote(_documents)
         with _unique_violations():
             if any(getattr(before, name) != value for name, value in values.items()):
                 values["updated_at"] = utcnow()  # the row is written whole: one statement compiled once
-                _UPDATE.run(self.session, document_id=before.id,
+                _UPDATE.run(self.link, document_id=before.id,
                             **{f"new_{name}": values[name] for name in _DOCUMENT_CHANGES})
             kept = self._write_lines(before, draft)
-        forget_loaded(self.session, Document, [before.id])
+        self.link.forget(Document, [before.id])
         return _view({**values, "id": before.id}, draft, kept)
 
     def set(self, document_id: int, **values: Any) -> None:
         """A few columns of one document changed (its delivery, the invoice an order became)."""
-        connection_of(self.session).execute(update(_documents).where(
+        self.link.wrote(_documents)
+        self.link.connection(writing=True).execute(update(_documents).where(
             _documents.c.org_id == self.org_id, _documents.c.id == document_id).values(values))
-        forget_loaded(self.session, Document, [document_id])
+        self.link.forget(Document, [document_id])
 
     def _write_lines(self, before: Any, draft: Any) -> list[Any]:
         current = {line.id: line for line in before.lines}
         wanted = {line.id for line in draft.lines if line.id is not None}
         removed = [line_id for line_id in current if line_id not in wanted]
         if removed:
-            _DELETE_LINES.run(self.session, org_id=self.org_id, ids=removed)
+            _DELETE_LINES.run(self.link, org_id=self.org_id, ids=removed)
         rewritten = [{**{f"new_{name}": getattr(line, name) for name in _LINE_CHANGES}, "line_id": line.id}
                      for line in draft.lines
                      if line.id is not None and _values(line, _LINE_COLUMNS) != _values(current[line.id], _LINE_COLUMNS)]
-        _UPDATE_LINE.run_many(self.session, rewritten)
+        _UPDATE_LINE.run_many(self.link, rewritten)
         added = self._insert_lines([(before.id, line) for line in draft.lines if line.id is None])
-        forget_loaded(self.session, DocumentLine, [*removed, *(row["line_id"] for row in rewritten)])
+        self.link.forget(DocumentLine, [*removed, *(row["line_id"] for row in rewritten)])
         made = {line.id: line for line in added}
         new = iter(added)
         return [LineView(**{**_values(line, _LINE_COLUMNS), "org_id": self.org_id, "document_id": before.id})
                 if line.id is not None else made[next(new).id] for line in draft.lines]
+
+    def _insert_one(self, row: dict[str, Any], drafts: Sequence[Any]) -> list[Any]:
+        lines = [{**_values(line, _LINE_COLUMNS), "org_id": self.org_id} for line in drafts]
+        row["id"], line_ids = _INSERT_WITH_LINES.ids(self.link, row, lines)
+        return [LineView(**{**line, "id": line_id, "document_id": row["id"]}) for line, line_id in zip(lines, line_ids)]
 
     def _insert_lines(self, lines: Sequence[tuple[int, Any]]) -> list[Any]:
         if not lines:
             return []
         rows = [{**_values(line, _LINE_COLUMNS), "document_id": document_id, "org_id": self.org_id}
                 for document_id, line in lines]
-        for row, line_id in zip(rows, _INSERT_LINES.ids(self.session, rows)):
+        for row, line_id in zip(rows, _INSERT_LINES.ids(self.link, rows)):
             row["id"] = line_id
         return [LineView(**row) for row in rows]
 
@@ -246,10 +261,10 @@ def _document_of(row: Any, lines: Sequence[Any], settled: Sequence[Any]) -> Any:
                         lines=tuple(lines), settled=tuple(settled))
 
 
-def _view(row: Mapping[str, Any], draft: Any, lines: Sequence[Any]) -> Any:
+def _view(row: Mapping[str, Any], draft: Any, lines: Sequence[Any], settled: Sequence[Any] | None = None) -> Any:
     return DocumentView(**{name: row[name] for name in _DOCUMENT_COLUMNS}, customer=draft.customer,
                         billing_contact=draft.billing_contact, shipping_contact=draft.shipping_contact,
-                        lines=tuple(lines))
+                        lines=tuple(lines), settled=None if settled is None else tuple(settled))
 
 
 @contextmanager

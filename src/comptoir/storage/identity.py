@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from comptoir.domain.organizations import OrganizationFacts
 
+from .link import Link, session_of
 from .statements import Statement
 from .tables import AccessToken, AuthorizationCode, Credential, OAuthClient, Organization, SigningKey
 
@@ -76,15 +77,15 @@ def _organization(row: Row, start: int) -> OrganizationFacts:
     return OrganizationFacts(*row[start:start + len(_ORGANIZATION)])
 
 
-def credential_with_organization(session: Session, kind: str, identifier: str) -> CredentialFound | None:
+def credential_with_organization(where: Link | Session, kind: str, identifier: str) -> CredentialFound | None:
     """The credential of this kind and identifier, and its organization, in one statement."""
     if "\x00" in identifier:  # no identifier holds a NUL, and PostgreSQL cannot compare text with one
         return None
-    row = _CREDENTIAL.first(session, kind=kind, identifier=identifier)
+    row = _CREDENTIAL.first(where, kind=kind, identifier=identifier)
     return None if row is None else CredentialFound(*row[:7], _organization(row, 7))
 
 
-def credentials_with_organization(session: Session, wanted: list[tuple[str, str]]) -> dict[str, CredentialFound]:
+def credentials_with_organization(where: Link | Session, wanted: list[tuple[str, str]]) -> dict[str, CredentialFound]:
     """The credentials of these (kind, identifier) pairs that exist, with their organization, by kind,
     in one statement (a OneConnect call presents a partner's token and an integration's secret)."""
     wanted = [(kind, identifier) for kind, identifier in wanted if "\x00" not in identifier]
@@ -92,7 +93,7 @@ def credentials_with_organization(session: Session, wanted: list[tuple[str, str]
         return {}
     values = {f"{name}_{index}": value for index, pair in enumerate(wanted)
               for name, value in zip(("kind", "identifier"), pair)}
-    rows = _credentials_of(len(wanted)).all(session, **values)
+    rows = _credentials_of(len(wanted)).all(where, **values)
     return {row[-1]: CredentialFound(*row[:7], _organization(row, 7)) for row in rows}
 
 
@@ -104,10 +105,10 @@ def _credentials_of(count: int) -> Statement:
     return Statement(_CREDENTIAL_COLUMNS.add_columns(_credentials.c.kind).where(or_(*pairs)))
 
 
-def token_with_organization(session: Session, token_hash: str) -> TokenFound | None:
+def token_with_organization(where: Link | Session, token_hash: str) -> TokenFound | None:
     """The bearer token of this digest, its organization, and its credential's revocation, in one
     statement."""
-    row = _TOKEN.first(session, token_hash=token_hash)
+    row = _TOKEN.first(where, token_hash=token_hash)
     if row is None:
         return None
     credential_id, credential_revoked_at, issuer_id = row[3], row[7], row[8]
@@ -115,14 +116,14 @@ def token_with_organization(session: Session, token_hash: str) -> TokenFound | N
     return TokenFound(*row[:7], credential_revoked, _organization(row, 9))
 
 
-def organization_facts(session: Session, org_id: int) -> OrganizationFacts | None:
-    row = _ORGANIZATION_FACTS.first(session, org_id=org_id)
+def organization_facts(where: Link | Session, org_id: int) -> OrganizationFacts | None:
+    row = _ORGANIZATION_FACTS.first(where, org_id=org_id)
     return None if row is None else OrganizationFacts(*row)
 
 
 class IdentityStore:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, where: Link | Session) -> None:
+        self.session = session_of(where)
 
     def credential(self, kind: str, identifier: str) -> Credential | None:
         if "\x00" in identifier:  # no identifier holds a NUL, and PostgreSQL cannot compare text with one

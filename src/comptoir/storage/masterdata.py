@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .link import Link
 from .statements import Statement, by_ids
 from .tables import Contact, Item, Party
 from .views import view_type
@@ -21,24 +22,24 @@ ItemView = view_type("ItemView", _items, doc="An item of the catalogue.")
 _PARTIES, _CONTACTS, _ITEMS = (Statement(by_ids(table)) for table in (_parties, _contacts, _items))
 
 
-def _read(session: Session, org_id: int, statement: Statement, view: type, ids: Iterable[Any]) -> dict[int, Any]:
+def _read(where: Link | Session, org_id: int, statement: Statement, view: type, ids: Iterable[Any]) -> dict[int, Any]:
     wanted = sorted({row_id for row_id in ids if _is_row_id(row_id)})
     if not wanted:
         return {}
-    return {made.id: made for made in (view(*row) for row in statement.all(session, org_id=org_id, ids=wanted))}
+    return {made.id: made for made in (view(*row) for row in statement.all(where, org_id=org_id, ids=wanted))}
 
 
-def parties(session: Session, org_id: int, ids: Iterable[Any]) -> dict[int, Any]:
+def parties(where: Link | Session, org_id: int, ids: Iterable[Any]) -> dict[int, Any]:
     """The parties of these ids that are the organization's, by id."""
-    return _read(session, org_id, _PARTIES, PartyView, ids)
+    return _read(where, org_id, _PARTIES, PartyView, ids)
 
 
-def contacts(session: Session, org_id: int, ids: Iterable[Any]) -> dict[int, Any]:
-    return _read(session, org_id, _CONTACTS, ContactView, ids)
+def contacts(where: Link | Session, org_id: int, ids: Iterable[Any]) -> dict[int, Any]:
+    return _read(where, org_id, _CONTACTS, ContactView, ids)
 
 
-def items(session: Session, org_id: int, ids: Iterable[Any]) -> dict[int, Any]:
-    return _read(session, org_id, _ITEMS, ItemView, ids)
+def items(where: Link | Session, org_id: int, ids: Iterable[Any]) -> dict[int, Any]:
+    return _read(where, org_id, _ITEMS, ItemView, ids)
 
 
 def _is_row_id(value: Any) -> bool:

@@ -3,21 +3,28 @@ organization scope. A repository never returns a row of another organization."""
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Generic, Sequence, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     DateTime,
     Select,
+    String,
+    Table,
     UniqueConstraint,
     and_,
     bindparam,
+    case,
+    cast,
     delete,
     exists,
     func,
     inspect,
+    literal,
     or_,
     select,
 )
@@ -30,6 +37,7 @@ from sqlalchemy.orm.util import identity_key
 from comptoir.domain.errors import ErrorKind, NotFound, fail
 from comptoir.domain.query import Condition, ListQuery, Op
 
+from .link import Link, link_of
 from .statements import Statement
 from .tables import Base, Counter
 
@@ -56,12 +64,15 @@ def _escape_like(value: str) -> str:
 # columns are all a use case needs (the customer of a new invoice).
 LEAN = (lazyload("*"),)
 
-def flush(session: Session) -> None:
-    """Write pending changes now, inside a savepoint, so that a unique index that refuses them
-    becomes a DUPLICATE domain error naming the field, and the transaction stays usable."""
+def flush(where: Link | Session) -> None:
+    """Write the session's pending changes now, so that a unique index that refuses them becomes a
+    DUPLICATE domain error naming the field. (On PostgreSQL the transaction is then spent: a caller
+    that goes on after a refusal writes inside a savepoint of its own, services/kernel/imports.py.)"""
+    link = link_of(where)
+    if not link.changed():
+        return
     try:
-        with session.begin_nested():
-            session.flush()
+        link.session.flush()
     except IntegrityError as error:
         field = violated_field(error)
         if field is None:
@@ -107,6 +118,14 @@ def _is_row_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
 
 
+@functools.cache
+def _exists(table: Any, names: tuple[str, ...]) -> Statement:
+    """Whether a row of the organization has these values (`Repository.exists`), compiled once: the
+    check of every automatic code (services/kernel/codes.py), on the path of every new document."""
+    return Statement(select(table.c.id).where(table.c.org_id == bindparam("org_id"),
+                                              *(table.c[name] == bindparam(name) for name in names)).limit(1))
+
+
 def _unique_columns() -> dict[str, list[str]]:
     """Unique constraint name -> its columns, from the tables' own definitions."""
     found: dict[str, list[str]] = {}
@@ -118,11 +137,16 @@ def _unique_columns() -> dict[str, list[str]]:
 
 
 class Repository(Generic[Row]):
-    def __init__(self, session: Session, org_id: int, model: type[Row], label: str) -> None:
-        self.session = session
+    def __init__(self, where: Link | Session, org_id: int, model: type[Row], label: str) -> None:
+        self.link = link_of(where)
         self.org_id = org_id
         self.model = model
         self.label = label
+
+    @property
+    def session(self) -> Session:
+        """The unit of work's ORM session (made when a repository first needs it)."""
+        return self.link.session
 
     # Every query of this repository starts here: this is where the organization scope lives, and
     # the model's own loading options (`loading()`, e.g. tables.Document's), if it has any.
@@ -193,8 +217,11 @@ class Repository(Generic[Row]):
         return self.session.scalars(self._scoped().filter_by(**attributes).options(*options).limit(1)).first()
 
     def exists(self, **attributes: Any) -> bool:
-        statement = select(self.model.id).where(self.model.org_id == self.org_id).filter_by(**attributes).limit(1)
-        return self.session.scalar(statement) is not None
+        if any(value is None for value in attributes.values()):  # IS NULL: not a statement compiled once
+            statement = select(self.model.id).where(self.model.org_id == self.org_id).filter_by(**attributes).limit(1)
+            return self.session.scalar(statement) is not None
+        return _exists(self.model.__table__, tuple(sorted(attributes))).first(
+            self.link, org_id=self.org_id, **attributes) is not None
 
     def all(self, *criteria: ColumnElement[bool], options: Sequence[Any] = ()) -> Sequence[Row]:
         statement = self._scoped().where(*criteria).options(*options).order_by(self.model.id)
@@ -219,7 +246,7 @@ class Repository(Generic[Row]):
         page = (select(self.model.id).where(self.model.org_id == self.org_id)
                 .where(*(self._condition(c) for c in query.conditions))
                 .order_by(*order, self.model.id).offset(query.offset).limit(query.limit + 1))
-        ids = list(self.session.scalars(page))
+        ids = list(self.link.connection().scalars(page))  # Core: the ORM is not needed for ids
         return ids[: query.limit], len(ids) > query.limit
 
     def sum(self, column: Any, *criteria: ColumnElement[bool]) -> Any:
@@ -276,20 +303,21 @@ class Counters:
     """Per-organization sequences behind automatic codes (CUS-002, CINV-015) and transaction codes.
     Concurrent requests never receive the same number: the counter's row is incremented under its lock.
 
-    On PostgreSQL, when the book was opened with a `detached` engine (services/book.open_book), a
-    number is taken in a one-statement transaction of its own, so the row is locked for that
-    statement only and concurrent writers of one organization do not queue behind each other until
-    commit. Like a PostgreSQL sequence, a number taken by a request that then rolls back is lost: the
+    On PostgreSQL a number is taken in a one-statement transaction of its own, so that the row is
+    locked for that statement only and concurrent writers of one organization do not queue behind
+    each other until commit: on the request's own connection while it is still in autocommit (its
+    link has not begun the transaction yet: storage/link.Link), else on a connection of the `detached`
+    engine. Like a PostgreSQL sequence, a number taken by a request that then rolls back is lost: the
     codes are unique, increasing, but may have gaps (docs/decisions/0016). Gap-free numbering is the
     numbering series' (services/numbering.py), which stays in the transaction.
 
-    A number is taken in the request's own transaction instead (holding the row until commit, as
-    on SQLite, which has one writer at a time anyway) when there is no detached engine, and for a
-    key whose row this transaction already holds (a number taken here before, after the detached
-    connection waited too long for the row: it may be this very transaction that holds it)."""
+    A number is taken in the unit's own transaction instead (holding the row until commit, as on
+    SQLite, which has one writer at a time anyway) when there is neither, and for a key whose row this
+    transaction already holds (a number taken here before, after the detached connection waited too
+    long for the row: it may be this very transaction that holds it)."""
 
-    def __init__(self, session: Session, org_id: int, detached: Engine | None = None) -> None:
-        self.session = session
+    def __init__(self, link: Link, org_id: int, detached: Engine | None = None) -> None:
+        self.link = link
         self.org_id = org_id
         self.detached = detached
         self._held: set[str] = set()  # keys whose row this transaction has locked
@@ -299,34 +327,66 @@ class Counters:
         reserved = self._reserved.get(key)
         if reserved:
             return reserved.pop()
-        if self.detached is not None and key not in self._held:
-            number = self._next_detached(key)
+        if key not in self._held:
+            number = self._apart(_INCREMENT["postgresql"], key=key, count=1)
             if number is not None:
-                return number
+                return int(number[0][0])
         self._held.add(key)
-        return int(_INCREMENT[self.session.bind.dialect.name].scalar(self.session, org_id=self.org_id, key=key,
-                                                                        count=1))
+        return int(_INCREMENT[self.link.dialect.name].scalar(self.link, org_id=self.org_id, key=key, count=1))
+
+    def next_for_code(self, key: str, prefix: str, table: Table, column: str,
+                      with_numbers: Sequence[str] = ()) -> tuple[int, bool | None]:
+        """The next number of `key` for an automatic code (domain/codes.format_code with `prefix`), and
+        whether a committed row of the organization in `table` already holds that code in `column`
+        (a user took it by hand), asked in the same statement; None when it was not asked (the caller
+        asks itself). `with_numbers`: keys of which one number each is taken by that statement too,
+        for the next calls of `next` (a new invoice's transaction code): one round trip for all."""
+        keys = sorted({key, *with_numbers})  # rows locked in one order by every writer: no deadlock
+        rows = None
+        if not self._reserved.get(key) and not any(k in self._held or self._reserved.get(k) for k in keys):
+            rows = self._apart(_code_numbers(table, column), keys=keys, key=key, prefix=prefix)
+        if rows is None:
+            for other in with_numbers:
+                self.reserve(other, 1)
+            return self.next(key), None
+        found, taken = 0, None
+        for row_key, number, code_taken in rows:
+            if row_key == key:
+                found, taken = int(number), bool(code_taken)
+            else:
+                self._reserved[row_key] = [int(number)]
+        return found, taken
 
     def reserve(self, key: str, count: int) -> None:
         """Take `count` numbers of this key at once, for the next calls of `next` (a bulk import):
         one statement instead of one each. Outside the transaction only (PostgreSQL): numbers this
-        unit of work does not use are lost, as after a rollback. Without a detached engine it does
-        nothing: numbers stay taken one at a time, in the transaction."""
-        if self.detached is None or key in self._held or count < 1:
+        unit of work does not use are lost, as after a rollback. Otherwise it does nothing: numbers
+        stay taken one at a time, in the transaction."""
+        if key in self._held or count < 1:
             return
-        last = self._next_detached(key, count)
-        if last is not None:
+        rows = self._apart(_INCREMENT["postgresql"], key=key, count=count)
+        if rows is not None:
+            last = int(rows[0][0])
             self._reserved[key] = list(range(last, last - count, -1))  # popped from the end: lowest first
 
-    def _next_detached(self, key: str, count: int = 1) -> int | None:
-        """The next number (the last of the next `count`), committed on a connection of its own; None
-        when the row stayed locked past the connection's lock_timeout."""
+    def _apart(self, statement: Statement, **values: Any) -> list[tuple] | None:
+        """The rows of a numbers statement run in a one-statement transaction of its own (PostgreSQL):
+        on the unit's connection while in autocommit, else on the detached engine's. None when there is
+        neither (SQLite, a blocking caller without one), or when the counter's row stayed locked past
+        the detached connection's lock_timeout (then `_held` is what the caller falls back to)."""
+        connection = self.link.autocommit_connection()
+        if connection is not None:
+            return statement.all(connection, org_id=self.org_id, **values)
+        if self.detached is None:
+            return None
         for attempt in (1, 2):  # a pooled connection the server closed is replaced, once
             try:
                 with self.detached.connect() as connection:
-                    return int(_INCREMENT["postgresql"].scalar(connection, org_id=self.org_id, key=key, count=count))
+                    return statement.all(connection, org_id=self.org_id, **values)
             except DBAPIError as error:
                 if getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                    keys = values.get("keys") or [values["key"]]
+                    self._held.update(keys)  # this very transaction may hold the row: taken in it instead
                     return None
                 if not error.connection_invalidated or attempt == 2:
                     raise
@@ -347,6 +407,28 @@ def _increment(dialect: Any) -> Statement:
 
 
 _INCREMENT = {"postgresql": _increment(postgresql), "sqlite": _increment(sqlite)}
+
+
+@functools.cache
+def _code_numbers(table: Table, column: str) -> Statement:
+    """PostgreSQL: one more number of each of `keys`, and, for `key`'s, whether the organization's rows
+    of `table` hold its code in `column` already. The code is written as domain/codes.format_code
+    writes it (PREFIX-007, PREFIX-1234: tests/test_codes.py holds the two together)."""
+    counter = Counter.__table__
+    taken = table.alias("taken")
+    keys = func.unnest(bindparam("keys", type_=postgresql.ARRAY(String))).table_valued("key").render_derived()
+    added = postgresql.insert(counter).from_select(["org_id", "key", "value"],
+                                                   select(bindparam("org_id", type_=BigInteger), keys.c.key,
+                                                          literal(1, BigInteger)))
+    bumped = added.on_conflict_do_update(index_elements=["org_id", "key"],
+                                         set_={"value": counter.c.value + added.excluded.value}) \
+        .returning(counter.c.key, counter.c.value).cte("bumped")
+    digits = cast(bumped.c.value, String)
+    code = bindparam("prefix", type_=String) + "-" + case((bumped.c.value < 1000, func.lpad(digits, 3, "0")),
+                                                           else_=digits)
+    holds = exists().where(taken.c.org_id == bindparam("org_id"), taken.c[column] == code,
+                           bumped.c.key == bindparam("key", type_=String))
+    return Statement(select(bumped.c.key, bumped.c.value, holds))
 
 
 _UNIQUE_COLUMNS = _unique_columns()

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from .link import Link
 from .statements import Statement, in_ids
 from .tables import Allocation
 from .views import view_type
@@ -23,11 +24,11 @@ _SETTLING = Statement(select(*_allocations.columns)
                       .order_by(_allocations.c.id))
 
 
-def settling(session: Session, org_id: int, document_ids: Sequence[int]) -> dict[int, list[Any]]:
+def settling(where: Link | Session, org_id: int, document_ids: Sequence[int]) -> dict[int, list[Any]]:
     """The allocations that settle each of these documents, in the order they were made, by document."""
     found: dict[int, list[Any]] = {document_id: [] for document_id in document_ids}
     if found:
-        for row in _SETTLING.all(session, org_id=org_id, ids=list(found)):
+        for row in _SETTLING.all(where, org_id=org_id, ids=list(found)):
             allocation = AllocationView(*row)
             found[allocation.document_id].append(allocation)
     return found

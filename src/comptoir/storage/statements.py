@@ -19,7 +19,7 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, Numeric, Table, bindparam, insert, select
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Numeric, Table, bindparam, insert, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect
@@ -30,7 +30,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_only
 
-from .views import connection_of
 
 ROWS_PER_INSERT_MAX = 200  # a multi-row INSERT takes at most this many rows (SQLite: 32,766 parameters)
 
@@ -95,32 +94,36 @@ class Statement:
     """A Core statement run by the driver (see the module). `all`, `first` and `scalar` return rows
     as tuples, in the order of the statement's columns; `run` and `run_many` return nothing."""
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: Executable, *, writes: bool | None = None) -> None:
+        """`writes`: whether it writes or locks rows, and so belongs in the unit of work's transaction
+        (storage/link.Link); by default an INSERT, UPDATE or DELETE, or a SELECT ... FOR UPDATE does."""
         self.statement = statement
+        self.writes = writes if writes is not None else (
+            bool(getattr(statement, "is_dml", False)) or getattr(statement, "_for_update_arg", None) is not None)
         self._compiled: dict[tuple[type, str], _Compiled] = {}
 
-    def all(self, where: Session | Connection, **values: Any) -> list[tuple]:
-        connection = _connection(where)
+    def all(self, where: Any, **values: Any) -> list[tuple]:
+        connection = _connection(where, self.writes)
         compiled = self._for(connection.dialect)
         return [compiled.row(row) for row in _fetch(connection, compiled, values)]
 
-    def first(self, where: Session | Connection, **values: Any) -> tuple | None:
+    def first(self, where: Any, **values: Any) -> tuple | None:
         rows = self.all(where, **values)
         return rows[0] if rows else None
 
-    def scalar(self, where: Session | Connection, **values: Any) -> Any:
+    def scalar(self, where: Any, **values: Any) -> Any:
         row = self.first(where, **values)
         return None if row is None else row[0]
 
-    def run(self, where: Session | Connection, **values: Any) -> None:
-        connection = _connection(where)
+    def run(self, where: Any, **values: Any) -> None:
+        connection = _connection(where, self.writes)
         _fetch(connection, self._for(connection.dialect), values)
 
-    def run_many(self, where: Session | Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    def run_many(self, where: Any, rows: Sequence[Mapping[str, Any]]) -> None:
         """The statement once per row of values, in one round trip (the driver's executemany)."""
         if not rows:
             return
-        connection = _connection(where)
+        connection = _connection(where, self.writes)
         compiled = self._for(connection.dialect)
         arguments = [compiled.arguments(row) for row in rows]
         _dispatch(connection, compiled.sql, arguments, many=True)
@@ -150,7 +153,7 @@ class Inserts:
         self.columns = tuple(columns)
         self._by_count: dict[int, Statement] = {}
 
-    def ids(self, where: Session | Connection, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    def ids(self, where: Any, rows: Sequence[Mapping[str, Any]]) -> list[int]:
         ids: list[int] = []
         for start in range(0, len(rows), ROWS_PER_INSERT_MAX):
             chunk = rows[start:start + ROWS_PER_INSERT_MAX]
@@ -166,6 +169,56 @@ class Inserts:
             rows = [{name: bindparam(f"{name}_{index}", type_=self.table.c[name].type) for name in self.columns}
                     for index in range(count)]
             statement = self._by_count[count] = Statement(insert(self.table).values(rows).returning(self.table.c.id))
+        return statement
+
+
+class WithChildren:
+    """A new row and its child rows (a document and its lines, a transaction and its entries), their
+    ids in the order of the rows: on PostgreSQL in one statement (`WITH parent AS (INSERT ...
+    RETURNING id) INSERT INTO children ... SELECT parent.id, ...`), elsewhere in two (`Inserts`).
+    A round trip is most of what a statement costs a request (docs/performance.md)."""
+
+    def __init__(self, parent: Table, child: Table, key: str) -> None:
+        self.parent, self.child, self.key = parent, child, key
+        self.parent_columns = tuple(column.name for column in parent.columns if column.name != "id")
+        self.child_columns = tuple(column.name for column in child.columns if column.name not in ("id", key))
+        self._parents = Inserts(parent, self.parent_columns)
+        self._children = Inserts(child, (key, *self.child_columns))
+        self._by_count: dict[int, Statement] = {}
+
+    def ids(self, where: Any, row: Mapping[str, Any], children: Sequence[Mapping[str, Any]]) -> tuple[int, list[int]]:
+        """The new parent's id and its children's (which need not give the parent's key)."""
+        connection = _connection(where, writes=True)
+        if connection.dialect.name != "postgresql" or not children or len(children) > ROWS_PER_INSERT_MAX:
+            [parent_id] = self._parents.ids(connection, [row])
+            return parent_id, self._children.ids(connection, [{**child, self.key: parent_id} for child in children])
+        values = {f"p_{name}": row[name] for name in self.parent_columns}
+        values.update({f"c{index}_{name}": child[name] for index, child in enumerate(children)
+                       for name in self.child_columns})
+        parent_id, child_ids = self._statement(len(children)).first(connection, **values)
+        return parent_id, sorted(child_ids)  # taken from the sequence in the order of the rows
+
+    def _statement(self, count: int) -> Statement:
+        statement = self._by_count.get(count)
+        if statement is None:
+            parent, child = self.parent, self.child
+            # The values of a VALUES list have no column to take their type from: each is cast to its
+            # column's type (an untyped NULL or string would be text, which a numeric column refuses).
+            types = {name: child.c[name].type.compile(dialect=postgresql.dialect()) for name in self.child_columns}
+            children = ", ".join("(" + ", ".join(f"CAST(:c{index}_{name} AS {types[name]})"
+                                                 for name in self.child_columns) + f", {index})"
+                                 for index in range(count))
+            sql = (f"WITH parent AS (INSERT INTO {parent.name} ({', '.join(self.parent_columns)}) "
+                   f"VALUES ({', '.join(':p_' + name for name in self.parent_columns)}) RETURNING id), "
+                   f"children AS (INSERT INTO {child.name} ({self.key}, {', '.join(self.child_columns)}) "
+                   f"SELECT parent.id, {', '.join('v.' + name for name in self.child_columns)} "
+                   f"FROM parent, (VALUES {children}) AS v({', '.join(self.child_columns)}, ord) ORDER BY v.ord "
+                   "RETURNING id) "
+                   "SELECT (SELECT id FROM parent), ARRAY(SELECT id FROM children)")
+            parameters = [bindparam(f"p_{name}", type_=parent.c[name].type) for name in self.parent_columns]
+            parameters += [bindparam(f"c{index}_{name}", type_=child.c[name].type)
+                           for index in range(count) for name in self.child_columns]
+            statement = self._by_count[count] = Statement(text(sql).bindparams(*parameters), writes=True)
         return statement
 
 
@@ -217,8 +270,28 @@ def in_ids(column: Any, name: str = "ids") -> ColumnElement[bool]:
 
 # -- the driver ----------------------------------------------------------------------------------
 
-def _connection(where: Session | Connection) -> Connection:
-    return connection_of(where) if isinstance(where, Session) else where
+def _connection(where: Any, writes: bool = False) -> Connection:
+    """The connection to run on: the one given, a unit of work's link's (storage/link.Link: in its
+    transaction when the statement `writes`), or a session's, once what it holds is written (a
+    statement must see the unit's own writes)."""
+    if isinstance(where, Connection):
+        return where
+    if isinstance(where, Session):
+        if where.new or where.dirty or where.deleted:
+            where.flush()
+        return where.connection()
+    return where.connection(writing=writes)
+
+
+def script(connection: Connection, sql: str) -> None:
+    """SQL without parameters, possibly several statements (`BEGIN`; an upsert with its values written
+    in, then `COMMIT`), sent in one round trip (asyncpg's simple query protocol)."""
+    _dispatch(connection, sql, (), many=False)
+    driver = connection.connection.driver_connection
+    try:
+        await_only(driver.execute(sql))
+    except Exception as error:
+        raise _translated(connection, error, sql, ()) from error
 
 
 def _driver(connection: Connection) -> Any:

@@ -8,23 +8,21 @@ The rules (balance, open period, changeable entries) are the services'."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.orm import Session
 
-from . import balances
-from .statements import Inserts, Statement, in_ids
+from .link import Link
+from .reference import AccountView, Chart, JournalView
+from .statements import Inserts, Statement, WithChildren, in_ids
 from .tables import Account, Entry, Journal, Transaction
 from .tables.base import utcnow
-from .views import forget_loaded, view_type
+from .views import view_type
 
 _transactions, _entries, _journals, _accounts = (Transaction.__table__, Entry.__table__, Journal.__table__,
                                                  Account.__table__)
 
-JournalView = view_type("JournalView", _journals)
-AccountView = view_type("AccountView", _accounts)
 EntryView = view_type("EntryView", _entries, extra=("account",),
                       doc="An entry of a transaction, with its account (an AccountView).")
 TransactionView = view_type("TransactionView", _transactions, extra=("journal", "entries"),
@@ -48,6 +46,7 @@ _JOURNAL = Statement(select(*_journals.columns).where(_journals.c.org_id == bind
                                                       _journals.c.id == bindparam("journal_id")))
 _INSERT_HEADERS = Inserts(_transactions, [column.name for column in _transactions.columns if column.name != "id"])
 _INSERT_ENTRIES = Inserts(_entries, [column.name for column in _entries.columns if column.name != "id"])
+_INSERT_WITH_ENTRIES = WithChildren(_transactions, _entries, "transaction_id")
 _DELETE_ENTRIES = Statement(delete(_entries).where(_entries.c.org_id == bindparam("org_id"),
                                                    _entries.c.transaction_id == bindparam("transaction_id")))
 _DELETE_HEADER = Statement(delete(_transactions).where(_transactions.c.org_id == bindparam("org_id"),
@@ -61,9 +60,12 @@ _TRANSACTION_WIDTH, _ENTRY_WIDTH = len(_transactions.columns), len(_entries.colu
 
 
 class TransactionStore:
-    def __init__(self, session: Session, org_id: int) -> None:
-        self.session = session
+    def __init__(self, link: Link, org_id: int, chart: Callable[[], Chart | None] = lambda: None) -> None:
+        """`chart`: the organization's chart the process keeps (storage/reference.py), None when this
+        unit of work must read accounts and journals from the database."""
+        self.link = link
         self.org_id = org_id
+        self._chart = chart
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -72,12 +74,12 @@ class TransactionStore:
         transaction ends, PostgreSQL)."""
         if not ids:
             return {}
-        return self._with_entries((_BY_IDS_LOCKED if lock else _BY_IDS).all(self.session, org_id=self.org_id,
+        return self._with_entries((_BY_IDS_LOCKED if lock else _BY_IDS).all(self.link, org_id=self.org_id,
                                                                             ids=list(ids)))
 
     def find_by_source(self, source_type: str, source_id: int, *, lock: bool = False) -> Any | None:
         """The transaction a document (or a payment, a bank entry...) generated, if any."""
-        rows = (_BY_SOURCE_LOCKED if lock else _BY_SOURCE_FREE).all(self.session, org_id=self.org_id,
+        rows = (_BY_SOURCE_LOCKED if lock else _BY_SOURCE_FREE).all(self.link, org_id=self.org_id,
                                                                      source_type=source_type, source_id=source_id)
         return next(iter(self._with_entries(rows).values()), None)
 
@@ -86,7 +88,7 @@ class TransactionStore:
         if not headers:
             return {}
         entries: dict[int, list[Any]] = {header.id: [] for header, _ in headers}
-        for row in _ENTRIES.all(self.session, org_id=self.org_id, ids=list(entries)):
+        for row in _ENTRIES.all(self.link, org_id=self.org_id, ids=list(entries)):
             entry = EntryView(*row[:_ENTRY_WIDTH], account=AccountView(*row[_ENTRY_WIDTH:]))
             entries[entry.transaction_id].append(entry)
         return {header.id: header._replace(journal=journal, entries=tuple(entries[header.id]))
@@ -97,11 +99,17 @@ class TransactionStore:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        accounts = (AccountView(*row) for row in _ACCOUNTS.all(self.session, org_id=self.org_id, ids=wanted))
+        chart = self._chart()
+        if chart is not None:
+            return {account_id: chart.accounts[account_id] for account_id in wanted if account_id in chart.accounts}
+        accounts = (AccountView(*row) for row in _ACCOUNTS.all(self.link, org_id=self.org_id, ids=wanted))
         return {account.id: account for account in accounts}
 
     def journal(self, journal_id: int) -> Any | None:
-        row = _JOURNAL.first(self.session, org_id=self.org_id, journal_id=journal_id)
+        chart = self._chart()
+        if chart is not None:
+            return chart.journals.get(journal_id)
+        row = _JOURNAL.first(self.link, org_id=self.org_id, journal_id=journal_id)
         return None if row is None else JournalView(*row)
 
     # -- writing -------------------------------------------------------------------------------
@@ -116,9 +124,12 @@ class TransactionStore:
         now = utcnow()
         headers = [{"uuid": str(uuid.uuid4()), "created_at": now, "updated_at": now, **header, "org_id": self.org_id}
                    for header, _ in transactions]
-        for header, transaction_id in zip(headers, _INSERT_HEADERS.ids(self.session, headers)):
-            header["id"] = transaction_id
-        rows = self._insert_entries([(header, entries) for header, (_, entries) in zip(headers, transactions)])
+        if len(headers) == 1:  # the usual request: the transaction and its entries in one statement
+            rows = self._insert_one(headers[0], transactions[0][1])
+        else:
+            for header, transaction_id in zip(headers, _INSERT_HEADERS.ids(self.link, headers)):
+                header["id"] = transaction_id
+            rows = self._insert_entries([(header, entries) for header, (_, entries) in zip(headers, transactions)])
         by_transaction: dict[int, list[dict]] = {}
         for row in rows:
             by_transaction.setdefault(row["transaction_id"], []).append(row)
@@ -131,31 +142,40 @@ class TransactionStore:
         values = {**_columns_of(before), **header}
         if any(getattr(before, name) != value for name, value in header.items()):
             values["updated_at"] = utcnow()  # new entries alone leave the row as it was
-            _UPDATE_HEADER.run(self.session, transaction_id=before.id,
+            _UPDATE_HEADER.run(self.link, transaction_id=before.id,
                                **{f"new_{name}": values[name] for name in _HEADER_CHANGES})
         self._delete_entries(before)
-        forget_loaded(self.session, Transaction, [before.id])
+        self.link.forget(Transaction, [before.id])
         return self._view(values, self._insert_entries([(values, entries)]), journal, accounts)
 
     def delete(self, before: Any) -> None:
         self._delete_entries(before)
-        _DELETE_HEADER.run(self.session, org_id=self.org_id, transaction_id=before.id)
-        forget_loaded(self.session, Transaction, [before.id])
+        _DELETE_HEADER.run(self.link, org_id=self.org_id, transaction_id=before.id)
+        self.link.forget(Transaction, [before.id])
+
+    def _insert_one(self, header: dict[str, Any], entries: Sequence[Mapping[str, Any]]) -> list[dict]:
+        rows = [{**entry, "org_id": self.org_id, "date": header["date"]} for entry in entries]
+        header["id"], entry_ids = _INSERT_WITH_ENTRIES.ids(self.link, header, rows)
+        for row, entry_id in zip(rows, entry_ids):
+            row["id"], row["transaction_id"] = entry_id, header["id"]
+        if rows:
+            self.link.balances.note_rows(rows)
+        return rows
 
     def _insert_entries(self, transactions: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]]) \
             -> list[dict]:
         rows = [{**entry, "org_id": self.org_id, "transaction_id": header["id"], "date": header["date"]}
                 for header, entries in transactions for entry in entries]
         if rows:
-            for row, entry_id in zip(rows, _INSERT_ENTRIES.ids(self.session, rows)):
+            for row, entry_id in zip(rows, _INSERT_ENTRIES.ids(self.link, rows)):
                 row["id"] = entry_id
-            balances.note_rows(self.session, rows)
+            self.link.balances.note_rows(rows)
         return rows
 
     def _delete_entries(self, before: Any) -> None:
-        _DELETE_ENTRIES.run(self.session, org_id=self.org_id, transaction_id=before.id)
-        balances.note_rows(self.session, [_columns_of(entry) for entry in before.entries], -1)
-        forget_loaded(self.session, Entry, [entry.id for entry in before.entries])
+        _DELETE_ENTRIES.run(self.link, org_id=self.org_id, transaction_id=before.id)
+        self.link.balances.note_rows([_columns_of(entry) for entry in before.entries], -1)
+        self.link.forget(Entry, [entry.id for entry in before.entries])
 
     def _view(self, header: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], journal: Any,
               accounts: Mapping[int, Any]) -> Any:

@@ -8,20 +8,17 @@ columns, and hand back views: frozen records with one field per column of their 
 column (so a view reads like the ORM row it stands for) and generated from the table definition, so
 that a column added to a table is a field of its view at once.
 
-A unit of work may mix both: the ORM elsewhere, the stores on the hot paths. Two rules keep them
-consistent within one transaction: a store reads only after the session has flushed what the ORM
-holds (`connection_of`), and a store that changes rows the ORM may have loaded expires them
-(`forget_loaded`), so that the ORM reads them again."""
+A unit of work may mix both: the ORM elsewhere, the stores on the hot paths, over one connection
+(storage/link.Link). Two rules keep them consistent within one transaction: a store's statement runs
+only after the session has flushed what the ORM holds (`Link.connection`), and a store that changes
+rows the ORM may have loaded expires them (`Link.forget`), so that the ORM reads them again."""
 
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import Table
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 
 def view_type(name: str, table: Table, extra: Sequence[str] = (), doc: str = "") -> type:
@@ -32,20 +29,3 @@ def view_type(name: str, table: Table, extra: Sequence[str] = (), doc: str = "")
                       defaults=[None] * len(extra), module="comptoir.storage.views")
     made.__doc__ = doc or f"A row of {table.name}."
     return made
-
-
-def connection_of(session: Session) -> Connection:
-    """The session's connection, once what the ORM holds of this transaction is written (a store's
-    statement must see the unit of work's own writes, as an ORM query would after its autoflush)."""
-    if session.new or session.deleted or session.dirty:
-        session.flush()
-    return session.connection()
-
-
-def forget_loaded(session: Session, model: type, ids: Iterable[int]) -> None:
-    """Rows a store changed or deleted: the ORM's copies (if it loaded them in this transaction) are
-    expired, or dropped when the row is gone, so that it reads them again."""
-    for row_id in ids:
-        loaded = session.identity_map.get(identity_key(model, row_id))
-        if loaded is not None:
-            session.expire(loaded)

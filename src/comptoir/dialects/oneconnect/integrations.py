@@ -18,7 +18,7 @@ REVOKED_BY_PARTNER = "Revoked by the partner"
 
 
 def _integration_body(book: Any, integration_id: str) -> dict:
-    state = credentials.states(book.session, [("oneconnect_integration", integration_id)])["oneconnect_integration"]
+    state = credentials.states(book.link, [("oneconnect_integration", integration_id)])["oneconnect_integration"]
     return {
         "integrationId": integration_id,
         "status": "revoked" if state.revoked_at else "active",

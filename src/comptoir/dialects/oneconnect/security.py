@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from comptoir.auth.limits import AUTH_FAILURES, client_address
 from comptoir.context import Context
 from comptoir.domain.organizations import Principal
+from comptoir.services.kernel.unit_of_work import Link
 from comptoir.services.access import credentials, signing
 from comptoir.wire import basic_credentials
 
@@ -57,14 +57,14 @@ class OneConnectCaller:
         self.admitted: Admitted | None = None
 
     @contextmanager
-    def admit(self, session: Session) -> Iterator[Principal]:
+    def admit(self, link: Link) -> Iterator[Principal]:
         """The JWT (its signature, expiry and audience; its partner not revoked), then the integration:
         it must be the partner's organization's (404 SMB_NOTFOUND), its secret right (401), and
         active unless only its status is read (401 SMB_CLOSED with the reason)."""
-        claims = signing.verify(session, self.token)
+        claims = signing.verify(link, self.token)
         if not claims or claims.get("aud") != AUDIENCE:
             raise _failed(self.request, Problem(401, "The access token is missing, invalid or expired."))
-        found = credentials.states(session, [("oneconnect", str(claims.get("sub", ""))),
+        found = credentials.states(link, [("oneconnect", str(claims.get("sub", ""))),
                                              ("oneconnect_integration", self.integration_id)])
         partner = found.get("oneconnect")
         if partner is None or partner.revoked_at is not None:

@@ -11,11 +11,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from fastapi import Request
-from sqlalchemy.orm import Session
 
 from comptoir.auth.limits import AUTH_FAILURES, client_address
 from comptoir.context import Context
 from comptoir.domain.organizations import Principal
+from comptoir.services.kernel.unit_of_work import Link
 from comptoir.services.access import credentials, identity
 from comptoir.wire import basic_credentials
 
@@ -44,14 +44,14 @@ class OneUpCaller:
         return OneUpError(1, message=message, headers=headers)
 
     @contextmanager
-    def admit(self, session: Session) -> Iterator[Principal]:
+    def admit(self, link: Link) -> Iterator[Principal]:
         """The caller, or 401 code 1; then one call counted against the key's budget, or 429 code 4."""
         if self.bearer is not None:
-            principal = identity.verify_bearer(session, "oneup", self.bearer).principal
+            principal = identity.verify_bearer(link, "oneup", self.bearer).principal
             if principal is None:
                 raise self._failed(TOKEN_NOT_ACTIVE, BEARER_CHALLENGE)
         else:
-            principal = credentials.verify(session, "oneup", *self.basic).principal
+            principal = credentials.verify(link, "oneup", *self.basic).principal
             if principal is None:
                 raise self._failed(None, BASIC_CHALLENGE)
         _count_call(self.context, principal)

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy.orm import Session
 
 from comptoir.auth.limits import AUTH_FAILURES, client_address
 from comptoir.context import Context
 from comptoir.domain.organizations import Principal
+from comptoir.services.kernel.unit_of_work import Link
 from comptoir.services.access import identity
 
 from .errors import FORBIDDEN, MEDIA_TYPE, NOT_AUTHORIZED, QuipuError
@@ -66,13 +66,13 @@ class QuipuCaller:
     answers_json: bool = True  # False for a PDF download: its Accept header is not checked
 
     @contextmanager
-    def admit(self, session: Session) -> Iterator[Principal]:
+    def admit(self, link: Link) -> Iterator[Principal]:
         """The account behind the token, or 401; then 5 calls per 5 seconds (RateLimit headers on every
         answer from here on, 429 past it); on /{owner_slug}/... paths the slug must be the token's own
         account (403); the Accept header must allow JSON (406)."""
         request = self.request
         context = context_of(request)
-        principal = identity.verify_bearer(session, "quipu", self.token).principal
+        principal = identity.verify_bearer(link, "quipu", self.token).principal
         if principal is None:
             failed(request)
             raise QuipuError(401, NOT_AUTHORIZED)

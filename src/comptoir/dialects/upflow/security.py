@@ -10,11 +10,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from fastapi import Request
-from sqlalchemy.orm import Session
 
 from comptoir.auth.limits import AUTH_FAILURES, client_address
 from comptoir.context import Context
 from comptoir.domain.organizations import Principal
+from comptoir.services.kernel.unit_of_work import Link
 from comptoir.services.access import credentials
 
 from .errors import UpflowError
@@ -36,12 +36,12 @@ class UpflowCaller:
     secret: str
 
     @contextmanager
-    def admit(self, session: Session) -> Iterator[Principal]:
+    def admit(self, link: Link) -> Iterator[Principal]:
         """The organization behind the key pair, or 401; then at most `upflow_concurrent_requests_max`
         requests at once per organization (a slot held until the unit of work ends) and
         `upflow_rate_limit` calls, or 429."""
         context = self.context
-        principal = credentials.verify(session, "upflow", self.key, self.secret).principal
+        principal = credentials.verify(link, "upflow", self.key, self.secret).principal
         if principal is None:
             context.limiter.hit(*_failures(context, self.address))
             raise UpflowError(401, UNAUTHORIZED, "Unauthorized")

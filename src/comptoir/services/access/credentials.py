@@ -24,6 +24,7 @@ from comptoir.domain.errors import ErrorKind, fail
 from comptoir.domain.organizations import Principal
 from comptoir.services.access import webhooks
 from comptoir.services.access.secrets import digest, matches, new_secret
+from comptoir.storage.link import Link
 from comptoir.storage.book import Book
 from comptoir.storage.database import Database
 from comptoir.storage.identity import (
@@ -52,10 +53,10 @@ def authenticate(database: Database, kind: str, identifier: str, secret: str) ->
         return verify(session, kind, identifier, secret).principal
 
 
-def verify(session: Session, kind: str, identifier: str, secret: str) -> Check:
+def verify(where: Link | Session, kind: str, identifier: str, secret: str) -> Check:
     """Check a credential of this dialect with one statement of the caller's transaction (the first
     of a request's unit of work), which also reads its organization."""
-    credential = credential_with_organization(session, kind, identifier)
+    credential = credential_with_organization(where, kind, identifier)
     if credential is None or not matches(secret, credential.secret_hash):
         return Check(None)
     if credential.revoked_at is not None:
@@ -103,10 +104,10 @@ def revoke_in(book: Book, kind: str, identifier: str, reason: str = "revoked") -
     return credential.revoked_at
 
 
-def states(session: Session, wanted: list[tuple[str, str]]) -> dict[str, CredentialFound]:
+def states(where: Link | Session, wanted: list[tuple[str, str]]) -> dict[str, CredentialFound]:
     """Credentials of different kinds, as they are now (revoked or not), with their organization, by
     kind, in one statement; their secrets are not checked (`secret_matches`)."""
-    return credentials_with_organization(session, wanted)
+    return credentials_with_organization(where, wanted)
 
 
 def secret_matches(secret: str, credential: CredentialFound) -> bool:

@@ -17,6 +17,7 @@ from comptoir.domain.errors import ErrorKind, fail
 from comptoir.domain.organizations import Principal
 from comptoir.services.access.passwords import hash_password, new_password, verify_password
 from comptoir.services.access.secrets import digest, matches, new_secret
+from comptoir.storage.link import Link
 from comptoir.storage.database import Database
 from comptoir.storage.identity import IdentityStore, is_active, token_with_organization
 from comptoir.storage.tables import AccessToken, AuthorizationCode, Credential, OAuthClient
@@ -200,11 +201,11 @@ def check_bearer(database: Database, kind: str, token: str) -> BearerCheck:
         return verify_bearer(session, kind, token)
 
 
-def verify_bearer(session: Session, kind: str, token: str) -> BearerCheck:
+def verify_bearer(where: Link | Session, kind: str, token: str) -> BearerCheck:
     """Who a bearer token stands for, if it is one of ours of this dialect, active, and its
     credential is not revoked: one statement of the caller's transaction (the first of a request's
     unit of work), which also reads its organization."""
-    row = token_with_organization(session, digest(token))
+    row = token_with_organization(where, digest(token))
     if row is None or row.kind != kind:
         return BearerCheck(None, False)
     if not is_active(row.expires_at, row.revoked_at, now()) or row.credential_revoked:

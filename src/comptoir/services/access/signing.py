@@ -16,6 +16,7 @@ from joserfc import jwk, jws, jwt
 from joserfc.errors import JoseError
 from sqlalchemy.orm import Session
 
+from comptoir.storage.link import Link
 from comptoir.storage.database import Database
 from comptoir.storage.identity import IdentityStore
 from comptoir.storage.tables import SigningKey
@@ -69,14 +70,14 @@ _PUBLIC_KEYS: dict[str, jwk.RSAKey] = {}
 _PUBLIC_KEYS_LOCK = threading.Lock()
 
 
-def verify(session: Session, token: str) -> dict[str, Any] | None:
+def verify(where: Link | Session, token: str) -> dict[str, Any] | None:
     """The claims of a token this server signed and that has not expired; None otherwise. Reads the
-    database (with the caller's session) only for a key this process has not seen yet."""
+    database (within the caller's unit of work) only for a key this process has not seen yet."""
     kid = _kid_of(token)
     if kid is None:
         return None
     if kid not in _PUBLIC_KEYS:
-        rows = IdentityStore(session).signing_keys()
+        rows = IdentityStore(where).signing_keys()
         with _PUBLIC_KEYS_LOCK:
             _PUBLIC_KEYS.update({row.kid: _import(row) for row in rows})
     key = _PUBLIC_KEYS.get(kid)

@@ -17,8 +17,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import select
 
 from comptoir.storage.book import Book
 from comptoir.storage.database import Database
@@ -29,8 +28,6 @@ PDF = "application/pdf"
 _MAGIC = ((PDF, b"%PDF-"), ("image/jpeg", b"\xff\xd8\xff"), ("image/png", b"\x89PNG\r\n\x1a\n"))
 # A BMP starts with "BM"; so does plenty of text, so the size of its DIB header must be a known one too.
 _BMP_HEADER_SIZES = {12, 40, 52, 56, 64, 108, 124}
-_PENDING = "comptoir.files"  # Session.info keys: the files a transaction wrote and dropped,
-_HOOKED = "comptoir.files.hooked"  # and whether the session settles them when its transaction ends
 FILENAME_MAX = 255
 
 
@@ -70,7 +67,7 @@ def store(book: Book, root: Path, filename: str, content_type: str, data: bytes)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    _track(book.session, "written", path)
+    book.link.on_rollback(lambda: path.unlink(missing_ok=True))
     return book.stored_files.add(StoredFile(
         uuid=file_uuid, filename=safe_filename(filename, file_uuid), content_type=content_type,
         byte_size=len(data), sha256=hashlib.sha256(data).hexdigest(), storage_key=key))
@@ -105,7 +102,8 @@ def read(root: Path, stored: StoredFile) -> bytes:
 def discard(book: Book, root: Path, stored: StoredFile) -> None:
     """Remove the file's row now and its bytes once the transaction has committed."""
     book.stored_files.remove(stored)
-    _track(book.session, "dropped", path_of(root, stored))
+    path = path_of(root, stored)
+    book.link.after_commit(lambda: path.unlink(missing_ok=True))
 
 
 def replace_pdf(book: Book, root: Path, document: Document, filename: str, data: bytes) -> StoredFile:
@@ -152,48 +150,3 @@ def _path(root: Path, key: str) -> Path:
     if base not in path.parents:
         raise ValueError(f"storage key outside the file store: {key!r}")
     return path
-
-
-def _pending(session: Session) -> dict[str, list[tuple[Path, SessionTransaction]]]:
-    """The files this session's transaction wrote and dropped, each with the (sub)transaction it
-    happened in; the hooks that settle them when transactions end are installed on first use."""
-    if not session.info.get(_HOOKED):
-        session.info[_HOOKED] = True
-        event.listen(session, "after_commit", _committed)
-        event.listen(session, "after_soft_rollback", _rolled_back)
-    return session.info.setdefault(_PENDING, {"written": [], "dropped": []})
-
-
-def _track(session: Session, what: str, path: Path) -> None:
-    pending = _pending(session)
-    pending[what].append((path, session.get_nested_transaction() or session.get_transaction()))
-
-
-def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
-    while transaction is not None:
-        if transaction is ended:
-            return True
-        transaction = transaction.parent
-    return False
-
-
-def _committed(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint released: the outer transaction decides
-        return
-    pending = session.info.pop(_PENDING, None) or {"dropped": []}
-    for path, _ in pending["dropped"]:
-        path.unlink(missing_ok=True)
-
-
-def _rolled_back(session: Session, ended: SessionTransaction) -> None:
-    """What was written in the rolled-back (sub)transaction is removed; what was dropped in it is kept."""
-    pending = session.info.get(_PENDING)
-    if pending is None:
-        return
-    for path, transaction in pending["written"]:
-        if _within(transaction, ended):
-            path.unlink(missing_ok=True)
-    pending["written"] = [(p, t) for p, t in pending["written"] if not _within(t, ended)]
-    pending["dropped"] = [(p, t) for p, t in pending["dropped"] if not _within(t, ended)]
-    if ended.parent is None:
-        session.info.pop(_PENDING, None)

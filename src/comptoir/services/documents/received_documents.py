@@ -84,7 +84,7 @@ def receive(book: Book, files_root: Path, deposit: Deposit) -> ReceivedDocument:
         counterparty=_text(deposit.counterparty),
         status=WAITING)
     try:
-        with book.session.begin_nested():  # the insert itself must happen inside the savepoint
+        with book.link.savepoint():  # the insert itself must happen inside the savepoint
             book.received_documents.add(document)
     except DomainError as error:  # a concurrent deposit of the same externalReference won the race
         if any(p.kind == ErrorKind.DUPLICATE and p.field == "external_reference" for p in error.problems):
@@ -104,7 +104,7 @@ def book_document(book: Book, integration_id: str, document_uuid: str, entries: 
     checks.raise_if_any()
     sent = parse_json(document.counterparty.encode("utf-8")) if document.counterparty else None
     counterparty, _ = rules.counterparty_problems(sent)
-    with book.session.begin_nested():
+    with book.link.savepoint():
         _post(book, document, lines, counterparty)
     document.entries = _text(entries)
     _record(book, document, ACCEPTED, None)
@@ -164,7 +164,7 @@ def _waiting(book: Book, integration_id: str, document_uuid: str) -> ReceivedDoc
 def _decide(book: Book, document: ReceivedDocument, lines: Sequence[Line], counterparty: ThirdParty | None) -> None:
     """Accepted when the entries post; Refused with the reason when they cannot."""
     try:
-        with book.session.begin_nested():
+        with book.link.savepoint():
             _post(book, document, lines, counterparty)
     except DomainError as error:
         _record(book, document, REFUSED, error.describe()[:rules.REASON_MAX])

@@ -87,7 +87,7 @@ def _add_numbered(book: Book, document: Document, number: str) -> None:
         return
     document.user_code = number
     try:
-        with book.session.begin_nested():  # the insert itself in the savepoint: a refusal leaves no row
+        with book.link.savepoint():  # the insert itself in the savepoint: a refusal leaves no row
             book.documents.add(document)
     except DomainError as error:
         taken = any(p.kind == ErrorKind.DUPLICATE and p.field == "user_code" for p in error.problems)

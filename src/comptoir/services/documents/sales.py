@@ -162,7 +162,7 @@ class Documents:
         for name in ("billing_contact", "shipping_contact"):  # keep the contact in step with its id
             if f"{name}_id" in fields:
                 contact_id = fields[f"{name}_id"]
-                setattr(document, name, masterdata.contacts(book.session, book.org_id, [contact_id]).get(contact_id)
+                setattr(document, name, masterdata.contacts(book.link, book.org_id, [contact_id]).get(contact_id)
                         if contact_id else None)
         if "sent" in fields:
             document.sent = bool(fields["sent"])
@@ -187,14 +187,16 @@ class Documents:
         elif not document.user_code and document.series_id is not None:
             document.user_code = number_from_series(book, document.series_id)
         elif not document.user_code:
-            document.user_code = next_code(book, self.kind, book.documents, "user_code")
+            # A document that posts takes its transaction's number with its own (one round trip).
+            document.user_code = next_code(book, self.kind, book.documents, "user_code",
+                                           with_numbers=("transaction",) if self.kind in POSTED else ())
         self._compute(book, document)
 
     def _check_header(self, book: Book, document: Any, fields: Mapping[str, Any], checks: Checks, *,
                       creating: bool) -> None:
         if self.party_field in fields or creating:
             party_id = fields.get(self.party_field)
-            party = masterdata.parties(book.session, book.org_id, [party_id]).get(party_id) \
+            party = masterdata.parties(book.link, book.org_id, [party_id]).get(party_id) \
                 if party_id is not None else None
             if party_id is None:
                 checks.required(None, self.party_field)
@@ -215,7 +217,7 @@ class Documents:
         _check_postable(book, fields.get("account_id"), "account_id", checks)
         billing = fields.get("billing_contact_id", document.billing_contact_id)
         if billing is not None and ("billing_contact_id" in fields or "customer_id" in fields):
-            contact = masterdata.contacts(book.session, book.org_id, [billing]).get(billing)
+            contact = masterdata.contacts(book.link, book.org_id, [billing]).get(billing)
             if contact is None or contact.party_id != (fields.get("customer_id") or document.customer_id):
                 checks.add(ErrorKind.INVALID, "billing_contact_id", "should be a contact of the document's customer")
         currency = fields.get("currency_iso_code")
@@ -244,7 +246,7 @@ class Documents:
         current = {line.id: line for line in document.lines}
         changes = replace_list("order_lines", list(current), incoming)
         checks.extend(changes.problems)
-        items = masterdata.items(book.session, book.org_id, [sent.get("item_id") for sent in incoming  # one query
+        items = masterdata.items(book.link, book.org_id, [sent.get("item_id") for sent in incoming  # one query
                                                               if isinstance(sent, Mapping)])
         for line_id in changes.deleted_ids:
             document.lines.remove(current[line_id])

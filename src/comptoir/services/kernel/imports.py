@@ -25,7 +25,7 @@ def upsert(book: Book, *, find: Callable[[], Row | None], create: Callable[[], R
         if existing is not None:
             return update(existing), False
         try:
-            with book.session.begin_nested():
+            with book.link.savepoint():
                 return create(), True
         except DomainError as error:
             if not any(p.kind == ErrorKind.DUPLICATE and p.field == key for p in error.problems):

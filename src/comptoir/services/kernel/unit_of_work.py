@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
-
 from comptoir.domain.organizations import Principal
 from comptoir.storage.book import Book
 from comptoir.storage.database import Database, Scope
+from comptoir.storage.link import Link
 
 T = TypeVar("T")
 
@@ -38,8 +37,8 @@ ATTEMPTS_MAX = 4
 class Caller(Protocol):
     """Whoever asks for a unit of work, as a face presented them (a dialect's credential)."""
 
-    def admit(self, session: Session) -> AbstractContextManager[Principal]:
-        """The principal behind the credential, checked with the session's first statement (then the
+    def admit(self, link: Link) -> AbstractContextManager[Principal]:
+        """The principal behind the credential, checked with the link's first statement (then the
         caller's limits); the face's own error when it is refused. The context lasts as long as the
         unit of work (a slot of a concurrency limit is held that long)."""
         ...
@@ -53,7 +52,7 @@ class Known:
     org_id: int
 
     @contextmanager
-    def admit(self, session: Session) -> Iterator[Principal]:
+    def admit(self, link: Link) -> Iterator[Principal]:
         yield Principal(self.org_id, None, None)
 
 
@@ -66,9 +65,9 @@ def _sqlstate(error: DBAPIError) -> str | None:
     return getattr(error.orig, "sqlstate", None)
 
 
-def _admitted(stack: ExitStack, caller: Caller, session: Session) -> Principal:
+def _admitted(stack: ExitStack, caller: Caller, link: Link) -> Principal:
     try:
-        return stack.enter_context(caller.admit(session))
+        return stack.enter_context(caller.admit(link))
     except DBAPIError as error:
         if error.connection_invalidated:
             raise _StaleConnection() from error
@@ -76,12 +75,12 @@ def _admitted(stack: ExitStack, caller: Caller, session: Session) -> Principal:
 
 
 def _unit(database: Database, scope: Scope, caller: Caller, work: Callable[[Book], T], read_only: bool) -> T:
-    with scope.transaction(read_only=read_only) as session, ExitStack() as admission:
-        principal = _admitted(admission, caller, session)
-        book = Book(session, principal.org_id, principal.employee_id, database=database,
+    with scope.transaction(read_only=read_only) as link, ExitStack() as admission:
+        principal = _admitted(admission, caller, link)
+        book = Book(link, principal.org_id, principal.employee_id, database=database,
                     organization=principal.organization, numbers=scope.numbers)
         result = work(book)
-        if read_only and (session.new or session.dirty or session.deleted):
+        if read_only and link.changed():
             raise AssertionError("a unit of work that only reads changed the book")
     database.cache.learn(principal.org_id, book.learned())  # committed: what never changes is kept
     return result
@@ -145,5 +144,5 @@ def in_book(database: Database, org_id: int, work: Callable[[Book], T], actor_em
 def apart(book: Book) -> Iterator[None]:
     """A part of the unit of work that is undone alone if it raises (a savepoint): one element of a
     bulk deletion, say, whose refusal leaves the others' changes in place."""
-    with book.session.begin_nested():
+    with book.link.savepoint():
         yield

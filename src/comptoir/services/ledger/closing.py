@@ -13,7 +13,7 @@ from comptoir.domain.errors import ErrorKind, fail
 from comptoir.domain.ledger import DEBIT
 from comptoir.services.ledger.chart import account_id_for
 from comptoir.services.ledger.posting import CLOSED
-from comptoir.storage import balances
+from comptoir.storage.link import balance_totals
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Entry, Transaction
 
@@ -36,7 +36,7 @@ def account_balance(book: Book, account_id: int, *, until: date | None = None, p
     """Debits minus credits on one account, up to a date, optionally of one party only (the
     account's own balance is read from the maintained balances, a party's from its entries)."""
     if party_id is None:
-        debit, credit = balances.totals(book.session, book.org_id, date_to=until,
+        debit, credit = balance_totals(book.link, book.org_id, date_to=until,
                                         account_ids=[account_id]).get(account_id, (Decimal(0), Decimal(0)))
         return debit - credit
     criteria = [Entry.account_id == account_id, Entry.party_id == party_id]

@@ -156,7 +156,7 @@ def _option(book: Book, field: CustomField, label: str) -> CustomFieldOption:
         if existing is not None:
             return existing
         try:
-            with book.session.begin_nested():
+            with book.link.savepoint():
                 return book.custom_field_options.add(CustomFieldOption(field_id=field.id, label=label))
         except DomainError as error:  # another request created it first: take that one
             if not any(p.kind == ErrorKind.DUPLICATE and p.field == "label" for p in error.problems):

@@ -13,7 +13,7 @@ from comptoir.domain import charts
 from comptoir.domain.documents import INVOICE
 from comptoir.domain.ledger import DEBIT
 from comptoir.services.settlement.standing import standings
-from comptoir.storage import balances
+from comptoir.storage.link import balance_totals
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Document, Entry
 
@@ -39,7 +39,7 @@ def _sums(book: Book, date_from: date | None = None, date_to: date | None = None
           account_ids: list[int] | None = None) -> dict[int, tuple[Decimal, Decimal]]:
     """Debit and credit totals by account of the entries dated from `date_from` to `date_to` (both
     included, None unbounded), read from the maintained balances."""
-    return balances.totals(book.session, book.org_id, date_from=date_from, date_to=date_to, account_ids=account_ids)
+    return balance_totals(book.link, book.org_id, date_from=date_from, date_to=date_to, account_ids=account_ids)
 
 
 def trial_balance(book: Book, as_of: date) -> list[AccountLine]:

@@ -39,7 +39,7 @@ def standing(book: Book, document: Document, as_of: date | None = None,
     if settled is None:
         settled = getattr(document, "settled", None)  # read with the document (a DocumentView)
     if settled is None:
-        settled = settling(book.session, book.org_id, [document.id])[document.id]
+        settled = settling(book.link, book.org_id, [document.id])[document.id]
     if as_of is not None:
         settled = [a for a in settled if _credit_date(book, a) <= as_of]
     paid = sum((allocation.amount for allocation in settled), Decimal(0))
@@ -69,7 +69,7 @@ def standings(book: Book, documents: Sequence[Document], as_of: date | None = No
 def settled_by_document(book: Book, document_ids: Sequence[int]) -> dict[int, list[Any]]:
     """The allocations that settle each of these documents (AllocationViews, in the order they were
     made), by document id, in one statement."""
-    return settling(book.session, book.org_id, document_ids)
+    return settling(book.link, book.org_id, document_ids)
 
 
 def _credit_date(book: Book, allocation: Allocation) -> date:

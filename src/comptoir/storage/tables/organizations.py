@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, OrgScoped, PublicUuid, Timestamped, utcnow
@@ -22,6 +22,8 @@ class Organization(PublicUuid, Base):
     # Transactions dated on or before this day are closed: nothing dated there can be written.
     closed_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    # One more at every commit that writes its accounts or journals (storage/reference.py).
+    reference_version: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
 
 
 class Employee(OrgScoped, Timestamped, Base):
