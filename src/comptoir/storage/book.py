@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Engine
@@ -190,6 +190,11 @@ class Book:
         if self.org_id in self.link.reference_changed:
             return None
         return self.database.charts.get(self.org_id, facts.reference_version, lambda: read_chart(self.link, self.org_id))
+
+    def accounts_by_id(self) -> Mapping[int, Any]:
+        """Every account of the organization by id (AccountViews): the kept chart when it may be used
+        (`chart`), else read now."""
+        return (self.chart() or read_chart(self.link, self.org_id)).accounts
 
     @per_book
     def counters(self) -> Counters:

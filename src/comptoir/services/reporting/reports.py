@@ -44,7 +44,7 @@ def _sums(book: Book, date_from: date | None = None, date_to: date | None = None
 
 def trial_balance(book: Book, as_of: date) -> list[AccountLine]:
     sums = _sums(book, date_to=as_of)
-    accounts = {account.id: account for account in book.accounts.all()}
+    accounts = book.accounts_by_id()
     lines = [AccountLine(account_id, accounts[account_id].number, accounts[account_id].name,
                          accounts[account_id].nature, debit, credit) for account_id, (debit, credit) in sums.items()]
     return sorted(lines, key=lambda line: line.number)
@@ -113,7 +113,7 @@ def balance_sheet(book: Book, as_of: date) -> dict:
 
 def profit_and_loss(book: Book, date_from: date, date_to: date) -> dict:
     sums = _sums(book, date_from, date_to)
-    accounts = {account.id: account for account in book.accounts.all()}
+    accounts = book.accounts_by_id()
     lines = sorted((AccountLine(i, accounts[i].number, accounts[i].name, accounts[i].nature, d, c)
                     for i, (d, c) in sums.items() if accounts[i].nature in (charts.INCOME, charts.EXPENSE)),
                    key=lambda line: line.number)
