@@ -63,38 +63,35 @@ STATEMENTS: dict[str, Count] = {
     # 4 upsert the maintained balances, COMMIT   (the journal and accounts: the cached chart)
     # (SQLite: + entries)
     "post_transaction": Count(sqlite=5, postgresql=4, numbers=0, round_trips=5),
-    # 1 credential  BEGIN  2 the invoice by externalId ⋈ customer, contacts (none: it is new)  3 the
+    # 1 credential  BEGIN  2 the invoice by externalId, read whole and locked (none: it is new)  3 the
     # customer by externalId  4 SAVEPOINT  5 the customer by id  6 INSERT the invoice and its line
     # (number: the transaction's code)  7 INSERT the transaction and its entries  8 RELEASE SAVEPOINT
-    # 9 the invoice's payment allocations (none)  10 the organization's custom fields  11 upsert the
-    # maintained balances, COMMIT   (SQLite: + 1 number, + line, + entries)
-    "upflow_create": Count(sqlite=14, postgresql=11, numbers=1, round_trips=13),
-    # 1 credential  BEGIN  2 the invoice by externalId ⋈ customer, contacts  3 its lines  4 the
-    # customer by externalId  5 the invoice as the store reads it  6 the customer by id  7 its
-    # allocations to payments  8 UPDATE the invoice  9 UPDATE its line  10 the invoice again  11 its
-    # lines  12 its allocations  13 its transaction  14 the transaction's entries  15 DELETE them
-    # 16 INSERT the new entries  17 the invoice's allocations, a third time  18 the custom fields
-    # 19 upsert the maintained balances, COMMIT   (SQLite: + 2 entries)
-    "upflow_update": Count(sqlite=21, postgresql=19, numbers=0, round_trips=20),
-    # 1 access token ⋈ organization, credential  BEGIN  2 the contact ⋈ payment terms, tax, employee,
-    # price family  3 its contacts (select-in)  4 the contact again, by id  (number: the invoice's and
-    # the transaction's codes, and whether that code is taken by a committed document)  5 is it taken
-    # by one of this transaction  6 INSERT the invoice and its 2 lines  7 INSERT the transaction and
-    # its entries (receivable, income, VAT)  8 the sum of its allocations (none: it is new)  9 the
-    # invoice as the answer shows it  10 upsert the maintained balances, COMMIT
-    # (SQLite: + 1 number, + lines, + entries)
-    "quipu_invoice": Count(sqlite=14, postgresql=10, numbers=1, round_trips=12),
+    # 9 the organization's custom fields  10 upsert the maintained balances, COMMIT   (nothing is read
+    # for the new invoice's allocations)  (SQLite: + 1 number, + line, + entries)
+    "upflow_create": Count(sqlite=13, postgresql=10, numbers=1, round_trips=12),
+    # 1 credential  BEGIN  2 the invoice by externalId, read whole (lines, allocations) and locked
+    # 3 the customer by externalId  4 the customer by id  5 its allocations to payments  6 UPDATE the
+    # invoice  7 UPDATE its line  8 its allocations, checked against the new amount  9 its transaction
+    # 10 the transaction's entries  11 DELETE them  12 INSERT the new entries  13 the invoice's
+    # allocations for the answer  14 the custom fields  15 upsert the maintained balances, COMMIT
+    # (SQLite: + lines and allocations read apart, + 1 entry)
+    "upflow_update": Count(sqlite=18, postgresql=15, numbers=0, round_trips=16),
+    # 1 access token ⋈ organization, credential  2 the contact (it is a customer already: no role to
+    # give)  3 the invoice's numbers (the invoice's and the transaction's) and whether that code is
+    # taken  BEGIN  4 INSERT the invoice and its 2 lines  5 INSERT the transaction and its entries
+    # (receivable, income, VAT)  6 the invoices that amend it (none)  7 upsert the maintained
+    # balances, COMMIT   (what is paid of it: nothing, it is new)
+    # (SQLite: + 1 number, + 1 code check, + lines, + entries)
+    "quipu_invoice": Count(sqlite=11, postgresql=7, numbers=0, round_trips=8),
     # 1 the two credentials (partner, integration) ⋈ organization  BEGIN  2 the currency  3 a document
     # of the same externalReference (none)  4 INSERT the stored file  5 SAVEPOINT  6 INSERT the
-    # received document  7 RELEASE  8 SAVEPOINT  9 the whole chart (the first import of a vendor's
-    # accounts made a new version of it)  10 the journal by code  11 the vendor by code ⋈ payment
-    # terms, tax, employee, price family  12 its contacts  13 UPDATE the received document (its
-    # vendor)  14 the document's transaction (none yet)  (number: the transaction's code)  15 INSERT the
-    # transaction and its entries  (number: the invoice's code)  16 is that code taken by hand
-    # 17 INSERT the purchase invoice  18 its attachment  19 RELEASE  20 UPDATE the received document
-    # (Accepted)  21 the webhook endpoints  22 upsert the maintained balances, COMMIT
-    # (SQLite: + 2 numbers, + entries)
-    "oneconnect_import": Count(sqlite=25, postgresql=22, numbers=2, round_trips=25),
+    # received document  7 RELEASE  8 SAVEPOINT  9 the vendor by code ⋈ payment terms, tax, employee,
+    # price family  10 its contacts  (number: the transaction's code)  11 INSERT the transaction and
+    # its entries  (number: the invoice's code)  12 is that code taken by hand  13 INSERT the purchase
+    # invoice  14 its attachment  15 RELEASE  16 UPDATE the received document (its vendor, Accepted)
+    # 17 the webhook endpoints  18 upsert the maintained balances, COMMIT   (the chart and the journal:
+    # the kept chart; no transaction to look for: the document is new)  (SQLite: + 2 numbers, + entries)
+    "oneconnect_import": Count(sqlite=21, postgresql=18, numbers=2, round_trips=21),
     # 1 credential  2 the balances summed per account (month rows and day rows); the accounts' numbers
     # and names: the cached chart
     "trial_balance": Count(sqlite=2, postgresql=2, numbers=0, round_trips=2),

@@ -88,11 +88,12 @@ def draft_of(view: Any) -> Any:
 
 _DOCUMENT_WIDTH, _PARTY_WIDTH, _CONTACT_WIDTH = len(_documents.columns), len(_parties.columns), len(_contacts.columns)
 _DOCUMENT_ID, _CONTACT_ID = _documents.columns.keys().index("id"), _contacts.columns.keys().index("id")
-_READ = (select(*_documents.columns, *_parties.columns, *_billing.columns, *_shipping.columns)
-         .join(_parties, _parties.c.id == _documents.c.customer_id)
-         .outerjoin(_billing, _billing.c.id == _documents.c.billing_contact_id)
-         .outerjoin(_shipping, _shipping.c.id == _documents.c.shipping_contact_id)
-         .where(_documents.c.org_id == bindparam("org_id"), in_ids(_documents.c.id)))
+_READ_ANY = (select(*_documents.columns, *_parties.columns, *_billing.columns, *_shipping.columns)
+             .join(_parties, _parties.c.id == _documents.c.customer_id)
+             .outerjoin(_billing, _billing.c.id == _documents.c.billing_contact_id)
+             .outerjoin(_shipping, _shipping.c.id == _documents.c.shipping_contact_id)
+             .where(_documents.c.org_id == bindparam("org_id")))
+_READ = _READ_ANY.where(in_ids(_documents.c.id))
 _READ_FREE, _READ_LOCKED = Statement(_READ), Statement(_READ.with_for_update(of=_documents))
 
 
@@ -105,9 +106,24 @@ def _records_of(table: Any, owner: Any, order: Any) -> Any:
 
 # On PostgreSQL a document is read whole in one statement, its lines and what settles it beside it
 # (every round trip costs the server more than the query itself: docs/performance.md).
-_WHOLE = _READ.add_columns(_records_of(_lines, _lines.c.document_id, _lines.c.position),
-                           _records_of(_allocations, _allocations.c.document_id, _allocations.c.id))
+_WHOLE_ANY = _READ_ANY.add_columns(_records_of(_lines, _lines.c.document_id, _lines.c.position),
+                                   _records_of(_allocations, _allocations.c.document_id, _allocations.c.id))
+_WHOLE = _WHOLE_ANY.where(in_ids(_documents.c.id))
 _WHOLE_FREE, _WHOLE_LOCKED = Statement(_WHOLE), Statement(_WHOLE.with_for_update(of=_documents))
+
+
+def _by_key(read: Any, column: str) -> dict[bool, Statement]:
+    """The document of a kind by a unique key of the organization (external_id, uuid), free or locked."""
+    chosen = read.where(_documents.c.kind == bindparam("kind"), _documents.c[column] == bindparam("key"))
+    return {False: Statement(chosen), True: Statement(chosen.with_for_update(of=_documents))}
+
+
+_WHOLE_BY = {column: _by_key(_WHOLE_ANY, column) for column in ("external_id", "uuid")}
+_AMENDING = Statement(select(_documents.c.id).where(_documents.c.org_id == bindparam("org_id"),
+                                                    _documents.c.amends_id == bindparam("document_id"))
+                      .order_by(_documents.c.id))
+_ID_BY = {column: _by_key(select(_documents.c.id).where(_documents.c.org_id == bindparam("org_id")), column)
+          for column in ("external_id", "uuid")}
 _LINES = Statement(select(*_lines.columns)
                    .where(_lines.c.org_id == bindparam("org_id"), in_ids(_lines.c.document_id))
                    .order_by(_lines.c.document_id, _lines.c.position))
@@ -155,8 +171,24 @@ class DocumentStore:
         return {row[_DOCUMENT_ID]: _document_of(row, lines[row[_DOCUMENT_ID]], settled[row[_DOCUMENT_ID]])
                 for row in rows}
 
+    def find(self, kind: str, column: str, key: str, *, lock: bool = False) -> Any | None:
+        """The document of this kind whose `column` (external_id or uuid, unique in the organization)
+        is `key`, read as `read` reads it, or None."""
+        if self.link.dialect.driver == "asyncpg":
+            rows = _WHOLE_BY[column][lock].all(self.link, org_id=self.org_id, kind=kind, key=key)
+            return next(iter(self._views_of_whole(rows).values()), None)
+        document_id = _ID_BY[column][lock].scalar(self.link, org_id=self.org_id, kind=kind, key=key)
+        return None if document_id is None else self.read([document_id], lock=lock).get(document_id)
+
+    def amending(self, document_id: int) -> list[int]:
+        """The ids of the documents that amend this one (its credit notes, Quipu's amending entries)."""
+        return [row[0] for row in _AMENDING.all(self.link, org_id=self.org_id, document_id=document_id)]
+
     def _read_whole(self, ids: list[int], lock: bool) -> dict[int, Any]:
-        rows = (_WHOLE_LOCKED if lock else _WHOLE_FREE).all(self.link, org_id=self.org_id, ids=ids)
+        return self._views_of_whole((_WHOLE_LOCKED if lock else _WHOLE_FREE).all(self.link, org_id=self.org_id,
+                                                                                   ids=ids))
+
+    def _views_of_whole(self, rows: Sequence[Any]) -> dict[int, Any]:
         if not rows:
             return {}
         dialect = self.link.dialect

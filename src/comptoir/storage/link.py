@@ -55,6 +55,9 @@ class Link:
         self._begun = False
         self.balances = balances.Pending()
         self._written: set[Any] = set()
+        # Rows a store read in this unit of work, by (table, id): read again only once the unit may
+        # have written the table (`may_have_written`).
+        self.read_rows: dict[tuple[Any, int], Any] = {}
         self.reference_changed: set[int] = set()  # organizations whose accounts or journals it wrote
         self._savepoints: list[list[Any]] = []  # the session's open savepoints, innermost last: [it, rolled back]
         # What to do once the unit of work has committed, and what to undo if the savepoint (or the

@@ -240,9 +240,9 @@ def _import(book: Any, kind: str, sent: InvoiceIn) -> Any:
     documents = sales.BY_KIND[kind]
     relinked = "linkedInvoices" in sent.model_fields_set  # the new links are checked with the new amounts
     if sent.externalId:
-        existing = sales.find_document(book, kind, external_id=sent.externalId, missing_ok=True)
+        existing = sales.find_locked(book, kind, sent.externalId)
         document, _ = sales.import_document(book, kind, sent.externalId, document_fields(book, kind, sent, existing),
-                                            check_allocations=not relinked, found=existing)
+                                            check_allocations=not relinked, found=existing, found_locked=True)
     elif sent.id:
         existing = sales.find_document(book, kind, uuid=sent.id)
         document = documents.update(book, existing.id, document_fields(book, kind, sent, existing),
@@ -295,7 +295,10 @@ async def import_invoice(request: Request) -> JSONResponse:
     settings = request.app.state.context.settings
 
     def work(book):
-        return render_invoice(book, _import(book, INVOICE, _validated(InvoiceIn, body.value())), settings)
+        invoice = _import(book, INVOICE, _validated(InvoiceIn, body.value()))
+        # What settles a new invoice is known (nothing); an updated one's is read for the answer.
+        settled = getattr(invoice, "settled", None)
+        return render_invoice(book, invoice, settings, settled=None if settled is None else list(settled))
 
     return ExactJSONResponse(await _unit(request, work))
 

@@ -31,6 +31,7 @@ from comptoir.services.documents.sales import (
 )
 from comptoir.services.kernel.imports import upsert
 from comptoir.services.masterdata import parties
+from comptoir.storage import masterdata
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Allocation, Document
 
@@ -145,12 +146,12 @@ def walk_in_party(book: Book, side: str) -> Any:
 def _give_role(book: Book, kind: str, party_id: int | None) -> None:
     """The party of an entry plays the side's role from then on (a contact first invoiced becomes a
     customer; first billed by, a vendor)."""
-    party = book.parties.get(party_id) if party_id is not None else None
+    party = masterdata.parties(book.link, book.org_id, [party_id]).get(party_id) if party_id is not None else None
     if party is None:
         return  # the document service reports the missing or unknown party
     role = "vendor" if kind in PURCHASES else "customer"
     if not getattr(party, f"is_{role}"):
-        parties.take_role(book, party, role)
+        parties.take_role(book, book.parties.get(party_id), role)
 
 
 def _copy_line(line: Any) -> dict[str, Any]:
@@ -166,6 +167,9 @@ def paid_amount(book: Book, document: Document) -> Decimal:
     credit notes allocate to it."""
     if document.paid_at is not None:
         return document.total
+    settled = getattr(document, "settled", None)  # read with the document (a DocumentView), or known: none
+    if settled is not None:
+        return sum((allocation.amount for allocation in settled), Decimal(0))
     return book.allocations.sum(Allocation.amount, Allocation.document_id == document.id) or Decimal(0)
 
 
@@ -177,7 +181,7 @@ def payment_status(book: Book, document: Document) -> str:
 
 
 def amending_ids(book: Book, document: Document) -> list[int]:
-    return [row.id for row in book.documents.all(Document.amends_id == document.id)]
+    return book.document_store.amending(document.id)
 
 
 def party_totals(book: Book, party_id: int) -> dict[str, Decimal]:

@@ -91,7 +91,7 @@ def receive(book: Book, files_root: Path, deposit: Deposit) -> ReceivedDocument:
             _refuse_taken(book, deposit.integration_id, deposit.external_reference)
         raise
     if lines:
-        _decide(book, document, lines, counterparty)
+        _decide(book, document, lines, counterparty, new=True)
     return document
 
 
@@ -105,9 +105,9 @@ def book_document(book: Book, integration_id: str, document_uuid: str, entries: 
     sent = parse_json(document.counterparty.encode("utf-8")) if document.counterparty else None
     counterparty, _ = rules.counterparty_problems(sent)
     with book.link.savepoint():
-        _post(book, document, lines, counterparty)
+        party_id = _post(book, document, lines, counterparty, new=False)
     document.entries = _text(entries)
-    _record(book, document, ACCEPTED, None)
+    _accept(book, document, party_id)
     return document
 
 
@@ -161,15 +161,23 @@ def _waiting(book: Book, integration_id: str, document_uuid: str) -> ReceivedDoc
     return document
 
 
-def _decide(book: Book, document: ReceivedDocument, lines: Sequence[Line], counterparty: ThirdParty | None) -> None:
+def _decide(book: Book, document: ReceivedDocument, lines: Sequence[Line], counterparty: ThirdParty | None, *,
+            new: bool) -> None:
     """Accepted when the entries post; Refused with the reason when they cannot."""
     try:
         with book.link.savepoint():
-            _post(book, document, lines, counterparty)
+            party_id = _post(book, document, lines, counterparty, new=new)
     except DomainError as error:
         _record(book, document, REFUSED, error.describe()[:rules.REASON_MAX])
     else:
-        _record(book, document, ACCEPTED, None)
+        _accept(book, document, party_id)
+
+
+def _accept(book: Book, document: ReceivedDocument, party_id: int | None) -> None:
+    """Accepted, with the party its entries named: one UPDATE of the document for both."""
+    if party_id is not None:
+        document.party_id = party_id
+    _record(book, document, ACCEPTED, None)
 
 
 def _record(book: Book, document: ReceivedDocument, status: str, reason: str | None) -> None:
@@ -178,16 +186,19 @@ def _record(book: Book, document: ReceivedDocument, status: str, reason: str | N
     webhooks.document_status(book, document)
 
 
-def _post(book: Book, document: ReceivedDocument, lines: Sequence[Line], counterparty: ThirdParty | None) -> None:
+def _post(book: Book, document: ReceivedDocument, lines: Sequence[Line], counterparty: ThirdParty | None, *,
+          new: bool) -> int | None:
     """The entries as one transaction of the document, in its journal, on its accounts, with its
     third parties (what the book lacks is created by the rules of decision 0011); then the invoice
-    they describe, which shares that transaction (decision 0015)."""
+    they describe, which shares that transaction (decision 0015). The party the entries name (the
+    document's, once accepted). `new`: the document was received in this unit of work, so it has no
+    transaction yet to look for."""
     checks = Checks()
     on, problems = rules.one_value(lines, "on", "date")
     checks.extend(problems)
     journal_code, problems = rules.one_value(lines, "journal", "journal")
     checks.extend(problems)
-    known = list(book.accounts.all())
+    known = list(book.accounts_by_id().values())
     numbers = dict.fromkeys(line.account for line in lines)
     accounts = {number: _account(book, number, known, checks) for number in numbers}
     checks.raise_if_any()
@@ -195,16 +206,22 @@ def _post(book: Book, document: ReceivedDocument, lines: Sequence[Line], counter
     role = "vendor" if document.kind == PURCHASE else "customer"
     named = {third: _party(book, role, third) for third in dict.fromkeys(line.third_party for line in lines) if third}
     if named:
-        document.party_id = next(iter(named.values())).id
+        party_id = next(iter(named.values())).id
     elif counterparty:
-        document.party_id = _party(book, role, counterparty).id
+        party_id = _party(book, role, counterparty).id
+    else:
+        party_id = document.party_id
     postings = [Posting(accounts[line.account].id, way, amount, line.label[:128], None,
                         named[line.third_party].id if line.third_party else None)
                 for line in lines for way, amount in ((DEBIT, line.debit), (CREDIT, line.credit)) if amount]
-    posting.post(book, source_type=SOURCE_TYPE, source_id=document.id, journal_id=journal.id, on=on,
-                 piece_number=document.external_reference or document.uuid,
-                 currency=book.organization.currency_iso_code, postings=postings)
-    received_invoices.file_invoice(book, document, lines, accounts)
+    transaction = {"on": on, "piece_number": document.external_reference or document.uuid,
+                   "currency": book.organization.currency_iso_code, "postings": postings, "journal_id": journal.id}
+    if new:
+        posting.post_new(book, [(SOURCE_TYPE, document.id, posting.prepare(book, **transaction))])
+    else:
+        posting.post(book, source_type=SOURCE_TYPE, source_id=document.id, **transaction)
+    received_invoices.file_invoice(book, document, lines, accounts, party_id)
+    return party_id
 
 
 def _account(book: Book, number: str, known: list[Account], checks: Checks) -> Account | None:
@@ -226,6 +243,10 @@ def _account(book: Book, number: str, known: list[Account], checks: Checks) -> A
 
 def _journal(book: Book, code: str, label: str) -> Journal:
     """The journal of that code, created (named by the journalLabel, else the code) when missing."""
+    kept = book.chart()
+    found = next((journal for journal in kept.journals.values() if journal.code == code), None) if kept else None
+    if found is not None:
+        return found
     journal, _ = upsert(book, find=lambda: book.journals.find(code=code), update=lambda row: row, key="code",
                         create=lambda: chart.JOURNALS.create(book, {"code": code, "name": (label or code)[:64]}))
     return journal

@@ -38,14 +38,15 @@ SIDES = {SALES: book_entries.INCOME, PURCHASE: book_entries.EXPENSES}
 
 
 def file_invoice(book: Book, received: ReceivedDocument, lines: Sequence[Line],
-                 accounts: Mapping[str, Account]) -> Document:
-    """The invoice of a document whose entries were just posted, with its file attached."""
+                 accounts: Mapping[str, Account], party_id: int | None) -> Document:
+    """The invoice of a document whose entries were just posted, with its file attached; `party_id`:
+    the third party its entries name, if any."""
     amounts = rules.invoice_amounts(lines, received.kind, accounts, book.organization.chart)
     kind = KINDS[received.kind, amounts.credit]
     number = received.external_reference or received.uuid
     on = lines[0].on  # every line has the same date: the document posted one transaction
     document = Document(
-        kind=kind, uuid=received.uuid, customer_id=_party_id(book, received), date=on,
+        kind=kind, uuid=received.uuid, customer_id=_party_id(book, received, party_id), date=on,
         due_date=amounts.due_on or on, due_date_explicit=amounts.due_on is not None,
         currency_iso_code=book.organization.currency_iso_code, subtotal=amounts.base, reduce_rate=Decimal(0),
         reduce_amount=Decimal(0), tax_amount=amounts.tax, fixed_tax_amount=amounts.tax, total=amounts.total,
@@ -69,11 +70,11 @@ def original_copy(book: Book, root: Path, document: Document) -> files.Copy | No
     return copy if copy.path.exists() else None
 
 
-def _party_id(book: Book, received: ReceivedDocument) -> int:
+def _party_id(book: Book, received: ReceivedDocument, named: int | None) -> int:
     """The third party the entries (or the `organization` JSON) named; else, as for a receipt that
     names no one, the walk-in party of the side."""
-    if received.party_id is not None:
-        return received.party_id
+    if named is not None:
+        return named
     return book_entries.walk_in_party(book, SIDES[received.kind]).id
 
 

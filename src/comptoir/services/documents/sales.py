@@ -109,18 +109,19 @@ class Documents:
         return documents
 
     def update(self, book: Book, document_id: int, fields: Mapping[str, Any], *,
-               check_allocations: bool = True) -> Any:
+               check_allocations: bool = True, locked: Any = None) -> Any:
         """The document with the fields changed, posted again (a DocumentView).
         `check_allocations=False`: the caller replaces the document's allocations next, and that
-        checks them (a credit note re-imported with a lower amount and lower links)."""
-        before = self.get(book, document_id, lock=self.kind in POSTED)
+        checks them (a credit note re-imported with a lower amount and lower links). `locked`: the
+        document as the caller read it with `find_locked`, in this unit of work (not read again)."""
+        before = locked if locked is not None else self.get(book, document_id, lock=self.kind in POSTED)
         self._guard_editable(before, touches_lines="lines" in fields)
         _guard_not_received(before)
         draft = draft_of(before)
         self._check_and_apply(book, draft, fields, creating=False)
         document = book.document_store.update(before, draft)
         if self.kind in POSTED and check_allocations:
-            allocations.check(book, self._side(document), "order_lines")
+            allocations.check(book, self._side(document), "order_lines", changed=document)
         self._post(book, document)
         return document
 
@@ -526,12 +527,15 @@ NOT_LOOKED_UP = object()
 
 
 def import_document(book: Book, kind: str, external_id: str, fields: Mapping[str, Any], *,
-                    check_allocations: bool = True, found: Any = NOT_LOOKED_UP) -> tuple[Document, bool]:
+                    check_allocations: bool = True, found: Any = NOT_LOOKED_UP,
+                    found_locked: bool = False) -> tuple[Document, bool]:
     """Create the document of this kind with this external id, or update it (exactly once:
     services/imports.py). `found`: what the caller's own `find_document` of this external id gave,
-    in this unit of work (not looked up again, unless a concurrent import wins the race)."""
+    in this unit of work (not looked up again, unless a concurrent import wins the race);
+    `found_locked`: it came from `find_locked`, and is updated as read."""
     documents = BY_KIND[kind]
     known = [found]
+    locked = found if found_locked and found is not None else None
 
     def find() -> Document | None:
         if known[0] is not NOT_LOOKED_UP:
@@ -541,7 +545,8 @@ def import_document(book: Book, kind: str, external_id: str, fields: Mapping[str
 
     return upsert(book, find=find,
                   update=lambda existing: documents.update(book, existing.id, fields,
-                                                           check_allocations=check_allocations),
+                                                           check_allocations=check_allocations,
+                                                           locked=existing if existing is locked else None),
                   create=lambda: documents.create(book, {**fields, "external_id": external_id}))
 
 
@@ -558,6 +563,12 @@ def find_document(book: Book, kind: str, *, uuid: str | None = None, external_id
     if document is None and not missing_ok:
         raise NotFound(LABELS[kind], uuid or external_id)
     return document
+
+
+def find_locked(book: Book, kind: str, external_id: str) -> Any | None:
+    """The document of this kind with this external id, read whole (a DocumentView) and locked until
+    the unit of work ends, since it is about to be updated; None when there is none yet."""
+    return book.document_store.find(kind, "external_id", external_id, lock=True)
 
 
 def find_documents(book: Book, kind: str, external_ids: Sequence[str]) -> dict[str, Document]:

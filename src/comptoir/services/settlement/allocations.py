@@ -57,6 +57,11 @@ def allocated(book: Book, side: Side) -> Decimal:
     return book.allocations.sum(Allocation.amount, column(side.kind) == side.id) or Decimal(0)
 
 
+def _party_of_document(side: Side, document: Any) -> Party:
+    return Party(f"{LABELS[side.kind]} {document.user_code}", document.customer_id, document.currency_iso_code,
+                 document.total, document.date)
+
+
 def allocations_of(book: Book, side: Side) -> Sequence[Allocation]:
     return book.allocations.all(column(side.kind) == side.id)
 
@@ -101,10 +106,11 @@ def replace(book: Book, criteria: Sequence[ColumnElement[bool]], links: Sequence
     _forget_loaded(book, sides)
 
 
-def check(book: Book, side: Side, field: str) -> None:
+def check(book: Book, side: Side, field: str, changed: Any = None) -> None:
     """After a document changed (its amount, customer or currency), every allocation of it must still
-    hold: nothing allocated beyond its amount, every counterpart of the same customer and currency."""
-    document = _party(book, side)
+    hold: nothing allocated beyond its amount, every counterpart of the same customer and currency.
+    `changed`: the document as it now is, when the caller holds its row locked (not read again)."""
+    document = _party_of_document(side, changed) if changed is not None else _party(book, side)
     if document is None:
         return
     checks = Checks()
@@ -170,8 +176,7 @@ def _party(book: Book, side: Side) -> Party | None:
         document = book.documents.lock(side.id)
         if document is None or document.kind != side.kind:
             return None
-        return Party(f"{LABELS[side.kind]} {document.user_code}", document.customer_id, document.currency_iso_code,
-                     document.total, document.date)
+        return _party_of_document(side, document)
     repository = book.payments if side.kind == PAYMENT else book.refunds
     row = repository.lock(side.id)
     if row is None:
