@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from comptoir.storage import balances
 from comptoir.storage.link import balance_totals
 from comptoir.storage.tables import AccountBalance, Entry
 

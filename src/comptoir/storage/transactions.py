@@ -154,7 +154,7 @@ class TransactionStore:
         self.link.forget(Transaction, [before.id])
 
     def _insert_one(self, header: dict[str, Any], entries: Sequence[Mapping[str, Any]]) -> list[dict]:
-        rows = [{**entry, "org_id": self.org_id, "date": header["date"]} for entry in entries]
+        rows = [self._entry_row(header, entry) for entry in entries]  # its id comes with the statement
         header["id"], entry_ids = _INSERT_WITH_ENTRIES.ids(self.link, header, rows)
         for row, entry_id in zip(rows, entry_ids):
             row["id"], row["transaction_id"] = entry_id, header["id"]
@@ -164,13 +164,17 @@ class TransactionStore:
 
     def _insert_entries(self, transactions: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]]) \
             -> list[dict]:
-        rows = [{**entry, "org_id": self.org_id, "transaction_id": header["id"], "date": header["date"]}
+        rows = [{**self._entry_row(header, entry), "transaction_id": header["id"]}
                 for header, entries in transactions for entry in entries]
         if rows:
             for row, entry_id in zip(rows, _INSERT_ENTRIES.ids(self.link, rows)):
                 row["id"] = entry_id
             self.link.balances.note_rows(rows)
         return rows
+
+    def _entry_row(self, header: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
+        """An entry's row as its transaction's header gives it (the organization, the date)."""
+        return {**entry, "org_id": self.org_id, "date": header["date"]}
 
     def _delete_entries(self, before: Any) -> None:
         _DELETE_ENTRIES.run(self.link, org_id=self.org_id, transaction_id=before.id)
