@@ -22,9 +22,10 @@ LAYERS = {
     "services": {"domain", "codec", "storage", "settings"},
     "auth": {"domain", "codec", "services", "settings"},
     "context": {"auth", "storage", "settings", "services"},
-    "wire": {"codec"},
+    "routing": set(),  # our FastAPI apps' router (comptoir/routing.py)
+    "wire": {"codec", "routing"},
     "jobs": {"domain", "codec", "services", "storage", "settings"},
-    "dialects": {"domain", "codec", "services", "auth", "context", "wire", "settings"},
+    "dialects": {"domain", "codec", "services", "auth", "context", "wire", "routing", "settings"},
     "web": {"domain", "codec", "services", "auth", "context", "wire", "settings"},
     "app": {"domain", "codec", "services", "auth", "context", "wire", "settings", "dialects", "web", "jobs",
             "storage"},

@@ -24,6 +24,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import NamedTuple
 
+import pytest
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
+
 from .helpers import OneUpClient
 from .oneconnect.conftest import french_org, partner, seed_entries  # noqa: F401 - OneConnect's fixtures
 from .oneup.sales_support import account_id, customer, seed_body, seed_items, tax_id
@@ -64,34 +68,36 @@ STATEMENTS: dict[str, Count] = {
     # (SQLite: + entries)
     "post_transaction": Count(sqlite=5, postgresql=4, numbers=0, round_trips=5),
     # 1 credential  BEGIN  2 the invoice by externalId, read whole and locked (none: it is new)  3 the
-    # customer by externalId  4 SAVEPOINT  5 the customer by id  6 INSERT the invoice and its line
-    # (number: the transaction's code)  7 INSERT the transaction and its entries  8 RELEASE SAVEPOINT
-    # 9 the organization's custom fields  10 upsert the maintained balances, COMMIT   (nothing is read
-    # for the new invoice's allocations)  (SQLite: + 1 number, + line, + entries)
-    "upflow_create": Count(sqlite=13, postgresql=10, numbers=1, round_trips=12),
+    # customer by externalId (kept: the invoice's checks read it by id without a statement)
+    # 4 SAVEPOINT  5 INSERT the invoice and its line (number: the transaction's code)  6 INSERT the
+    # transaction and its entries  7 RELEASE SAVEPOINT  8 upsert the maintained balances, COMMIT
+    # (nothing is read for the new invoice's allocations, nor its custom fields: it has none)
+    # (SQLite: + 1 number, + 1 code check, + line, + entries)
+    "upflow_create": Count(sqlite=12, postgresql=8, numbers=1, round_trips=10),
     # 1 credential  BEGIN  2 the invoice by externalId, read whole (lines, allocations) and locked
-    # 3 the customer by externalId  4 the customer by id  5 its allocations to payments  6 UPDATE the
-    # invoice  7 UPDATE its line  8 its allocations, checked against the new amount  9 its transaction
-    # 10 the transaction's entries  11 DELETE them  12 INSERT the new entries  13 the invoice's
-    # allocations for the answer  14 the custom fields  15 upsert the maintained balances, COMMIT
-    # (SQLite: + lines and allocations read apart, + 1 entry)
-    "upflow_update": Count(sqlite=18, postgresql=15, numbers=0, round_trips=16),
+    # 3 the customer by externalId  4 its allocations, read once with its row held (the payment dates
+    # checked, the allocations checked against the new amount, the answer)  5 UPDATE the invoice
+    # 6 UPDATE its line  7 its transaction with its entries  8 its entries replaced (DELETE and INSERT
+    # in one statement)  9 its custom field values  10 upsert the maintained balances, COMMIT
+    # (SQLite: + lines and allocations read apart, + entries read apart, + DELETE apart)
+    "upflow_update": Count(sqlite=15, postgresql=10, numbers=0, round_trips=11),
     # 1 access token ⋈ organization, credential  2 the contact (it is a customer already: no role to
     # give)  3 the invoice's numbers (the invoice's and the transaction's) and whether that code is
     # taken  BEGIN  4 INSERT the invoice and its 2 lines  5 INSERT the transaction and its entries
-    # (receivable, income, VAT)  6 the invoices that amend it (none)  7 upsert the maintained
-    # balances, COMMIT   (what is paid of it: nothing, it is new)
+    # (receivable, income, VAT)  6 upsert the maintained balances, COMMIT   (what is paid of it:
+    # nothing, it is new; the invoices that amend it: none, it is new)
     # (SQLite: + 1 number, + 1 code check, + lines, + entries)
-    "quipu_invoice": Count(sqlite=11, postgresql=7, numbers=0, round_trips=8),
-    # 1 the two credentials (partner, integration) ⋈ organization  BEGIN  2 the currency  3 a document
-    # of the same externalReference (none)  4 INSERT the stored file  5 SAVEPOINT  6 INSERT the
-    # received document  7 RELEASE  8 SAVEPOINT  9 the vendor by code ⋈ payment terms, tax, employee,
-    # price family  10 its contacts  (number: the transaction's code)  11 INSERT the transaction and
-    # its entries  (number: the invoice's code)  12 is that code taken by hand  13 INSERT the purchase
-    # invoice  14 its attachment  15 RELEASE  16 UPDATE the received document (its vendor, Accepted)
-    # 17 the webhook endpoints  18 upsert the maintained balances, COMMIT   (the chart and the journal:
-    # the kept chart; no transaction to look for: the document is new)  (SQLite: + 2 numbers, + entries)
-    "oneconnect_import": Count(sqlite=21, postgresql=18, numbers=2, round_trips=21),
+    "quipu_invoice": Count(sqlite=10, postgresql=6, numbers=0, round_trips=7),
+    # 1 the two credentials (partner, integration) ⋈ organization  BEGIN  2 a document of the same
+    # externalReference (none)  3 INSERT the stored file  4 SAVEPOINT  5 INSERT the received document
+    # 6 RELEASE  7 SAVEPOINT  8 the vendor by code (its columns)  (number: the transaction's code)
+    # 9 INSERT the transaction and its entries  (number: the invoice's code)  10 is that code taken by
+    # hand  11 INSERT the purchase invoice  12 its attachment  13 RELEASE  14 UPDATE the received
+    # document (its vendor, Accepted)  15 its DocumentStatus event, if the partner has a webhook
+    # endpoint  16 upsert the maintained balances, COMMIT   (the currency's digits, the chart and the
+    # journal: kept; no transaction to look for: the document is new)
+    # (SQLite: + 2 numbers, + entries)
+    "oneconnect_import": Count(sqlite=19, postgresql=16, numbers=2, round_trips=19),
     # 1 credential  2 the balances summed per account (month rows and day rows); the accounts' numbers
     # and names: the cached chart
     "trial_balance": Count(sqlite=2, postgresql=2, numbers=0, round_trips=2),
@@ -216,3 +222,25 @@ def test_oneconnect_import(partner, is_postgres):  # noqa: F811
     response = measured("oneconnect_import", lambda: partner.deposit(
         "purchase", entries=seed_entries(), externalReference=next(references)), is_postgres)
     assert partner.document(response.json()["documentId"])["documentState"] == "Accepted"
+
+
+def test_a_serving_loop_keeps_its_connection(oneup: OneUpClient, is_postgres):
+    """PostgreSQL: a server's units of work leave their connection open for the next
+    (storage/database.Scope.idle): requests one after another take none from the pool."""
+    if not is_postgres:
+        pytest.skip("SQLite: a unit of work takes its connection from the pool, which costs no round trip")
+    body = seed_body(oneup)  # its customer and items made now: a number apart each (their own connection)
+    invoice = oneup.ok("POST", "/invoices", body)
+    oneup.ok("GET", f"/invoices/{invoice['id']}")
+    checkouts: list[object] = []
+
+    def checked_out(*_: object) -> None:
+        checkouts.append(object())
+    event.listen(Pool, "checkout", checked_out)
+    try:
+        for _ in range(3):
+            oneup.ok("GET", f"/invoices/{invoice['id']}")
+            oneup.ok("POST", "/invoices", body)
+    finally:
+        event.remove(Pool, "checkout", checked_out)
+    assert checkouts == []

@@ -46,6 +46,7 @@ def _lifespan(context: Context):
         # What the server built to start (modules, the app, tables, compiled statements) lives as long
         # as it does: moved out of the collector's sight, so that its full collections, which stop
         # every request, walk a request's garbage only (docs/performance.md).
+        context.database.serving()
         gc.collect()
         gc.freeze()
         gc.set_threshold(20_000, 50, 100)

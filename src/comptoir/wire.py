@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from comptoir.routing import use_direct_router
+
 T = TypeVar("T")
 
 
@@ -51,8 +53,8 @@ NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False}
 
 
 def api(title: str, **options: Any) -> FastAPI:
-    """A FastAPI application of ours (the root app, each dialect's)."""
-    return FastAPI(title=title, telemetry=NO_TELEMETRY, **options)
+    """A FastAPI application of ours (the root app, each dialect's), routed by comptoir/routing.py."""
+    return use_direct_router(FastAPI(title=title, telemetry=NO_TELEMETRY, **options))
 
 
 class ForPaths:

@@ -29,17 +29,18 @@ rows, whatever the number of entries; plus the unit of work's own pending deltas
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, delete, func, insert, literal, or_, select
+from sqlalchemy import Date, and_, bindparam, case, cast, delete, func, insert, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from .statements import Statement
+from .statements import Statement, in_ids
 from .tables.ledger import AccountBalance, Entry
 
 DAY, MONTH = "day", "month"
@@ -268,28 +269,49 @@ def totals(connection: Connection, org_id: int, *, date_from: date | None = None
                 totals_ = found.setdefault(account_id, [ZERO, ZERO])
                 totals_[0] += debit
                 totals_[1] += credit
-    ranges = []
-    for span, low, high in spans:
-        conditions = [AccountBalance.span == span]
-        if low is not None:
-            conditions.append(AccountBalance.first_day >= low)
-        if high is not None:
-            conditions.append(AccountBalance.first_day <= high)
-        ranges.append(and_(*conditions))
-    if not ranges:
+    if not spans:
         return {}
-    criteria = [AccountBalance.org_id == org_id, or_(*ranges)]
+    values: dict[str, Any] = {"org_id": org_id}
+    for index, (span, low, high) in enumerate(spans):
+        values.update({f"span_{index}": span, f"low_{index}": low, f"high_{index}": high})
     if account_ids is not None:
-        criteria.append(AccountBalance.account_id.in_(sorted(account_ids)))
-    statement = (select(AccountBalance.account_id, func.sum(AccountBalance.debit), func.sum(AccountBalance.credit))
-                 .where(*criteria).group_by(AccountBalance.account_id))
-    for account_id, debit, credit in connection.execute(statement):
+        values["ids"] = sorted(account_ids)
+    statement, names = _totals_statement(tuple((low is not None, high is not None) for _, low, high in spans),
+                                         account_ids is not None)
+    for account_id, debit, credit in statement.all(connection, **{name: values[name] for name in names}):
         totals_ = found.setdefault(account_id, [ZERO, ZERO])
         totals_[0] += _decimal(debit)
         totals_[1] += _decimal(credit)
     # An account whose entries were all deleted keeps rows that add up to nothing: absent too (an
     # entry's amount is never zero, so an account with entries has a total).
     return {account_id: (debit, credit) for account_id, (debit, credit) in found.items() if debit or credit}
+
+
+@functools.cache
+def _totals_statement(bounds: tuple[tuple[bool, bool], ...], by_account: bool) -> tuple[Statement, tuple[str, ...]]:
+    """The statement of the totals by account of the rows of some spans (a month span, day spans at either end), each
+    bounded below and above or not (`bounds`), of some accounts or all: built and compiled once per
+    shape (a report is a hot request; building the statement cost more than running it); and the names
+    of its parameters."""
+    table = AccountBalance.__table__
+    ranges, names = [], ["org_id"]
+    for index, (low, high) in enumerate(bounds):
+        conditions = [table.c.span == bindparam(f"span_{index}", type_=table.c.span.type)]
+        names.append(f"span_{index}")
+        if low:
+            conditions.append(table.c.first_day >= bindparam(f"low_{index}", type_=table.c.first_day.type))
+            names.append(f"low_{index}")
+        if high:
+            conditions.append(table.c.first_day <= bindparam(f"high_{index}", type_=table.c.first_day.type))
+            names.append(f"high_{index}")
+        ranges.append(and_(*conditions))
+    criteria = [table.c.org_id == bindparam("org_id"), or_(*ranges)]
+    if by_account:
+        criteria.append(in_ids(table.c.account_id))
+        names.append("ids")
+    statement = Statement(select(table.c.account_id, func.sum(table.c.debit), func.sum(table.c.credit))
+                          .where(*criteria).group_by(table.c.account_id))
+    return statement, tuple(names)
 
 
 def _decimal(value: Any) -> Decimal:

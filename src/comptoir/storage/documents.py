@@ -15,10 +15,8 @@ from contextlib import contextmanager
 from dataclasses import field, make_dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, tuple_, update
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.types import NullType
 
 from comptoir.domain.errors import ErrorKind, fail
 
@@ -26,7 +24,7 @@ from .masterdata import ContactView, PartyView
 from .repository import violated_field
 from .link import Link
 from .settlement import AllocationView, settling
-from .statements import Inserts, Statement, WithChildren, in_ids, records
+from .statements import Inserts, Statement, WithChildren, array_of, in_ids, records
 from .tables import Allocation, Contact, Document, DocumentLine, Party
 from .tables.base import utcnow
 from .views import view_type
@@ -97,17 +95,11 @@ _READ = _READ_ANY.where(in_ids(_documents.c.id))
 _READ_FREE, _READ_LOCKED = Statement(_READ), Statement(_READ.with_for_update(of=_documents))
 
 
-def _records_of(table: Any, owner: Any, order: Any) -> Any:
-    """PostgreSQL: the rows of `table` that `owner` (a column of it) points at, as one array of
-    records in a column of the document's row (asyncpg hands them back as tuples)."""
-    return (select(func.array_agg(aggregate_order_by(tuple_(*table.columns), order), type_=NullType()))
-            .where(owner == _documents.c.id).scalar_subquery())
-
-
 # On PostgreSQL a document is read whole in one statement, its lines and what settles it beside it
 # (every round trip costs the server more than the query itself: docs/performance.md).
-_WHOLE_ANY = _READ_ANY.add_columns(_records_of(_lines, _lines.c.document_id, _lines.c.position),
-                                   _records_of(_allocations, _allocations.c.document_id, _allocations.c.id))
+_WHOLE_ANY = _READ_ANY.add_columns(array_of(_lines, _lines.c.document_id == _documents.c.id, _lines.c.position),
+                                   array_of(_allocations, _allocations.c.document_id == _documents.c.id,
+                                            _allocations.c.id))
 _WHOLE = _WHOLE_ANY.where(in_ids(_documents.c.id))
 _WHOLE_FREE, _WHOLE_LOCKED = Statement(_WHOLE), Statement(_WHOLE.with_for_update(of=_documents))
 
@@ -181,7 +173,12 @@ class DocumentStore:
         return None if document_id is None else self.read([document_id], lock=lock).get(document_id)
 
     def amending(self, document_id: int) -> list[int]:
-        """The ids of the documents that amend this one (its credit notes, Quipu's amending entries)."""
+        """The ids of the documents that amend this one (its credit notes, Quipu's amending entries).
+        Of a document this unit of work created, only documents it created too can (known without a
+        statement, unless the ORM, which the store does not see, is in use)."""
+        created = self.link.created.get(_documents, {})
+        if document_id in created and not self.link.orm_in_use:
+            return sorted(row_id for row_id, amends_id in created.items() if amends_id == document_id)
         return [row[0] for row in _AMENDING.all(self.link, org_id=self.org_id, document_id=document_id)]
 
     def _read_whole(self, ids: list[int], lock: bool) -> dict[int, Any]:
@@ -219,6 +216,8 @@ class DocumentStore:
                     row["id"] = document_id
                 lines = self._insert_lines([(row["id"], line) for row, draft in zip(rows, drafts)
                                             for line in draft.lines])
+        created = self.link.created.setdefault(_documents, {})
+        created.update((row["id"], row["amends_id"]) for row in rows)
         by_document: dict[int, list[Any]] = {}
         for line in lines:
             by_document.setdefault(line.document_id, []).append(line)

@@ -58,6 +58,9 @@ class Link:
         # Rows a store read in this unit of work, by (table, id): read again only once the unit may
         # have written the table (`may_have_written`).
         self.read_rows: dict[tuple[Any, int], Any] = {}
+        # What a store inserted in this unit of work, by table and id (what the store keeps of each
+        # row); forgotten when a savepoint rolls back. No other transaction can see these rows yet.
+        self.created: dict[Any, dict[int, Any]] = {}
         self.reference_changed: set[int] = set()  # organizations whose accounts or journals it wrote
         self._savepoints: list[list[Any]] = []  # the session's open savepoints, innermost last: [it, rolled back]
         # What to do once the unit of work has committed, and what to undo if the savepoint (or the
@@ -121,6 +124,11 @@ class Link:
         """A store wrote rows of this table (see `may_have_written`)."""
         self._written.add(table)
 
+    @property
+    def orm_in_use(self) -> bool:
+        """Whether the ORM session is open (it may have written anything, which stores do not see)."""
+        return self._session is not None
+
     def may_have_written(self, table: Any) -> bool:
         """Whether this unit of work may have written rows of the table: a store said so, or the ORM
         session (which may have written anything) is in use."""
@@ -158,8 +166,30 @@ class Link:
         SAVEPOINT), with what its entries add to the balances and its hooks. A savepoint of the
         session (made if need be), so that the ORM's view of the rows follows too; a savepoint the
         session begins otherwise (`session.begin_nested()`) is followed the same way (the events below)."""
-        with self.session.begin_nested():  # SAVEPOINT sent with the first statement inside (`connection`)
+        if self._session is not None or not self.explicit:
+            with self.session.begin_nested():  # SAVEPOINT sent with the first statement inside (`connection`)
+                yield
+            return
+        # The request path before any ORM use (PostgreSQL, asyncpg): the link's own savepoint, so that
+        # a unit of work on the stores alone (an Upflow upsert) never needs the session.
+        yield from self._own_savepoint()
+
+    def _own_savepoint(self) -> Iterator[None]:
+        marker = object()
+        name = f"comptoir_{len(self._savepoints) + 1}"
+        statements.script(self.connection(writing=True), f"SAVEPOINT {name}")
+        self._entered(marker)
+        try:
             yield
+        except BaseException:
+            self._undone(marker)
+            if self._session is not None:  # made inside the savepoint: all it holds is undone with it
+                self._session.expunge_all()
+            statements.script(self.connection(), f"ROLLBACK TO SAVEPOINT {name}")
+            self._left(marker)
+            raise
+        statements.script(self.connection(), f"RELEASE SAVEPOINT {name}")
+        self._left(marker)
 
     def _entered(self, savepoint: Any) -> None:
         self.balances.push()
@@ -176,6 +206,7 @@ class Link:
         _, undone = self._savepoints.pop()
         committed, undo = self._hooks.pop()
         if undone:
+            self.created.clear()
             self.balances.drop()
             _run(undo)
         else:
@@ -240,6 +271,7 @@ class Link:
 
     def _reset(self) -> None:
         self.reference_changed = set()
+        self.created = {}
         self._hooks = [([], [])]
         self._savepoints = []
         self.balances.clear()

@@ -6,20 +6,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .link import Link
-from .statements import Statement, by_ids
-from .tables import Contact, Item, Party
+from .statements import Statement, by_ids, in_ids
+from .tables import Contact, CustomField, CustomFieldValue, Item, Party
 from .views import view_type
 
 _parties, _contacts, _items = Party.__table__, Contact.__table__, Item.__table__
+_fields, _values = CustomField.__table__, CustomFieldValue.__table__
 
 PartyView = view_type("PartyView", _parties, doc="A customer, a vendor, or both (a row of parties).")
 ContactView = view_type("ContactView", _contacts, doc="A contact person of a party.")
 ItemView = view_type("ItemView", _items, doc="An item of the catalogue.")
 
 _PARTIES, _CONTACTS, _ITEMS = (Statement(by_ids(table)) for table in (_parties, _contacts, _items))
+_PARTY_BY = {column: Statement(select(*_parties.columns).where(_parties.c.org_id == bindparam("org_id"),
+                                                               _parties.c[column] == bindparam("key")))
+             for column in ("uuid", "external_id")}
 
 
 def _read(where: Link | Session, org_id: int, table: Any, statement: Statement, view: type,
@@ -43,12 +48,39 @@ def parties(where: Link | Session, org_id: int, ids: Iterable[Any]) -> dict[int,
     return _read(where, org_id, _parties, _PARTIES, PartyView, ids)
 
 
+def party_by(where: Link | Session, org_id: int, column: str, key: str) -> Any | None:
+    """The party whose `column` (uuid or external_id, unique in the organization) is `key`, or None;
+    kept for the unit of work like those `parties` reads (a document's checks then read it by id)."""
+    row = _PARTY_BY[column].first(where, org_id=org_id, key=key)
+    party = None if row is None else PartyView(*row)
+    if party is not None and isinstance(where, Link) and not where.may_have_written(_parties):
+        where.read_rows[_parties, party.id] = party
+    return party
+
+
 def contacts(where: Link | Session, org_id: int, ids: Iterable[Any]) -> dict[int, Any]:
     return _read(where, org_id, _contacts, _CONTACTS, ContactView, ids)
 
 
 def items(where: Link | Session, org_id: int, ids: Iterable[Any]) -> dict[int, Any]:
     return _read(where, org_id, _items, _ITEMS, ItemView, ids)
+
+
+_CUSTOM_VALUES = Statement(
+    select(_values.c.entity_id, _fields.c.id, _fields.c.uuid, _fields.c.external_id, _fields.c.name,
+           _fields.c.data_type, _values.c.value)
+    .join(_fields, _fields.c.id == _values.c.field_id)
+    .where(_values.c.org_id == bindparam("org_id"), _fields.c.org_id == bindparam("org_id"),
+           _fields.c.entity_type == bindparam("entity_type"), in_ids(_values.c.entity_id))
+    .order_by(_values.c.entity_id, _fields.c.id, _values.c.id))
+
+
+def custom_values(where: Link | Session, org_id: int, entity_type: str, ids: Iterable[int]) -> list[tuple]:
+    """The custom field values of these entities of this type, with their fields, in one statement:
+    rows of (entity id, field id, field uuid, field external id, field name, data type, value), by
+    entity, then field, then value in the order they were written."""
+    wanted = sorted({row_id for row_id in ids if _is_row_id(row_id)})
+    return _CUSTOM_VALUES.all(where, org_id=org_id, entity_type=entity_type, ids=wanted) if wanted else []
 
 
 def _is_row_id(value: Any) -> bool:

@@ -1,7 +1,8 @@
-"""The webhook outbox as the delivery worker sees it: due events of every organization.
+"""The webhook outbox: an event written with the change that causes it (`emit_to`, scoped by
+organization), and the due events of every organization as the delivery worker sees them.
 
-Like the identity lookups (storage/identity.py), these queries are not scoped by organization: one
-worker serves every book. Every row carries its org_id, and nothing here is shown to a caller.
+Like the identity lookups (storage/identity.py), the worker's queries are not scoped by organization:
+one worker serves every book. Every row carries its org_id, and nothing here is shown to a caller.
 """
 
 from __future__ import annotations
@@ -9,12 +10,30 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from .link import Link
+from .statements import Statement
 from .tables import OutboxEvent, WebhookEndpoint
 
 PENDING = "pending"
+
+_events, _endpoints = OutboxEvent.__table__, WebhookEndpoint.__table__
+_EMITTED = ("org_id", "uuid", "partner_id", "type", "data", "status", "attempts", "next_attempt_at", "created_at")
+# One event for one partner, inserted only if the partner has a webhook endpoint: one statement.
+_EMIT_TO = Statement(insert(_events).from_select(
+    list(_EMITTED),
+    select(*(bindparam(name, type_=_events.c[name].type) for name in _EMITTED))
+    .where(exists().where(_endpoints.c.org_id == bindparam("org_id"),
+                          _endpoints.c.partner_id == bindparam("partner_id")))))
+
+
+def emit_to(link: Link, org_id: int, partner_id: str, event_type: str, data: str, now: datetime) -> None:
+    """A pending event of this type and data (JSON text) for the partner, due now, when the partner
+    has a webhook endpoint (else nothing)."""
+    _EMIT_TO.run(link, org_id=org_id, uuid=str(uuid.uuid4()), partner_id=partner_id, type=event_type, data=data,
+                  status=PENDING, attempts=0, next_attempt_at=now, created_at=now)
 
 
 class OutboxQueue:

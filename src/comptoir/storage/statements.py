@@ -19,15 +19,16 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, Numeric, Table, bindparam, insert, select, text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Numeric, Table, bindparam, func, insert, select, text, tuple_
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import NullType, TypeDecorator
 from sqlalchemy.util import await_only
 
 
@@ -146,18 +147,25 @@ class Statement:
 
 class Inserts:
     """New rows of one table, any number of them in one multi-row INSERT (a few for very many),
-    returning their ids in the order of the rows. Every row gives every column of `columns`."""
+    returning their ids in the order of the rows. Every row gives every column of `columns`.
 
-    def __init__(self, table: Table, columns: Sequence[str]) -> None:
+    `first`: a statement that writes (a DELETE of the rows the new ones replace), run in the same
+    statement as a common table expression, before the INSERT's rows are seen by anyone (PostgreSQL
+    only; its parameters are given to `ids` with the rows); at most ROWS_PER_INSERT_MAX rows then."""
+
+    def __init__(self, table: Table, columns: Sequence[str], *, first: Executable | None = None) -> None:
         self.table = table
         self.columns = tuple(columns)
+        self.first = first
         self._by_count: dict[int, Statement] = {}
 
-    def ids(self, where: Any, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    def ids(self, where: Any, rows: Sequence[Mapping[str, Any]], **values: Any) -> list[int]:
+        if self.first is not None and len(rows) > ROWS_PER_INSERT_MAX:
+            raise ValueError(f"at most {ROWS_PER_INSERT_MAX} rows with a statement run first")
         ids: list[int] = []
         for start in range(0, len(rows), ROWS_PER_INSERT_MAX):
             chunk = rows[start:start + ROWS_PER_INSERT_MAX]
-            values = {f"{name}_{index}": row[name] for index, row in enumerate(chunk) for name in self.columns}
+            values.update({f"{name}_{index}": row[name] for index, row in enumerate(chunk) for name in self.columns})
             # A multi-row INSERT takes its ids from the table's sequence (its rowid on SQLite) row after
             # row: in ascending order, the order of the rows.
             ids.extend(sorted(row[0] for row in self._statement(len(chunk)).all(where, **values)))
@@ -168,7 +176,10 @@ class Inserts:
         if statement is None:
             rows = [{name: bindparam(f"{name}_{index}", type_=self.table.c[name].type) for name in self.columns}
                     for index in range(count)]
-            statement = self._by_count[count] = Statement(insert(self.table).values(rows).returning(self.table.c.id))
+            made = insert(self.table).values(rows).returning(self.table.c.id)
+            if self.first is not None:
+                made = made.add_cte(self.first.cte("first"))
+            statement = self._by_count[count] = Statement(made, writes=True)
         return statement
 
 
@@ -254,6 +265,14 @@ def _in_ids_postgresql(element: _InIds, compiler: Any, **kw: Any) -> str:
 @compiles(_InIds)
 def _in_ids_sqlite(element: _InIds, compiler: Any, **kw: Any) -> str:
     return f"{compiler.process(element.column, **kw)} IN (SELECT value FROM json_each({compiler.process(element.ids, **kw)}))"
+
+
+def array_of(table: Table, where: ColumnElement[bool], order: Any) -> Any:
+    """PostgreSQL: the rows of `table` that `where` selects (a condition on the outer statement's
+    row), as one array of records in a column of that row (asyncpg hands them back as tuples, which
+    `records` processes): a row's children read in the same statement as the row."""
+    return (select(func.array_agg(aggregate_order_by(tuple_(*table.columns), order), type_=NullType()))
+            .where(where).scalar_subquery())
 
 
 def by_ids(table: Table) -> Any:

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, delete, select, update
 
 from .link import Link
 from .reference import AccountView, Chart, JournalView
-from .statements import Inserts, Statement, WithChildren, in_ids
+from .statements import ROWS_PER_INSERT_MAX, Inserts, Statement, WithChildren, array_of, in_ids, records
 from .tables import Account, Entry, Journal, Transaction
 from .tables.base import utcnow
 from .views import view_type
@@ -36,6 +36,12 @@ _BY_SOURCE = _HEADER.where(_transactions.c.org_id == bindparam("org_id"),
                            _transactions.c.source_type == bindparam("source_type"),
                            _transactions.c.source_id == bindparam("source_id"))
 _BY_SOURCE_FREE, _BY_SOURCE_LOCKED = Statement(_BY_SOURCE), Statement(_BY_SOURCE.with_for_update(of=_transactions))
+# PostgreSQL under asyncpg (the request path): the transaction and its entries in one statement (their
+# accounts: the kept chart), as a document is read (storage/documents.py).
+_BY_SOURCE_WHOLE = _BY_SOURCE.add_columns(array_of(_entries, _entries.c.transaction_id == _transactions.c.id,
+                                                   _entries.c.id))
+_BY_SOURCE_WHOLE_FREE = Statement(_BY_SOURCE_WHOLE)
+_BY_SOURCE_WHOLE_LOCKED = Statement(_BY_SOURCE_WHOLE.with_for_update(of=_transactions))
 _ENTRIES = Statement(select(*_entries.columns, *_accounts.columns)
                      .join(_accounts, _accounts.c.id == _entries.c.account_id)
                      .where(_entries.c.org_id == bindparam("org_id"), in_ids(_entries.c.transaction_id))
@@ -47,8 +53,12 @@ _JOURNAL = Statement(select(*_journals.columns).where(_journals.c.org_id == bind
 _INSERT_HEADERS = Inserts(_transactions, [column.name for column in _transactions.columns if column.name != "id"])
 _INSERT_ENTRIES = Inserts(_entries, [column.name for column in _entries.columns if column.name != "id"])
 _INSERT_WITH_ENTRIES = WithChildren(_transactions, _entries, "transaction_id")
-_DELETE_ENTRIES = Statement(delete(_entries).where(_entries.c.org_id == bindparam("org_id"),
-                                                   _entries.c.transaction_id == bindparam("transaction_id")))
+_DELETE_ENTRIES_OF = delete(_entries).where(_entries.c.org_id == bindparam("org_id"),
+                                            _entries.c.transaction_id == bindparam("transaction_id"))
+_DELETE_ENTRIES = Statement(_DELETE_ENTRIES_OF)
+# PostgreSQL: a transaction's entries replaced in one statement (the DELETE a CTE of the INSERT).
+_REPLACE_ENTRIES = Inserts(_entries, [column.name for column in _entries.columns if column.name != "id"],
+                           first=_DELETE_ENTRIES_OF)
 _DELETE_HEADER = Statement(delete(_transactions).where(_transactions.c.org_id == bindparam("org_id"),
                                                        _transactions.c.id == bindparam("transaction_id")))
 _HEADER_CHANGES = tuple(column.name for column in _transactions.columns
@@ -57,6 +67,7 @@ _UPDATE_HEADER = Statement(update(_transactions).where(_transactions.c.id == bin
                            .values({name: bindparam(f"new_{name}", type_=_transactions.c[name].type)
                                     for name in _HEADER_CHANGES}))
 _TRANSACTION_WIDTH, _ENTRY_WIDTH = len(_transactions.columns), len(_entries.columns)
+_ENTRY_ACCOUNT_ID = _entries.columns.keys().index("account_id")
 
 
 class TransactionStore:
@@ -79,9 +90,27 @@ class TransactionStore:
 
     def find_by_source(self, source_type: str, source_id: int, *, lock: bool = False) -> Any | None:
         """The transaction a document (or a payment, a bank entry...) generated, if any."""
-        rows = (_BY_SOURCE_LOCKED if lock else _BY_SOURCE_FREE).all(self.link, org_id=self.org_id,
-                                                                     source_type=source_type, source_id=source_id)
+        values = {"org_id": self.org_id, "source_type": source_type, "source_id": source_id}
+        if self.link.dialect.driver == "asyncpg":
+            rows = (_BY_SOURCE_WHOLE_LOCKED if lock else _BY_SOURCE_WHOLE_FREE).all(self.link, **values)
+            return next(iter(self._whole(rows).values()), None)
+        rows = (_BY_SOURCE_LOCKED if lock else _BY_SOURCE_FREE).all(self.link, **values)
         return next(iter(self._with_entries(rows).values()), None)
+
+    def _whole(self, rows: Sequence[Any]) -> dict[int, Any]:
+        """Rows of `_BY_SOURCE_WHOLE`: the transaction, its journal and its entries as records."""
+        if not rows:
+            return {}
+        entry_of = records(_entries, self.link.dialect)
+        found = {}
+        for row in rows:
+            entries = [entry_of(raw) for raw in row[-1] or ()]
+            accounts = self.accounts(entry[_ENTRY_ACCOUNT_ID] for entry in entries)
+            header = TransactionView(*row[:_TRANSACTION_WIDTH])
+            found[header.id] = header._replace(
+                journal=JournalView(*row[_TRANSACTION_WIDTH:-1]),
+                entries=tuple(EntryView(*entry, account=accounts.get(entry[_ENTRY_ACCOUNT_ID])) for entry in entries))
+        return found
 
     def _with_entries(self, rows: Sequence[Any]) -> dict[int, Any]:
         headers = [(TransactionView(*row[:_TRANSACTION_WIDTH]), JournalView(*row[_TRANSACTION_WIDTH:])) for row in rows]
@@ -144,9 +173,17 @@ class TransactionStore:
             values["updated_at"] = utcnow()  # new entries alone leave the row as it was
             _UPDATE_HEADER.run(self.link, transaction_id=before.id,
                                **{f"new_{name}": values[name] for name in _HEADER_CHANGES})
-        self._delete_entries(before)
         self.link.forget(Transaction, [before.id])
-        return self._view(values, self._insert_entries([(values, entries)]), journal, accounts)
+        if self.link.dialect.name != "postgresql" or not entries or len(entries) > ROWS_PER_INSERT_MAX:
+            self._delete_entries(before)
+            return self._view(values, self._insert_entries([(values, entries)]), journal, accounts)
+        self._forget_entries(before)
+        rows = [{**self._entry_row(values, entry), "transaction_id": before.id} for entry in entries]
+        for row, entry_id in zip(rows, _REPLACE_ENTRIES.ids(self.link, rows, org_id=self.org_id,
+                                                             transaction_id=before.id)):
+            row["id"] = entry_id
+        self.link.balances.note_rows(rows)
+        return self._view(values, rows, journal, accounts)
 
     def delete(self, before: Any) -> None:
         self._delete_entries(before)
@@ -178,6 +215,10 @@ class TransactionStore:
 
     def _delete_entries(self, before: Any) -> None:
         _DELETE_ENTRIES.run(self.link, org_id=self.org_id, transaction_id=before.id)
+        self._forget_entries(before)
+
+    def _forget_entries(self, before: Any) -> None:
+        """The transaction's entries as it was read are gone: their balances taken back."""
         self.link.balances.note_rows([_columns_of(entry) for entry in before.entries], -1)
         self.link.forget(Entry, [entry.id for entry in before.entries])
 

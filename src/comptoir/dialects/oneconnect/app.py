@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
@@ -17,7 +17,7 @@ from .integrations import get_integration, revoke_integration
 def build(context: Context) -> FastAPI:
     app = api("Comptoir: OneConnect v1", version="1.0", docs_url="/docs", openapi_url="/openapi.json")
     app.state.context = context
-    router = APIRouter()
+    router = app.router  # the routes are the app's own (comptoir/routing.py)
     router.add_api_route("/integrations/{integration_id}", get_integration, methods=["GET"], tags=["integrations"])
     router.add_api_route("/integrations/{integration_id}/revoke", revoke_integration, methods=["PUT"],
                          tags=["integrations"])
@@ -31,7 +31,6 @@ def build(context: Context) -> FastAPI:
                          methods=["POST"], tags=["documents"])
     router.add_api_route("/integrations/{integration_id}/documents/{document_id}/refuse", documents.refuse_document,
                          methods=["POST"], tags=["documents"])
-    app.include_router(router)
 
     @app.exception_handler(Problem)
     async def on_problem(_request: Request, problem: Problem) -> JSONResponse:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -93,7 +93,7 @@ def build(context: Context) -> FastAPI:
     app = api("Comptoir: Quipu v1", version="1.0", docs_url="/docs", openapi_url="/openapi.json")
     app.state.context = context
     app.add_middleware(TolerantPaths)
-    router = APIRouter()
+    router = app.router  # the routes are the app's own (comptoir/routing.py)
     router.add_api_route("/oauth/token", token, methods=["POST"], tags=["oauth"])
     files_root = Path(context.settings.files_dir)
     attachment = attachments.resource(files_root)
@@ -102,7 +102,6 @@ def build(context: Context) -> FastAPI:
             mount(router, resource, prefix)
         attachments.mount(router, attachment, prefix, files_root)
         pdfs.mount(router, prefix)
-    app.include_router(router)
 
     @app.exception_handler(QuipuError)
     async def on_quipu_error(request: Request, error: QuipuError) -> Response:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from comptoir.context import Context
+from comptoir.routing import include_routes
 from comptoir.services.masterdata.work import EMPLOYEES
 from comptoir.wire import api
 
@@ -30,16 +31,9 @@ async def users(request: Request) -> JSONResponse:
 def build(context: Context) -> FastAPI:
     app = api("Comptoir: Upflow v1", version="1.0", docs_url="/docs", openapi_url="/openapi.json")
     app.state.context = context
-    router = APIRouter()
-    router.add_api_route("/users", users, methods=["GET"], tags=["users"])
-    app.include_router(router)
-    app.include_router(customers.router)
-    app.include_router(custom_fields.router)
-    app.include_router(invoices.router)
-    app.include_router(payments.router)
-    app.include_router(pdfs.router)
-    app.include_router(portal.router)
-    app.include_router(refunds.router)
+    app.router.add_api_route("/users", users, methods=["GET"], tags=["users"])
+    for module in (customers, custom_fields, invoices, payments, pdfs, portal, refunds):
+        include_routes(app, module.router)
 
     @app.exception_handler(UpflowError)
     async def on_upflow_error(_request: Request, error: UpflowError) -> JSONResponse:

@@ -235,24 +235,29 @@ def _lock_credit_note(book: Any, sent: CreditNoteIn) -> None:
         allocations.lock(book, invoices)
 
 
-def _import(book: Any, kind: str, sent: InvoiceIn) -> Any:
-    """Create or update the invoice or credit note the body names (externalId, else id)."""
+def _import(book: Any, kind: str, sent: InvoiceIn) -> tuple[Any, list[dict] | None]:
+    """Create or update the invoice or credit note the body names (externalId, else id): the document,
+    and its custom field values when they are known without reading them (none on a new document that
+    sets none), else None."""
     documents = sales.BY_KIND[kind]
     relinked = "linkedInvoices" in sent.model_fields_set  # the new links are checked with the new amounts
+    created = False
     if sent.externalId:
         existing = sales.find_locked(book, kind, sent.externalId)
-        document, _ = sales.import_document(book, kind, sent.externalId, document_fields(book, kind, sent, existing),
-                                            check_allocations=not relinked, found=existing, found_locked=True)
+        document, created = sales.import_document(book, kind, sent.externalId,
+                                                  document_fields(book, kind, sent, existing),
+                                                  check_allocations=not relinked, found=existing, found_locked=True)
     elif sent.id:
         existing = sales.find_document(book, kind, uuid=sent.id)
         document = documents.update(book, existing.id, document_fields(book, kind, sent, existing),
                                     check_allocations=not relinked)
     else:
-        document = documents.create(book, document_fields(book, kind, sent, None))
+        document, created = documents.create(book, document_fields(book, kind, sent, None)), True
     if "customFields" in sent.model_fields_set:
         book.documents.lock(document.id)  # concurrent writes of one document's values queue
         custom_fields.set_values(book, ENTITY_TYPES[kind], document.id, sent.customFields)
-    return document
+        return document, None
+    return document, [] if created else None
 
 
 def _find(book: Any, kind: str, ref: str) -> Any:
@@ -295,10 +300,10 @@ async def import_invoice(request: Request) -> JSONResponse:
     settings = request.app.state.context.settings
 
     def work(book):
-        invoice = _import(book, INVOICE, _validated(InvoiceIn, body.value()))
-        # What settles a new invoice is known (nothing); an updated one's is read for the answer.
+        invoice, custom = _import(book, INVOICE, _validated(InvoiceIn, body.value()))
+        # What settles it is known: nothing for a new invoice, what the update read for a changed one.
         settled = getattr(invoice, "settled", None)
-        return render_invoice(book, invoice, settings, settled=None if settled is None else list(settled))
+        return render_invoice(book, invoice, settings, custom, settled=None if settled is None else list(settled))
 
     return ExactJSONResponse(await _unit(request, work))
 
@@ -347,9 +352,9 @@ async def import_credit_note(request: Request) -> JSONResponse:
     def work(book):
         sent = _validated(CreditNoteIn, body.value())
         _lock_credit_note(book, sent)
-        note = _import(book, CREDIT_NOTE, sent)
+        note, custom = _import(book, CREDIT_NOTE, sent)
         _credit_note_links(book, note, sent)
-        return render_credit_note(book, note, settings)
+        return render_credit_note(book, note, settings, custom)
 
     return ExactJSONResponse(await _unit(request, work))
 

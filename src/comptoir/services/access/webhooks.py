@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from comptoir.codec import dump_json, iso_timestamp
 from comptoir.domain.errors import ErrorKind, NotFound, fail
+from comptoir.storage import outbox
 from comptoir.storage.book import Book
 from comptoir.storage.identity import IdentityStore
 from comptoir.storage.tables import OutboxEvent, ReceivedDocument, WebhookEndpoint
@@ -59,13 +60,15 @@ def _require_partner(book: Book, partner_id: str) -> None:
 
 # -- events ------------------------------------------------------------------------------------
 
-def document_status(book: Book, document: ReceivedDocument) -> list[OutboxEvent]:
-    """DocumentStatus: the document was Accepted, or Refused (with the reason)."""
+def document_status(book: Book, document: ReceivedDocument) -> None:
+    """DocumentStatus: the document was Accepted, or Refused (with the reason), told the partner that
+    deposited it (one statement, which writes nothing when it has no webhook endpoint)."""
     data = {"integrationId": document.integration_id, "documentId": document.uuid,
             "externalReference": document.external_reference, "documentState": document.status}
     if document.reason is not None:
         data["rejectedReason"] = document.reason
-    return _emit(book, [document.partner_id], DOCUMENT_STATUS, data)
+    outbox.emit_to(book.link, book.org_id, document.partner_id, DOCUMENT_STATUS, dump_json(data).decode("utf-8"),
+                   utcnow())
 
 
 def revocation(book: Book, integration_id: str, reason: str, revoked_at: datetime) -> list[OutboxEvent]:

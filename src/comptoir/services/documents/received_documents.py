@@ -27,8 +27,9 @@ from comptoir.services.documents import files, received_invoices
 from comptoir.services.kernel.imports import upsert
 from comptoir.services.kernel.validation import Checks
 from comptoir.services.ledger import chart, posting
-from comptoir.services.masterdata import parties
+from comptoir.services.masterdata import parties, reference
 from comptoir.storage.book import Book
+from comptoir.storage.repository import LEAN
 from comptoir.storage.tables import Account, Journal, Party, ReceivedDocument
 from comptoir.storage.tables.base import utcnow
 
@@ -140,8 +141,8 @@ def _text(value: Any) -> str | None:
 
 
 def _lines(book: Book, entries: Any, checks: Checks) -> list[Line]:
-    currency = book.currencies.find(iso_code=book.organization.currency_iso_code)
-    lines, problems = rules.entries_lines(entries, currency.minor_units if currency else 2)
+    minor_units = reference.minor_units(book).get(book.organization.currency_iso_code, 2)
+    lines, problems = rules.entries_lines(entries, minor_units)
     checks.extend(problems)
     return lines
 
@@ -257,9 +258,10 @@ def _party(book: Book, role: str, third: ThirdParty) -> Party:
     customer of a sales invoice): found by its code in that role, else its SIREN, else its name;
     created otherwise, with the code (thirdParty) as its customer or vendor code."""
     code_name = parties.code_attribute(role)
-    found = ((third.code and book.parties.find(**{code_name: third.code}))
-             or (third.siren and book.parties.find(taxpayer_id=third.siren))
-             or (third.name and book.parties.find(full_name=third.name)))
+    # Its columns are all it takes (its relationships load if ever read).
+    found = ((third.code and book.parties.find_with(LEAN, **{code_name: third.code}))
+             or (third.siren and book.parties.find_with(LEAN, taxpayer_id=third.siren))
+             or (third.name and book.parties.find_with(LEAN, full_name=third.name)))
     if found:
         if not getattr(found, f"is_{role}"):
             parties.take_role(book, found, role, third.code or None)

@@ -44,6 +44,7 @@ from comptoir.services.settlement.standing import installments
 from comptoir.storage import masterdata
 from comptoir.storage.book import Book
 from comptoir.storage.documents import DocumentDraft, LineDraft, draft_of
+from comptoir.storage.settlement import settling
 from comptoir.storage.tables import Allocation, Document, DocumentLine
 
 HEADER_FIELDS = ("billing_contact_id", "shipping_contact_id", "po_number", "date", "due_date", "tax_id",
@@ -118,12 +119,17 @@ class Documents:
         self._guard_editable(before, touches_lines="lines" in fields)
         _guard_not_received(before)
         draft = draft_of(before)
-        self._check_and_apply(book, draft, fields, creating=False)
+        # What settles an invoice, read once now that its row is held (whoever allocates locks it
+        # first), for the checks and the answer. Not `before.settled`: a statement that waited for the
+        # lock reads the rest of its answer as it was before the wait.
+        settled = settling(book.link, book.org_id, [before.id])[before.id] if self.kind == INVOICE else None
+        self._check_and_apply(book, draft, fields, creating=False, settled=settled or ())
         document = book.document_store.update(before, draft)
         if self.kind in POSTED and check_allocations:
-            allocations.check(book, self._side(document), "order_lines", changed=document)
+            allocations.check(book, self._side(document), "order_lines", changed=document, current=settled)
         self._post(book, document)
-        return document
+        # The caller that replaces the allocations next (check_allocations=False) reads them again.
+        return document._replace(settled=tuple(settled)) if settled is not None and check_allocations else document
 
     def delete(self, book: Book, document_id: int) -> None:
         self.get(book, document_id)  # of this kind
@@ -152,9 +158,11 @@ class Documents:
         if self.kind == SALES_ORDER and touches_lines and document.delivery_status != NOT_DELIVERED:
             raise broken(Rule.ORDER_DELIVERED, f"{document.user_code} has been partially or fully delivered")
 
-    def _check_and_apply(self, book: Book, document: Any, fields: Mapping[str, Any], *, creating: bool) -> None:
+    def _check_and_apply(self, book: Book, document: Any, fields: Mapping[str, Any], *, creating: bool,
+                         settled: Sequence[Any] = ()) -> None:
         """Check the fields and apply them to the draft, all problems at once; then number it and
-        compute its totals. Nothing is written (but the numbers taken)."""
+        compute its totals. Nothing is written (but the numbers taken). `settled`: what settles the
+        document (AllocationViews), when it exists."""
         checks = Checks()
         self._check_header(book, document, fields, checks, creating=creating)
         apply(document, fields, HEADER_FIELDS, checks)
@@ -178,7 +186,7 @@ class Documents:
         if "lines" in fields:
             self._replace_lines(book, document, fields["lines"] or [], checks)
         if self.kind == INVOICE and "date" in fields and document.id is not None:
-            first_payment = _first_payment_date(book, document)
+            first_payment = _first_payment_date(book, settled)
             if first_payment is not None and document.date > first_payment:
                 checks.broken(Rule.PAYMENT_BEFORE_DOCUMENT, "date",
                               f"a payment is dated {first_payment}, before the new invoice date")
@@ -471,10 +479,10 @@ def purchase_postings(book: Book, document: Document) -> list[Posting]:
     return postings
 
 
-def _first_payment_date(book: Book, document: Document) -> date | None:
-    dates = [book.payments.get(allocation.payment_id).date
-             for allocation in book.allocations.all(Allocation.document_id == document.id,
-                                                    Allocation.payment_id.is_not(None))]
+def _first_payment_date(book: Book, settled: Sequence[Any]) -> date | None:
+    """The date of the first payment among these allocations."""
+    dates = [book.payments.get(allocation.payment_id).date for allocation in settled
+             if allocation.payment_id is not None]
     return min(dates) if dates else None
 
 

@@ -23,6 +23,7 @@ from comptoir.domain.errors import DomainError, ErrorKind, NotFound, fail
 from comptoir.domain.query import Condition, ListQuery, Op
 from comptoir.services.kernel.imports import upsert
 from comptoir.services.kernel.validation import Checks
+from comptoir.storage import masterdata
 from comptoir.storage.book import Book
 from comptoir.storage.tables import CustomField, CustomFieldOption, CustomFieldValue
 
@@ -227,25 +228,22 @@ def set_values(book: Book, entity_type: str, entity_id: int, sent: Any) -> None:
 
 def values_of(book: Book, entity_type: str, entity_ids: Iterable[int]) -> dict[int, list[dict]]:
     """Per entity id, the wire list `[{"id", "externalId", "name", "value"}]` of the fields that have
-    a value on it (in the order the fields were defined; [] when none), values typed back. Two
-    queries for a whole page of entities."""
+    a value on it (in the order the fields were defined; [] when none), values typed back. One
+    statement for a whole page of entities."""
     ids = list(dict.fromkeys(entity_ids))
     shown: dict[int, list[dict]] = {entity_id: [] for entity_id in ids}
-    if not ids:
-        return shown
-    fields = {field.id: field for field in book.custom_fields.all(CustomField.entity_type == entity_type)}
-    if not fields:
-        return shown
-    stored: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for row in book.custom_field_values.all(CustomFieldValue.field_id.in_(list(fields)),
-                                            CustomFieldValue.entity_id.in_(ids)):
-        stored[row.entity_id][row.field_id].append(row.value)
+    stored: dict[int, dict[int, list[str]]] = defaultdict(dict)  # the values, by entity and field
+    fields: dict[int, tuple] = {}  # (uuid, external id, name, data type) by field id
+    for entity_id, field_id, *field, value in masterdata.custom_values(book.link, book.org_id, entity_type, ids):
+        fields[field_id] = field
+        stored[entity_id].setdefault(field_id, []).append(value)
     for entity_id, by_field in stored.items():
-        shown[entity_id] = [{"id": fields[field_id].uuid, "externalId": fields[field_id].external_id,
-                             "name": fields[field_id].name,
-                             "value": rules.typed(fields[field_id].data_type, by_field[field_id])}
-                            for field_id in sorted(by_field)]
+        shown[entity_id] = [_shown(*fields[field_id], values) for field_id, values in by_field.items()]
     return shown
+
+
+def _shown(uuid: str, external_id: str | None, name: str, data_type: str, values: list[str]) -> dict:
+    return {"id": uuid, "externalId": external_id, "name": name, "value": rules.typed(data_type, values)}
 
 
 def clear_values(book: Book, entity_type: str, entity_ids: Iterable[int]) -> None:

@@ -14,6 +14,7 @@ from comptoir.services.kernel.imports import upsert
 from comptoir.services.kernel.references import ensure_unreferenced, referrers_of
 from comptoir.services.kernel.validation import Checks, apply
 from comptoir.services.masterdata import custom_fields, reference
+from comptoir.storage import masterdata
 from comptoir.storage.book import Book
 from comptoir.storage.repository import LEAN
 from comptoir.storage.tables import Contact, Party
@@ -325,21 +326,23 @@ def _update_imported(book: Book, party: Party, fields: Mapping[str, Any]) -> Par
 
 
 def find_customer(book: Book, *, party_id: int | None = None, uuid: str | None = None,
-                  external_id: str | None = None, lean: bool = False) -> Party:
+                  external_id: str | None = None, lean: bool = False) -> Any:
     """A customer by integer id, UUID or external id (read once by `preload_parties`, when it was).
-    `lean`: read without its relationships (they load if ever read), when its columns are all the
-    caller needs."""
-    options = LEAN if lean else ()
-    if uuid is not None:
-        party = book.recall(("party", "uuid", uuid)) or book.parties.find_with(options, uuid=uuid)
-    elif external_id is not None:
-        party = book.recall(("party", "external_id", external_id)) or \
-            book.parties.find_with(options, external_id=external_id)
+    `lean`: its columns are all the caller needs: a PartyView read by the store (kept for the unit of
+    work, so that a document's checks find it by id without a statement), unless preloaded."""
+    key = ("uuid", uuid) if uuid is not None else ("external_id", external_id) if external_id is not None else None
+    if key is not None:
+        party = book.recall(("party", *key))
+        if party is None and lean:
+            party = masterdata.party_by(book.link, book.org_id, *key)
+        elif party is None:
+            party = book.parties.find_with((), **dict([key]))
     else:
-        party = book.parties.get(party_id, *options)
+        party = book.parties.get(party_id, *(LEAN if lean else ()))
     if party is None or not party.is_customer:
         raise NotFound("customer", uuid or external_id or party_id)
-    book.note(("row", Party, party.id), party)  # kept loaded: the unit of work gets it by id without a query
+    if isinstance(party, Party):
+        book.note(("row", Party, party.id), party)  # kept loaded: the unit of work gets it by id without a query
     return party
 
 

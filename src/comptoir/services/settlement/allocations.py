@@ -106,20 +106,23 @@ def replace(book: Book, criteria: Sequence[ColumnElement[bool]], links: Sequence
     _forget_loaded(book, sides)
 
 
-def check(book: Book, side: Side, field: str, changed: Any = None) -> None:
+def check(book: Book, side: Side, field: str, changed: Any = None, current: Sequence[Any] | None = None) -> None:
     """After a document changed (its amount, customer or currency), every allocation of it must still
     hold: nothing allocated beyond its amount, every counterpart of the same customer and currency.
-    `changed`: the document as it now is, when the caller holds its row locked (not read again)."""
+    `changed`: the document as it now is, when the caller holds its row locked (not read again);
+    `current`: its allocations, when the caller read them with its row held."""
     document = _party_of_document(side, changed) if changed is not None else _party(book, side)
     if document is None:
         return
     checks = Checks()
-    _check_fits(book, side, document, checks, field, counterparts=True)
+    _check_fits(book, side, document, checks, field, counterparts=True, current=current)
     checks.raise_if_any()
 
 
-def _check_fits(book: Book, side: Side, document: Party, checks: Checks, field: str, *, counterparts: bool) -> None:
-    current = allocations_of(book, side) if counterparts else None  # read once, for the total and the counterparts
+def _check_fits(book: Book, side: Side, document: Party, checks: Checks, field: str, *, counterparts: bool,
+                current: Sequence[Any] | None = None) -> None:
+    if counterparts and current is None:
+        current = allocations_of(book, side)  # read once, for the total and the counterparts
     total = sum((a.amount for a in current), Decimal(0)) if current is not None else allocated(book, side)
     if total > document.amount:
         checks.add(ErrorKind.CONFLICT, field, f"{plain(total)} {document.currency} would be allocated on "
