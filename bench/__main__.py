@@ -265,6 +265,8 @@ def _profile_server(args, server: Server, book: BookInfo, tag: str, missed: list
     for scenario in missed:
         seconds = 8
         output = directory / f"{args.size}-{scenario.name}.raw"
+        for stale in directory.glob(f"{output.stem}-*.txt"):  # an earlier run's workers: not this run's
+            stale.unlink()
         recorders = profiles.record(pids, seconds, output)
         wrk.run(scenario.name, server.base_url, work / f"{scenario.name}.lua", concurrency=scenario.concurrency,
                 duration_s=seconds + 1, tag=f"{tag}P")

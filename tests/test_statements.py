@@ -69,18 +69,20 @@ STATEMENTS: dict[str, Count] = {
     "post_transaction": Count(sqlite=5, postgresql=4, numbers=0, round_trips=5),
     # 1 credential  BEGIN  2 the invoice by externalId, read whole and locked (none: it is new)  3 the
     # customer by externalId (kept: the invoice's checks read it by id without a statement)
-    # 4 SAVEPOINT  5 INSERT the invoice and its line (number: the transaction's code)  6 INSERT the
-    # transaction and its entries  7 RELEASE SAVEPOINT  8 upsert the maintained balances, COMMIT
-    # (nothing is read for the new invoice's allocations, nor its custom fields: it has none)
-    # (SQLite: + 1 number, + 1 code check, + line, + entries)
-    "upflow_create": Count(sqlite=12, postgresql=8, numbers=1, round_trips=10),
+    # 4 INSERT the invoice and its line unless its externalId is taken meanwhile (ON CONFLICT DO
+    # NOTHING: no savepoint needed; number: the transaction's code)  5 INSERT the transaction and its
+    # entries  6 upsert the maintained balances, COMMIT   (nothing is read for the new invoice's
+    # allocations, nor its custom fields: it has none)
+    # (SQLite: + SAVEPOINT and RELEASE, + 1 number, + 1 code check, + line, + entries)
+    "upflow_create": Count(sqlite=12, postgresql=6, numbers=1, round_trips=8),
     # 1 credential  BEGIN  2 the invoice by externalId, read whole (lines, allocations) and locked
     # 3 the customer by externalId  4 its allocations, read once with its row held (the payment dates
-    # checked, the allocations checked against the new amount, the answer)  5 UPDATE the invoice
-    # 6 UPDATE its line  7 its transaction with its entries  8 its entries replaced (DELETE and INSERT
-    # in one statement)  9 its custom field values  10 upsert the maintained balances, COMMIT
-    # (SQLite: + lines and allocations read apart, + entries read apart, + DELETE apart)
-    "upflow_update": Count(sqlite=15, postgresql=10, numbers=0, round_trips=11),
+    # checked, the allocations checked against the new amount, the answer)  5 UPDATE the invoice and
+    # its line (one statement)  6 its transaction with its entries  7 its entries replaced (DELETE and
+    # INSERT in one statement)  8 its custom field values  9 upsert the maintained balances, COMMIT
+    # (SQLite: + lines and allocations read apart, + the line's UPDATE apart, + entries read apart,
+    # + DELETE apart)
+    "upflow_update": Count(sqlite=15, postgresql=9, numbers=0, round_trips=10),
     # 1 access token ⋈ organization, credential  2 the contact (it is a customer already: no role to
     # give)  3 the invoice's numbers (the invoice's and the transaction's) and whether that code is
     # taken  BEGIN  4 INSERT the invoice and its 2 lines  5 INSERT the transaction and its entries

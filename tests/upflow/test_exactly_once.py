@@ -11,11 +11,17 @@ import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from decimal import Decimal
 
 import httpx
 import pytest
 
 from comptoir.app import create_app
+from comptoir.domain.documents import INVOICE
+from comptoir.services.documents import sales
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.masterdata import parties
 
 from ..helpers import OneUpClient, served
 
@@ -157,3 +163,27 @@ def test_fifty_identical_imports_create_one_record(base_url, org, path):
         balance = http.get("/customers/external:RACE-C").json()["balance"]
     sign = {"/invoices": 1, "/payments": -1, "/refunds": 1}[path]
     assert balance == sign * body.get("grossAmount", body.get("amount"))  # posted once, not 50 times
+
+
+def test_an_import_that_lost_the_race_updates_the_winners_invoice(context, org, client):
+    """The import found no invoice of its externalId, but one was created meanwhile (here: before,
+    and the find told as stale): its insert writes nothing, the winner's invoice is found and updated
+    in the same transaction, posted once. On PostgreSQL without a savepoint (ON CONFLICT DO NOTHING:
+    services/kernel/imports.upsert), on SQLite inside one."""
+    upflow = {"X-Api-Key": org.upflow["api_key"], "X-Api-Secret": org.upflow["api_secret"]}
+    assert client.post("/upflow/v1/customers", json={"externalId": "LATE-C", "name": "Late"}, headers=upflow).status_code == 200
+    winner = client.post("/upflow/v1/invoices", headers=upflow, json={
+        "externalId": "LATE-1", "customId": "F-LATE-1", "issuedAt": "2024-03-01", "dueDate": "2024-04-01",
+        "currency": "EUR", "netAmount": 10000, "grossAmount": 12000, "customer": {"externalId": "LATE-C"}}).json()
+    with open_book(context.database, org.id) as book:
+        customer = parties.find_customer(book, external_id="LATE-C")
+        fields = {"customer_id": customer.id, "date": date(2024, 3, 2), "currency_iso_code": "EUR",
+                  "lines": [{"description": "Late", "quantity": Decimal(1), "unit_price_wt": Decimal(300)}]}
+        document, created = sales.import_document(book, INVOICE, "LATE-1", fields, found=None)
+        assert (created, document.uuid) == (False, winner["id"])
+    shown = client.get("/upflow/v1/invoices/external:LATE-1", headers=upflow).json()
+    assert (shown["id"], shown["netAmount"]) == (winner["id"], 30000)
+    listed = client.get("/upflow/v1/invoices", headers=upflow, params={"limit": 500}).json()
+    assert [row["id"] for row in listed["invoices"] if row["externalId"] == "LATE-1"] == [winner["id"]]
+    balance = client.get("/upflow/v1/customers/external:LATE-C", headers=upflow).json()["balance"]
+    assert balance == 32000  # its new net and the tax it had: its transaction rewritten, no second one

@@ -9,6 +9,7 @@ as the difference from its view (the row's changed columns, the lines removed, c
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from .masterdata import ContactView, PartyView
 from .repository import violated_field
 from .link import Link
 from .settlement import AllocationView, settling
-from .statements import Inserts, Statement, WithChildren, array_of, in_ids, records
+from .statements import ROWS_PER_INSERT_MAX, Inserts, Statement, WithChildren, array_of, in_ids, records
 from .tables import Allocation, Contact, Document, DocumentLine, Party
 from .tables.base import utcnow
 from .views import view_type
@@ -131,7 +132,22 @@ _LINE_CHANGES = tuple(column.name for column in _lines.columns if column.name no
 _UPDATE_LINE = Statement(update(_lines).where(_lines.c.id == bindparam("line_id"))
                          .values({name: bindparam(f"new_{name}", type_=_lines.c[name].type) for name in _LINE_CHANGES}))
 _DELETE_LINES = Statement(delete(_lines).where(_lines.c.org_id == bindparam("org_id"), in_ids(_lines.c.id)))
+_LINES_WITH_ROW_MAX = 20  # lines rewritten in the statement that rewrites their document (PostgreSQL)
+
+
+@functools.cache
+def _update_with_lines(count: int) -> Statement:
+    """PostgreSQL: a document's row and `count` of its lines rewritten in one statement (the lines'
+    UPDATEs as common table expressions); the lines' parameters are `_UPDATE_LINE`'s, numbered."""
+    statement = _UPDATE.statement
+    for index in range(count):
+        statement = statement.add_cte(
+            update(_lines).where(_lines.c.id == bindparam(f"line_id_{index}"))
+            .values({name: bindparam(f"new_{name}_{index}", type_=_lines.c[name].type) for name in _LINE_CHANGES})
+            .cte(f"line_{index}"))
+    return Statement(statement, writes=True)
 _DOCUMENT_COLUMNS = tuple(column.name for column in _documents.columns)
+_EXTERNAL_ID_KEY = ("org_id", "kind", "external_id")  # the unique index of an external id (tables/sales.py)
 _LINE_COLUMNS = tuple(column.name for column in _lines.columns)
 
 
@@ -196,12 +212,16 @@ class DocumentStore:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def insert(self, drafts: Sequence[Any]) -> list[Any]:
+    def insert(self, drafts: Sequence[Any], *, claiming_external_id: bool = False) -> list[Any]:
         """New documents with their lines, in two statements whatever their number. A value another
         document of the organization holds where it must be unique (a code, an external id) is a
-        DUPLICATE domain error naming the field."""
+        DUPLICATE domain error naming the field. `claiming_external_id` (one document, PostgreSQL: see
+        `claims_external_ids`): an external id another document of its kind holds is that error too,
+        but leaves the transaction going, with nothing written."""
         if not drafts:
             return []
+        if claiming_external_id and (len(drafts) != 1 or not self.can_claim_external_id(len(drafts[0].lines))):
+            raise ValueError("an external id is claimed by one document of few lines, on PostgreSQL")
         self.link.wrote(_documents)
         now = utcnow()
         rows = [{**_values(draft, _DOCUMENT_COLUMNS), "uuid": draft.uuid or str(uuid.uuid4()),
@@ -210,7 +230,7 @@ class DocumentStore:
             del row["id"]
         with _unique_violations():
             if len(drafts) == 1:  # the usual request: the document and its lines in one statement
-                lines = self._insert_one(rows[0], drafts[0].lines)
+                lines = self._insert_one(rows[0], drafts[0].lines, claiming_external_id)
             else:
                 for row, document_id in zip(rows, _INSERT.ids(self.link, rows)):
                     row["id"] = document_id
@@ -230,11 +250,11 @@ class DocumentStore:
         values = _values(draft, _DOCUMENT_COLUMNS)
         self.link.wrote(_documents)
         with _unique_violations():
-            if any(getattr(before, name) != value for name, value in values.items()):
+            changed = any(getattr(before, name) != value for name, value in values.items())
+            if changed:
                 values["updated_at"] = utcnow()  # the row is written whole: one statement compiled once
-                _UPDATE.run(self.link, document_id=before.id,
-                            **{f"new_{name}": values[name] for name in _DOCUMENT_CHANGES})
-            kept = self._write_lines(before, draft)
+            kept = self._write_lines(before, draft, {f"new_{name}": values[name] for name in _DOCUMENT_CHANGES}
+                                     if changed else None)
         self.link.forget(Document, [before.id])
         return _view({**values, "id": before.id}, draft, kept)
 
@@ -245,16 +265,26 @@ class DocumentStore:
             _documents.c.org_id == self.org_id, _documents.c.id == document_id).values(values))
         self.link.forget(Document, [document_id])
 
-    def _write_lines(self, before: Any, draft: Any) -> list[Any]:
+    def _write_lines(self, before: Any, draft: Any, header: dict[str, Any] | None) -> list[Any]:
+        """The lines written, and the document's row when `header` gives its new values: both in one
+        statement on PostgreSQL when the lines are only rewritten (a re-imported invoice)."""
         current = {line.id: line for line in before.lines}
         wanted = {line.id for line in draft.lines if line.id is not None}
         removed = [line_id for line_id in current if line_id not in wanted]
-        if removed:
-            _DELETE_LINES.run(self.link, org_id=self.org_id, ids=removed)
         rewritten = [{**{f"new_{name}": getattr(line, name) for name in _LINE_CHANGES}, "line_id": line.id}
                      for line in draft.lines
                      if line.id is not None and _values(line, _LINE_COLUMNS) != _values(current[line.id], _LINE_COLUMNS)]
-        _UPDATE_LINE.run_many(self.link, rewritten)
+        together = (header is not None and rewritten and not removed and len(rewritten) <= _LINES_WITH_ROW_MAX
+                    and self.link.dialect.name == "postgresql")
+        if together:
+            _update_with_lines(len(rewritten)).run(self.link, document_id=before.id, **header, **{
+                f"{name}_{index}": value for index, row in enumerate(rewritten) for name, value in row.items()})
+        else:
+            if header is not None:
+                _UPDATE.run(self.link, document_id=before.id, **header)
+            if removed:
+                _DELETE_LINES.run(self.link, org_id=self.org_id, ids=removed)
+            _UPDATE_LINE.run_many(self.link, rewritten)
         added = self._insert_lines([(before.id, line) for line in draft.lines if line.id is None])
         self.link.forget(DocumentLine, [*removed, *(row["line_id"] for row in rewritten)])
         made = {line.id: line for line in added}
@@ -262,9 +292,18 @@ class DocumentStore:
         return [LineView(**{**_values(line, _LINE_COLUMNS), "org_id": self.org_id, "document_id": before.id})
                 if line.id is not None else made[next(new).id] for line in draft.lines]
 
-    def _insert_one(self, row: dict[str, Any], drafts: Sequence[Any]) -> list[Any]:
+    def can_claim_external_id(self, line_count: int) -> bool:
+        """Whether `insert` can claim the external id of a document of so many lines without ending the
+        transaction when it is taken (PostgreSQL, in the one statement that writes a document with at
+        most ROWS_PER_INSERT_MAX lines)."""
+        return self.link.dialect.name == "postgresql" and line_count <= ROWS_PER_INSERT_MAX
+
+    def _insert_one(self, row: dict[str, Any], drafts: Sequence[Any], claiming_external_id: bool = False) -> list[Any]:
         lines = [{**_values(line, _LINE_COLUMNS), "org_id": self.org_id} for line in drafts]
-        row["id"], line_ids = _INSERT_WITH_LINES.ids(self.link, row, lines)
+        row["id"], line_ids = _INSERT_WITH_LINES.ids(self.link, row, lines,
+                                                     unless_taken=_EXTERNAL_ID_KEY if claiming_external_id else ())
+        if row["id"] is None:
+            raise fail(ErrorKind.DUPLICATE, "external_id", "this value is already used")
         return [LineView(**{**line, "id": line_id, "document_id": row["id"]}) for line, line_id in zip(lines, line_ids)]
 
     def _insert_lines(self, lines: Sequence[tuple[int, Any]]) -> list[Any]:

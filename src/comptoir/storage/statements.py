@@ -19,7 +19,20 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, Numeric, Table, bindparam, func, insert, select, text, tuple_
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    Numeric,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -30,7 +43,6 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import NullType, TypeDecorator
 from sqlalchemy.util import await_only
-
 
 ROWS_PER_INSERT_MAX = 200  # a multi-row INSERT takes at most this many rows (SQLite: 32,766 parameters)
 
@@ -195,22 +207,28 @@ class WithChildren:
         self.child_columns = tuple(column.name for column in child.columns if column.name not in ("id", key))
         self._parents = Inserts(parent, self.parent_columns)
         self._children = Inserts(child, (key, *self.child_columns))
-        self._by_count: dict[int, Statement] = {}
+        self._by_count: dict[tuple[int, tuple[str, ...]], Statement] = {}
 
-    def ids(self, where: Any, row: Mapping[str, Any], children: Sequence[Mapping[str, Any]]) -> tuple[int, list[int]]:
-        """The new parent's id and its children's (which need not give the parent's key)."""
+    def ids(self, where: Any, row: Mapping[str, Any], children: Sequence[Mapping[str, Any]], *,
+            unless_taken: tuple[str, ...] = ()) -> tuple[int | None, list[int]]:
+        """The new parent's id and its children's (which need not give the parent's key).
+        `unless_taken` (PostgreSQL): the columns of a unique index; when another row holds the
+        parent's values there, nothing is written and the id is None (`ON CONFLICT ... DO NOTHING`:
+        the transaction goes on, where a refused INSERT would end it)."""
         connection = _connection(where, writes=True)
-        if connection.dialect.name != "postgresql" or not children or len(children) > ROWS_PER_INSERT_MAX:
+        if connection.dialect.name != "postgresql" or len(children) > ROWS_PER_INSERT_MAX:
+            if unless_taken:
+                raise ValueError("unless_taken: PostgreSQL, and at most ROWS_PER_INSERT_MAX children")
             [parent_id] = self._parents.ids(connection, [row])
             return parent_id, self._children.ids(connection, [{**child, self.key: parent_id} for child in children])
         values = {f"p_{name}": row[name] for name in self.parent_columns}
         values.update({f"c{index}_{name}": child[name] for index, child in enumerate(children)
                        for name in self.child_columns})
-        parent_id, child_ids = self._statement(len(children)).first(connection, **values)
+        parent_id, child_ids = self._statement(len(children), unless_taken).first(connection, **values)
         return parent_id, sorted(child_ids)  # taken from the sequence in the order of the rows
 
-    def _statement(self, count: int) -> Statement:
-        statement = self._by_count.get(count)
+    def _statement(self, count: int, unless_taken: tuple[str, ...] = ()) -> Statement:
+        statement = self._by_count.get((count, unless_taken))
         if statement is None:
             parent, child = self.parent, self.child
             # The values of a VALUES list have no column to take their type from: each is cast to its
@@ -219,17 +237,19 @@ class WithChildren:
             children = ", ".join("(" + ", ".join(f"CAST(:c{index}_{name} AS {types[name]})"
                                                  for name in self.child_columns) + f", {index})"
                                  for index in range(count))
+            conflict = f"ON CONFLICT ({', '.join(unless_taken)}) DO NOTHING " if unless_taken else ""
+            inserted = (f"children AS (INSERT INTO {child.name} ({self.key}, {', '.join(self.child_columns)}) "
+                        f"SELECT parent.id, {', '.join('v.' + name for name in self.child_columns)} "
+                        f"FROM parent, (VALUES {children}) AS v({', '.join(self.child_columns)}, ord) "
+                        "ORDER BY v.ord RETURNING id) ") if count else "children AS (SELECT NULL::bigint AS id LIMIT 0) "
             sql = (f"WITH parent AS (INSERT INTO {parent.name} ({', '.join(self.parent_columns)}) "
-                   f"VALUES ({', '.join(':p_' + name for name in self.parent_columns)}) RETURNING id), "
-                   f"children AS (INSERT INTO {child.name} ({self.key}, {', '.join(self.child_columns)}) "
-                   f"SELECT parent.id, {', '.join('v.' + name for name in self.child_columns)} "
-                   f"FROM parent, (VALUES {children}) AS v({', '.join(self.child_columns)}, ord) ORDER BY v.ord "
-                   "RETURNING id) "
-                   "SELECT (SELECT id FROM parent), ARRAY(SELECT id FROM children)")
+                   f"VALUES ({', '.join(':p_' + name for name in self.parent_columns)}) {conflict}RETURNING id), "
+                   f"{inserted}SELECT (SELECT id FROM parent), ARRAY(SELECT id FROM children)")
             parameters = [bindparam(f"p_{name}", type_=parent.c[name].type) for name in self.parent_columns]
             parameters += [bindparam(f"c{index}_{name}", type_=child.c[name].type)
                            for index in range(count) for name in self.child_columns]
-            statement = self._by_count[count] = Statement(text(sql).bindparams(*parameters), writes=True)
+            statement = self._by_count[count, unless_taken] = Statement(text(sql).bindparams(*parameters),
+                                                                         writes=True)
         return statement
 
 

@@ -86,9 +86,11 @@ class Documents:
         found = book.document_store.read(ids)
         return [found[row_id] for row_id in ids if row_id in found], has_next
 
-    def create(self, book: Book, fields: Mapping[str, Any]) -> Any:
-        """A new document, posted when its kind posts (a DocumentView)."""
-        [document] = self.create_many(book, [self.prepare(book, fields)])
+    def create(self, book: Book, fields: Mapping[str, Any], *, claiming_external_id: bool = False) -> Any:
+        """A new document, posted when its kind posts (a DocumentView). `claiming_external_id`: the
+        external id taken already is a DUPLICATE error raised before anything is written, which leaves
+        the transaction going (storage/documents.DocumentStore.can_claim_external_id)."""
+        [document] = self.create_many(book, [self.prepare(book, fields)], claiming_external_id=claiming_external_id)
         return document
 
     def prepare(self, book: Book, fields: Mapping[str, Any]) -> Prepared:
@@ -101,10 +103,11 @@ class Documents:
         postings = self._postings(book, draft)
         return Prepared(draft, posting.prepare(book, **self._posted_as(draft), postings=postings) if postings else None)
 
-    def create_many(self, book: Book, prepared: Sequence[Prepared]) -> list[Any]:
+    def create_many(self, book: Book, prepared: Sequence[Prepared], *, claiming_external_id: bool = False) -> list[Any]:
         """Prepared documents and their transactions written, a few statements for all of them
         (DocumentViews)."""
-        documents = book.document_store.insert([one.draft for one in prepared])
+        documents = book.document_store.insert([one.draft for one in prepared],
+                                               claiming_external_id=claiming_external_id)
         posting.post_new(book, [(self.kind, document.id, one.transaction)
                                 for document, one in zip(documents, prepared) if one.transaction is not None])
         return documents
@@ -551,11 +554,16 @@ def import_document(book: Book, kind: str, external_id: str, fields: Mapping[str
             return document
         return find_document(book, kind, external_id=external_id, missing_ok=True)
 
+    # Where the insert can claim the external id without ending the transaction, a lost race needs no
+    # savepoint to be taken back: the winner's document is found and updated instead.
+    claiming = book.document_store.can_claim_external_id(len(fields.get("lines") or ()))
     return upsert(book, find=find,
                   update=lambda existing: documents.update(book, existing.id, fields,
                                                            check_allocations=check_allocations,
                                                            locked=existing if existing is locked else None),
-                  create=lambda: documents.create(book, {**fields, "external_id": external_id}))
+                  create=lambda: documents.create(book, {**fields, "external_id": external_id},
+                                                  claiming_external_id=claiming),
+                  create_leaves_nothing=claiming)
 
 
 def import_invoice(book: Book, external_id: str, fields: Mapping[str, Any], *,
