@@ -166,6 +166,10 @@ class Documents:
         """Check the fields and apply them to the draft, all problems at once; then number it and
         compute its totals. Nothing is written (but the numbers taken). `settled`: what settles the
         document (AllocationViews), when it exists."""
+        lines = fields.get("lines") or ()
+        masterdata.read_ahead(book.link, book.org_id, parties=[fields.get(self.party_field)],
+                              contacts=[fields.get("billing_contact_id"), fields.get("shipping_contact_id")],
+                              items=[line.get("item_id") for line in lines if isinstance(line, Mapping)])
         checks = Checks()
         self._check_header(book, document, fields, checks, creating=creating)
         apply(document, fields, HEADER_FIELDS, checks)
