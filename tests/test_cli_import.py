@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from datetime import date
+from decimal import Decimal
 
 from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.services.ledger.closing import close_period
@@ -171,3 +172,24 @@ def test_an_externalid_twice_in_a_batch_is_created_then_updated(context):
         invoice = book.documents.find(external_id="inv-1")
         assert (invoice.subtotal, invoice.total) == (500, 600)
     assert _counts(context, created.id) == (2, 2)
+
+
+def test_several_processes_import_each_externalid_in_the_order_of_the_file(context, database_url, tmp_path):
+    """`--processes 2`: the externalIds shared out between two processes, each importing its lines in
+    the order of the file: an invoice updated by a later line ends with the later line's amount, the
+    counts and the refused line are reported as by one process."""
+    created = _organization_with_customers(context, "Import Parallel Co")
+    first = [_invoice(index, f"cust-{1 + index % 2}") for index in range(12)]
+    later = [{**_invoice(index), "netAmount": 50_000 + index, "grossAmount": 60_000 + index} for index in range(0, 12, 3)]
+    path = tmp_path / "invoices.jsonl"
+    path.write_text("".join(json.dumps(body) + "\n" for body in first + later) + "{not json\n")
+
+    code, summary = _import(database_url, path, created.slug, "--batch-size", "2", "--processes", "2")
+    assert code == 1, summary
+    assert (summary["lines"], summary["created"], summary["updated"], summary["failed"]) == (17, 12, 4, 1)
+    assert [failure.split(":")[0] for failure in summary["failures"]] == ["line 17"]
+    assert _counts(context, created.id) == (12, 12)  # each invoice posted once, updated in place
+    with open_book(context.database, created.id) as book:
+        totals = {document.external_id: document.subtotal for document in book.documents.all(Document.kind == "invoice")}
+    assert totals == {f"inv-{index}": Decimal((50_000 if index % 3 == 0 else 10_000) + index) / 100
+                      for index in range(12)}

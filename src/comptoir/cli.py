@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import queue
 import signal
 import sys
 import threading
 import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -217,10 +222,14 @@ def import_upflow_invoices(
                                     help="JSON lines: one Upflow invoice a line."),
         org: str = typer.Option(..., "--org", help="Slug of the organization to import into."),
         batch_size: int = typer.Option(500, min=1, help="Invoices written per database transaction."),
+        processes: int = typer.Option(0, "--processes", min=0,
+                                      help="Processes importing at once (0: one per CPU core, at most 4, on "
+                                           "PostgreSQL; SQLite writes one transaction at a time: 1)."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object.")) -> None:
     """Import Upflow invoices (the bodies of POST /upflow/v1/invoices, one a line) as the Upflow route
     does: by externalId, created or else updated, exactly once; a re-run creates nothing new. A line
-    that is refused is reported with its number and skipped; the others are imported."""
+    that is refused is reported with its number and skipped; the others are imported. With several
+    processes, each imports the lines of its share of the externalIds, in the order of the file."""
     database = _database()
     try:
         org_id = find_organization(database, org)
@@ -236,19 +245,22 @@ def import_upflow_invoices(
     started = time.perf_counter()
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]:>7.0f}/s"), TimeElapsedColumn(), TimeRemainingColumn())
+    workers = processes or (min(os.cpu_count() or 1, IMPORT_PROCESSES_MAX) if database.is_postgres else 1)
     with Progress(*columns, console=shown) as progress, file.open("rb") as lines:
         task = progress.add_task("Importing Upflow invoices", total=total, rate=0.0)
-        batch: list[tuple[int, bytes]] = []
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                batch.append((number, line))
-            if len(batch) >= batch_size:
-                _import_upflow_batch(database, org_id, employee_id, batch, counts, failures)
-                progress.update(task, advance=len(batch), rate=sum(counts.values()) / (time.perf_counter() - started))
-                batch = []
-        if batch:
-            _import_upflow_batch(database, org_id, employee_id, batch, counts, failures)
-            progress.update(task, advance=len(batch), rate=sum(counts.values()) / (time.perf_counter() - started))
+
+        def done(batch_counts: dict[str, int], batch_failures: list[str], size: int) -> None:
+            for key, value in batch_counts.items():
+                counts[key] += value
+            failures.extend(batch_failures)
+            progress.update(task, advance=size, rate=sum(counts.values()) / (time.perf_counter() - started))
+        numbered = ((number, line) for number, line in enumerate(lines, start=1) if line.strip())
+        if workers > 1:
+            _import_in_processes(database.url, org_id, employee_id, _shares(numbered, workers), batch_size, done)
+        else:
+            for batch in _batches(numbered, batch_size):
+                done(*_import_upflow_batch_counted(database, org_id, employee_id, batch), len(batch))
+    failures.sort(key=lambda failure: int(failure.split(":", 1)[0].removeprefix("line ")))
     elapsed = time.perf_counter() - started
     summary = {**counts, "lines": total, "seconds": round(elapsed, 3),
                "per_second": round(total / elapsed, 1) if elapsed else None, "failures": failures[:20]}
@@ -262,6 +274,86 @@ def import_upflow_invoices(
             console.print(f"  [red]refused[/red] {failure}", soft_wrap=True)
     if counts["failed"]:
         raise typer.Exit(1)
+
+
+IMPORT_PROCESSES_MAX = 4
+
+
+def _batches(numbered: Iterable[tuple[int, bytes]], size: int) -> Iterator[list[tuple[int, bytes]]]:
+    batch: list[tuple[int, bytes]] = []
+    for item in numbered:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _shares(numbered: Iterable[tuple[int, bytes]], workers: int) -> list[list[tuple[int, bytes]]]:
+    """The lines split among the processes by externalId (a stable hash of it), each share in the
+    order of the file: every line of one externalId goes to one process, which imports them in
+    order, as one process would. A line without a readable externalId goes to the first share,
+    which reports it."""
+    shares: list[list[tuple[int, bytes]]] = [[] for _ in range(workers)]
+    for number, line in numbered:
+        try:
+            payload = parse_json(line)
+        except MalformedJson:
+            payload = None
+        external_id = payload.get("externalId") if isinstance(payload, dict) else None
+        share = zlib.crc32(external_id.encode("utf-8")) % workers if isinstance(external_id, str) else 0
+        shares[share].append((number, line))
+    return shares
+
+
+def _import_in_processes(url: str, org_id: int, employee_id: int | None, shares: list[list[tuple[int, bytes]]],
+                         batch_size: int, done: Callable[[dict[str, int], list[str], int], None]) -> None:
+    """Each share imported by a process of its own (its own connections), batch after batch; `done`
+    told of each batch as it ends. Two invoices of different externalIds but one customId may then
+    meet in two processes: one is refused as in one process, though not always the later line."""
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no connection inherited
+    with context.Manager() as manager, ProcessPoolExecutor(len(shares), mp_context=context) as pool:
+        outcomes = manager.Queue()
+        running = [pool.submit(_import_share, url, org_id, employee_id, share, batch_size, outcomes)
+                   for share in shares if share]
+        finished = 0
+        while finished < len(running):
+            try:
+                outcome = outcomes.get(timeout=1)
+            except queue.Empty:  # a process that died says nothing more: its error is this command's
+                for future in running:
+                    if future.done() and future.exception() is not None:
+                        raise future.exception()
+                continue
+            if outcome is None:
+                finished += 1
+            else:
+                done(*outcome)
+        for future in running:
+            future.result()  # an error of a process is this command's
+
+
+def _import_share(url: str, org_id: int, employee_id: int | None, share: list[tuple[int, bytes]],
+                  batch_size: int, outcomes: Any) -> None:
+    """In a process of `_import_in_processes`: the share's batches, each outcome put on the queue,
+    then None."""
+    database = Database(url)
+    try:
+        for batch in _batches(share, batch_size):
+            outcomes.put((*_import_upflow_batch_counted(database, org_id, employee_id, batch), len(batch)))
+    finally:
+        outcomes.put(None)
+        database.dispose()
+
+
+def _import_upflow_batch_counted(database: Database, org_id: int, employee_id: int | None,
+                                 batch: list[tuple[int, bytes]]) -> tuple[dict[str, int], list[str]]:
+    """`_import_upflow_batch` of one batch: its counts and its failures."""
+    counts = {"created": 0, "updated": 0, "failed": 0}
+    failures: list[str] = []
+    _import_upflow_batch(database, org_id, employee_id, batch, counts, failures)
+    return counts, failures
 
 
 def _import_upflow_batch(database: Database, org_id: int, employee_id: int | None, batch: list[tuple[int, bytes]],
