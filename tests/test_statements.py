@@ -91,16 +91,18 @@ STATEMENTS: dict[str, Count] = {
     # nothing, it is new; the invoices that amend it: none, it is new)
     # (SQLite: + 1 number, + 1 code check, + lines, + entries)
     "quipu_invoice": Count(sqlite=10, postgresql=6, numbers=0, round_trips=7),
-    # 1 the two credentials (partner, integration) ⋈ organization  BEGIN  2 a document of the same
-    # externalReference (none)  3 INSERT the stored file  4 SAVEPOINT  5 INSERT the received document
-    # 6 RELEASE  7 SAVEPOINT  8 the vendor by code (its columns)  (number: the transaction's code)
-    # 9 INSERT the transaction and its entries  (number: the invoice's code)  10 is that code taken by
-    # hand  11 INSERT the purchase invoice  12 its attachment  13 RELEASE  14 UPDATE the received
-    # document (its vendor, Accepted)  15 its DocumentStatus event, if the partner has a webhook
-    # endpoint  16 upsert the maintained balances, COMMIT   (the currency's digits, the chart and the
+    # 1 the two credentials (partner, integration) ⋈ organization  2 the vendor by code (the entries
+    # are checked and their transaction prepared before anything is written: the savepoint that would
+    # undo an account, journal or third party made for them sends nothing, none is made)  BEGIN
+    # 3 INSERT the stored file and the received document (Accepted) unless its externalReference is
+    # taken (ON CONFLICT DO NOTHING: no read before, no savepoint)  (number: the purchase invoice's
+    # code and the transaction's, one statement)  4 INSERT the transaction and its entries  5 INSERT
+    # the purchase invoice  6 its attachment  7 its DocumentStatus event, if the partner has a webhook
+    # endpoint  8 upsert the maintained balances, COMMIT   (the currency's digits, the chart and the
     # journal: kept; no transaction to look for: the document is new)
-    # (SQLite: + 2 numbers, + entries)
-    "oneconnect_import": Count(sqlite=19, postgresql=16, numbers=2, round_trips=19),
+    # (SQLite: + a savepoint around the vendor's read, + the file's row apart, + 1 number, + 1 code
+    # check, + entries)
+    "oneconnect_import": Count(sqlite=15, postgresql=8, numbers=1, round_trips=10),
     # 1 credential  2 the balances summed per account (month rows and day rows); the accounts' numbers
     # and names: the cached chart
     "trial_balance": Count(sqlite=2, postgresql=2, numbers=0, round_trips=2),

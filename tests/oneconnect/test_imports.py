@@ -123,6 +123,28 @@ def test_an_account_missing_from_the_chart_is_created_under_its_family(partner, 
     assert family["number"] == "6"
 
 
+def test_a_refused_document_leaves_nothing_its_entries_would_have_made(partner, client, french_org):
+    """The account, journal and third party a document's entries would make are made, then undone
+    with the refusal (entries that do not balance): the document alone stays, Refused."""
+    entries = seed_entries()
+    for line in entries["data"]["lines"]:
+        line.update(journal="NEWJ", thirdParty="FRN-NEW", thirdPartySiren="", thirdPartyLabel="Nouveau")
+    entries["data"]["lines"][1]["account"] = "60610000"
+    entries["data"]["lines"][1]["credit"]["amount"] = 99.0
+    shown = partner.document(partner.deposited("purchase", externalReference="FA-REF", entries=entries))
+    assert shown["documentState"] == "Refused" and "not balanced" in shown["rejectedReason"]
+    oneup = OneUpClient(client, french_org)
+    assert [a for a in oneup.ok("GET", "/accounts?limit=1000") if a["number"] == "60610000"] == []
+    assert [j for j in oneup.ok("GET", "/journals?limit=1000") if j.get("code") == "NEWJ"] == []
+    assert [v for v in oneup.ok("GET", "/vendors?limit=1000") if v["company_name"] == "Nouveau"] == []
+    entries["data"]["lines"][1]["credit"]["amount"] = 100.0  # balanced: all three made
+    shown = partner.document(partner.deposited("purchase", externalReference="FA-OK", entries=entries))
+    assert shown["documentState"] == "Accepted"
+    assert [a["number"] for a in oneup.ok("GET", "/accounts?limit=1000") if a["number"] == "60610000"] == ["60610000"]
+    assert [v["company_name"] for v in oneup.ok("GET", "/vendors?limit=1000")].count("Nouveau") == 1
+    assert [j["code"] for j in oneup.ok("GET", "/journals?limit=1000")].count("NEWJ") == 1
+
+
 def test_entries_as_an_object_part_or_a_string_encoded_twice(partner):
     as_object = partner.client.post(f"{partner.base}/purchase-invoices", headers=partner.headers, files={
         "file": ("invoice.pdf", PDF, "application/pdf"), "filename": (None, "invoice.pdf"),

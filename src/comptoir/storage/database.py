@@ -26,7 +26,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import await_only, greenlet_spawn
+from sqlalchemy.util.concurrency import in_greenlet
 
 from . import statements
 from .link import Link
@@ -38,6 +39,16 @@ T = TypeVar("T")
 # Execution option of a connection whose transaction only reads (SQLite then begins it DEFERRED:
 # readers do not queue behind the one writer, WAL gives each a consistent snapshot).
 READ_ONLY = "comptoir_read_only"
+
+
+def off_the_loop(call: Callable[[], T]) -> T:
+    """`call()`, which blocks on something other than the database (a file written and fsync'ed), from
+    a unit of work: in a worker thread while the unit runs in a greenlet on the event loop (`run` on
+    PostgreSQL), so that the loop serves other requests meanwhile; right here otherwise (a worker
+    thread already, or code that may block)."""
+    if in_greenlet():
+        return await_only(anyio.to_thread.run_sync(call))
+    return call()
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -63,6 +63,9 @@ class Link:
         self.created: dict[Any, dict[int, Any]] = {}
         self.reference_changed: set[int] = set()  # organizations whose accounts or journals it wrote
         self._savepoints: list[list[Any]] = []  # the session's open savepoints, innermost last: [it, rolled back]
+        # The link's own savepoints not sent yet, outermost first: SAVEPOINT goes with the first write
+        # inside (`_send_savepoints`), and a savepoint that wrote nothing costs no statement.
+        self._unsent: list[str] = []
         # What to do once the unit of work has committed, and what to undo if the savepoint (or the
         # transaction) it happened in rolls back: one level each, like the balances' (the file store's
         # bytes follow their rows: services/documents/files.py).
@@ -79,6 +82,7 @@ class Link:
         if self._session is None:
             if not self.read_only:
                 self._begin()
+                self._send_savepoints()  # the session may write anything, without `connection()`
             # It joins the transaction the link began, and never commits or rolls it back itself.
             self._session = Session(bind=self._connection, autoflush=True, expire_on_commit=False,
                                     join_transaction_mode="rollback_only")
@@ -91,6 +95,7 @@ class Link:
         about to run is `writing` (or locking rows)."""
         if writing:
             self._begin()
+            self._send_savepoints()
         session = self._session
         if session is None:
             return self._connection
@@ -113,7 +118,8 @@ class Link:
             return
         if self.read_only:
             raise AssertionError("a unit of work that only reads is writing")
-        statements.script(self._connection, "BEGIN")
+        names, self._unsent = self._unsent, []  # savepoints entered before the first write go with it
+        statements.script(self._connection, ";".join(["BEGIN", *(f"SAVEPOINT {name}" for name in names)]))
         self._begun = True
 
     @property
@@ -175,9 +181,12 @@ class Link:
         yield from self._own_savepoint()
 
     def _own_savepoint(self) -> Iterator[None]:
+        """SAVEPOINT is sent only before the first statement inside that writes (or locks rows, or
+        makes the session): until then there is nothing to undo, and a part that only read (a
+        OneConnect document's entries checked, refused or not) costs no statement at all."""
         marker = object()
         name = f"comptoir_{len(self._savepoints) + 1}"
-        statements.script(self.connection(writing=True), f"SAVEPOINT {name}")
+        self._unsent.append(name)
         self._entered(marker)
         try:
             yield
@@ -185,11 +194,26 @@ class Link:
             self._undone(marker)
             if self._session is not None:  # made inside the savepoint: all it holds is undone with it
                 self._session.expunge_all()
-            statements.script(self.connection(), f"ROLLBACK TO SAVEPOINT {name}")
+            if not self._forget_unsent(name):
+                statements.script(self.connection(), f"ROLLBACK TO SAVEPOINT {name}")
             self._left(marker)
             raise
-        statements.script(self.connection(), f"RELEASE SAVEPOINT {name}")
+        if not self._forget_unsent(name):
+            statements.script(self.connection(), f"RELEASE SAVEPOINT {name}")
         self._left(marker)
+
+    def _send_savepoints(self) -> None:
+        """SAVEPOINT for each of the link's own savepoints entered and not sent yet (a write is next)."""
+        if self._unsent:
+            names, self._unsent = self._unsent, []
+            statements.script(self._connection, ";".join(f"SAVEPOINT {name}" for name in names))
+
+    def _forget_unsent(self, name: str) -> bool:
+        """Whether the savepoint was never sent (and so has nothing to release or roll back)."""
+        if self._unsent and self._unsent[-1] == name:
+            self._unsent.pop()
+            return True
+        return False
 
     def _entered(self, savepoint: Any) -> None:
         self.balances.push()
@@ -274,6 +298,7 @@ class Link:
         self.created = {}
         self._hooks = [([], [])]
         self._savepoints = []
+        self._unsent = []
         self.balances.clear()
 
     def close(self) -> None:

@@ -24,7 +24,7 @@ ItemView = view_type("ItemView", _items, doc="An item of the catalogue.")
 _PARTIES, _CONTACTS, _ITEMS = (Statement(by_ids(table)) for table in (_parties, _contacts, _items))
 _PARTY_BY = {column: Statement(select(*_parties.columns).where(_parties.c.org_id == bindparam("org_id"),
                                                                _parties.c[column] == bindparam("key")))
-             for column in ("uuid", "external_id")}
+             for column in ("uuid", "external_id", "customer_code", "vendor_code")}  # unique in an organization
 
 
 def _read(where: Link | Session, org_id: int, table: Any, statement: Statement, view: type,
@@ -78,7 +78,8 @@ def read_ahead(link: Link, org_id: int, *, parties: Iterable[Any] = (), contacts
 
 
 def party_by(where: Link | Session, org_id: int, column: str, key: str) -> Any | None:
-    """The party whose `column` (uuid or external_id, unique in the organization) is `key`, or None;
+    """The party whose `column` (uuid, external_id or a role's code: unique in the organization) is
+    `key`, or None;
     kept for the unit of work like those `parties` reads (a document's checks then read it by id)."""
     row = _PARTY_BY[column].first(where, org_id=org_id, key=key)
     party = None if row is None else PartyView(*row)

@@ -16,11 +16,13 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
+from comptoir.storage import deposits
 from comptoir.storage.book import Book
-from comptoir.storage.database import Database
+from comptoir.storage.database import Database, off_the_loop
 from comptoir.storage.tables import Document, StoredFile
 
 PDF = "application/pdf"
@@ -50,14 +52,29 @@ def safe_filename(name: str | None, default: str) -> str:
     return (name or default)[-FILENAME_MAX:]
 
 
-def store(book: Book, root: Path, filename: str, content_type: str, data: bytes) -> StoredFile:
-    """Write the bytes under the root and add their row to the book. The bytes are removed again if
-    the transaction rolls back."""
+def write(book: Book, root: Path, filename: str, content_type: str, data: bytes) -> dict[str, Any]:
+    """Write the bytes under the root, whole and on the disk (fsync), in a worker thread when the unit
+    of work serves the event loop (storage/database.off_the_loop: the loop goes on meanwhile); they
+    are removed again if the transaction rolls back. The values of the file's row (`store` writes it)."""
     file_uuid = str(uuid.uuid4())
     key = f"{book.organization.uuid}/{file_uuid[:2]}/{file_uuid}"
     path = _path(root, key)
+    digest = off_the_loop(lambda: _write_whole(path, data))
+    book.link.on_rollback(lambda: path.unlink(missing_ok=True))
+    return {"uuid": file_uuid, "filename": safe_filename(filename, file_uuid), "content_type": content_type,
+            "byte_size": len(data), "sha256": digest, "storage_key": key}
+
+
+def store(book: Book, root: Path, filename: str, content_type: str, data: bytes) -> Any:
+    """Write the bytes under the root and add their row to the book (its view). The bytes are removed
+    again if the transaction rolls back."""
+    return deposits.insert_file(book.link, book.org_id, write(book, root, filename, content_type, data))
+
+
+def _write_whole(path: Path, data: bytes) -> str:
+    """The bytes written under a temporary name, fsync'ed and renamed into place: their SHA-256."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{file_uuid}.")
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
@@ -67,10 +84,7 @@ def store(book: Book, root: Path, filename: str, content_type: str, data: bytes)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    book.link.on_rollback(lambda: path.unlink(missing_ok=True))
-    return book.stored_files.add(StoredFile(
-        uuid=file_uuid, filename=safe_filename(filename, file_uuid), content_type=content_type,
-        byte_size=len(data), sha256=hashlib.sha256(data).hexdigest(), storage_key=key))
+    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -99,9 +113,10 @@ def read(root: Path, stored: StoredFile) -> bytes:
     return path_of(root, stored).read_bytes()
 
 
-def discard(book: Book, root: Path, stored: StoredFile) -> None:
-    """Remove the file's row now and its bytes once the transaction has committed."""
-    book.stored_files.remove(stored)
+def discard(book: Book, root: Path, stored: Any) -> None:
+    """Remove the file's row now and its bytes once the transaction has committed. `stored`: its row,
+    or its view (what `store` returns)."""
+    book.stored_files.remove(stored if isinstance(stored, StoredFile) else book.stored_files.get(stored.id))
     path = path_of(root, stored)
     book.link.after_commit(lambda: path.unlink(missing_ok=True))
 

@@ -11,9 +11,11 @@ organization lacks are in docs/decisions/0011-oneconnect-documents.md.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from comptoir.codec import dump_json, parse_json
@@ -28,6 +30,7 @@ from comptoir.services.kernel.imports import upsert
 from comptoir.services.kernel.validation import Checks
 from comptoir.services.ledger import chart, posting
 from comptoir.services.masterdata import parties, reference
+from comptoir.storage import deposits, masterdata
 from comptoir.storage.book import Book
 from comptoir.storage.repository import LEAN
 from comptoir.storage.tables import Account, Journal, Party, ReceivedDocument
@@ -64,9 +67,13 @@ class Deposit:
     counterparty: Any = None
 
 
-def receive(book: Book, files_root: Path, deposit: Deposit) -> ReceivedDocument:
+def receive(book: Book, files_root: Path, deposit: Deposit) -> Any:
     """Keep the deposited document, and decide it when it came with entries. Every problem of the
-    request is reported at once and nothing is kept then; a taken externalReference is AlreadyDeposited."""
+    request is reported at once and nothing is kept then; a taken externalReference is AlreadyDeposited.
+
+    A document with entries is decided before it is written (its entries checked and their accounts,
+    journal and third parties found, or made in a savepoint that a refusal undoes), so that it is
+    written once, Accepted or Refused; then its transaction and its invoice are written."""
     sniffed = files.sniff(deposit.data) if deposit.data else None
     checks = Checks()
     checks.extend(rules.deposit_problems(
@@ -76,23 +83,24 @@ def receive(book: Book, files_root: Path, deposit: Deposit) -> ReceivedDocument:
     counterparty, problems = rules.counterparty_problems(deposit.counterparty)
     checks.extend(problems)
     checks.raise_if_any()
-    _refuse_taken(book, deposit.integration_id, deposit.external_reference)
-    stored = files.store(book, files_root, deposit.filename, sniffed, deposit.data)
-    document = ReceivedDocument(
-        integration_id=deposit.integration_id, partner_id=deposit.partner_id, kind=deposit.kind, file_id=stored.id,
-        filename=deposit.filename, user_email=deposit.user_email, comment=deposit.comment,
-        external_reference=deposit.external_reference, entries=_text(deposit.entries),
-        counterparty=_text(deposit.counterparty),
-        status=WAITING)
-    try:
-        with book.link.savepoint():  # the insert itself must happen inside the savepoint
-            book.received_documents.add(document)
-    except DomainError as error:  # a concurrent deposit of the same externalReference won the race
-        if any(p.kind == ErrorKind.DUPLICATE and p.field == "external_reference" for p in error.problems):
-            _refuse_taken(book, deposit.integration_id, deposit.external_reference)
-        raise
-    if lines:
-        _decide(book, document, lines, counterparty, new=True)
+    fields = {"uuid": str(uuid.uuid4()), "integration_id": deposit.integration_id, "partner_id": deposit.partner_id,
+              "kind": deposit.kind, "filename": deposit.filename, "user_email": deposit.user_email,
+              "comment": deposit.comment, "external_reference": deposit.external_reference,
+              "entries": _text(deposit.entries), "counterparty": _text(deposit.counterparty), "status": WAITING}
+    plan = _decide(book, SimpleNamespace(**fields, party_id=None), lines, counterparty) if lines else None
+    if isinstance(plan, _Plan):
+        fields.update(status=ACCEPTED, party_id=plan.party_id, decided_at=utcnow())
+    elif plan is not None:
+        fields.update(status=REFUSED, reason=plan, decided_at=utcnow())
+    _, document = deposits.insert_deposit(book.link, book.org_id, files.write(
+        book, files_root, deposit.filename, sniffed, deposit.data), fields)
+    if document is None:  # another document of the integration holds its externalReference
+        raise AlreadyDeposited(book.received_documents.find(integration_id=deposit.integration_id,
+                                                            external_reference=deposit.external_reference))
+    if isinstance(plan, _Plan):
+        _book(book, document, plan)
+    if plan is not None:
+        webhooks.document_status(book, document)
     return document
 
 
@@ -105,10 +113,12 @@ def book_document(book: Book, integration_id: str, document_uuid: str, entries: 
     checks.raise_if_any()
     sent = parse_json(document.counterparty.encode("utf-8")) if document.counterparty else None
     counterparty, _ = rules.counterparty_problems(sent)
-    with book.link.savepoint():
-        party_id = _post(book, document, lines, counterparty, new=False)
+    plan = _plan(book, document, lines, counterparty)  # a refusal ends the unit of work: nothing changes
+    _book(book, document, plan)
     document.entries = _text(entries)
-    _accept(book, document, party_id)
+    if plan.party_id is not None:
+        document.party_id = plan.party_id
+    _record(book, document, ACCEPTED, None)
     return document
 
 
@@ -147,38 +157,11 @@ def _lines(book: Book, entries: Any, checks: Checks) -> list[Line]:
     return lines
 
 
-def _refuse_taken(book: Book, integration_id: str, external_reference: str | None) -> None:
-    if external_reference is None:
-        return
-    existing = book.received_documents.find(integration_id=integration_id, external_reference=external_reference)
-    if existing is not None:
-        raise AlreadyDeposited(existing)
-
-
 def _waiting(book: Book, integration_id: str, document_uuid: str) -> ReceivedDocument:
     document = book.received_documents.lock(get_document(book, integration_id, document_uuid).id)
     if document.status != WAITING:
         raise fail(ErrorKind.CONFLICT, "documentId", f"the document is already {document.status}")
     return document
-
-
-def _decide(book: Book, document: ReceivedDocument, lines: Sequence[Line], counterparty: ThirdParty | None, *,
-            new: bool) -> None:
-    """Accepted when the entries post; Refused with the reason when they cannot."""
-    try:
-        with book.link.savepoint():
-            party_id = _post(book, document, lines, counterparty, new=new)
-    except DomainError as error:
-        _record(book, document, REFUSED, error.describe()[:rules.REASON_MAX])
-    else:
-        _accept(book, document, party_id)
-
-
-def _accept(book: Book, document: ReceivedDocument, party_id: int | None) -> None:
-    """Accepted, with the party its entries named: one UPDATE of the document for both."""
-    if party_id is not None:
-        document.party_id = party_id
-    _record(book, document, ACCEPTED, None)
 
 
 def _record(book: Book, document: ReceivedDocument, status: str, reason: str | None) -> None:
@@ -187,13 +170,32 @@ def _record(book: Book, document: ReceivedDocument, status: str, reason: str | N
     webhooks.document_status(book, document)
 
 
-def _post(book: Book, document: ReceivedDocument, lines: Sequence[Line], counterparty: ThirdParty | None, *,
-          new: bool) -> int | None:
+@dataclass(frozen=True)
+class _Plan:
+    """What a document's entries post, checked and not written yet: the transaction, the invoice they
+    describe (services/received_invoices.py) and the party they name (the document's, once accepted)."""
+
+    transaction: Any  # posting.Prepared
+    invoice: Any  # a DocumentDraft
+    party_id: int | None
+
+
+def _decide(book: Book, document: Any, lines: Sequence[Line], counterparty: ThirdParty | None) -> _Plan | str:
+    """The plan of a new document's entries, or the reason they are refused. What the plan made (an
+    account, a journal, a third party the book lacked) is undone with a refusal: in a savepoint,
+    which costs no statement when nothing was made (storage/link.Link.savepoint)."""
+    try:
+        with book.link.savepoint():
+            return _plan(book, document, lines, counterparty)
+    except DomainError as error:
+        return error.describe()[:rules.REASON_MAX]
+
+
+def _plan(book: Book, document: Any, lines: Sequence[Line], counterparty: ThirdParty | None) -> _Plan:
     """The entries as one transaction of the document, in its journal, on its accounts, with its
-    third parties (what the book lacks is created by the rules of decision 0011); then the invoice
-    they describe, which shares that transaction (decision 0015). The party the entries name (the
-    document's, once accepted). `new`: the document was received in this unit of work, so it has no
-    transaction yet to look for."""
+    third parties (what the book lacks is created by the rules of decision 0011); and the invoice
+    they describe, which shares that transaction (decision 0015). Refused (DomainError) when they
+    cannot post."""
     checks = Checks()
     on, problems = rules.one_value(lines, "on", "date")
     checks.extend(problems)
@@ -215,14 +217,18 @@ def _post(book: Book, document: ReceivedDocument, lines: Sequence[Line], counter
     postings = [Posting(accounts[line.account].id, way, amount, line.label[:128], None,
                         named[line.third_party].id if line.third_party else None)
                 for line in lines for way, amount in ((DEBIT, line.debit), (CREDIT, line.credit)) if amount]
-    transaction = {"on": on, "piece_number": document.external_reference or document.uuid,
-                   "currency": book.organization.currency_iso_code, "postings": postings, "journal_id": journal.id}
-    if new:
-        posting.post_new(book, [(SOURCE_TYPE, document.id, posting.prepare(book, **transaction))])
-    else:
-        posting.post(book, source_type=SOURCE_TYPE, source_id=document.id, **transaction)
-    received_invoices.file_invoice(book, document, lines, accounts, party_id)
-    return party_id
+    transaction = posting.prepare(book, on=on, piece_number=document.external_reference or document.uuid,
+                                  currency=book.organization.currency_iso_code, postings=postings,
+                                  journal_id=journal.id)
+    return _Plan(transaction, received_invoices.draft_invoice(book, document, lines, accounts, party_id), party_id)
+
+
+def _book(book: Book, document: Any, plan: _Plan) -> None:
+    """The plan written: the transaction of the document, then its invoice with the file attached. A
+    document is booked once, Waiting to Accepted: it has no transaction yet to look for."""
+    received_invoices.number(book, plan.invoice)  # with the transaction's number, in one round trip
+    posting.post_new(book, [(SOURCE_TYPE, document.id, plan.transaction)])
+    received_invoices.file_invoice(book, plan.invoice, document.file_id)
 
 
 def _account(book: Book, number: str, known: list[Account], checks: Checks) -> Account | None:
@@ -258,13 +264,13 @@ def _party(book: Book, role: str, third: ThirdParty) -> Party:
     customer of a sales invoice): found by its code in that role, else its SIREN, else its name;
     created otherwise, with the code (thirdParty) as its customer or vendor code."""
     code_name = parties.code_attribute(role)
-    # Its columns are all it takes (its relationships load if ever read).
-    found = ((third.code and book.parties.find_with(LEAN, **{code_name: third.code}))
+    # By its code, the usual case, without the ORM (a view: its id is all the entries take).
+    found = ((third.code and masterdata.party_by(book.link, book.org_id, code_name, third.code))
              or (third.siren and book.parties.find_with(LEAN, taxpayer_id=third.siren))
              or (third.name and book.parties.find_with(LEAN, full_name=third.name)))
     if found:
         if not getattr(found, f"is_{role}"):
-            parties.take_role(book, found, role, third.code or None)
+            parties.take_role(book, book.parties.get(found.id), role, third.code or None)
         return found
     fields = {"type": COMPANY, "company_name": third.name or third.code or third.siren, "taxpayer_id": third.siren,
               "code": third.code or None}

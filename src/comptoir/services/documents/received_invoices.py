@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from comptoir.domain import received as rules
 from comptoir.domain.errors import DomainError, ErrorKind
@@ -29,34 +30,62 @@ from comptoir.services.documents.sales import (
     VENDOR_CREDIT,
 )
 from comptoir.services.kernel.codes import next_code
+from comptoir.storage import deposits
 from comptoir.storage.book import Book
-from comptoir.storage.tables import Account, Attachment, Document, ReceivedDocument
+from comptoir.storage.documents import DocumentDraft
+from comptoir.storage.tables import Account, Document
 
 KINDS = {(SALES, False): INVOICE, (SALES, True): CREDIT_NOTE,
          (PURCHASE, False): PURCHASE_INVOICE, (PURCHASE, True): VENDOR_CREDIT}
 SIDES = {SALES: book_entries.INCOME, PURCHASE: book_entries.EXPENSES}
 
 
-def file_invoice(book: Book, received: ReceivedDocument, lines: Sequence[Line],
-                 accounts: Mapping[str, Account], party_id: int | None) -> Document:
-    """The invoice of a document whose entries were just posted, with its file attached; `party_id`:
-    the third party its entries name, if any."""
+def draft_invoice(book: Book, received: Any, lines: Sequence[Line], accounts: Mapping[str, Account],
+                  party_id: int | None) -> Any:
+    """The invoice a document's entries describe, not written yet (a DocumentDraft): its amounts
+    checked (a refusal is the document's), its code not taken yet. `received`: the received
+    document (its uuid, kind, integration, externalReference and comment); `party_id`: the third
+    party its entries name, if any."""
     amounts = rules.invoice_amounts(lines, received.kind, accounts, book.organization.chart)
     kind = KINDS[received.kind, amounts.credit]
     number = received.external_reference or received.uuid
     on = lines[0].on  # every line has the same date: the document posted one transaction
-    document = Document(
+    return DocumentDraft(
         kind=kind, uuid=received.uuid, customer_id=_party_id(book, received, party_id), date=on,
         due_date=amounts.due_on or on, due_date_explicit=amounts.due_on is not None,
         currency_iso_code=book.organization.currency_iso_code, subtotal=amounts.base, reduce_rate=Decimal(0),
         reduce_amount=Decimal(0), tax_amount=amounts.tax, fixed_tax_amount=amounts.tax, total=amounts.total,
         retention_amount=Decimal(0), taxes_per_line=False, vendor_reference=number if kind in PURCHASES else None,
-        private_note=received.comment or "", public_note="", po_number="",
-        extra={RECEIVED_MARK: {"documentId": received.uuid, "integrationId": received.integration_id}},
+        user_code=None if kind in PURCHASES else number, private_note=received.comment or "", public_note="",
+        po_number="", extra={RECEIVED_MARK: {"documentId": received.uuid, "integrationId": received.integration_id}},
         delivery_status=NOT_DELIVERED, sent=False, cancelled=False)
-    _add_numbered(book, document, number)
-    book.attachments.add(Attachment(document_id=document.id, stored_file_id=received.file_id))
-    return document
+
+
+def number(book: Book, invoice: Any) -> None:
+    """A purchase document's automatic code, and the number of the transaction posted next with it
+    (one round trip: services/kernel/codes.next_code). A sales document is numbered by the partner's
+    number already (`draft_invoice`)."""
+    if invoice.kind in PURCHASES:
+        invoice.user_code = next_code(book, invoice.kind, book.documents, "user_code", with_numbers=("transaction",))
+
+
+def file_invoice(book: Book, invoice: Any, file_id: int) -> Any:
+    """The invoice written (a DocumentView), with the deposited file attached. A sales document whose
+    number another of its kind has takes the documentId instead, which is always free."""
+    if invoice.kind in PURCHASES:
+        [filed] = book.document_store.insert([invoice])
+    else:
+        try:
+            with book.link.savepoint():  # the insert itself in the savepoint: a refusal leaves no row
+                [filed] = book.document_store.insert([invoice])
+        except DomainError as error:
+            taken = any(p.kind == ErrorKind.DUPLICATE and p.field == "user_code" for p in error.problems)
+            if not taken or invoice.user_code == invoice.uuid:
+                raise
+            invoice.user_code = invoice.uuid
+            [filed] = book.document_store.insert([invoice])
+    deposits.insert_attachment(book.link, book.org_id, filed.id, file_id)
+    return filed
 
 
 def original_copy(book: Book, root: Path, document: Document) -> files.Copy | None:
@@ -70,29 +99,9 @@ def original_copy(book: Book, root: Path, document: Document) -> files.Copy | No
     return copy if copy.path.exists() else None
 
 
-def _party_id(book: Book, received: ReceivedDocument, named: int | None) -> int:
+def _party_id(book: Book, received: Any, named: int | None) -> int:
     """The third party the entries (or the `organization` JSON) named; else, as for a receipt that
     names no one, the walk-in party of the side."""
     if named is not None:
         return named
     return book_entries.walk_in_party(book, SIDES[received.kind]).id
-
-
-def _add_numbered(book: Book, document: Document, number: str) -> None:
-    """A sales document is numbered by the partner's number (externalReference, else the
-    documentId), unless another of its kind has it: then by the documentId, which is always free. A
-    purchase document keeps that number as the vendor's reference and takes an automatic code."""
-    if document.kind in PURCHASES:
-        document.user_code = next_code(book, document.kind, book.documents, "user_code")
-        book.documents.add(document)
-        return
-    document.user_code = number
-    try:
-        with book.link.savepoint():  # the insert itself in the savepoint: a refusal leaves no row
-            book.documents.add(document)
-    except DomainError as error:
-        taken = any(p.kind == ErrorKind.DUPLICATE and p.field == "user_code" for p in error.problems)
-        if not taken or number == document.uuid:
-            raise
-        document.user_code = document.uuid
-        book.documents.add(document)
