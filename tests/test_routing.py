@@ -139,3 +139,31 @@ def _fastapi_app() -> FastAPI:
     app.router.__class__ = type(app.router).__mro__[1]  # FastAPI's APIRouter
     app.router.middleware_stack = app.router.app
     return app
+
+
+def test_a_dialects_request_skips_the_roots_stack_and_keeps_its_guards(client, oneup):
+    """comptoir/app.Root: a request a dialect's mount takes goes to that dialect's application
+    without the root's middleware stack, yet a NUL in its URL is still refused in its dialect's
+    format; a path the mount does not take (a line feed in it) and the root's own paths go through
+    the root's stack, as before."""
+    client.get("/healthz")  # the root's stack built
+    root_stack = client.app.middleware_stack
+    reached: list[str] = []
+    inner = root_stack.app
+
+    async def counting(scope, receive, send):
+        reached.append(scope["path"])
+        await inner(scope, receive, send)
+    root_stack.app = counting
+    try:
+        assert oneup.get("/customers").status_code == 200
+        assert reached == []
+        refused = oneup.get("/customers?name=%00")
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "5"  # OneUp's own format
+        assert reached == []
+        assert client.get("/healthz").status_code == 200
+        missed = oneup.get("/customers/a%0Ab")
+        assert missed.status_code == 404
+        assert reached == ["/healthz", "/oneup/v1/customers/a\nb"]
+    finally:
+        root_stack.app = inner

@@ -52,9 +52,9 @@ async def deferred(read: Awaitable[T], refusals: type[Exception] | tuple[type[Ex
 NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False}
 
 
-def api(title: str, **options: Any) -> FastAPI:
+def api(title: str, *, application: type[FastAPI] = FastAPI, **options: Any) -> FastAPI:
     """A FastAPI application of ours (the root app, each dialect's), routed by comptoir/routing.py."""
-    return use_direct_router(FastAPI(title=title, telemetry=NO_TELEMETRY, **options))
+    return use_direct_router(application(title=title, telemetry=NO_TELEMETRY, **options))
 
 
 class ForPaths:
