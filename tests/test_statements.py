@@ -60,10 +60,10 @@ STATEMENTS: dict[str, Count] = {
     "list_invoices": Count(sqlite=5, postgresql=3, numbers=0, round_trips=3),
     # 1 credential  2 the customer and the 3 items, read ahead in one statement  3 the invoice's and the
     # transaction's numbers, and whether that invoice code is taken by hand (documents.user_code)
-    # BEGIN  4 INSERT the invoice and its lines  5 INSERT the transaction and its entries (receivable,
-    # income, tax)  6 upsert the maintained balances, COMMIT   (SQLite: the customer and the items
-    # apart, + 1 number, + 1 code check, + lines, + entries)
-    "create_invoice": Count(sqlite=11, postgresql=6, numbers=0, round_trips=7),
+    # BEGIN  4 INSERT the invoice and its lines, and the transaction and its entries (receivable,
+    # income, tax), one statement  5 upsert the maintained balances, COMMIT   (SQLite: the customer and
+    # the items apart, + 1 number, + 1 code check, + lines, + the transaction apart, + entries)
+    "create_invoice": Count(sqlite=11, postgresql=5, numbers=0, round_trips=6),
     # 1 credential  2 the transaction's number  BEGIN  3 INSERT the transaction and its 2 entries
     # 4 upsert the maintained balances, COMMIT   (the journal and accounts: the cached chart)
     # (SQLite: + entries)
@@ -71,11 +71,13 @@ STATEMENTS: dict[str, Count] = {
     # 1 credential  BEGIN  2 the invoice by externalId, read whole and locked (none: it is new)  3 the
     # customer by externalId (kept: the invoice's checks read it by id without a statement)
     # 4 INSERT the invoice and its line unless its externalId is taken meanwhile (ON CONFLICT DO
-    # NOTHING: no savepoint needed; number: the transaction's code)  5 INSERT the transaction and its
-    # entries  6 upsert the maintained balances, COMMIT   (nothing is read for the new invoice's
-    # allocations, nor its custom fields: it has none)
-    # (SQLite: + SAVEPOINT and RELEASE, + 1 number, + 1 code check, + line, + entries)
-    "upflow_create": Count(sqlite=12, postgresql=6, numbers=1, round_trips=8),
+    # NOTHING: no savepoint needed; number: the transaction's code), and the transaction and its
+    # entries in the same statement (nothing of them written when the externalId was taken)  5 upsert
+    # the maintained balances, COMMIT   (nothing is read for the new invoice's allocations, nor its
+    # custom fields: it has none)
+    # (SQLite: + SAVEPOINT and RELEASE, + 1 number, + 1 code check, + line, + the transaction apart,
+    # + entries)
+    "upflow_create": Count(sqlite=12, postgresql=5, numbers=1, round_trips=7),
     # 1 credential  BEGIN  2 the invoice by externalId, read whole (lines, allocations) and locked
     # 3 the customer by externalId  4 its allocations, read once with its row held (the payment dates
     # checked, the allocations checked against the new amount, the answer)  5 UPDATE the invoice and
@@ -86,11 +88,11 @@ STATEMENTS: dict[str, Count] = {
     "upflow_update": Count(sqlite=15, postgresql=9, numbers=0, round_trips=10),
     # 1 access token ⋈ organization, credential  2 the contact (it is a customer already: no role to
     # give)  3 the invoice's numbers (the invoice's and the transaction's) and whether that code is
-    # taken  BEGIN  4 INSERT the invoice and its 2 lines  5 INSERT the transaction and its entries
-    # (receivable, income, VAT)  6 upsert the maintained balances, COMMIT   (what is paid of it:
-    # nothing, it is new; the invoices that amend it: none, it is new)
-    # (SQLite: + 1 number, + 1 code check, + lines, + entries)
-    "quipu_invoice": Count(sqlite=10, postgresql=6, numbers=0, round_trips=7),
+    # taken  BEGIN  4 INSERT the invoice and its 2 lines, and the transaction and its entries
+    # (receivable, income, VAT), one statement  5 upsert the maintained balances, COMMIT   (what is
+    # paid of it: nothing, it is new; the invoices that amend it: none, it is new)
+    # (SQLite: + 1 number, + 1 code check, + lines, + the transaction apart, + entries)
+    "quipu_invoice": Count(sqlite=10, postgresql=5, numbers=0, round_trips=6),
     # 1 the two credentials (partner, integration) ⋈ organization  2 the vendor by code (the entries
     # are checked and their transaction prepared before anything is written: the savepoint that would
     # undo an account, journal or third party made for them sends nothing, none is made)  BEGIN

@@ -25,7 +25,7 @@ from .masterdata import ContactView, PartyView
 from .repository import violated_field
 from .link import Link
 from .settlement import AllocationView, settling
-from .statements import ROWS_PER_INSERT_MAX, Inserts, Statement, WithChildren, array_of, in_ids, records
+from .statements import ROWS_PER_INSERT_MAX, Inserts, Statement, Then, WithChildren, array_of, in_ids, records
 from .tables import Allocation, Contact, Document, DocumentLine, Party
 from .tables.base import utcnow
 from .views import view_type
@@ -212,12 +212,13 @@ class DocumentStore:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def insert(self, drafts: Sequence[Any], *, claiming_external_id: bool = False) -> list[Any]:
+    def insert(self, drafts: Sequence[Any], *, claiming_external_id: bool = False, then: Then | None = None) -> list[Any]:
         """New documents with their lines, in two statements whatever their number. A value another
         document of the organization holds where it must be unique (a code, an external id) is a
         DUPLICATE domain error naming the field. `claiming_external_id` (one document, PostgreSQL: see
         `claims_external_ids`): an external id another document of its kind holds is that error too,
-        but leaves the transaction going, with nothing written."""
+        but leaves the transaction going, with nothing written. `then` (one document): an insert that
+        rides along in the document's statement when it can (its transaction: statements.Then)."""
         if not drafts:
             return []
         if claiming_external_id and (len(drafts) != 1 or not self.can_claim_external_id(len(drafts[0].lines))):
@@ -230,7 +231,7 @@ class DocumentStore:
             del row["id"]
         with _unique_violations():
             if len(drafts) == 1:  # the usual request: the document and its lines in one statement
-                lines = self._insert_one(rows[0], drafts[0].lines, claiming_external_id)
+                lines = self._insert_one(rows[0], drafts[0].lines, claiming_external_id, then)
             else:
                 for row, document_id in zip(rows, _INSERT.ids(self.link, rows)):
                     row["id"] = document_id
@@ -298,9 +299,10 @@ class DocumentStore:
         most ROWS_PER_INSERT_MAX lines)."""
         return self.link.dialect.name == "postgresql" and line_count <= ROWS_PER_INSERT_MAX
 
-    def _insert_one(self, row: dict[str, Any], drafts: Sequence[Any], claiming_external_id: bool = False) -> list[Any]:
+    def _insert_one(self, row: dict[str, Any], drafts: Sequence[Any], claiming_external_id: bool = False,
+                    then: Then | None = None) -> list[Any]:
         lines = [{**_values(line, _LINE_COLUMNS), "org_id": self.org_id} for line in drafts]
-        row["id"], line_ids = _INSERT_WITH_LINES.ids(self.link, row, lines,
+        row["id"], line_ids = _INSERT_WITH_LINES.ids(self.link, row, lines, then=then,
                                                      unless_taken=_EXTERNAL_ID_KEY if claiming_external_id else ())
         if row["id"] is None:
             raise fail(ErrorKind.DUPLICATE, "external_id", "this value is already used")

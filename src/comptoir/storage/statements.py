@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -195,6 +196,21 @@ class Inserts:
         return statement
 
 
+@dataclass
+class Then:
+    """A row and its children (`inserts`: their WithChildren) to insert in the statement of another
+    WithChildren insert (PostgreSQL), its parent's `column` set to that other parent's new id: a
+    document, then the transaction it posts (source_id). `done(first_id, parent_id, child_ids)` is
+    told the ids once written (first_id None, and nothing written, when the first parent's row was
+    not: `unless_taken`); it is never called when the insert could not ride along."""
+
+    inserts: WithChildren
+    row: Mapping[str, Any]
+    children: Sequence[Mapping[str, Any]]
+    column: str
+    done: Callable[[int | None, int | None, list[int]], None]
+
+
 class WithChildren:
     """A new row and its child rows (a document and its lines, a transaction and its entries), their
     ids in the order of the rows: on PostgreSQL in one statement (`WITH parent AS (INSERT ...
@@ -207,50 +223,84 @@ class WithChildren:
         self.child_columns = tuple(column.name for column in child.columns if column.name not in ("id", key))
         self._parents = Inserts(parent, self.parent_columns)
         self._children = Inserts(child, (key, *self.child_columns))
-        self._by_count: dict[tuple[int, tuple[str, ...]], Statement] = {}
+        self._by_count: dict[tuple, Statement] = {}
 
     def ids(self, where: Any, row: Mapping[str, Any], children: Sequence[Mapping[str, Any]], *,
-            unless_taken: tuple[str, ...] = ()) -> tuple[int | None, list[int]]:
+            unless_taken: tuple[str, ...] = (), then: Then | None = None) -> tuple[int | None, list[int]]:
         """The new parent's id and its children's (which need not give the parent's key).
         `unless_taken` (PostgreSQL): the columns of a unique index; when another row holds the
         parent's values there, nothing is written and the id is None (`ON CONFLICT ... DO NOTHING`:
-        the transaction goes on, where a refused INSERT would end it)."""
+        the transaction goes on, where a refused INSERT would end it). `then`: another insert that
+        rides along in the same statement, when it can (PostgreSQL, few children)."""
         connection = _connection(where, writes=True)
         if connection.dialect.name != "postgresql" or len(children) > ROWS_PER_INSERT_MAX:
             if unless_taken:
                 raise ValueError("unless_taken: PostgreSQL, and at most ROWS_PER_INSERT_MAX children")
             [parent_id] = self._parents.ids(connection, [row])
             return parent_id, self._children.ids(connection, [{**child, self.key: parent_id} for child in children])
-        values = {f"p_{name}": row[name] for name in self.parent_columns}
-        values.update({f"c{index}_{name}": child[name] for index, child in enumerate(children)
-                       for name in self.child_columns})
-        parent_id, child_ids = self._statement(len(children), unless_taken).first(connection, **values)
-        return parent_id, sorted(child_ids)  # taken from the sequence in the order of the rows
+        values = self._values("", row, children)
+        if then is None or len(then.children) > ROWS_PER_INSERT_MAX:
+            parent_id, child_ids = self._statement(len(children), unless_taken).first(connection, **values)
+            return parent_id, sorted(child_ids)  # taken from the sequence in the order of the rows
+        values.update(then.inserts._values("b_", then.row, then.children))
+        statement = self._statement(len(children), unless_taken, (then.inserts, len(then.children), then.column))
+        parent_id, child_ids, then_id, then_ids = statement.first(connection, **values)
+        then.done(parent_id, then_id, sorted(then_ids))
+        return parent_id, sorted(child_ids)
 
-    def _statement(self, count: int, unless_taken: tuple[str, ...] = ()) -> Statement:
-        statement = self._by_count.get((count, unless_taken))
+    def _values(self, tag: str, row: Mapping[str, Any], children: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        values = {f"{tag}p_{name}": row[name] for name in self.parent_columns}
+        values.update({f"{tag}c{index}_{name}": child[name] for index, child in enumerate(children)
+                       for name in self.child_columns})
+        return values
+
+    def _statement(self, count: int, unless_taken: tuple[str, ...] = (),
+                   then: tuple[WithChildren, int, str] | None = None) -> Statement:
+        key = (count, unless_taken, then)
+        statement = self._by_count.get(key)
         if statement is None:
-            parent, child = self.parent, self.child
-            # The values of a VALUES list have no column to take their type from: each is cast to its
-            # column's type (an untyped NULL or string would be text, which a numeric column refuses).
-            types = {name: child.c[name].type.compile(dialect=postgresql.dialect()) for name in self.child_columns}
-            children = ", ".join("(" + ", ".join(f"CAST(:c{index}_{name} AS {types[name]})"
-                                                 for name in self.child_columns) + f", {index})"
-                                 for index in range(count))
-            conflict = f"ON CONFLICT ({', '.join(unless_taken)}) DO NOTHING " if unless_taken else ""
-            inserted = (f"children AS (INSERT INTO {child.name} ({self.key}, {', '.join(self.child_columns)}) "
-                        f"SELECT parent.id, {', '.join('v.' + name for name in self.child_columns)} "
-                        f"FROM parent, (VALUES {children}) AS v({', '.join(self.child_columns)}, ord) "
-                        "ORDER BY v.ord RETURNING id) ") if count else "children AS (SELECT NULL::bigint AS id LIMIT 0) "
-            sql = (f"WITH parent AS (INSERT INTO {parent.name} ({', '.join(self.parent_columns)}) "
-                   f"VALUES ({', '.join(':p_' + name for name in self.parent_columns)}) {conflict}RETURNING id), "
-                   f"{inserted}SELECT (SELECT id FROM parent), ARRAY(SELECT id FROM children)")
-            parameters = [bindparam(f"p_{name}", type_=parent.c[name].type) for name in self.parent_columns]
-            parameters += [bindparam(f"c{index}_{name}", type_=child.c[name].type)
-                           for index in range(count) for name in self.child_columns]
-            statement = self._by_count[count, unless_taken] = Statement(text(sql).bindparams(*parameters),
-                                                                         writes=True)
+            ctes, selects, parameters = self._parts("", count, unless_taken)
+            if then is not None:
+                inserts, then_count, column = then
+                more = inserts._parts("b_", then_count, (), source=(column, "parent"))
+                ctes, selects, parameters = ctes + more[0], selects + more[1], parameters + more[2]
+            sql = f"WITH {', '.join(ctes)} SELECT {', '.join(selects)}"
+            statement = self._by_count[key] = Statement(text(sql).bindparams(*parameters), writes=True)
         return statement
+
+    def _parts(self, tag: str, count: int, unless_taken: tuple[str, ...],
+               source: tuple[str, str] | None = None) -> tuple[list[str], list[str], list[Any]]:
+        """The common table expressions of the insert (names and parameters prefixed by `tag`), what
+        the statement selects of them (the parent's id, the children's ids), and their parameters.
+        `source`: (a parent column, a CTE) the column takes its value from the CTE's id, and nothing is
+        inserted when the CTE inserted nothing."""
+        parent, child = self.parent, self.child
+        # The values of a VALUES list (and of a SELECT list) have no column to take their type from:
+        # each is cast to its column's type (an untyped NULL or string would be text, which a numeric
+        # column refuses).
+        types = {name: child.c[name].type.compile(dialect=postgresql.dialect()) for name in self.child_columns}
+        rows = ", ".join("(" + ", ".join(f"CAST(:{tag}c{index}_{name} AS {types[name]})"
+                                         for name in self.child_columns) + f", {index})" for index in range(count))
+        conflict = f"ON CONFLICT ({', '.join(unless_taken)}) DO NOTHING " if unless_taken else ""
+        columns = [name for name in self.parent_columns if source is None or name != source[0]]
+        if source is None:
+            values = f"VALUES ({', '.join(f':{tag}p_' + name for name in columns)})"
+        else:
+            parent_types = {name: parent.c[name].type.compile(dialect=postgresql.dialect()) for name in columns}
+            values = (f"SELECT {', '.join(f'CAST(:{tag}p_{name} AS {parent_types[name]})' for name in columns)}, "
+                      f"{source[1]}.id FROM {source[1]}")
+            columns.append(source[0])
+        ctes = [f"{tag}parent AS (INSERT INTO {parent.name} ({', '.join(columns)}) {values} {conflict}RETURNING id)",
+                (f"{tag}children AS (INSERT INTO {child.name} ({self.key}, {', '.join(self.child_columns)}) "
+                 f"SELECT {tag}parent.id, {', '.join('v.' + name for name in self.child_columns)} "
+                 f"FROM {tag}parent, (VALUES {rows}) AS v({', '.join(self.child_columns)}, ord) "
+                 "ORDER BY v.ord RETURNING id)") if count else f"{tag}children AS (SELECT NULL::bigint AS id LIMIT 0)"]
+        selects = [f"(SELECT id FROM {tag}parent)", f"ARRAY(SELECT id FROM {tag}children)"]
+        parameters = [bindparam(f"{tag}p_{name}", type_=parent.c[name].type) for name in self.parent_columns
+                      if source is None or name != source[0]]
+        parameters += [bindparam(f"{tag}c{index}_{name}", type_=child.c[name].type)
+                       for index in range(count) for name in self.child_columns]
+        return ctes, selects, parameters
 
 
 # -- a list of ids as one parameter -------------------------------------------------------------------

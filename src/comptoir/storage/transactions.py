@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, delete, select, update
 
 from .link import Link
 from .reference import AccountView, Chart, JournalView
-from .statements import ROWS_PER_INSERT_MAX, Inserts, Statement, WithChildren, array_of, in_ids, records
+from .statements import ROWS_PER_INSERT_MAX, Inserts, Statement, Then, WithChildren, array_of, in_ids, records
 from .tables import Account, Entry, Journal, Transaction
 from .tables.base import utcnow
 from .views import view_type
@@ -150,9 +150,7 @@ class TransactionStore:
         `accounts` (views, by id): what the answer shows of them, when the caller's checks read them."""
         if not transactions:
             return []
-        now = utcnow()
-        headers = [{"uuid": str(uuid.uuid4()), "created_at": now, "updated_at": now, **header, "org_id": self.org_id}
-                   for header, _ in transactions]
+        headers = [self._header(header) for header, _ in transactions]
         if len(headers) == 1:  # the usual request: the transaction and its entries in one statement
             rows = self._insert_one(headers[0], transactions[0][1])
         else:
@@ -163,6 +161,16 @@ class TransactionStore:
         for row in rows:
             by_transaction.setdefault(row["transaction_id"], []).append(row)
         return [self._view(header, by_transaction.get(header["id"], ()), journal, accounts or {}) for header in headers]
+
+    def pending(self, header: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], *,
+                accounts: Mapping[int, Any] | None = None) -> PendingTransaction:
+        """A new transaction (as `insert` takes one) whose source is written in this unit of work
+        next: it rides along in that statement (`PendingTransaction.then`), or is written after it."""
+        return PendingTransaction(self, self._header(header), entries, accounts or {})
+
+    def _header(self, header: Mapping[str, Any]) -> dict[str, Any]:
+        now = utcnow()
+        return {"uuid": str(uuid.uuid4()), "created_at": now, "updated_at": now, **header, "org_id": self.org_id}
 
     def rewrite(self, before: Any, header: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], *,
                 journal: Any, accounts: Mapping[int, Any]) -> Any:
@@ -230,6 +238,41 @@ class TransactionStore:
                                                           for column in _entries.columns},
                                                        account=accounts.get(entry["account_id"]))
                                              for entry in entries))
+
+
+class PendingTransaction:
+    """A new transaction and its entries, to be written with the new document they post: in the
+    statement that writes the document (`then`: PostgreSQL, one round trip for both), else by `write`
+    once the document's id is known. `view`: the transaction as written (None until it is)."""
+
+    def __init__(self, store: TransactionStore, header: dict[str, Any], entries: Sequence[Mapping[str, Any]],
+                 accounts: Mapping[int, Any]) -> None:
+        self.store, self.header, self.accounts = store, header, accounts
+        self.rows = [store._entry_row(header, entry) for entry in entries]
+        self.view: Any = None
+        self._column = "source_id"
+
+    def then(self, column: str = "source_id") -> Then:
+        """The insert to ride along in the source's statement, `column` taking the source's new id."""
+        self._column = column
+        return Then(_INSERT_WITH_ENTRIES, self.header, self.rows, column, self._written)
+
+    def write(self, source_id: int) -> Any:
+        """The transaction written, of that source, unless it rode along already: its view."""
+        if self.view is None:
+            [self.view] = self.store.insert([({**self.header, self._column: source_id}, self.rows)],
+                                            accounts=self.accounts)
+        return self.view
+
+    def _written(self, source_id: int | None, transaction_id: int | None, entry_ids: list[int]) -> None:
+        if transaction_id is None:
+            return  # its source was not written (its external id taken): neither is it
+        self.header.update({self._column: source_id, "id": transaction_id})
+        for row, entry_id in zip(self.rows, entry_ids):
+            row["id"], row["transaction_id"] = entry_id, transaction_id
+        if self.rows:
+            self.store.link.balances.note_rows(self.rows)
+        self.view = self.store._view(self.header, self.rows, None, self.accounts)
 
 
 def _columns_of(view: Any) -> dict[str, Any]:

@@ -106,6 +106,12 @@ class Documents:
     def create_many(self, book: Book, prepared: Sequence[Prepared], *, claiming_external_id: bool = False) -> list[Any]:
         """Prepared documents and their transactions written, a few statements for all of them
         (DocumentViews)."""
+        if len(prepared) == 1 and prepared[0].transaction is not None:  # a request's: one statement for both
+            transaction = posting.pending_new(book, self.kind, prepared[0].transaction)
+            [document] = book.document_store.insert([prepared[0].draft], claiming_external_id=claiming_external_id,
+                                                    then=transaction.then())
+            transaction.write(document.id)
+            return [document]
         documents = book.document_store.insert([one.draft for one in prepared],
                                                claiming_external_id=claiming_external_id)
         posting.post_new(book, [(self.kind, document.id, one.transaction)

@@ -12,6 +12,7 @@ from comptoir.domain.ledger import Posting, balance_problems, net
 from comptoir.services.kernel.validation import Checks
 from comptoir.services.ledger.chart import journal_id_for
 from comptoir.storage.book import Book
+from comptoir.storage.transactions import PendingTransaction
 
 REALIZED, FORECAST, CLOSED = "Realized", "Forecast", "Closed"
 
@@ -68,11 +69,22 @@ def post(book: Book, *, source_type: str, source_id: int, journal_role: str | No
 def post_new(book: Book, sources: Sequence[tuple[str, int, Prepared]]) -> list[Any]:
     """Write the prepared transactions of documents that have none yet (just created), in two
     statements whatever their number."""
-    transactions = [({**prepared.header, "source_type": source_type, "source_id": source_id, "status": REALIZED,
-                      "external_id": None, "transaction_code": book.counters.next("transaction")}, prepared.entries)
+    transactions = [(_new_header(book, source_type, source_id, prepared), prepared.entries)
                     for source_type, source_id, prepared in sources]
     accounts = {account_id: account for _, _, prepared in sources for account_id, account in prepared.accounts.items()}
     return book.transaction_store.insert(transactions, accounts=accounts)
+
+
+def pending_new(book: Book, source_type: str, prepared: Prepared) -> PendingTransaction:
+    """The prepared transaction of a document about to be written: it is written with the document
+    (`DocumentStore.insert(then=...)`), or after it (`write(document_id)`)."""
+    return book.transaction_store.pending(_new_header(book, source_type, None, prepared), prepared.entries,
+                                          accounts=prepared.accounts)
+
+
+def _new_header(book: Book, source_type: str, source_id: int | None, prepared: Prepared) -> dict[str, Any]:
+    return {**prepared.header, "source_type": source_type, "source_id": source_id, "status": REALIZED,
+            "external_id": None, "transaction_code": book.counters.next("transaction")}
 
 
 def unpost(book: Book, source_type: str, source_id: int) -> None:
