@@ -68,24 +68,24 @@ STATEMENTS: dict[str, Count] = {
     # 4 upsert the maintained balances, COMMIT   (the journal and accounts: the cached chart)
     # (SQLite: + entries)
     "post_transaction": Count(sqlite=5, postgresql=4, numbers=0, round_trips=5),
-    # 1 credential  BEGIN  2 the invoice by externalId, read whole and locked (none: it is new)  3 the
-    # customer by externalId (kept: the invoice's checks read it by id without a statement)
-    # 4 INSERT the invoice and its line unless its externalId is taken meanwhile (ON CONFLICT DO
-    # NOTHING: no savepoint needed; number: the transaction's code), and the transaction and its
-    # entries in the same statement (nothing of them written when the externalId was taken)  5 upsert
-    # the maintained balances, COMMIT   (nothing is read for the new invoice's allocations, nor its
-    # custom fields: it has none)
-    # (SQLite: + SAVEPOINT and RELEASE, + 1 number, + 1 code check, + line, + the transaction apart,
-    # + entries)
-    "upflow_create": Count(sqlite=12, postgresql=5, numbers=1, round_trips=7),
-    # 1 credential  BEGIN  2 the invoice by externalId, read whole (lines, allocations) and locked
-    # 3 the customer by externalId  4 its allocations, read once with its row held (the payment dates
-    # checked, the allocations checked against the new amount, the answer)  5 UPDATE the invoice and
-    # its line (one statement)  6 its transaction with its entries  7 its entries replaced (DELETE and
-    # INSERT in one statement)  8 its custom field values  9 upsert the maintained balances, COMMIT
-    # (SQLite: + lines and allocations read apart, + the line's UPDATE apart, + entries read apart,
-    # + DELETE apart)
-    "upflow_update": Count(sqlite=15, postgresql=9, numbers=0, round_trips=10),
+    # 1 credential  2 the customer by externalId, and whether an invoice has the externalId (none: it is
+    # new; the customer kept: the invoice's checks read it by id without a statement)  3 the
+    # transaction's number (autocommit: before the first write)  BEGIN  4 INSERT the invoice and its
+    # line unless its externalId is taken meanwhile (ON CONFLICT DO NOTHING: no savepoint needed), and
+    # the transaction and its entries in the same statement (nothing of them written when the
+    # externalId was taken)  5 upsert the maintained balances, COMMIT   (nothing is read for the new
+    # invoice's allocations, nor its custom fields: it has none)
+    # (SQLite: + SAVEPOINT and RELEASE, + 1 code check, + line, + the transaction apart, + entries)
+    "upflow_create": Count(sqlite=11, postgresql=5, numbers=0, round_trips=6),
+    # 1 credential  2 the customer by externalId, and the invoice's id  BEGIN  3 the invoice, read whole
+    # (lines, allocations) and locked  4 what its update reads, in one statement once its row is held:
+    # its allocations (the payment dates checked, the allocations checked against the new amount, the
+    # answer), its transaction with its entries, its custom field values  5 UPDATE the invoice and its
+    # line (one statement)  6 its entries replaced (DELETE and INSERT in one statement)  7 upsert the
+    # maintained balances, COMMIT
+    # (SQLite: the invoice's id, + lines and allocations read apart, + the line's UPDATE apart,
+    # + entries read apart, + DELETE apart)
+    "upflow_update": Count(sqlite=15, postgresql=7, numbers=0, round_trips=8),
     # 1 access token ⋈ organization, credential  2 the contact (it is a customer already: no role to
     # give)  3 the invoice's numbers (the invoice's and the transaction's) and whether that code is
     # taken  BEGIN  4 INSERT the invoice and its 2 lines, and the transaction and its entries

@@ -233,3 +233,26 @@ def test_thirty_identical_imports_make_one_invoice(base_url, org):  # noqa: F811
         listed = http.get("/invoices").json()
     assert listed["total"] == 1 and [row["id"] for row in listed["invoices"]] == list(ids)
     assert listed["invoices"][0]["grossAmount"] == 12000
+
+
+def test_a_reimport_keeps_what_it_does_not_send_and_checks_what_settles_it(upflow, client, org):
+    """A re-imported invoice (a new amount, no customFields) keeps its custom field values and its
+    payment, shows both, and its outstanding amount follows the new total; a new total below what is
+    paid is refused and changes nothing. (What the update reads of them is read ahead in one
+    statement on PostgreSQL: storage/documents.DocumentStore.read_ahead_for_update.)"""
+    customer(upflow)
+    field = upflow.post("/custom_fields", {"name": "PO", "entityType": "INVOICE", "dataType": "STRING"}).json()
+    first = imported(upflow, customFields=[{"id": field["id"], "value": "PO-77"}])
+    upflow.ok("POST", "/payments", {"externalId": "P-1", "currency": "EUR", "amount": 5000,
+                                    "validatedAt": "2024-03-05", "customer": {"externalId": "C-1"},
+                                    "linkedInvoices": [{"id": first["id"], "amountLinked": 5000}]})
+    again = imported(upflow, netAmount=20000, grossAmount=24000)
+    assert again["id"] == first["id"]
+    assert [(shown["id"], shown["value"]) for shown in again["customFields"]] == [(field["id"], "PO-77")]
+    assert [payment["amount"] for payment in again["payments"]] == [5000]
+    assert (again["grossAmount"], again["amountOutstanding"]) == (24000, 19000)
+    assert upflow.ok("GET", "/customers/external:C-1")["balance"] == 19000  # its transaction rewritten once
+    upflow_error(upflow.post("/invoices", invoice_body(netAmount=4000, grossAmount=4800)), 409)
+    assert upflow.ok("GET", f"/invoices/{first['id']}") == again
+    again = imported(upflow, netAmount=10000, grossAmount=12000)
+    assert again["amountOutstanding"] == 7000 and again["customFields"][0]["value"] == "PO-77"

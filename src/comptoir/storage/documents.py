@@ -21,6 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from comptoir.domain.errors import ErrorKind, fail
 
+from . import masterdata, settlement
+from . import transactions as transactions_store
 from .masterdata import ContactView, PartyView
 from .repository import violated_field
 from .link import Link
@@ -28,6 +30,7 @@ from .settlement import AllocationView, settling
 from .statements import ROWS_PER_INSERT_MAX, Inserts, Statement, Then, WithChildren, array_of, in_ids, records
 from .tables import Allocation, Contact, Document, DocumentLine, Party
 from .tables.base import utcnow
+from .transactions import TransactionStore
 from .views import view_type
 
 _documents, _lines, _parties, _contacts = Document.__table__, DocumentLine.__table__, Party.__table__, Contact.__table__
@@ -112,6 +115,12 @@ def _by_key(read: Any, column: str) -> dict[bool, Statement]:
 
 
 _WHOLE_BY = {column: _by_key(_WHOLE_ANY, column) for column in ("external_id", "uuid")}
+_PARTY_AND_DOCUMENT = Statement(
+    select(*_parties.columns, select(_documents.c.id).where(
+        _documents.c.org_id == bindparam("org_id"), _documents.c.kind == bindparam("kind"),
+        _documents.c.external_id == bindparam("document_key")).scalar_subquery())
+    .where(_parties.c.org_id == bindparam("org_id"), _parties.c.external_id == bindparam("party_key")))
+_AHEAD_OF_UPDATE = Statement(select(settlement.AHEAD, *transactions_store.AHEAD, *masterdata.CUSTOM_AHEAD))
 _AMENDING = Statement(select(_documents.c.id).where(_documents.c.org_id == bindparam("org_id"),
                                                     _documents.c.amends_id == bindparam("document_id"))
                       .order_by(_documents.c.id))
@@ -187,6 +196,34 @@ class DocumentStore:
             return next(iter(self._views_of_whole(rows).values()), None)
         document_id = _ID_BY[column][lock].scalar(self.link, org_id=self.org_id, kind=kind, key=key)
         return None if document_id is None else self.read([document_id], lock=lock).get(document_id)
+
+    def party_and_document(self, party_key: str, kind: str, document_key: str) -> tuple[Any | None, int | None]:
+        """The party of this external id (a PartyView, or None) and, in the same statement, the id of
+        the document of this kind and external id (None when there is none yet): an import learns
+        whether it creates or updates, and its customer, in one round trip. Unlocked: a document
+        created meanwhile is found by the claim of its external id (`insert(claiming_external_id=)`)."""
+        row = _PARTY_AND_DOCUMENT.first(self.link, org_id=self.org_id, party_key=party_key, kind=kind,
+                                        document_key=document_key)
+        if row is None:
+            return None, None
+        party = PartyView(*row[:-1])
+        if not self.link.may_have_written(_parties):  # a document's checks then read it by id without a statement
+            self.link.read_rows[_parties, party.id] = party
+        return party, row[-1]
+
+    def read_ahead_for_update(self, transactions: TransactionStore, document_id: int, *, source_type: str,
+                              entity_type: str) -> None:
+        """What an update of this document reads next, in one statement, once its row is held
+        (PostgreSQL under asyncpg, where a round trip is most of what a statement costs): what settles
+        it, the transaction it posted (as `source_type`) with its entries, and its custom field values
+        (as an `entity_type`). Each is kept for the unit of work until it writes that table."""
+        if self.link.dialect.driver != "asyncpg":
+            return
+        settles, headers, entries, values, fields = _AHEAD_OF_UPDATE.first(
+            self.link, org_id=self.org_id, document_id=document_id, source_type=source_type, entity_type=entity_type)
+        settlement.keep_ahead(self.link, document_id, settles)
+        transactions.keep_ahead(source_type, document_id, headers, entries)
+        masterdata.keep_custom_ahead(self.link, entity_type, document_id, values, fields)
 
     def amending(self, document_id: int) -> list[int]:
         """The ids of the documents that amend this one (its credit notes, Quipu's amending entries).

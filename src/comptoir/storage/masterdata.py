@@ -18,6 +18,7 @@ _parties, _contacts, _items = Party.__table__, Contact.__table__, Item.__table__
 _fields, _values = CustomField.__table__, CustomFieldValue.__table__
 
 PartyView = view_type("PartyView", _parties, doc="A customer, a vendor, or both (a row of parties).")
+_FieldRow, _ValueRow = view_type("_FieldRow", _fields), view_type("_ValueRow", _values)
 ContactView = view_type("ContactView", _contacts, doc="A contact person of a party.")
 ItemView = view_type("ItemView", _items, doc="An item of the catalogue.")
 
@@ -108,9 +109,41 @@ _CUSTOM_VALUES = Statement(
 def custom_values(where: Link | Session, org_id: int, entity_type: str, ids: Iterable[int]) -> list[tuple]:
     """The custom field values of these entities of this type, with their fields, in one statement:
     rows of (entity id, field id, field uuid, field external id, field name, data type, value), by
-    entity, then field, then value in the order they were written."""
+    entity, then field, then value in the order they were written (read ahead, when they were:
+    `keep_custom_ahead`)."""
     wanted = sorted({row_id for row_id in ids if _is_row_id(row_id)})
-    return _CUSTOM_VALUES.all(where, org_id=org_id, entity_type=entity_type, ids=wanted) if wanted else []
+    if not wanted:
+        return []
+    if isinstance(where, Link) and not (where.may_have_written(_values) or where.may_have_written(_fields)):
+        kept = [where.read_rows.get(("custom", entity_type, row_id)) for row_id in wanted]
+        if all(rows is not None for rows in kept):
+            return [row for rows in kept for row in rows]
+    return _CUSTOM_VALUES.all(where, org_id=org_id, entity_type=entity_type, ids=wanted)
+
+
+# PostgreSQL: the custom field values of the entity `:document_id` of `:entity_type` and their fields,
+# as two columns of a statement reading ahead what a document's update reads (and its answer shows).
+_FIELDS_OF_TYPE = select(_fields.c.id).where(_fields.c.org_id == bindparam("org_id"),
+                                             _fields.c.entity_type == bindparam("entity_type"))
+CUSTOM_AHEAD = (
+    array_of(_values, (_values.c.org_id == bindparam("org_id")) & (_values.c.entity_id == bindparam("document_id"))
+             & _values.c.field_id.in_(_FIELDS_OF_TYPE), _values.c.field_id, _values.c.id),
+    array_of(_fields, (_fields.c.org_id == bindparam("org_id")) & (_fields.c.entity_type == bindparam("entity_type"))
+             & _fields.c.id.in_(select(_values.c.field_id).where(_values.c.org_id == bindparam("org_id"),
+                                                                 _values.c.entity_id == bindparam("document_id"))),
+             _fields.c.id))
+
+
+def keep_custom_ahead(link: Link, entity_type: str, entity_id: int, raw_values: Any, raw_fields: Any) -> None:
+    """What `CUSTOM_AHEAD` read, kept for `custom_values` while the unit of work writes none."""
+    value_of, field_of = records(_values, link.dialect), records(_fields, link.dialect)
+    fields = {field.id: field for field in (_FieldRow(*field_of(record)) for record in raw_fields or ())}
+    rows = []
+    for record in raw_values or ():
+        value = _ValueRow(*value_of(record))
+        field = fields[value.field_id]
+        rows.append((entity_id, field.id, field.uuid, field.external_id, field.name, field.data_type, value.value))
+    link.read_rows["custom", entity_type, entity_id] = rows
 
 
 def _is_row_id(value: Any) -> bool:

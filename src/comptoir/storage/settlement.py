@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .link import Link
-from .statements import Statement, in_ids
+from .statements import Statement, array_of, in_ids, records
 from .tables import Allocation
 from .views import view_type
 
@@ -24,8 +24,25 @@ _SETTLING = Statement(select(*_allocations.columns)
                       .order_by(_allocations.c.id))
 
 
+# PostgreSQL: what settles the document of `:document_id`, as a column of a statement reading ahead
+# what a document's update reads (storage/documents.DocumentStore.read_ahead_for_update).
+AHEAD = array_of(_allocations, (_allocations.c.org_id == bindparam("org_id"))
+                 & (_allocations.c.document_id == bindparam("document_id")), _allocations.c.id)
+
+
+def keep_ahead(link: Link, document_id: int, raw: Sequence[Any] | None) -> None:
+    """What `AHEAD` read, kept for `settling` while the unit of work writes no allocation."""
+    process = records(_allocations, link.dialect)
+    link.read_rows["settling", document_id] = [AllocationView(*process(record)) for record in raw or ()]
+
+
 def settling(where: Link | Session, org_id: int, document_ids: Sequence[int]) -> dict[int, list[Any]]:
-    """The allocations that settle each of these documents, in the order they were made, by document."""
+    """The allocations that settle each of these documents, in the order they were made, by document
+    (read ahead, when they were: `keep_ahead`)."""
+    if isinstance(where, Link) and document_ids and not where.may_have_written(_allocations):
+        kept = [where.read_rows.get(("settling", document_id)) for document_id in document_ids]
+        if all(allocations is not None for allocations in kept):
+            return {document_id: list(allocations) for document_id, allocations in zip(document_ids, kept)}
     found: dict[int, list[Any]] = {document_id: [] for document_id in document_ids}
     if found:
         for row in _SETTLING.all(where, org_id=org_id, ids=list(found)):

@@ -337,11 +337,11 @@ def _in_ids_sqlite(element: _InIds, compiler: Any, **kw: Any) -> str:
     return f"{compiler.process(element.column, **kw)} IN (SELECT value FROM json_each({compiler.process(element.ids, **kw)}))"
 
 
-def array_of(table: Table, where: ColumnElement[bool], order: Any) -> Any:
+def array_of(table: Table, where: ColumnElement[bool], *order: Any) -> Any:
     """PostgreSQL: the rows of `table` that `where` selects (a condition on the outer statement's
     row), as one array of records in a column of that row (asyncpg hands them back as tuples, which
     `records` processes): a row's children read in the same statement as the row."""
-    return (select(func.array_agg(aggregate_order_by(tuple_(*table.columns), order), type_=NullType()))
+    return (select(func.array_agg(aggregate_order_by(tuple_(*table.columns), *order), type_=NullType()))
             .where(where).scalar_subquery())
 
 

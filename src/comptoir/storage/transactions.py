@@ -50,6 +50,14 @@ _ACCOUNTS = Statement(select(*_accounts.columns).where(_accounts.c.org_id == bin
                                                        in_ids(_accounts.c.id)))
 _JOURNAL = Statement(select(*_journals.columns).where(_journals.c.org_id == bindparam("org_id"),
                                                       _journals.c.id == bindparam("journal_id")))
+# PostgreSQL: the transaction the document `:document_id` posted (as `:source_type`) and its entries,
+# as two columns of a statement reading ahead what a document's update reads
+# (storage/documents.DocumentStore.read_ahead_for_update).
+_OF_SOURCE = ((_transactions.c.org_id == bindparam("org_id")) & (_transactions.c.source_type == bindparam("source_type"))
+              & (_transactions.c.source_id == bindparam("document_id")))
+AHEAD = (array_of(_transactions, _OF_SOURCE, _transactions.c.id),
+         array_of(_entries, (_entries.c.org_id == bindparam("org_id"))
+                  & _entries.c.transaction_id.in_(select(_transactions.c.id).where(_OF_SOURCE)), _entries.c.id))
 _INSERT_HEADERS = Inserts(_transactions, [column.name for column in _transactions.columns if column.name != "id"])
 _INSERT_ENTRIES = Inserts(_entries, [column.name for column in _entries.columns if column.name != "id"])
 _INSERT_WITH_ENTRIES = WithChildren(_transactions, _entries, "transaction_id")
@@ -89,13 +97,31 @@ class TransactionStore:
                                                                             ids=list(ids)))
 
     def find_by_source(self, source_type: str, source_id: int, *, lock: bool = False) -> Any | None:
-        """The transaction a document (or a payment, a bank entry...) generated, if any."""
+        """The transaction a document (or a payment, a bank entry...) generated, if any (read ahead,
+        when it was: `keep_ahead`)."""
+        key = ("by_source", source_type, source_id)
+        if not lock and key in self.link.read_rows and not (self.link.may_have_written(_transactions)
+                                                            or self.link.may_have_written(_entries)):
+            return self.link.read_rows[key]
         values = {"org_id": self.org_id, "source_type": source_type, "source_id": source_id}
         if self.link.dialect.driver == "asyncpg":
             rows = (_BY_SOURCE_WHOLE_LOCKED if lock else _BY_SOURCE_WHOLE_FREE).all(self.link, **values)
             return next(iter(self._whole(rows).values()), None)
         rows = (_BY_SOURCE_LOCKED if lock else _BY_SOURCE_FREE).all(self.link, **values)
         return next(iter(self._with_entries(rows).values()), None)
+
+    def keep_ahead(self, source_type: str, source_id: int, raw_headers: Any, raw_entries: Any) -> None:
+        """What `AHEAD` read (the transaction of a document, its entries), kept for `find_by_source`
+        while the unit of work writes no transaction or entry."""
+        header_of, entry_of = records(_transactions, self.link.dialect), records(_entries, self.link.dialect)
+        entries = [entry_of(raw) for raw in raw_entries or ()]
+        accounts = self.accounts(entry[_ENTRY_ACCOUNT_ID] for entry in entries)
+        found = None
+        for raw in raw_headers or ():
+            header = TransactionView(*header_of(raw))
+            found = header._replace(journal=self.journal(header.journal_id), entries=tuple(
+                EntryView(*entry, account=accounts.get(entry[_ENTRY_ACCOUNT_ID])) for entry in entries))
+        self.link.read_rows["by_source", source_type, source_id] = found
 
     def _whole(self, rows: Sequence[Any]) -> dict[int, Any]:
         """Rows of `_BY_SOURCE_WHOLE`: the transaction, its journal and its entries as records."""

@@ -243,7 +243,9 @@ def _import(book: Any, kind: str, sent: InvoiceIn) -> tuple[Any, list[dict] | No
     relinked = "linkedInvoices" in sent.model_fields_set  # the new links are checked with the new amounts
     created = False
     if sent.externalId:
-        existing = sales.find_locked(book, kind, sent.externalId)
+        named = sent.customer.externalId if sent.customer is not None and not sent.customer.id else None
+        existing = sales.find_for_import(book, kind, sent.externalId, customer_external_id=named,
+                                         custom_fields_as=ENTITY_TYPES[kind])
         document, created = sales.import_document(book, kind, sent.externalId,
                                                   document_fields(book, kind, sent, existing),
                                                   check_allocations=not relinked, found=existing, found_locked=True)

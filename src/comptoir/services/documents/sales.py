@@ -591,10 +591,31 @@ def find_document(book: Book, kind: str, *, uuid: str | None = None, external_id
     return document
 
 
-def find_locked(book: Book, kind: str, external_id: str) -> Any | None:
+def find_for_import(book: Book, kind: str, external_id: str, *, customer_external_id: str | None,
+                    custom_fields_as: str) -> Any | None:
+    """`find_locked`, for an import that names its customer by external id: the customer and whether
+    the document exists are read first, in one statement (the customer kept for the document's
+    checks), and a document that does not exist yet is not looked for again (it is created, claiming
+    its external id: a concurrent creation is found then, and updated)."""
+    if customer_external_id is not None:
+        customer, document_id = book.document_store.party_and_document(customer_external_id, kind, external_id)
+        if customer is not None:
+            book.note(("party", "external_id", customer_external_id), customer)
+            if document_id is None:
+                return None
+    return find_locked(book, kind, external_id, custom_fields_as=custom_fields_as)
+
+
+def find_locked(book: Book, kind: str, external_id: str, *, custom_fields_as: str) -> Any | None:
     """The document of this kind with this external id, read whole (a DocumentView) and locked until
-    the unit of work ends, since it is about to be updated; None when there is none yet."""
-    return book.document_store.find(kind, "external_id", external_id, lock=True)
+    the unit of work ends, since it is about to be updated; None when there is none yet. What its
+    update reads next (what settles it, its transaction, its custom field values as entities of
+    `custom_fields_as`) is read ahead, in one statement, once its row is held."""
+    document = book.document_store.find(kind, "external_id", external_id, lock=True)
+    if document is not None:
+        book.document_store.read_ahead_for_update(book.transaction_store, document.id, source_type=kind,
+                                                  entity_type=custom_fields_as)
+    return document
 
 
 def find_documents(book: Book, kind: str, external_ids: Sequence[str]) -> dict[str, Document]:
