@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, insert, text
+from sqlalchemy import bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .link import Link
@@ -32,15 +32,11 @@ _INSERT_FILE = Inserts(_files, _FILE_COLUMNS)
 _INSERT_ATTACHMENT = Inserts(_attachments, ("org_id", "document_id", "stored_file_id", "created_at", "updated_at"))
 
 
-def _claiming(dialect: Any) -> Statement:
-    """INSERT the document unless its externalReference is taken: its id, or no row."""
-    made = dialect.insert(_received).values({name: bindparam(name, type_=_received.c[name].type)
-                                             for name in (*_RECEIVED_COLUMNS, "file_id")})
-    return Statement(made.on_conflict_do_nothing(index_elements=list(_CLAIMED)).returning(_received.c.id),
-                     writes=True)
-
-
-_CLAIM = {"postgresql": _claiming(postgresql), "sqlite": _claiming(sqlite)}
+# SQLite: INSERT the document unless its externalReference is taken: its id, or no row.
+_CLAIM = Statement(sqlite.insert(_received)
+                   .values({name: bindparam(name, type_=_received.c[name].type)
+                            for name in (*_RECEIVED_COLUMNS, "file_id")})
+                   .on_conflict_do_nothing(index_elements=list(_CLAIMED)).returning(_received.c.id), writes=True)
 
 
 def _file_and_document() -> Statement:
@@ -93,8 +89,7 @@ def insert_deposit(link: Link, org_id: int, file_values: Mapping[str, Any],
             **{f"d_{name}": row[name] for name in _RECEIVED_COLUMNS})
     else:
         [file_row["id"]] = _INSERT_FILE.ids(link, [file_row])
-        row["id"] = _CLAIM[link.dialect.name].scalar(link, **{name: row[name] for name in _RECEIVED_COLUMNS},
-                                                     file_id=file_row["id"])
+        row["id"] = _CLAIM.scalar(link, **{name: row[name] for name in _RECEIVED_COLUMNS}, file_id=file_row["id"])
     if row["id"] is None:
         return StoredFileView(**file_row), None
     return StoredFileView(**file_row), ReceivedView(**{**row, "file_id": file_row["id"]})
