@@ -83,7 +83,8 @@ def receive(book: Book, files_root: Path, deposit: Deposit) -> Any:
     counterparty, problems = rules.counterparty_problems(deposit.counterparty)
     checks.extend(problems)
     checks.raise_if_any()
-    fields = {"uuid": str(uuid.uuid4()), "integration_id": deposit.integration_id, "partner_id": deposit.partner_id,
+    fields = {"uuid": str(uuid.uuid4()), "deposited_at": utcnow(),  # before it is decided
+              "integration_id": deposit.integration_id, "partner_id": deposit.partner_id,
               "kind": deposit.kind, "filename": deposit.filename, "user_email": deposit.user_email,
               "comment": deposit.comment, "external_reference": deposit.external_reference,
               "entries": _text(deposit.entries), "counterparty": _text(deposit.counterparty), "status": WAITING}
