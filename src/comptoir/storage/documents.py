@@ -207,8 +207,7 @@ class DocumentStore:
         if row is None:
             return None, None
         party = PartyView(*row[:-1])
-        if not self.link.may_have_written(_parties):  # a document's checks then read it by id without a statement
-            self.link.read_rows[_parties, party.id] = party
+        self.link.keep_row(_parties, party)  # a document's checks then read it by id without a statement
         return party, row[-1]
 
     def read_ahead_for_update(self, transactions: TransactionStore, document_id: int, *, source_type: str,

@@ -16,7 +16,7 @@ gets a link too (`link_of`), which then follows that session's commit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -34,6 +34,7 @@ from .tables import Account, Journal, Organization
 from .tables.ledger import Entry
 
 _LINK = "comptoir.link"
+_MISSING = object()
 
 
 class Link:
@@ -139,6 +140,20 @@ class Link:
         """Whether this unit of work may have written rows of the table: a store said so, or the ORM
         session (which may have written anything) is in use."""
         return self._session is not None or table in self._written
+
+    def kept(self, keys: Sequence[Any], *tables: Any) -> list[Any] | None:
+        """What a store read ahead under each of these keys of `read_rows`, when every one was and the
+        unit may have written none of the tables it came from; None otherwise (the store reads)."""
+        if any(self.may_have_written(table) for table in tables):
+            return None
+        kept = [self.read_rows.get(key, _MISSING) for key in keys]
+        return None if any(value is _MISSING for value in kept) else kept
+
+    def keep_row(self, table: Any, row: Any) -> None:
+        """A row a store read by another key than its id, kept so that a read of it by id in this unit
+        of work needs no statement (unless the unit may have written the table)."""
+        if not self.may_have_written(table):
+            self.read_rows[table, row.id] = row
 
     def changed(self) -> bool:
         """Whether the ORM session holds changes not written yet."""

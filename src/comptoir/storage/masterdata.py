@@ -84,8 +84,8 @@ def party_by(where: Link | Session, org_id: int, column: str, key: str) -> Any |
     kept for the unit of work like those `parties` reads (a document's checks then read it by id)."""
     row = _PARTY_BY[column].first(where, org_id=org_id, key=key)
     party = None if row is None else PartyView(*row)
-    if party is not None and isinstance(where, Link) and not where.may_have_written(_parties):
-        where.read_rows[_parties, party.id] = party
+    if party is not None and isinstance(where, Link):
+        where.keep_row(_parties, party)
     return party
 
 
@@ -114,10 +114,10 @@ def custom_values(where: Link | Session, org_id: int, entity_type: str, ids: Ite
     wanted = sorted({row_id for row_id in ids if _is_row_id(row_id)})
     if not wanted:
         return []
-    if isinstance(where, Link) and not (where.may_have_written(_values) or where.may_have_written(_fields)):
-        kept = [where.read_rows.get(("custom", entity_type, row_id)) for row_id in wanted]
-        if all(rows is not None for rows in kept):
-            return [row for rows in kept for row in rows]
+    kept = where.kept([("custom", entity_type, row_id) for row_id in wanted], _values, _fields) \
+        if isinstance(where, Link) else None
+    if kept is not None:
+        return [row for rows in kept for row in rows]
     return _CUSTOM_VALUES.all(where, org_id=org_id, entity_type=entity_type, ids=wanted)
 
 

@@ -39,10 +39,10 @@ def keep_ahead(link: Link, document_id: int, raw: Sequence[Any] | None) -> None:
 def settling(where: Link | Session, org_id: int, document_ids: Sequence[int]) -> dict[int, list[Any]]:
     """The allocations that settle each of these documents, in the order they were made, by document
     (read ahead, when they were: `keep_ahead`)."""
-    if isinstance(where, Link) and document_ids and not where.may_have_written(_allocations):
-        kept = [where.read_rows.get(("settling", document_id)) for document_id in document_ids]
-        if all(allocations is not None for allocations in kept):
-            return {document_id: list(allocations) for document_id, allocations in zip(document_ids, kept)}
+    kept = where.kept([("settling", document_id) for document_id in document_ids], _allocations) \
+        if isinstance(where, Link) and document_ids else None
+    if kept is not None:
+        return {document_id: list(allocations) for document_id, allocations in zip(document_ids, kept)}
     found: dict[int, list[Any]] = {document_id: [] for document_id in document_ids}
     if found:
         for row in _SETTLING.all(where, org_id=org_id, ids=list(found)):

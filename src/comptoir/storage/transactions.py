@@ -99,10 +99,9 @@ class TransactionStore:
     def find_by_source(self, source_type: str, source_id: int, *, lock: bool = False) -> Any | None:
         """The transaction a document (or a payment, a bank entry...) generated, if any (read ahead,
         when it was: `keep_ahead`)."""
-        key = ("by_source", source_type, source_id)
-        if not lock and key in self.link.read_rows and not (self.link.may_have_written(_transactions)
-                                                            or self.link.may_have_written(_entries)):
-            return self.link.read_rows[key]
+        kept = None if lock else self.link.kept([("by_source", source_type, source_id)], _transactions, _entries)
+        if kept is not None:
+            return kept[0]
         values = {"org_id": self.org_id, "source_type": source_type, "source_id": source_id}
         if self.link.dialect.driver == "asyncpg":
             rows = (_BY_SOURCE_WHOLE_LOCKED if lock else _BY_SOURCE_WHOLE_FREE).all(self.link, **values)
