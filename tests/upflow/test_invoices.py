@@ -256,3 +256,13 @@ def test_a_reimport_keeps_what_it_does_not_send_and_checks_what_settles_it(upflo
     assert upflow.ok("GET", f"/invoices/{first['id']}") == again
     again = imported(upflow, netAmount=10000, grossAmount=12000)
     assert again["amountOutstanding"] == 7000 and again["customFields"][0]["value"] == "PO-77"
+
+
+def test_a_new_invoice_with_a_custom_id_another_has_is_409_and_writes_nothing(upflow):
+    """A taken customId refuses the creation (the unit of work runs once more, in case a concurrent
+    import of the same externalId took it: services/kernel/imports.upsert), and nothing is written."""
+    customer(upflow)
+    imported(upflow, externalId="FIRST", customId="F-TAKEN")
+    upflow_error(upflow.post("/invoices", invoice_body(externalId="SECOND", customId="F-TAKEN")), 409)
+    listed = upflow.ok("GET", "/invoices", params={"limit": 100})
+    assert [row["externalId"] for row in listed["invoices"]] == ["FIRST"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Callable, TypeVar
 
 from comptoir.domain.errors import DomainError, ErrorKind
+from comptoir.services.kernel.unit_of_work import RunAgain
 from comptoir.storage.book import Book
 
 Row = TypeVar("Row")
@@ -34,6 +35,12 @@ def upsert(book: Book, *, find: Callable[[], Row | None], create: Callable[[], R
             with book.link.savepoint():
                 return create(), True
         except DomainError as error:
-            if not any(p.kind == ErrorKind.DUPLICATE and p.field == key for p in error.problems):
-                raise
+            if any(p.kind == ErrorKind.DUPLICATE and p.field == key for p in error.problems):
+                continue
+            if create_leaves_nothing and any(p.kind == ErrorKind.DUPLICATE for p in error.problems):
+                # Another unique index (a code) refused the row: maybe a concurrent creation of the same
+                # key that passed the claim's check at the same instant. The transaction is over; run
+                # once more, the winner's row is then found (a code truly taken is refused again).
+                raise RunAgain(error.problems) from error
+            raise
     raise RuntimeError(f"no row could be created or found after {ATTEMPTS_MAX} attempts")

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from sqlalchemy.exc import DBAPIError
+
+from comptoir.domain.errors import DomainError
 from comptoir.domain.organizations import Principal
 from comptoir.storage.book import Book
 from comptoir.storage.database import Database, Scope
@@ -54,6 +56,12 @@ class Known:
     @contextmanager
     def admit(self, link: Link) -> Iterator[Principal]:
         yield Principal(self.org_id, None, None)
+
+
+class RunAgain(DomainError):
+    """A refusal that a concurrent unit of work may have caused, after which the transaction cannot go
+    on: the request's unit runs once more from the start (`writing`); raised again, or anywhere else,
+    it is the refusal it carries."""
 
 
 class _StaleConnection(Exception):
@@ -98,11 +106,15 @@ async def writing(database: Database, caller: Caller, work: Callable[[Book], T])
 
 
 async def _run(database: Database, caller: Caller, work: Callable[[Book], T], *, read_only: bool) -> T:
-    stale_retried = False
+    stale_retried = ran_again = False
     attempt = 1
     while True:
         try:
             return await database.run(lambda scope: _unit(database, scope, caller, work, read_only))
+        except RunAgain:
+            if ran_again:
+                raise
+            ran_again = True
         except _StaleConnection:
             if stale_retried:
                 raise
