@@ -423,12 +423,13 @@ def _create_upflow_invoices(book, fresh: list[tuple[int, upflow_invoices.Invoice
         return {}
     book.counters.reserve("transaction", len(fresh))
     prepared = {}
-    for number, sent in fresh:
-        try:
-            fields = upflow_invoices.document_fields(book, sales.INVOICE, sent, None)
-            prepared[number] = sales.INVOICES.prepare(book, {**fields, "external_id": sent.externalId})
-        except (UpflowError, DomainError, ValueError):
-            continue  # taken again on its own, where its refusal is reported
+    with parties.unchanged(book):  # checked, not written: each customer read once for the batch
+        for number, sent in fresh:
+            try:
+                fields = upflow_invoices.document_fields(book, sales.INVOICE, sent, None)
+                prepared[number] = sales.INVOICES.prepare(book, {**fields, "external_id": sent.externalId})
+            except (UpflowError, DomainError, ValueError):
+                continue  # taken again on its own, where its refusal is reported
     try:
         with unit_of_work.apart(book):
             created = sales.INVOICES.create_many(book, list(prepared.values()))

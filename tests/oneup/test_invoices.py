@@ -397,6 +397,22 @@ def test_an_invoice_posts_receivable_income_and_tax(oneup, accounts):
     assert receivable[0]["account_label"].startswith("11100")
 
 
+def test_an_invoice_of_many_lines_keeps_each_line_in_its_order(oneup, accounts):
+    """More lines than one statement's VALUES take (storage/statements: on PostgreSQL then one array
+    per column): every line as sent, in its order, and the invoice posted in full."""
+    buyer, thing = customer(oneup), item(oneup, "Hour", "10")
+    lines = [{"item_id": thing["id"], "quantity": D(n), "description": f"line {n}", "is_taxable": False}
+             for n in range(1, 206)]
+    invoice = oneup.ok("POST", "/invoices", {"customer_id": buyer["id"], "date": "2024-03-01", "user_code": "MANY-1",
+                                             "order_lines": lines})
+    assert [(line["description"], line["quantity"]) for line in invoice["order_lines"]] == \
+        [(f"line {n}", D(n)) for n in range(1, 206)]
+    assert invoice["total"] == D(10 * 205 * 206 // 2)
+    assert oneup.ok("GET", f"/invoices/{invoice['id']}") == invoice
+    [transaction] = transactions_of(oneup, "MANY-1")
+    assert entry_sums(transaction, accounts) == {("11100", "debit"): D(211_150), ("40150", "credit"): D(211_150)}
+
+
 def test_an_untaxed_invoice_posts_no_tax_entry(oneup, accounts):
     invoice = simple_invoice(oneup, price="80")
     [transaction] = transactions_of(oneup, invoice["user_code"])

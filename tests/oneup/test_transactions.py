@@ -393,6 +393,30 @@ def test_put_replaces_the_entries_as_a_list(oneup):
     assert renamed["entries"] == updated["entries"] and renamed["piece_number"] == "L-1b"
 
 
+def test_many_entries_are_written_and_replaced_in_their_order(oneup):
+    """More entries than one multi-row INSERT takes on PostgreSQL (storage/statements.Inserts: one
+    array per column): each kept with its own values, in the order sent, and the balances follow."""
+    accounts = chart(oneup)
+    debits = [line(accounts["11100"], "debit", f"{n}.{n:02d}", label=f"debit {n}", lettering=f"L{n}")
+              for n in range(1, 25)]
+    total = sum(entry["amount"] for entry in debits)
+    created = manual(oneup, "MANY-1", "2024-03-01", *debits, line(accounts["40150"], "credit", total))
+    sent = [(entry["label"], entry["amount"], entry.get("lettering")) for entry in debits]
+    assert [(entry["label"], entry["amount"], entry["lettering"]) for entry in created["entries"][:24]] == sent
+
+    credits = [line(accounts["40100"], "credit", f"{n}.50", label=f"credit {n}") for n in range(1, 31)]
+    replaced = oneup.ok("PUT", f"/transactions/{created['id']}", {"entries": [
+        line(accounts["11100"], "debit", sum(entry["amount"] for entry in credits), label="one debit"), *credits]})
+    assert [(entry["label"], entry["amount"], entry["way"]) for entry in replaced["entries"]] == \
+        [("one debit", Decimal("480.00"), "debit"), *((f"credit {n}", Decimal(f"{n}.50"), "credit") for n in range(1, 31))]
+    assert oneup.ok("GET", f"/transactions/{created['id']}") == replaced
+    trial = oneup.ok("GET", "/reports/trial_balance?date=2024-12-31")
+    by_number = {row["number"]: row for row in trial["accounts"]}
+    assert by_number["11100"]["debit"] == Decimal("480.00")
+    assert by_number["40100"]["credit"] == Decimal("480.00")
+    assert "40150" not in by_number or by_number["40150"]["credit"] == 0
+
+
 def test_put_must_keep_the_transaction_balanced(oneup, context, org):
     accounts = chart(oneup)
     created = manual(oneup, "B-1", "2024-01-10", line(accounts["11100"], "debit", 100),

@@ -56,6 +56,7 @@ class Link:
         self._begun = False
         self.balances = balances.Pending()
         self._written: set[Any] = set()
+        self._unwritten: frozenset[Any] = frozenset()  # tables the block being run writes none of (`unwritten`)
         # Rows a store read in this unit of work, by (table, id): read again only once the unit may
         # have written the table (`may_have_written`).
         self.read_rows: dict[tuple[Any, int], Any] = {}
@@ -138,8 +139,26 @@ class Link:
 
     def may_have_written(self, table: Any) -> bool:
         """Whether this unit of work may have written rows of the table: a store said so, or the ORM
-        session (which may have written anything) is in use."""
-        return self._session is not None or table in self._written
+        session (which may have written anything) is in use, outside a block that writes none of the
+        table (`unwritten`)."""
+        return table in self._written or (self._session is not None and table not in self._unwritten)
+
+    @contextmanager
+    def unwritten(self, *tables: Any) -> Iterator[None]:
+        """A block of the unit of work that writes none of these tables, whatever the ORM session is
+        used for (a bulk import's checks, before anything is written): the rows of them read inside are
+        read once, and kept for the block only (the ORM may write them after it)."""
+        def forget() -> None:
+            for key in [key for key in self.read_rows if key[0] in tables]:
+                del self.read_rows[key]
+        outer = self._unwritten
+        forget()  # kept before: the ORM may have written them since
+        self._unwritten = outer | frozenset(tables)
+        try:
+            yield
+        finally:
+            self._unwritten = outer
+            forget()
 
     def kept(self, keys: Sequence[Any], *tables: Any) -> list[Any] | None:
         """What a store read ahead under each of these keys of `read_rows`, when every one was and the

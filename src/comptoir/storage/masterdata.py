@@ -4,6 +4,7 @@ the hot paths (storage/views.py): what a document needs of them, in one statemen
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -47,6 +48,13 @@ def _read(where: Link | Session, org_id: int, table: Any, statement: Statement, 
 def parties(where: Link | Session, org_id: int, ids: Iterable[Any]) -> dict[int, Any]:
     """The parties of these ids that are the organization's, by id."""
     return _read(where, org_id, _parties, _PARTIES, PartyView, ids)
+
+
+def unchanged(link: Link) -> AbstractContextManager[None]:
+    """A block of the unit of work that changes no party, contact or item, whatever else it does
+    through the ORM (a bulk import's checks of its documents, before it writes them): each of their
+    rows read inside is read once (`parties`, `contacts`, `items`), not once per document."""
+    return link.unwritten(_parties, _contacts, _items)
 
 
 # PostgreSQL: the parties, contacts and items of some ids, each table's rows as one array of records.

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Numeric,
     Table,
     bindparam,
+    cast,
     func,
     insert,
     select,
@@ -46,6 +47,7 @@ from sqlalchemy.types import NullType, TypeDecorator
 from sqlalchemy.util import await_only
 
 ROWS_PER_INSERT_MAX = 200  # a multi-row INSERT takes at most this many rows (SQLite: 32,766 parameters)
+ROWS_PER_VALUES_MAX = 16  # more rows than this, on PostgreSQL: one array per column (`Inserts`)
 
 
 class _Compiled:
@@ -159,8 +161,12 @@ class Statement:
 
 
 class Inserts:
-    """New rows of one table, any number of them in one multi-row INSERT (a few for very many),
-    returning their ids in the order of the rows. Every row gives every column of `columns`.
+    """New rows of one table, any number of them, returning their ids in the order of the rows. Every
+    row gives every column of `columns`. A few rows: one multi-row INSERT (a few for very many). Many
+    rows on PostgreSQL: one INSERT of one array per column (`INSERT ... SELECT * FROM unnest(...)`),
+    whose text and parameters do not grow with the rows: a driver parses the SQL of each statement
+    it is sent, and psycopg caches that only for short statements, so a multi-row INSERT of a few
+    hundred rows cost more to parse than to run (half of the CLI import's CPU, docs/performance.md).
 
     `first`: a statement that writes (a DELETE of the rows the new ones replace), run in the same
     statement as a common table expression, before the INSERT's rows are seen by anyone (PostgreSQL
@@ -171,10 +177,14 @@ class Inserts:
         self.columns = tuple(columns)
         self.first = first
         self._by_count: dict[int, Statement] = {}
+        self._arrays: Statement | None = None
 
     def ids(self, where: Any, rows: Sequence[Mapping[str, Any]], **values: Any) -> list[int]:
         if self.first is not None and len(rows) > ROWS_PER_INSERT_MAX:
             raise ValueError(f"at most {ROWS_PER_INSERT_MAX} rows with a statement run first")
+        if len(rows) > ROWS_PER_VALUES_MAX and _connection(where, writes=True).dialect.name == "postgresql":
+            values.update({f"{name}_rows": [row[name] for row in rows] for name in self.columns})
+            return sorted(row[0] for row in self._array_statement().all(where, **values))
         ids: list[int] = []
         for start in range(0, len(rows), ROWS_PER_INSERT_MAX):
             chunk = rows[start:start + ROWS_PER_INSERT_MAX]
@@ -189,11 +199,24 @@ class Inserts:
         if statement is None:
             rows = [{name: bindparam(f"{name}_{index}", type_=self.table.c[name].type) for name in self.columns}
                     for index in range(count)]
-            made = insert(self.table).values(rows).returning(self.table.c.id)
-            if self.first is not None:
-                made = made.add_cte(self.first.cte("first"))
-            statement = self._by_count[count] = Statement(made, writes=True)
+            statement = self._by_count[count] = self._made(insert(self.table).values(rows))
         return statement
+
+    def _array_statement(self) -> Statement:
+        """The rows as one array per column, unnested in their order (the ids follow it, as above)."""
+        if self._arrays is None:
+            arrays = [cast(bindparam(f"{name}_rows", type_=postgresql.ARRAY(self.table.c[name].type)),
+                           postgresql.ARRAY(self.table.c[name].type)) for name in self.columns]
+            rows = func.unnest(*arrays).table_valued(*self.columns).render_derived()
+            self._arrays = self._made(insert(self.table).from_select(
+                self.columns, select(*(rows.c[name] for name in self.columns))))
+        return self._arrays
+
+    def _made(self, made: Any) -> Statement:
+        made = made.returning(self.table.c.id)
+        if self.first is not None:
+            made = made.add_cte(self.first.cte("first"))
+        return Statement(made, writes=True)
 
 
 @dataclass

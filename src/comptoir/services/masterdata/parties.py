@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
@@ -359,6 +360,12 @@ def preload_parties(book: Book, *, uuids: Sequence[str] = (), external_ids: Sequ
             chunk = wanted[start:start + IN_LIST_MAX]
             for party in book.parties.all(getattr(Party, attribute).in_(chunk), options=LEAN):
                 book.note(("party", attribute, getattr(party, attribute)), party)
+
+
+def unchanged(book: Book) -> AbstractContextManager[None]:
+    """A block of the unit of work that changes no party, contact or item (a bulk import's checks,
+    before it writes its documents): each one read there is read once (storage/masterdata.unchanged)."""
+    return masterdata.unchanged(book.link)
 
 
 def save_contact(book: Book, party: Party, fields: Mapping[str, Any], contact_id: int | None = None) -> Contact:
