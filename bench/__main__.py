@@ -305,7 +305,8 @@ def _profile_import(args, book: BookInfo, plan, work: Path) -> str:
     raw = directory / f"{args.size}-cli_import.txt"
     binary = profiles.py_spy()
     env = {**os.environ, "COMPTOIR_DATABASE_URL": args.database_url}
-    subprocess.run([binary, "record", "--rate", "200", "--format", "raw", "--output", str(raw), "--",
+    # --subprocesses: the import's own processes (one per core) do the work, not the one started.
+    subprocess.run([binary, "record", "--subprocesses", "--rate", "200", "--format", "raw", "--output", str(raw), "--",
                     sys.executable, "-m", "comptoir.cli", "import", "upflow-invoices", str(path), "--org", book.slug,
                     "--json"], env=env, capture_output=True, check=False, timeout=1800)
     summary_path = directory / f"{args.size}-cli_import.md"
