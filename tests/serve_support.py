@@ -91,16 +91,17 @@ def serving_process(server_port: int, client_port: int, candidates: set[int]) ->
 
 
 @contextmanager
-def serving(database_url: str, tmp_path: Path, workers: int = 2, **environment: str) \
+def serving(database_url: str, tmp_path: Path, workers: int = 2, arguments: tuple[str, ...] = (), **environment: str) \
         -> Iterator[tuple[str, subprocess.Popen]]:
-    """`comptoir serve --workers N` on the database, up and answering /healthz: its base URL and process."""
+    """`comptoir serve --workers N [arguments]` on the database, up and answering /healthz: its base URL
+    and process."""
     port = free_port()
     env = {**os.environ, "COMPTOIR_DATABASE_URL": database_url, "COMPTOIR_DATA_DIR": str(tmp_path / "data"),
            "PYTHONUNBUFFERED": "1", **environment}
     log = tmp_path / "serve.log"
     with log.open("w") as output:
         process = subprocess.Popen([sys.executable, "-m", "comptoir.cli", "serve", "--workers", str(workers),
-                                    "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT,
+                                    "--port", str(port), *arguments], env=env, stdout=output, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -29,6 +29,7 @@ from comptoir.dialects.quipu.errors import error_response as quipu_error_respons
 from comptoir.dialects.upflow.errors import UpflowError
 from comptoir.dialects.upflow.errors import error_response as upflow_error_response
 from comptoir.jobs import webhooks as webhook_jobs
+from comptoir.serving import cased
 from comptoir.services.access import signing
 from comptoir.settings import Settings, get_settings
 from comptoir.web import oauth as oauth_pages
@@ -58,6 +59,7 @@ class _DialectsFirst:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            send = cased(send)  # header names as the dialects document them (comptoir/serving.py)
             for mount, stack in self.mounts:
                 match, child_scope = mount.matches(scope)
                 if match is Match.FULL:  # what the root's router would do with it, but for its stack

@@ -78,10 +78,16 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
           port: int = typer.Option(8000, help="Port to listen on."),
           demo: bool = typer.Option(False, help="Load the demo organization and print its credentials."),
           workers: int = typer.Option(1, help="Worker processes."),
+          http: str = typer.Option("httptools", help="uvicorn's HTTP server: httptools (the faster) or h11. Both "
+                                                     "write header names as the dialects document them."),
           worker_healthcheck_timeout: int = typer.Option(
               5, min=1, help="Seconds a worker may take to answer the supervisor (when it starts, too) before it "
                              "is killed and replaced; raise it on a host too busy to start a worker in 5 s.")) -> None:
     """Migrate the configured database, then serve every dialect."""
+    protocols = {"httptools": "comptoir.serving:HttpToolsProtocol", "h11": "h11"}
+    if http not in protocols:
+        raise typer.BadParameter(f"one of {', '.join(protocols)}", param_hint="--http")
+    protocol = protocols[http]
     base = f"http://{host}:{port}"
     if "COMPTOIR_PUBLIC_URL" not in os.environ:  # links the server hands out name where it listens
         os.environ["COMPTOIR_PUBLIC_URL"] = base
@@ -103,9 +109,9 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
             console.print(f"[yellow]Rate limits are counted in each of the {workers} workers separately; "
                           "set COMPTOIR_REDIS_URL to share them.[/yellow]", soft_wrap=True)
         uvicorn.run("comptoir.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    timeout_worker_healthcheck=worker_healthcheck_timeout)
+                    timeout_worker_healthcheck=worker_healthcheck_timeout, http=protocol)
     else:
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port, http=protocol)
 
 
 @org_cli.command("create")
