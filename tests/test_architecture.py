@@ -24,13 +24,14 @@ LAYERS = {
     "context": {"auth", "storage", "settings", "services"},
     "routing": set(),  # our FastAPI apps' router (comptoir/routing.py)
     "wire": {"codec", "routing"},
+    "serving": set(),  # what uvicorn writes: header names as the dialects document them
     "jobs": {"domain", "codec", "services", "storage", "settings"},
     "dialects": {"domain", "codec", "services", "auth", "context", "wire", "routing", "settings"},
     "web": {"domain", "codec", "services", "auth", "context", "wire", "settings"},
     "app": {"domain", "codec", "services", "auth", "context", "wire", "settings", "dialects", "web", "jobs",
-            "storage"},
+            "storage", "serving"},
     "cli": {"domain", "codec", "services", "auth", "context", "wire", "settings", "dialects", "web", "jobs",
-            "storage", "app"},
+            "storage", "app", "serving"},
 }
 LAYERS["__init__"] = set()  # the package's version, which any part may show
 LAYERS["__main__"] = {"cli"}

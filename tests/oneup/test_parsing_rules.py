@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.services.tenancy.organizations import create_organization
 
 from ..helpers import OneUpClient, book_snapshot, error_of
@@ -268,7 +269,7 @@ CUSTOMER_BAD_TYPES = [
     pytest.param({"type": "1", "company_name": "Acme"}, id="string-for-integer-type"),
     pytest.param({"type": 1, "company_name": 42}, id="integer-for-string-company_name"),
     pytest.param({"type": True, "company_name": "Acme"}, id="bool-for-integer-type"),
-    pytest.param({"type": Decimal("1.0"), "company_name": "Acme"}, id="float-for-integer-type"),
+    pytest.param({"type": Decimal("1.5"), "company_name": "Acme"}, id="fraction-for-integer-type"),  # 1.0 is 1 (issue 16)
     pytest.param({**COMPANY, "contacts": {"last_name": "Doe"}}, id="object-for-list-contacts"),
     pytest.param({**COMPANY, "contacts": ["Doe"]}, id="string-for-object-in-contacts"),
     pytest.param({**COMPANY, "address": "567 Sutter St."}, id="string-for-object-address"),
@@ -482,6 +483,66 @@ def test_round_trip_of_items_changes_nothing(oneup, context, org):
 def test_round_trip_of_family_and_project_changes_nothing(oneup, context, org):
     _round_trip(oneup, context, org, "item_families", create(oneup, "item_families", {"name": "Games"})["id"])
     _round_trip(oneup, context, org, "projects", create(oneup, "projects", {"name": "X", "description": "d"})["id"])
+
+
+def floated(value: Any) -> Any:
+    """The body a client that reads numbers into floats sends back: every integer written `N.0` (an
+    integer-valued Decimal is written so), at every depth; booleans stay booleans."""
+    if isinstance(value, dict):
+        return {key: floated(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [floated(item) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(f"{value}.0")
+    return value
+
+
+def every_updatable_resource(oneup, price_family_id: int) -> dict[str, int]:
+    """One of each resource that has PUT, its nested objects filled: the element id by collection."""
+    employee = create(oneup, "employees", {"first_name": "Rob", "last_name": "Round", "email": "rob@example.com"})
+    family = create(oneup, "item_families", {"name": "Games", "code": "GAM"})
+    customer = create(oneup, "customers", {**rich_customer(oneup), "assigned_to": {"id": employee["id"]},
+                                           "price_family": {"id": price_family_id}})
+    vendor = create(oneup, "vendors", {**COMPANY, "company_name": "Supplies Inc", "contacts": [{"last_name": "Roe"}]})
+    item = create(oneup, "items", {**RICH_PRODUCT, "family_id": family["id"]})
+    invoice = create(oneup, "invoices", {"customer_id": customer["id"], "date": "2024-03-01", "order_lines": [
+        {"item_id": item["id"], "quantity": 2, "unit_price": Decimal("10.5")},
+        {"item_id": item["id"], "quantity": 1, "discount_rate": 10}]})
+    order = create(oneup, "sales_orders", {"customer_id": customer["id"], "date": "2024-03-01",
+                                           "order_lines": [{"item_id": item["id"], "quantity": 3}]})
+    accounts = {account["number"]: account for account in oneup.ok("GET", "/accounts?limit=1000")}
+    transaction = create(oneup, "transactions", {"piece_number": "T-1", "date": "2024-03-02", "entries": [
+        {"account_id": accounts["11100"]["id"], "way": "debit", "amount": 100},
+        {"account_id": accounts["40150"]["id"], "way": "credit", "amount": 100}]})
+    journal = create(oneup, "journals", {"name": "Extra", "code": "EXT"})
+    account = create(oneup, "accounts", {"number": "40190", "name": "Other sales",
+                                         "family_id": accounts["40150"]["family_id"]})
+    bank = create(oneup, "bank_accounts", {"name": "Main bank"})
+    project = create(oneup, "projects", {"name": "X", "description": "d"})
+    return {"employees": employee["id"], "item_families": family["id"], "customers": customer["id"],
+            "vendors": vendor["id"], "items": item["id"], "invoices": invoice["id"], "sales_orders": order["id"],
+            "transactions": transaction["id"], "journals": journal["id"], "accounts": account["id"],
+            "bank_accounts": bank["id"], "projects": project["id"]}
+
+
+def test_integers_sent_back_as_whole_decimals_change_nothing(oneup, context, org):
+    """GET each resource, write every integer of it as N.0 (ids of nested objects, statuses, types,
+    quantities), PUT it back: 200, the same object, nothing stored. 1.5 where an integer is expected
+    is still refused (code 5)."""
+    with open_book(context.database, org.id) as book:
+        price_family_id = book.price_families.all()[0].id  # the organization's default (no endpoint lists them)
+    for collection, element_id in every_updatable_resource(oneup, price_family_id).items():
+        body = fetch(oneup, collection, element_id)
+        before = book_snapshot(context, org.id)
+        response = oneup.put(f"/{collection}/{element_id}", floated(body))
+        assert response.status_code == 200, (collection, response.text)
+        assert fetch(oneup, collection, element_id) == body, collection
+        assert book_changes(before, book_snapshot(context, org.id)) == {}, collection
+
+    customer_id = listing(oneup, "customers")[0]["id"]
+    for body in ({"payment_terms": {"id": Decimal("1.5")}}, {"status": Decimal("1.5")},
+                 {"contacts": [{"id": Decimal("1.5"), "last_name": "X"}]}):
+        assert_error(oneup.put(f"/customers/{customer_id}", body), "5")
 
 
 # -- max lengths ----------------------------------------------------------------------------------

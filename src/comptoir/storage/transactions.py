@@ -74,6 +74,7 @@ _HEADER_CHANGES = tuple(column.name for column in _transactions.columns
 _UPDATE_HEADER = Statement(update(_transactions).where(_transactions.c.id == bindparam("transaction_id"))
                            .values({name: bindparam(f"new_{name}", type_=_transactions.c[name].type)
                                     for name in _HEADER_CHANGES}))
+_MISSING = object()
 _TRANSACTION_WIDTH, _ENTRY_WIDTH = len(_transactions.columns), len(_entries.columns)
 _ENTRY_ACCOUNT_ID = _entries.columns.keys().index("account_id")
 
@@ -202,7 +203,10 @@ class TransactionStore:
         """The transaction with new header values and new entries in place of all its entries (a
         document that changed posts again)."""
         values = {**_columns_of(before), **header}
-        if any(getattr(before, name) != value for name, value in header.items()):
+        header_changed = any(getattr(before, name) != value for name, value in header.items())
+        if not header_changed and self._same_entries(before, values, entries):
+            return self._view(values, [_columns_of(entry) for entry in before.entries], journal, accounts)
+        if header_changed:
             values["updated_at"] = utcnow()  # new entries alone leave the row as it was
             _UPDATE_HEADER.run(self.link, transaction_id=before.id,
                                **{f"new_{name}": values[name] for name in _HEADER_CHANGES})
@@ -241,6 +245,14 @@ class TransactionStore:
                 row["id"] = entry_id
             self.link.balances.note_rows(rows)
         return rows
+
+    def _same_entries(self, before: Any, header: Mapping[str, Any], entries: Sequence[Mapping[str, Any]]) -> bool:
+        """Whether the new entries are the transaction's own, value for value and in order (a document
+        sent back unchanged posts what it posted: nothing is rewritten)."""
+        if len(entries) != len(before.entries):
+            return False
+        return all(getattr(old, name, _MISSING) == value for old, entry in zip(before.entries, entries)
+                   for name, value in self._entry_row(header, entry).items())
 
     def _entry_row(self, header: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
         """An entry's row as its transaction's header gives it (the organization, the date)."""

@@ -54,6 +54,15 @@ def _date(value: Any) -> date:
         raise PydanticCustomError("date_format", "Date should be formatted as yyyy-MM-dd") from None
 
 
+def _integer(value: Any) -> Any:
+    """An integer, also when written with a decimal point and nothing after it but zeros (`1.0`): a
+    client that reads an object into float-typed fields sends its ids and statuses back so, at any
+    depth. `1.5` and JSON true are not integers (the strict check that follows refuses them)."""
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
 def Choice(*allowed: int) -> Any:  # noqa: N802 - reads as a type in models
     """An integer from a fixed set (`type`: 1 or 2). JSON true is not the integer 1 here."""
 
@@ -63,7 +72,7 @@ def Choice(*allowed: int) -> Any:  # noqa: N802 - reads as a type in models
                                       {"allowed": ", ".join(map(str, allowed))})
         return value
 
-    return Annotated[StrictInt, AfterValidator(check)]
+    return Annotated[StrictInt, BeforeValidator(_integer), AfterValidator(check)]
 
 
 def TextChoice(*allowed: str) -> Any:  # noqa: N802 - reads as a type in models
@@ -80,7 +89,7 @@ def TextChoice(*allowed: str) -> Any:  # noqa: N802 - reads as a type in models
 
 Number = Annotated[Decimal, BeforeValidator(_number)]
 Day = Annotated[date, BeforeValidator(_date)]
-Integer = Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
+Integer = Annotated[StrictInt, BeforeValidator(_integer), Field(ge=-(2**63), le=2**63 - 1)]
 Flag = StrictBool
 
 

@@ -178,8 +178,11 @@ class Documents:
                               items=[line.get("item_id") for line in lines if isinstance(line, Mapping)])
         checks = Checks()
         self._check_header(book, document, fields, checks, creating=creating)
+        due_before = document.due_date
         apply(document, fields, HEADER_FIELDS, checks)
-        if "due_date" in fields:
+        # A due date sent as it stands stays what it was: derived from the terms, a client that sends
+        # back what it read pins nothing (docs/decisions/0019).
+        if "due_date" in fields and (document.due_date_explicit or fields["due_date"] != due_before):
             document.due_date_explicit = fields["due_date"] is not None
         for name in ("billing_contact", "shipping_contact"):  # keep the contact in step with its id
             if f"{name}_id" in fields:

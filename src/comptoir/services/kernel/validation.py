@@ -43,13 +43,17 @@ class Checks:
 
 def apply(row: Any, fields: Mapping[str, Any], names: tuple[str, ...], checks: Checks | None = None) -> None:
     """Copy the given fields that were sent onto the row; missing fields stay as they are. A null
-    sent for a column that cannot be null empties a text, and is refused for anything else."""
+    sent for a column that cannot be null empties a text, and is refused for anything else; an empty
+    text sent for a text that is null leaves it null (empty already: a client that sends back what it
+    read changes nothing)."""
     columns = row.__table__.columns
     problems = checks or Checks()
     for name in names:
         if name not in fields:
             continue
         value = fields[name]
+        if value == "" and getattr(row, name, None) is None:
+            continue
         column = columns.get(name)
         if value is None and column is not None and not column.nullable:
             if isinstance(column.type, (String, Text)):

@@ -75,7 +75,8 @@ class Transactions(ReadOnlyRecords):
             self._update_generated(transaction, fields)
         else:
             self._update_manual(book, transaction, fields, moves="date" in header_changes)
-        transaction.updated_at = utcnow()  # entry-only changes count as changes of the transaction
+        if _changed(book, transaction):  # entry-only changes count as changes of the transaction
+            transaction.updated_at = utcnow()
         book.flush()
         return transaction
 
@@ -177,12 +178,22 @@ class Transactions(ReadOnlyRecords):
         for name in names:
             if name in sent:
                 value = sent[name]
+                if value == "" and getattr(entry, name) is None:
+                    continue  # empty already (as `validation.apply`)
                 setattr(entry, name, round_minor(value) if name == "amount" else value)
 
     def _new_entry(self, transaction: Transaction, sent: Mapping[str, Any]) -> Entry:
         """A new entry of a manual transaction being edited (through the ORM: not a hot path)."""
         values = entry_values(_posting(sent), sent.get("lettering"), locked=bool(sent.get("locked")))
         return Entry(org_id=transaction.org_id, date=transaction.date, **values)
+
+
+def _changed(book: Book, transaction: Transaction) -> bool:
+    """Whether the transaction or its entries hold a change not written yet (a value set to what it was
+    is none: the same body sent back changes nothing)."""
+    session = book.session
+    return bool(session.new or session.deleted) or any(
+        session.is_modified(row) for row in (transaction, *transaction.entries))
 
 
 def _posting(sent: Mapping[str, Any]) -> Posting:

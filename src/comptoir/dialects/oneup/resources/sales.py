@@ -79,7 +79,7 @@ class DocumentIn(WireModel):
     delivery_status: Integer | None = None
     invoice_status: Integer | None = None
     invoice_id: Integer | None = None
-    payments_id: list[int] | None = None
+    payments_id: list[Integer] | None = None
     installments: list | None = None
     created_at: str | None = None
     updated_at: str | None = None
