@@ -165,3 +165,15 @@ def use_direct_router(app: FastAPI) -> FastAPI:
     router.__class__ = DirectRouter
     router.middleware_stack = router.app
     return app
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route of the application answers at this request's path (each verb is its own
+    route, and Starlette's 405 names only the first route that matched the path): for `Allow`."""
+    methods: set[str] = set()
+    probe = {**scope, "method": "GET"}
+    for route in app.router.routes:  # the routes are added to the app's own router: a flat list
+        match, _ = route.matches(probe)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods - {"HEAD"})

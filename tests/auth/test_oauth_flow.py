@@ -96,6 +96,20 @@ def test_pkce_mismatch_is_refused(client, org, oauth_client):
     assert set(refused.json()) >= {"error", "error_description", "error_hint"}
 
 
+@pytest.mark.parametrize("wrong", ["guessed", "missing"])
+def test_a_refused_verifier_burns_the_code(client, org, oauth_client, wrong):
+    """Issue 16 §12: one wrong (or missing) code_verifier and the code is spent, as a reused code is: the
+    right verifier afterwards is refused too, so a stolen code gets one guess."""
+    sign_in(client, org)
+    verifier = secrets.token_urlsafe(48)
+    code = authorize(client, oauth_client, code_challenge=s256(verifier), code_challenge_method="S256")["code"]
+    attempt = {"code_verifier": secrets.token_urlsafe(48)} if wrong == "guessed" else {}
+    assert exchange(client, oauth_client, code, **attempt).status_code == 400
+    late = exchange(client, oauth_client, code, code_verifier=verifier)
+    assert late.status_code == 400, late.text
+    assert late.json()["error"] == "invalid_grant"
+
+
 def test_a_code_works_once(client, org, oauth_client):
     sign_in(client, org)
     code = authorize(client, oauth_client)["code"]

@@ -123,3 +123,26 @@ def test_nul_characters_are_refused_not_stored(quipu, context, org):
                  400)
     quipu_errors(quipu.get("/contacts", params={"filter[q]": "a\u0000b"}), 400)
     assert book_snapshot(context, org.id) == before
+
+
+ALLOW_PATHS = ["/invoices", "/contacts", "/accounting_subcategories", "/additional_incomes", "/numbering_series",
+               "/paysheets", "/simplified_invoices", "/invoices/999999999", "/attachments/999999999"]
+
+
+def test_allow_lists_every_method_served_at_the_path(quipu, context, org):
+    """Issue 16 §3: OPTIONS answers 204 with `Allow`, and a 405 carries the same `Allow`: exactly the
+    methods that are not refused with 405 at that path (probed with bodies that are refused, so that
+    nothing is written)."""
+    before = book_snapshot(context, org.id)
+    for path in ALLOW_PATHS:
+        options = quipu.request("OPTIONS", path)
+        assert options.status_code == 204, (path, options.status_code, options.text)
+        allowed = {method.strip() for method in options.headers["Allow"].split(",")}
+        served = {method for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+                  if quipu.request(method, path, {"data": "not a resource"}).status_code != 405}
+        assert allowed == served, path
+        for method in {"POST", "PUT", "PATCH", "DELETE"} - served:
+            refused = quipu.request(method, path, {"data": "not a resource"})
+            assert {m.strip() for m in refused.headers["Allow"].split(",")} == served, (path, method)
+    assert "POST" in {m.strip() for m in quipu.request("OPTIONS", "/invoices").headers["Allow"].split(",")}
+    assert book_snapshot(context, org.id) == before

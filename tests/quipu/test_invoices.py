@@ -152,6 +152,10 @@ def test_paid_at_makes_an_invoice_paid_and_filters_find_it(quipu):
     assert ids(**{"filter[period][from]": "2024-12-01", "filter[period][to]": "2025-01-31"}) == [unpaid["id"]]
     assert ids(**{"filter[contact_id]": contact["id"], "sort": "-issue_date"}) == [unpaid["id"], expense["id"],
                                                                                   paid["id"]]
+    # An integer that names no contact finds nothing, whatever it is (issue 16 §5); a word is refused.
+    for nobody in ("999", "0", "-1", "99999999999999999999999"):
+        assert ids(**{"filter[contact_id]": nobody}) == [], nobody
+    assert quipu.get("/invoices", params={"filter[contact_id]": "abc"}).status_code == 400
 
 
 def test_book_entries_list_what_every_dialect_wrote(quipu, oneup, upflow_client):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from authlib.common.urls import add_params_to_uri
-from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, OAuth2Error, OAuth2Payload, OAuth2Request
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -176,6 +176,21 @@ class _Token:
         return False  # usable_refresh_token already refused expired refresh tokens
 
 
+class BurningCodeChallenge(CodeChallenge):
+    """PKCE (RFC 7636) that spends the code when its verifier is refused, as a code presented twice is:
+    whoever holds a stolen code gets one guess of the verifier, not as many as its lifetime allows.
+    The token endpoint's transaction commits what an error answer did (storage: the code's row)."""
+
+    def validate_code_verifier(self, grant, result):
+        try:
+            super().validate_code_verifier(grant, result)
+        except OAuth2Error:
+            code = grant.request.authorization_code
+            if code is not None:
+                identity.spend_code(code.row)
+            raise
+
+
 class RefreshGrant(RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_post", "client_secret_basic"]
     INCLUDE_NEW_REFRESH_TOKEN = True  # refresh tokens rotate: each one works once
@@ -194,7 +209,7 @@ class RefreshGrant(RefreshTokenGrant):
 class OneUpAuthorizationServer(AuthorizationServer):
     def __init__(self) -> None:
         super().__init__(scopes_supported=[SCOPE])
-        self.register_grant(CodeGrant, [CodeChallenge(required=False)])
+        self.register_grant(CodeGrant, [BurningCodeChallenge(required=False)])
         self.register_grant(RefreshGrant)
         self.register_token_generator("default", BearerTokenGenerator(
             access_token_generator=lambda *_, **__: secrets.token_hex(32),

@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
 
 from comptoir.context import Context
 from comptoir.domain.errors import DomainError
+from comptoir.routing import allowed_methods
 from comptoir.services.masterdata.work import EMPLOYEES
 from comptoir.wire import api
 
@@ -66,16 +66,6 @@ async def me(request: Request) -> Response:
     return await reading(request, work)
 
 
-def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
-    """Every method some route of this path answers (each verb is its own route)."""
-    methods: set[str] = set()
-    for route in app.router.routes:  # the routes are added to the app's own router: a flat list
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        if match != Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
-    return sorted(methods - {"HEAD"})
-
-
 def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(OneUpError)
     async def on_oneup_error(_request: Request, error: OneUpError) -> Response:
@@ -91,7 +81,7 @@ def _handle_errors(app: FastAPI) -> None:
             return error_response(OneUpError(2))
         if error.status_code == 405:
             return error_response(OneUpError(5, "This method is not available on this resource", status=405,
-                                             headers={"Allow": ", ".join(_allowed_methods(app, request))}))
+                                             headers={"Allow": ", ".join(allowed_methods(app, request.scope))}))
         return error_response(OneUpError(5, str(error.detail)))
 
     @app.exception_handler(Exception)

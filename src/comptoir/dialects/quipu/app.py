@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from comptoir.context import Context
+from comptoir.routing import allowed_methods
 from comptoir.services.access import credentials, identity
 from comptoir.services.masterdata.work import EMPLOYEES
 from comptoir.wire import api, basic_credentials
@@ -110,9 +111,13 @@ def build(context: Context) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def on_http_error(request: Request, error: HTTPException) -> Response:
+        headers = {**rate_headers(request), **(error.headers or {})}
+        if error.status_code == 405:  # every method served at the path, not only the first route's
+            headers["Allow"] = ", ".join(allowed_methods(app, request.scope))
+            if request.method == "OPTIONS":  # what the path serves, asked: the answer, not an error
+                return Response(status_code=204, headers=headers)
         detail = {404: NOT_FOUND, 405: "Method not allowed"}.get(error.status_code, BAD_REQUEST)
-        return error_response(QuipuError(error.status_code, detail, headers={**rate_headers(request),
-                                                                            **(error.headers or {})}))
+        return error_response(QuipuError(error.status_code, detail, headers=headers))
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid_request(request: Request, error: RequestValidationError) -> Response:

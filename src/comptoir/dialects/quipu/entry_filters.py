@@ -62,11 +62,18 @@ def kind(value: Any) -> tuple[Condition, ...]:
     return (Condition("kind", Op.IN, book_entries.kinds_of(value)),)
 
 
+_INTEGER = re.compile(r"^[+-]?\d+$")
+
+
 def contact(value: Any) -> tuple[Condition, ...]:
+    """The documents of this contact; an integer that names no row (0, -1, beyond any id) finds none,
+    as an id of no contact does: an empty list, not a refusal. Anything else is refused."""
     found = row_id(str(value))
-    if found is None:
-        raise ValueError(value)
-    return (Condition("customer_id", Op.EQ, found),)
+    if found is not None:
+        return (Condition("customer_id", Op.EQ, found),)
+    if _INTEGER.match(str(value).strip()):
+        return (Condition("customer_id", Op.IN, ()),)
+    raise ValueError(value)
 
 
 ENTRY_FILTERS = {
