@@ -118,6 +118,18 @@ def test_received_invoices_are_listed_filtered_and_paged_with_the_others(partner
     vendor_id = expenses[0]["relationships"]["contact"]["data"]["id"]
     assert [e["attributes"]["number"] for e in entries_of(quipu, **{"filter[contact_id]": vendor_id})] == ["FA-1"]
 
+    # filter[q] finds each by the number it shows, whoever wrote it: a purchase by its vendor's number,
+    # native or received through OneConnect; a sale by ours (issue 16 §4).
+    quipu.create("/invoices", "invoices", {"kind": "expenses", "issue_date": "2026-03-02", "number": "FA-2026-042"},
+                 {"contact": relationship("contacts", contact["id"])})
+    for path in ("/book_entries", "/invoices"):
+        def found(text: str) -> list[str]:
+            return sorted(e["attributes"]["number"] for e in quipu.ok("GET", path, params={"filter[q]": text})["data"])
+        assert found("FA-2026-042") == ["FA-2026-042"], path
+        assert found("fa-") == ["FA-1", "FA-2026-042"], path
+        assert found("INV-1") == ["INV-1"], path
+        assert found("CINV-001") == ["CINV-001"], path
+
 
 def test_refused_and_waiting_documents_are_not_book_entries(partner, client, french_org):
     quipu = QuipuClient(client, french_org)

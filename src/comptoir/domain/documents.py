@@ -28,6 +28,12 @@ INVOICE_KINDS = (INVOICE, CREDIT_NOTE, PURCHASE_INVOICE, VENDOR_CREDIT)
 ALL_KINDS = (*INVOICE_KINDS, PAYSHEET)  # the documents Quipu lists as book entries
 
 
+def printed_number(kind: str, user_code: str, vendor_reference: str | None) -> str | None:
+    """The number printed on a document: its vendor's for a purchase document, the organization's own
+    code for the rest (storage's `Document.number` is this in a query too)."""
+    return vendor_reference if kind in PURCHASES else user_code
+
+
 
 @dataclass(frozen=True)
 class Line:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from comptoir.domain.documents import deductible_part
+from comptoir.domain.documents import deductible_part, printed_number
 from comptoir.domain.errors import ErrorKind, fail
 from comptoir.domain.query import ListQuery
 from comptoir.services.documents import attachments, book_entries
@@ -288,12 +288,11 @@ def entry_attributes(view: View, document: Any) -> dict:
     """The attributes every book entry has (specs/quipu.md §8.3), and `detailed_amounts` when asked."""
     book = view.book
     kept = (document.extra or {}).get("quipu", {})
-    expenses = book_entries.side_of(document.kind) == book_entries.EXPENSES
     sign = -1 if document.kind in CREDITS else 1
     due_dates = kept.get("due_dates") or ([iso(document.due_date)] if document.due_date_explicit else [])
     account = book.accounts.get(document.account_id) if document.account_id else None
     return {
-        "number": document.vendor_reference if expenses else document.user_code,
+        "number": printed_number(document.kind, document.user_code, document.vendor_reference),
         "issue_date": iso(document.date), "due_dates": due_dates, "paid_at": iso(document.paid_at),
         "payment_method": kept.get("payment_method"),
         "payment_status": book_entries.payment_status(book, document),

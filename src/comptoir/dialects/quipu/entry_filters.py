@@ -78,7 +78,7 @@ def contact(value: Any) -> tuple[Condition, ...]:
 
 ENTRY_FILTERS = {
     "kind": kind, "period": period, "payment_status": payment_status, "contact_id": contact,
-    "q": lambda value: (Condition("user_code", Op.CONTAINS, str(value)),),
+    "q": lambda value: (Condition("number", Op.CONTAINS, str(value)),),  # as each shows it: Document.number
 }
 ENTRY_SORTS = {"number": "user_code", "issue_date": "date", "total_amount": "total",
                "total_amount_without_taxes": "subtotal"}

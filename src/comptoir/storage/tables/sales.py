@@ -16,9 +16,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    case,
     false,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
+
+from comptoir.domain.documents import PURCHASES, printed_number
 
 from ..types import ExactDecimal
 from .base import Base, JsonDocument, OrgScoped, PublicUuid, Timestamped
@@ -113,6 +118,16 @@ class Document(OrgScoped, PublicUuid, Timestamped, Base):
     @property
     def party_id(self) -> int:
         return self.customer_id
+
+    @hybrid_property
+    def number(self) -> str | None:
+        """domain/documents.printed_number, and the same in a query (a list filtered by number)."""
+        return printed_number(self.kind, self.user_code, self.vendor_reference)
+
+    @number.inplace.expression
+    @classmethod
+    def _number(cls) -> ColumnElement[str]:
+        return case((cls.kind.in_(PURCHASES), cls.vendor_reference), else_=cls.user_code)
 
 
 @cache
