@@ -8,6 +8,7 @@ run (uvicorn's httptools, the default, and h11): comptoir/serving.py.
 from __future__ import annotations
 
 import base64
+import os
 import socket
 
 import pytest
@@ -62,3 +63,7 @@ def test_documented_header_names_keep_their_casing_on_the_wire(database_url, cli
             assert b"\r\n" + name + b": " in quipu, quipu
         # Nothing else is touched: a name no dialect documents stays as the server writes it.
         assert b"\r\ndate: " in quipu.lower()
+
+    # Started without COMPTOIR_PUBLIC_URL, the server said so, once (issue 16 §8).
+    if "COMPTOIR_PUBLIC_URL" not in os.environ:
+        assert (tmp_path / "serve.log").read_text().count("COMPTOIR_PUBLIC_URL is not set") == 1

@@ -92,6 +92,9 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     if "COMPTOIR_PUBLIC_URL" not in os.environ:  # links the server hands out name where it listens
         os.environ["COMPTOIR_PUBLIC_URL"] = base
         get_settings.cache_clear()
+        console.print(f"[yellow]COMPTOIR_PUBLIC_URL is not set: links, token issuers and webhook sources name "
+                      f"{base}, where this server listens. Set it to the URL clients reach it at.[/yellow]",
+                      soft_wrap=True)
     settings = get_settings()
     database = _database()
     if demo:

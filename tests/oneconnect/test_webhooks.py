@@ -5,6 +5,7 @@ app serves; retried with backoff, bounded; redelivered with the same id after a 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import queue
@@ -132,6 +133,24 @@ def test_document_status_events_are_signed_cloudevents(subscribed, receiver, con
     assert events[waiting]["data"]["rejectedReason"] == "Duplicate of FA-1"
     assert {row.id: row.status for row in outbox(context, french_org)} == \
         {row.id: "delivered" for row in outbox(context, french_org)}
+
+
+def test_the_source_is_the_server_the_partner_talks_to_whichever_worker_sends(subscribed, receiver, context):
+    """Issue 16 §8: the CloudEvents `source` is the public URL of the server the partner's requests
+    reached, the base of its token's `iss`, even when the worker that delivers runs apart with another
+    configuration (`comptoir webhooks run` without the server's COMPTOIR_PUBLIC_URL)."""
+    token = subscribed.headers["Authorization"].removeprefix("Bearer ")
+    payload = token.split(".")[1]
+    issuer = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["iss"]
+    waiting = subscribed.deposited("purchase")
+    subscribed.deposited("purchase", externalReference="FA-9", entries=seed_entries())
+    assert subscribed.post_json(f"/documents/{waiting}/refuse", {"reason": "Duplicate"}).status_code == 200
+    elsewhere = context.settings.model_copy(update={"public_url": "http://worker.invalid:8080"})
+    assert elsewhere.public_url != context.settings.public_url
+    Worker(context.database, elsewhere).drain()
+    sources = {event["source"] for event in receiver.events()}
+    assert sources == {context.settings.public_url.rstrip("/")}
+    assert issuer == context.settings.public_url.rstrip("/") + "/oneconnect"
 
 
 def test_a_tampered_body_fails_verification(subscribed, receiver, context, client):

@@ -68,8 +68,8 @@ class Worker:
         with self.database.transaction() as session:
             queue = OutboxQueue(session)
             claim, events = queue.claim(utcnow(), self.lease_s, self.batch_size)
-            attempts = [Attempt(event.id, event.attempts, queue.endpoint_url(event), cloud_event(event, self.source))
-                        for event in events]
+            attempts = [Attempt(event.id, event.attempts, queue.endpoint_url(event),
+                                cloud_event(event, event.source or self.source)) for event in events]
         for attempt in attempts:
             self._record(claim, attempt, *self._send(attempt))
         return len(attempts)

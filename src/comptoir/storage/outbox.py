@@ -20,7 +20,8 @@ from .tables import OutboxEvent, WebhookEndpoint
 PENDING = "pending"
 
 _events, _endpoints = OutboxEvent.__table__, WebhookEndpoint.__table__
-_EMITTED = ("org_id", "uuid", "partner_id", "type", "data", "status", "attempts", "next_attempt_at", "created_at")
+_EMITTED = ("org_id", "uuid", "partner_id", "type", "data", "source", "status", "attempts", "next_attempt_at",
+            "created_at")
 # One event for one partner, inserted only if the partner has a webhook endpoint: one statement.
 _EMIT_TO = Statement(insert(_events).from_select(
     list(_EMITTED),
@@ -29,11 +30,13 @@ _EMIT_TO = Statement(insert(_events).from_select(
                           _endpoints.c.partner_id == bindparam("partner_id")))))
 
 
-def emit_to(link: Link, org_id: int, partner_id: str, event_type: str, data: str, now: datetime) -> None:
+def emit_to(link: Link, org_id: int, partner_id: str, event_type: str, data: str, now: datetime,
+            source: str | None) -> None:
     """A pending event of this type and data (JSON text) for the partner, due now, when the partner
-    has a webhook endpoint (else nothing)."""
+    has a webhook endpoint (else nothing). `source`: the server the partner talks to (None: the
+    delivering worker's)."""
     _EMIT_TO.run(link, org_id=org_id, uuid=str(uuid.uuid4()), partner_id=partner_id, type=event_type, data=data,
-                  status=PENDING, attempts=0, next_attempt_at=now, created_at=now)
+                  source=source, status=PENDING, attempts=0, next_attempt_at=now, created_at=now)
 
 
 class OutboxQueue:

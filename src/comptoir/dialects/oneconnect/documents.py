@@ -17,7 +17,7 @@ from comptoir.services.kernel import unit_of_work
 from comptoir.wire import BodyTooLarge, MalformedMultipart, PartTooLarge, deferred, read_body, read_multipart
 
 from .errors import Problem
-from .security import OneConnectCaller, caller
+from .security import OneConnectCaller, caller, public_base
 
 T = TypeVar("T")
 TEXT_FIELDS = ("filename", "userEmail", "comment", "externalReference")
@@ -104,7 +104,7 @@ async def _deposit(request: Request, kind: str) -> dict[str, Any]:
 def deposit(caller: OneConnectCaller, fields: dict[str, Any]) -> received.Deposit:
     """The deposit of the admitted partner, through the integration of the path."""
     return received.Deposit(integration_id=caller.admitted.integration_id,
-                            partner_id=caller.admitted.partner_client_id, **fields)
+                            partner_id=caller.admitted.partner_client_id, source=public_base(caller.request), **fields)
 
 
 def _json_field(text: str) -> Any:
@@ -185,7 +185,8 @@ async def book_document(integration_id: str, document_id: str, request: Request)
     who = caller(request, integration_id)
     entries = await deferred(_json_body(request), Problem)
     return JSONResponse(await writing(request, who, lambda book: render(
-        book, received.book_document(book, integration_id, document_id, entries.value()))))
+        book, received.book_document(book, integration_id, document_id, entries.value(),
+                                     source=public_base(request)))))
 
 
 async def refuse_document(integration_id: str, document_id: str, request: Request) -> JSONResponse:
@@ -199,5 +200,6 @@ async def refuse_document(integration_id: str, document_id: str, request: Reques
         reason = sent.get("reason") if isinstance(sent, dict) else None
         if reason is not None and not isinstance(reason, str):
             raise validation_error([{"field": "reason", "detail": "must be a string"}])
-        return render(book, received.refuse_document(book, integration_id, document_id, reason))
+        return render(book, received.refuse_document(book, integration_id, document_id, reason,
+                                                     source=public_base(request)))
     return JSONResponse(await writing(request, who, work))

@@ -12,7 +12,7 @@ from comptoir.codec import iso_timestamp
 from comptoir.services.access import credentials
 
 from .documents import reading, writing
-from .security import caller
+from .security import caller, public_base
 
 REVOKED_BY_PARTNER = "Revoked by the partner"
 
@@ -48,6 +48,7 @@ async def get_integration(integration_id: str, request: Request) -> JSONResponse
 async def revoke_integration(integration_id: str, request: Request) -> JSONResponse:
     """PUT /integrations/{id}/revoke: from now on every call with this integration gets 401."""
     def work(book: Any) -> dict:
-        credentials.revoke_in(book, "oneconnect_integration", integration_id, REVOKED_BY_PARTNER)
+        credentials.revoke_in(book, "oneconnect_integration", integration_id, REVOKED_BY_PARTNER,
+                              source=public_base(request))
         return _integration_body(book, integration_id)
     return JSONResponse(await writing(request, caller(request, integration_id), work))

@@ -25,6 +25,12 @@ AUDIENCE = "oneconnect"
 SECRET_HEADERS = ("x-oneconnect-api-key", "x-one-connect-api-key")  # the docs spell it both ways
 
 
+def public_base(request: Request) -> str:
+    """The public URL of this server as its OneConnect partners know it: the base of their tokens'
+    `iss` and the `source` of the webhooks their requests cause (the same, whatever process sends them)."""
+    return request.app.state.context.settings.public_url.rstrip("/")
+
+
 def _failures(request: Request) -> tuple[str, ...]:
     """The key of this address's failed authentications (settings.auth_failure_limit)."""
     return (request.app.state.context.settings.auth_failure_limit, AUTH_FAILURES, "oneconnect",
@@ -119,7 +125,7 @@ async def token(request: Request) -> JSONResponse:
         context.limiter.hit(*_failures(request))
         return JSONResponse({"error": "invalid_client", "error_description": "Client authentication failed."},
                             status_code=401)
-    claims = {"iss": context.settings.public_url.rstrip("/") + "/oneconnect", "sub": client_id, "aud": AUDIENCE,
+    claims = {"iss": public_base(request) + "/oneconnect", "sub": client_id, "aud": AUDIENCE,
               "scope": form.get("scope") or "documents"}
     access_token = await run_in_threadpool(signing.sign, context.database, claims, TOKEN_LIFETIME_S)
     return JSONResponse({"access_token": access_token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S},

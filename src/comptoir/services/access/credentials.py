@@ -89,9 +89,10 @@ def revoke(database: Database, org_id: int, kind: str, identifier: str, reason: 
         return revoke_in(Book(session, org_id), kind, identifier, reason)
 
 
-def revoke_in(book: Book, kind: str, identifier: str, reason: str = "revoked") -> datetime:
+def revoke_in(book: Book, kind: str, identifier: str, reason: str = "revoked", *, source: str | None = None) -> datetime:
     """Revoke one credential of the book's organization; later calls with it are refused with the
-    reason. When it was revoked (now, or earlier if it already was)."""
+    reason. When it was revoked (now, or earlier if it already was). `source`: the server the revoking
+    request reached, named by the Revocation webhook (None from the command line)."""
     credential = IdentityStore(book.session).credential(kind, identifier)
     if credential is None or credential.org_id != book.org_id:
         raise fail(ErrorKind.NOT_FOUND, "identifier", f"no {kind} credential {identifier} in this organization")
@@ -99,7 +100,7 @@ def revoke_in(book: Book, kind: str, identifier: str, reason: str = "revoked") -
         credential.revoked_at = datetime.now(timezone.utc)
         credential.revocation_reason = reason
         if kind == "oneconnect_integration":  # the partners hear of it (outbox, same transaction)
-            webhooks.revocation(book, identifier, reason, credential.revoked_at)
+            webhooks.revocation(book, identifier, reason, credential.revoked_at, source)
     book.session.flush()
     return credential.revoked_at
 

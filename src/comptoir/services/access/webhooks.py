@@ -60,27 +60,32 @@ def _require_partner(book: Book, partner_id: str) -> None:
 
 # -- events ------------------------------------------------------------------------------------
 
-def document_status(book: Book, document: ReceivedDocument) -> None:
+def document_status(book: Book, document: ReceivedDocument, source: str | None) -> None:
     """DocumentStatus: the document was Accepted, or Refused (with the reason), told the partner that
-    deposited it (one statement, which writes nothing when it has no webhook endpoint)."""
+    deposited it (one statement, which writes nothing when it has no webhook endpoint). `source`: the
+    public URL of the server the partner deposited it at (the event's CloudEvents `source`)."""
     data = {"integrationId": document.integration_id, "documentId": document.uuid,
             "externalReference": document.external_reference, "documentState": document.status}
     if document.reason is not None:
         data["rejectedReason"] = document.reason
     outbox.emit_to(book.link, book.org_id, document.partner_id, DOCUMENT_STATUS, dump_json(data).decode("utf-8"),
-                   utcnow())
+                   utcnow(), source)
 
 
-def revocation(book: Book, integration_id: str, reason: str, revoked_at: datetime) -> list[OutboxEvent]:
-    """Revocation: the integration was revoked (by the partner, an administrator or a business event)."""
+def revocation(book: Book, integration_id: str, reason: str, revoked_at: datetime,
+               source: str | None = None) -> list[OutboxEvent]:
+    """Revocation: the integration was revoked (by the partner, an administrator or a business event).
+    `source`: as for `document_status` (None from the command line: the delivering worker's)."""
     data = {"integrationId": integration_id, "reason": reason, "revokedAt": iso_timestamp(revoked_at)}
-    return _emit(book, [endpoint.partner_id for endpoint in book.webhook_endpoints.all()], REVOCATION, data)
+    return _emit(book, [endpoint.partner_id for endpoint in book.webhook_endpoints.all()], REVOCATION, data, source)
 
 
-def _emit(book: Book, partner_ids: Iterable[str], event_type: str, data: dict[str, Any]) -> list[OutboxEvent]:
+def _emit(book: Book, partner_ids: Iterable[str], event_type: str, data: dict[str, Any],
+          source: str | None) -> list[OutboxEvent]:
     subscribed = {endpoint.partner_id for endpoint in book.webhook_endpoints.all()}
     now = utcnow()
     return [book.outbox_events.add(OutboxEvent(partner_id=partner_id, type=event_type,
-                                               data=dump_json(data).decode("utf-8"), status=PENDING, attempts=0,
+                                               data=dump_json(data).decode("utf-8"), source=source,
+                                               status=PENDING, attempts=0,
                                                next_attempt_at=now, created_at=now))
             for partner_id in dict.fromkeys(partner_ids) if partner_id in subscribed]

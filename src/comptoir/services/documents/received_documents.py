@@ -65,6 +65,7 @@ class Deposit:
     external_reference: str | None = None
     entries: Any = None
     counterparty: Any = None
+    source: str | None = None  # the public URL of the server it was deposited at: its webhooks' source
 
 
 def receive(book: Book, files_root: Path, deposit: Deposit) -> Any:
@@ -101,13 +102,14 @@ def receive(book: Book, files_root: Path, deposit: Deposit) -> Any:
     if isinstance(plan, _Plan):
         _book(book, document, plan)
     if plan is not None:
-        webhooks.document_status(book, document)
+        webhooks.document_status(book, document, deposit.source)
     return document
 
 
-def book_document(book: Book, integration_id: str, document_uuid: str, entries: Any) -> ReceivedDocument:
+def book_document(book: Book, integration_id: str, document_uuid: str, entries: Any, *,
+                  source: str | None = None) -> ReceivedDocument:
     """Book a Waiting document with entries: they must balance and be bookable, or nothing changes
-    (the problems are reported and the document keeps waiting)."""
+    (the problems are reported and the document keeps waiting). `source`: as `Deposit.source`."""
     document = _waiting(book, integration_id, document_uuid)
     checks = Checks()
     lines = _lines(book, entries, checks)
@@ -119,17 +121,18 @@ def book_document(book: Book, integration_id: str, document_uuid: str, entries: 
     document.entries = _text(entries)
     if plan.party_id is not None:
         document.party_id = plan.party_id
-    _record(book, document, ACCEPTED, None)
+    _record(book, document, ACCEPTED, None, source)
     return document
 
 
-def refuse_document(book: Book, integration_id: str, document_uuid: str, reason: str | None) -> ReceivedDocument:
-    """Refuse a Waiting document, with the reason the partner will be told."""
+def refuse_document(book: Book, integration_id: str, document_uuid: str, reason: str | None, *,
+                    source: str | None = None) -> ReceivedDocument:
+    """Refuse a Waiting document, with the reason the partner will be told. `source`: as `Deposit.source`."""
     document = _waiting(book, integration_id, document_uuid)
     reason = (reason or "").strip()
     if not reason or len(reason) > rules.REASON_MAX:
         raise fail(ErrorKind.INVALID, "reason", f"is required: 1 to {rules.REASON_MAX} characters")
-    _record(book, document, REFUSED, reason)
+    _record(book, document, REFUSED, reason, source)
     return document
 
 
@@ -165,10 +168,10 @@ def _waiting(book: Book, integration_id: str, document_uuid: str) -> ReceivedDoc
     return document
 
 
-def _record(book: Book, document: ReceivedDocument, status: str, reason: str | None) -> None:
+def _record(book: Book, document: ReceivedDocument, status: str, reason: str | None, source: str | None) -> None:
     document.status, document.reason, document.decided_at = status, reason, utcnow()
     book.flush()
-    webhooks.document_status(book, document)
+    webhooks.document_status(book, document, source)
 
 
 @dataclass(frozen=True)

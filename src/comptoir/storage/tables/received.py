@@ -62,6 +62,9 @@ class OutboxEvent(OrgScoped, PublicUuid, Base):
     partner_id: Mapped[str] = mapped_column(String(255), nullable=False)
     type: Mapped[str] = mapped_column(String(64), nullable=False)
     data: Mapped[str] = mapped_column(Text, nullable=False)
+    # The CloudEvents `source`: the public URL of the server the event's request reached (None: the
+    # delivering worker's own).
+    source: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), nullable=False)  # pending, delivered, failed, dropped
     attempts: Mapped[int] = mapped_column(default=0, nullable=False)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
