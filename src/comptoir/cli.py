@@ -50,6 +50,7 @@ from comptoir.services.tenancy.organizations import (
     create_organization,
     find_organization,
     first_employee_id,
+    set_closed,
 )
 from comptoir.settings import get_settings
 from comptoir.storage.database import Database
@@ -204,6 +205,31 @@ def oauth_client_revoke(client_id: str) -> None:
         raise typer.Exit(2) from None
     revoked = identity.revoke_tokens_of(database, client_id=client_id)
     console.print(f"Revoked OAuth client {client_id} and {revoked} tokens.")
+
+
+@org_cli.command("close")
+def org_close(slug: str) -> None:
+    """Close an organization (the company closed on the accounting side): every credential of it is
+    refused from the next request, and its OneConnect integrations answer SMB_CLOSED, then are revoked."""
+    database = _database()
+    set_closed(database, _org_or_exit(database, slug), True)
+    console.print(f"Organization {slug} is closed: its credentials are refused.")
+
+
+@org_cli.command("reopen")
+def org_reopen(slug: str) -> None:
+    """Reopen a closed organization: its credentials work again (integrations revoked meanwhile stay revoked)."""
+    database = _database()
+    set_closed(database, _org_or_exit(database, slug), False)
+    console.print(f"Organization {slug} is open again.")
+
+
+def _org_or_exit(database: Database, slug: str) -> int:
+    try:
+        return find_organization(database, slug)
+    except DomainError as error:
+        console.print(f"[red]{error.describe()}[/red]")
+        raise typer.Exit(2) from None
 
 
 @org_cli.command("close-books")

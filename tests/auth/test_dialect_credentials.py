@@ -163,7 +163,7 @@ def test_oneconnect_integration_of_another_organization_is_not_found(client, org
     headers = {"Authorization": f"Bearer {oneconnect_token(client, org)}",
                "x-oneconnect-api-key": other_org.oneconnect["integration_secret"]}
     response = client.get(f"/oneconnect/v1/integrations/{other_org.oneconnect['integration_id']}", headers=headers)
-    assert response.status_code == 404
+    assert response.status_code == 400 and response.json()["errorCode"] == "SMB_NOTFOUND"  # the seed's table
 
 
 # -- no credential opens another dialect -------------------------------------------------------

@@ -922,7 +922,7 @@ def test_upflow_imports_cannot_reference_b(world):
 
 def test_oneconnect_integration_of_b_is_not_found(world):
     """B's integration with A's token, alone (A's secret) or with B's secret, in either header
-    spelling: 404 SMB_NOTFOUND, and B's integration stays active."""
+    spelling: 400 SMB_NOTFOUND, and B's integration stays active."""
     token = {"Authorization": f"Bearer {world.a_tokens['oneconnect']}"}
     outcomes, expected = {}, {}
     for route in (*world.routes_of("oneconnect integration"), *world.routes_of("oneconnect document")):
@@ -935,7 +935,7 @@ def test_oneconnect_integration_of_b_is_not_found(world):
                 body = _json(response) or {}
                 outcomes[(route.label, whose, header)] = (response.status_code, body.get("errorCode"),
                                                           world.leaks(response))
-                expected[(route.label, whose, header)] = (404, "SMB_NOTFOUND", [])
+                expected[(route.label, whose, header)] = (400, "SMB_NOTFOUND", [])
     assert outcomes == expected
     world.assert_b_unchanged()
 
@@ -1012,9 +1012,9 @@ def test_halves_of_a_and_b_credentials_open_nothing(world):
                                              ("B's identifier, A's secret", (b_id, a_secret))):
             response = attempts[name](identifier, secret)
             outcomes[(name, halves)] = (response.status_code, world.leaks(response))
-            # The integration id in the path names B's integration in the second case: not found.
+            # The integration id in the path names B's integration in the second case: not found (400 SMB_NOTFOUND).
             b_integration = name == "OneConnect integration" and identifier == b_id
-            expected[(name, halves)] = (404 if b_integration else 401, [])
+            expected[(name, halves)] = (400 if b_integration else 401, [])
     world.client.cookies.clear()
     assert outcomes == expected
     world.assert_b_unchanged()

@@ -13,6 +13,7 @@ import pytest
 
 from comptoir.services.access.credentials import issue, revoke
 from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.tenancy.organizations import set_closed
 
 from ..helpers import OneUpClient, book_snapshot
 from .conftest import (
@@ -258,8 +259,36 @@ def test_a_revoked_integration_gets_401_with_the_reason_and_keeps_nothing(partne
     assert stored_files(context, french_org) == []
 
 
+def test_a_closed_company_is_smb_closed_once_then_401_and_its_other_credentials_are_refused(
+        partner, client, context, french_org):
+    """Issue 16 §7: the organization closed (comptoir org close): the integration's next call is 400
+    SMB_CLOSED and revokes it (a Revocation with the seed's reason), later calls are 401 with that
+    reason; the partner still gets tokens; the company's OneUp key is refused. Reopened, OneUp works
+    again; the integration stays revoked."""
+    oneup = OneUpClient(client, french_org)
+    assert oneup.get("/customers").status_code == 200
+    set_closed(context.database, french_org.id, True)
+    try:
+        problem_of(partner.deposit(entries=seed_entries()), 400, "SMB_CLOSED")
+        body = problem_of(partner.deposit(entries=seed_entries()), 401, "SMB_CLOSED")
+        assert body["reason"] == "SMB Closed"
+        assert Partner(client, french_org).headers["Authorization"].startswith("Bearer ")  # tokens still issued
+        assert oneup.get("/customers").status_code == 401
+        with open_book(context.database, french_org.id) as book:
+            assert book.received_documents.count() == 0
+    finally:
+        set_closed(context.database, french_org.id, False)
+    assert oneup.get("/customers").status_code == 200
+    problem_of(partner.deposit(entries=seed_entries()), 401, "SMB_CLOSED")
+
+
+def test_an_unknown_integration_is_smb_notfound(partner, client):
+    unknown = "/oneconnect/v1/integrations/00000000-0000-4000-8000-000000000000/purchase-invoices"
+    problem_of(client.post(unknown, headers=partner.headers, files={"file": ("a.pdf", PDF)}), 400, "SMB_NOTFOUND")
+
+
 def test_without_credentials_or_with_another_organizations_integration(partner, client, other_org):
     assert client.post(f"{partner.base}/purchase-invoices", files={"file": ("a.pdf", PDF)}).status_code == 401
     other = f"/oneconnect/v1/integrations/{other_org.oneconnect['integration_id']}/purchase-invoices"
     response = client.post(other, headers=partner.headers, files={"file": ("a.pdf", PDF)})
-    problem_of(response, 404, "SMB_NOTFOUND")
+    problem_of(response, 400, "SMB_NOTFOUND")

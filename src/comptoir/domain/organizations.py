@@ -22,6 +22,7 @@ class OrganizationFacts:
     closed_until: date | None
     created_at: datetime
     reference_version: int = 0  # of its chart of accounts and journals (storage/reference.py)
+    closed_at: datetime | None = None  # when the organization was closed: its credentials are refused
 
 
 @dataclass(frozen=True)

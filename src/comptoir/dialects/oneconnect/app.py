@@ -12,6 +12,7 @@ from comptoir.wire import api
 from . import documents
 from .errors import Problem, problem_response
 from .integrations import get_integration, revoke_integration
+from .security import CompanyClosed, revoke_closed
 
 
 def build(context: Context) -> FastAPI:
@@ -33,7 +34,9 @@ def build(context: Context) -> FastAPI:
                          methods=["POST"], tags=["documents"])
 
     @app.exception_handler(Problem)
-    async def on_problem(_request: Request, problem: Problem) -> JSONResponse:
+    async def on_problem(request: Request, problem: Problem) -> JSONResponse:
+        if isinstance(problem, CompanyClosed):
+            await revoke_closed(request, problem)
         return problem_response(problem)
 
     @app.exception_handler(HTTPException)

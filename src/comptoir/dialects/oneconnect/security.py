@@ -23,6 +23,7 @@ from .errors import Problem
 TOKEN_LIFETIME_S = 3600
 AUDIENCE = "oneconnect"
 SECRET_HEADERS = ("x-oneconnect-api-key", "x-one-connect-api-key")  # the docs spell it both ways
+SMB_CLOSED_REASON = "SMB Closed"  # the revocation reason the seed names
 
 
 def public_base(request: Request) -> str:
@@ -76,15 +77,37 @@ class OneConnectCaller:
         if partner is None or partner.revoked_at is not None:
             raise _failed(self.request, Problem(401, "The partner credentials behind this token are revoked."))
         integration = found.get("oneconnect_integration")
-        if integration is None or integration.org_id != partner.org_id:
-            raise Problem(404, f"No integration {self.integration_id}.", "SMB_NOTFOUND")
+        if integration is None or integration.org_id != partner.org_id:  # nothing of this partner's to revoke
+            raise Problem(400, f"Your company could not be found (integration {self.integration_id}).",
+                          "SMB_NOTFOUND")
         if not credentials.secret_matches(self.secret, integration):
             raise _failed(self.request, Problem(401, "The integration secret is wrong."))
         revoked_reason = (integration.revocation_reason or "revoked") if integration.revoked_at else None
+        if revoked_reason is None and integration.organization.closed_at is not None:
+            raise CompanyClosed(integration.org_id, self.integration_id)
         if revoked_reason is not None and self.active_only:
             raise Problem(401, f"The integration is revoked: {revoked_reason}", "SMB_CLOSED", reason=revoked_reason)
         self.admitted = Admitted(str(claims["sub"]), self.integration_id, revoked_reason)
         yield Principal(partner.org_id, integration.id, integration.employee_id, partner.organization)
+
+
+class CompanyClosed(Problem):
+    """The integration's organization is closed: 400 SMB_CLOSED, and the integration revoked with the
+    reason "SMB Closed" (seeds/oneconnect-v1-using-the-api.txt, "Business error codes"), so that the
+    next calls are 401 with it. Raised inside the unit of work, whose transaction is then rolled back:
+    the revocation is written apart, by the dialect's handler (`revoke_closed`)."""
+
+    def __init__(self, org_id: int, integration_id: str) -> None:
+        super().__init__(400, "The company has been closed on the accounting tool side; the integration is "
+                              "revoked.", "SMB_CLOSED")
+        self.org_id, self.integration_id = org_id, integration_id
+
+
+async def revoke_closed(request: Request, closed: CompanyClosed) -> None:
+    """The integration of a closed company revoked, in a transaction of its own."""
+    await run_in_threadpool(credentials.revoke, request.app.state.context.database, closed.org_id,
+                            "oneconnect_integration", closed.integration_id, SMB_CLOSED_REASON,
+                            source=public_base(request))
 
 
 def caller(request: Request, integration_id: str, *, active_only: bool = True) -> OneConnectCaller:

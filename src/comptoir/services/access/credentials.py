@@ -36,6 +36,10 @@ from comptoir.storage.identity import (
 from comptoir.storage.tables import Credential
 
 ISSUABLE = ("oneup", "upflow", "quipu", "oneconnect", "oneconnect_integration")
+# A OneConnect partner is not the company: its credentials still get tokens when the organization is
+# closed, so that its integration can answer SMB_CLOSED (dialects/oneconnect/security.py).
+PARTNER = "oneconnect"
+ORGANIZATION_CLOSED = "the organization is closed"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ def verify(where: Link | Session, kind: str, identifier: str, secret: str) -> Ch
         return Check(None)
     if credential.revoked_at is not None:
         return Check(None, credential.revocation_reason or "revoked")
+    if credential.organization.closed_at is not None and kind != PARTNER:
+        return Check(None, ORGANIZATION_CLOSED)
     return Check(Principal(credential.org_id, credential.id, credential.employee_id, credential.organization))
 
 
@@ -83,10 +89,11 @@ def _identifier(kind: str, org_id: int) -> str:
     return secrets.token_hex(16)
 
 
-def revoke(database: Database, org_id: int, kind: str, identifier: str, reason: str = "revoked") -> datetime:
+def revoke(database: Database, org_id: int, kind: str, identifier: str, reason: str = "revoked", *,
+           source: str | None = None) -> datetime:
     """`revoke_in` in a transaction of its own (the CLI). When it was revoked."""
     with database.transaction() as session:
-        return revoke_in(Book(session, org_id), kind, identifier, reason)
+        return revoke_in(Book(session, org_id), kind, identifier, reason, source=source)
 
 
 def revoke_in(book: Book, kind: str, identifier: str, reason: str = "revoked", *, source: str | None = None) -> datetime:

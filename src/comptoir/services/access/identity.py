@@ -208,7 +208,8 @@ def verify_bearer(where: Link | Session, kind: str, token: str) -> BearerCheck:
     row = token_with_organization(where, digest(token))
     if row is None or row.kind != kind:
         return BearerCheck(None, False)
-    if not is_active(row.expires_at, row.revoked_at, now()) or row.credential_revoked:
+    if not is_active(row.expires_at, row.revoked_at, now()) or row.credential_revoked \
+            or row.organization.closed_at is not None:
         return BearerCheck(None, True)
     return BearerCheck(Principal(row.org_id, row.credential_id, row.employee_id, row.organization), True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 
@@ -115,6 +116,13 @@ def find_organization(database: Database, slug: str) -> int:
     if org_id is None:
         raise fail(ErrorKind.NOT_FOUND, "slug", f"no organization with slug {slug!r}")
     return org_id
+
+
+def set_closed(database: Database, org_id: int, closed: bool) -> None:
+    """Close the organization (the company closed on the accounting side: every credential of its
+    is refused, and its OneConnect integrations answer SMB_CLOSED once, then are revoked), or reopen it."""
+    with database.transaction() as session:
+        session.get(Organization, org_id).closed_at = datetime.now(timezone.utc) if closed else None
 
 
 def first_employee_id(session, org_id: int) -> int | None:

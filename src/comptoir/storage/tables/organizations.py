@@ -21,6 +21,8 @@ class Organization(PublicUuid, Base):
     chart: Mapped[str] = mapped_column(String(16), nullable=False, default="default")
     # Transactions dated on or before this day are closed: nothing dated there can be written.
     closed_until: Mapped[date | None] = mapped_column(Date)
+    # When the organization was closed (the company, not a period): its credentials are refused.
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
     # One more at every commit that writes its accounts or journals (storage/reference.py).
     reference_version: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
