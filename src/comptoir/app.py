@@ -34,7 +34,7 @@ from comptoir.services.access import signing
 from comptoir.settings import Settings, get_settings
 from comptoir.web import oauth as oauth_pages
 from comptoir.web import portal as portal_pages
-from comptoir.wire import FormBodyLimit, ForPaths, NulInUrl, api
+from comptoir.wire import BodyDeadline, FormBodyLimit, ForPaths, NulInUrl, api
 
 DIALECTS = {"oneup": "/oneup/v1", "upflow": "/upflow/v1", "quipu": "/quipu", "oneconnect": "/oneconnect/v1"}
 
@@ -124,13 +124,16 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.add_middleware(FormBodyLimit, urlencoded_bytes_max=settings.json_body_bytes_max,
                        multipart_bytes_max=upload_max + 4 * 1024 * 1024)
     app.add_middleware(NulInUrl, refuse=_refusal)
+    app.add_middleware(BodyDeadline, idle_s=settings.body_idle_timeout_s, total_s=settings.body_total_timeout_s)
     dialect_apps = {}  # first: routes are tried in order, and the APIs take nearly every request
     for name, module in (("oneup", oneup), ("upflow", upflow), ("quipu", quipu), ("oneconnect", oneconnect)):
         dialect_apps[DIALECTS[name]] = module.build(context)
         app.mount(DIALECTS[name], dialect_apps[DIALECTS[name]])
     app.dialect_mounts = tuple(
-        (mount, NulInUrl(FormBodyLimit(mount.app, urlencoded_bytes_max=settings.json_body_bytes_max,
-                                       multipart_bytes_max=upload_max + 4 * 1024 * 1024), refuse=_refusal))
+        (mount, BodyDeadline(NulInUrl(FormBodyLimit(mount.app, urlencoded_bytes_max=settings.json_body_bytes_max,
+                                                    multipart_bytes_max=upload_max + 4 * 1024 * 1024),
+                                      refuse=_refusal), idle_s=settings.body_idle_timeout_s,
+                             total_s=settings.body_total_timeout_s))
         for mount in app.router.routes if isinstance(mount, Mount) and mount.app in dialect_apps.values())
     app.include_router(oauth_pages.router)
     app.include_router(portal_pages.router)  # the customer portal (Upflow's portal links)

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     json_body_bytes_max: int = 1024 * 1024
     # Largest uploaded file (an invoice PDF, say), enforced while the body streams in.
     upload_bytes_max: int = 10 * 1024 * 1024
+    # A request body that stops coming is cut off (408): nothing received for this long, or not whole
+    # this long after its first bytes were awaited (comptoir/wire.BodyDeadline).
+    body_idle_timeout_s: float = 5.0
+    body_total_timeout_s: float = 60.0
 
     # OneConnect imports: the largest `file` and `entries` parts, each enforced while the body streams in.
     oneconnect_file_bytes_max: int = 5 * 1024 * 1024

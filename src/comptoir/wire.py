@@ -5,6 +5,7 @@ Dialects turn the exceptions raised here into their own error format.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from collections.abc import AsyncIterator, Awaitable
@@ -165,6 +166,46 @@ class FormBodyLimit:
             return message
 
         await self.app(scope, limited, send)
+
+
+class BodyDeadline:
+    """ASGI middleware: a request body that stops coming is cut off. Whoever reads it waits at most
+    `idle_s` for each next piece and `total_s` for all of it (counted from the first wait); past that,
+    an HTTPException(408) is raised to the reader, so each dialect answers in its own format, and the
+    answer closes the connection (the rest of the body will never be read): a client that trickles a
+    body, or sends one that never ends, holds neither a worker's attention nor the connection."""
+
+    def __init__(self, app: ASGIApp, idle_s: float, total_s: float) -> None:
+        self.app, self.idle_s, self.total_s = app, idle_s, total_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        deadline: float | None = None
+        whole = timed_out = False
+
+        async def timed() -> Message:
+            nonlocal deadline, whole, timed_out
+            if whole:  # the body is in: a later wait is for the client's disconnection, unbounded
+                return await receive()
+            now = asyncio.get_running_loop().time()
+            if deadline is None:
+                deadline = now + self.total_s
+            try:
+                async with asyncio.timeout(min(self.idle_s, max(deadline - now, 0.0))):
+                    message = await receive()
+            except TimeoutError:
+                timed_out = True
+                raise HTTPException(408, "the request body did not arrive in time") from None
+            whole = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        async def closing(message: Message) -> None:
+            if timed_out and message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), (b"connection", b"close")]
+            await send(message)
+
+        await self.app(scope, timed, closing)
 
 
 class NulInUrl:

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 PROBLEM = "application/problem+json"
-TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-          422: "Unprocessable Content", 429: "Too Many Requests"}
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 408: "Request Timeout",
+          409: "Conflict", 422: "Unprocessable Content", 429: "Too Many Requests"}
 
 
 class Problem(Exception):

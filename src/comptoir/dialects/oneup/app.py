@@ -79,6 +79,8 @@ def _handle_errors(app: FastAPI) -> None:
     async def on_http_error(request: Request, error: HTTPException) -> Response:
         if error.status_code == 404:
             return error_response(OneUpError(2))
+        if error.status_code == 408:  # a body that stopped coming (wire.BodyDeadline)
+            return error_response(OneUpError(5, str(error.detail), status=408))
         if error.status_code == 405:
             return error_response(OneUpError(5, "This method is not available on this resource", status=405,
                                              headers={"Allow": ", ".join(allowed_methods(app, request.scope))}))

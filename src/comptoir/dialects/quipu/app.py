@@ -116,7 +116,8 @@ def build(context: Context) -> FastAPI:
             headers["Allow"] = ", ".join(allowed_methods(app, request.scope))
             if request.method == "OPTIONS":  # what the path serves, asked: the answer, not an error
                 return Response(status_code=204, headers=headers)
-        detail = {404: NOT_FOUND, 405: "Method not allowed"}.get(error.status_code, BAD_REQUEST)
+        detail = {404: NOT_FOUND, 405: "Method not allowed", 408: "Request timeout: the body did not arrive in "
+                  "time"}.get(error.status_code, BAD_REQUEST)
         return error_response(QuipuError(error.status_code, detail, headers=headers))
 
     @app.exception_handler(RequestValidationError)

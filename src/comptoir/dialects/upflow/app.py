@@ -41,7 +41,8 @@ def build(context: Context) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def on_http_error(_request: Request, error: HTTPException) -> JSONResponse:
-        return error_response(UpflowError(error.status_code, str(error.detail), "Not Found"
-                                          if error.status_code == 404 else "Bad Request"))
+        return error_response(UpflowError(error.status_code, str(error.detail),
+                                          {404: "Not Found", 408: "Request Timeout"}.get(error.status_code,
+                                                                                         "Bad Request")))
 
     return app
