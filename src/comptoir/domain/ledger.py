@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Iterable
 
 from .errors import ErrorKind, Problem, Rule
+from .money import TOO_LARGE, within_bounds
 
 DEBIT, CREDIT = "debit", "credit"
 
@@ -41,6 +42,8 @@ def balance_problems(postings: Iterable[Posting]) -> list[Problem]:
         if posting.amount <= 0:
             problems.append(Problem(ErrorKind.CONFLICT, f"entries[{index}].amount", "should be strictly positive",
                                     Rule.NOT_POSITIVE))
+        elif not within_bounds(posting.amount):
+            problems.append(Problem(ErrorKind.INVALID, f"entries[{index}].amount", TOO_LARGE))
     debit = sum((p.amount for p in postings if p.way == DEBIT), Decimal(0))
     credit = sum((p.amount for p in postings if p.way == CREDIT), Decimal(0))
     if debit != credit:

@@ -30,6 +30,7 @@ from comptoir.domain.documents import (
 from comptoir.domain.errors import ErrorKind, NotFound, Rule, broken, fail
 from comptoir.domain.ledger import CREDIT, DEBIT, Posting, net
 from comptoir.domain.lists import replace_list
+from comptoir.domain.money import TOO_LARGE, within_bounds
 from comptoir.domain.query import Condition, ListQuery, Op
 from comptoir.domain.settlements import schedule
 from comptoir.services.documents.numbering import number_from_series
@@ -207,6 +208,8 @@ class Documents:
                 checks.broken(Rule.PAYMENT_BEFORE_DOCUMENT, "date",
                               f"a payment is dated {first_payment}, before the new invoice date")
         checks.raise_if_any()
+        self._compute(book, document)
+        _check_amounts(document)  # before any number is taken for it
         if fields.get("code"):
             document.user_code = fields["code"]
         elif not document.user_code and document.series_id is not None:
@@ -215,7 +218,6 @@ class Documents:
             # A document that posts takes its transaction's number with its own (one round trip).
             document.user_code = next_code(book, self.kind, book.documents, "user_code",
                                            with_numbers=("transaction",) if self.kind in POSTED else ())
-        self._compute(book, document)
 
     def _check_header(self, book: Book, document: Any, fields: Mapping[str, Any], checks: Checks, *,
                       creating: bool) -> None:
@@ -389,6 +391,24 @@ class Prepared:
 
     draft: Any
     transaction: posting.Prepared | None
+
+
+_LINE_AMOUNTS = ("total", "tax_amount", "retention_amount")
+_DOCUMENT_AMOUNTS = ("subtotal", "reduce_amount", "tax_amount", "retention_amount", "total")
+
+
+def _check_amounts(document: Any) -> None:
+    """Every amount the document computed (each line's, its totals) is one the book keeps
+    (money.AMOUNT_MAX): 10,000 x 1,000,000,000 is refused, not stored wrong or overflowed."""
+    checks = Checks()
+    for position, line in enumerate(document.lines):
+        for name in _LINE_AMOUNTS:
+            if not within_bounds(getattr(line, name, None)):
+                checks.add(ErrorKind.INVALID, f"order_lines[{position}].{name}", TOO_LARGE)
+    for name in _DOCUMENT_AMOUNTS:
+        if not within_bounds(getattr(document, name, None)):
+            checks.add(ErrorKind.INVALID, name, TOO_LARGE)
+    checks.raise_if_any()
 
 
 def effective_tax_id(document: Document, line: DocumentLine) -> int | None:

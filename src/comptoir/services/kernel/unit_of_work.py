@@ -19,9 +19,10 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
-from comptoir.domain.errors import DomainError
+from comptoir.domain.errors import DomainError, ErrorKind, fail
+from comptoir.domain.money import TOO_LARGE
 from comptoir.domain.organizations import Principal
 from comptoir.storage.book import Book
 from comptoir.storage.database import Database, Scope
@@ -33,6 +34,7 @@ T = TypeVar("T")
 # serializable snapshot cannot commit (serialization_failure). The transaction was rolled back whole,
 # so running it again from the start is safe.
 RETRYABLE_SQLSTATES = {"40P01", "40001"}
+NUMERIC_OUT_OF_RANGE = "22003"  # PostgreSQL: a value too large for its column
 ATTEMPTS_MAX = 4
 
 
@@ -105,7 +107,27 @@ async def writing(database: Database, caller: Caller, work: Callable[[Book], T])
     return await _run(database, caller, work, read_only=False)
 
 
+def _too_large(error: BaseException) -> bool:
+    """Whether the database refused a value too large for its column: PostgreSQL's numeric overflow,
+    or an integer beyond SQLite's 64 bits (an amount in millionths, storage/types.ExactDecimal)."""
+    if isinstance(error, DBAPIError) and _sqlstate(error) == NUMERIC_OUT_OF_RANGE:
+        return True
+    return isinstance(error, OverflowError) or (isinstance(error, StatementError)
+                                                and isinstance(error.orig, OverflowError))
+
+
 async def _run(database: Database, caller: Caller, work: Callable[[Book], T], *, read_only: bool) -> T:
+    try:
+        return await _attempts(database, caller, work, read_only=read_only)
+    except (DBAPIError, StatementError, OverflowError) as error:
+        # An amount no check bounded (a sum of many, say) is still a refusal of the request, in the
+        # dialect's format, not a 500: every amount the services compute is checked before this.
+        if _too_large(error):
+            raise fail(ErrorKind.INVALID, None, f"an amount {TOO_LARGE}") from error
+        raise
+
+
+async def _attempts(database: Database, caller: Caller, work: Callable[[Book], T], *, read_only: bool) -> T:
     stale_retried = ran_again = False
     attempt = 1
     while True:
