@@ -29,7 +29,7 @@ from comptoir.dialects.quipu.errors import error_response as quipu_error_respons
 from comptoir.dialects.upflow.errors import UpflowError
 from comptoir.dialects.upflow.errors import error_response as upflow_error_response
 from comptoir.jobs import webhooks as webhook_jobs
-from comptoir.serving import cased
+from comptoir.serving import cased, redact_access_log
 from comptoir.services.access import signing
 from comptoir.settings import Settings, get_settings
 from comptoir.web import oauth as oauth_pages
@@ -79,6 +79,7 @@ def _lifespan(context: Context):
         # as it does: moved out of the collector's sight, so that its full collections, which stop
         # every request, walk a request's garbage only (docs/performance.md).
         context.database.serving()
+        redact_access_log()  # after uvicorn configured its loggers
         gc.collect()
         gc.freeze()
         gc.set_threshold(20_000, 50, 100)

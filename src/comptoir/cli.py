@@ -43,6 +43,7 @@ from comptoir.services.kernel import unit_of_work
 from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.services.ledger.closing import close_period
 from comptoir.services.masterdata import parties
+from comptoir.services.reporting import portal
 from comptoir.services.tenancy.demo import load_demo
 from comptoir.services.tenancy.organizations import (
     CHARTS,
@@ -495,6 +496,27 @@ def files_sweep(older_than: float = typer.Option(3600, "--older-than", min=0,
     console.print(f"Removed {len(swept)} files.")
     for key in swept:
         console.print(f"  {key}")
+
+
+portal_cli = typer.Typer(help="Customer portal links (Upflow's POST /customers/{id}/portal).", no_args_is_help=True)
+cli.add_typer(portal_cli, name="portal")
+
+
+@portal_cli.command("revoke")
+def portal_revoke(slug: str, customer: str = typer.Argument(
+        ..., help="The customer's id (its UUID, as Upflow shows it) or external:<externalId>.")) -> None:
+    """Withdraw every portal link the customer was given: they no longer open (new ones can be made)."""
+    database = _database()
+    org_id = _org_or_exit(database, slug)
+    key = {"external_id": customer.removeprefix("external:")} if customer.startswith("external:") \
+        else {"uuid": customer}
+    try:
+        with open_book(database, org_id) as book:
+            portal.revoke_links(book, parties.find_customer(book, **key))
+    except DomainError as error:
+        console.print(f"[red]Cannot withdraw the links:[/red] {error.describe()}")
+        raise typer.Exit(2) from None
+    console.print(f"Every portal link of customer {customer} is withdrawn.")
 
 
 webhooks_cli = typer.Typer(help="OneConnect webhooks: partners' URLs and the delivery worker.", no_args_is_help=True)

@@ -1,4 +1,5 @@
-"""Header names on the wire as the dialects' specifications write them.
+"""What the HTTP server writes: header names as the dialects' specifications write them, and an
+access log without the bearer tokens of signed links (`redact_access_log`).
 
 HTTP header names are case-insensitive (RFC 9110 §5.1), but clients published for these services
 compare them exactly: a client that looks for `X-OneUp-Has-Next-Page` never sees
@@ -13,6 +14,8 @@ uvicorn's httptools server lower-cases every name it writes. So:
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 from starlette.types import Message, Send
@@ -26,6 +29,33 @@ DOCUMENTED = {name.lower().encode("latin-1"): name.encode("latin-1") for name in
     "X-OneConnect-Signature", "X-Content-Type-Options",
     "Content-Type", "Content-Length", "Cache-Control", "ETag", "Last-Modified",
 )}
+
+
+# A signed link's token (services/access/links.py, itsdangerous): base64url payload, a dot, base64url
+# signature (a payload compressed starts with a dot). In a path segment or a query value.
+_SIGNED_TOKEN = re.compile(r"(?<=[/=])\.?[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}")
+REDACTED = "[redacted]"
+
+
+class RedactSignedLinks(logging.Filter):
+    """The access log line of a request without the bearer tokens of its URL: a signed link (a PDF, a
+    customer portal, a Quipu download) opens what it names for anyone who holds it, and access logs
+    are read, kept and shipped by more people than the books are."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            args = list(record.args)
+            args[2] = _SIGNED_TOKEN.sub(REDACTED, args[2])
+            record.args = tuple(args)
+        return True
+
+
+def redact_access_log() -> None:
+    """Once per process: uvicorn's access log (`uvicorn.access`, its line's third argument the path
+    with its query) goes through `RedactSignedLinks`."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(existing, RedactSignedLinks) for existing in access.filters):
+        access.addFilter(RedactSignedLinks())
 
 
 def cased(send: Send) -> Send:

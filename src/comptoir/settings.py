@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # this long after its first bytes were awaited (comptoir/wire.BodyDeadline).
     body_idle_timeout_s: float = 5.0
     body_total_timeout_s: float = 60.0
+    # The longest a customer portal link may live (Upflow's own limit: 1000 days).
+    portal_link_days_max: int = 1000
 
     # OneConnect imports: the largest `file` and `entries` parts, each enforced while the body streams in.
     oneconnect_file_bytes_max: int = 5 * 1024 * 1024

@@ -5,7 +5,10 @@ every answer says exactly who may frame it."""
 from __future__ import annotations
 
 import html
+import os
 import re
+import subprocess
+import sys
 import time
 from urllib.parse import urlsplit
 
@@ -271,3 +274,26 @@ def test_a_vendor_is_no_customer(client, context, org):
     response = client.get(f"/portal/{token}")
     assert response.status_code == 404
     assert "Only A Vendor" not in response.text
+
+
+# -- lifetimes and withdrawal (issue 16 §10) --------------------------------------------------------
+
+def test_a_link_lives_at_most_the_configured_days(upflow, statement, context):
+    days = context.settings.portal_link_days_max
+    assert portal_path(upflow, statement.customer["id"], {"expiresIn": days * 86400})
+    refused = upflow.post(f"/customers/{statement.customer['id']}/portal", {"expiresIn": days * 86400 + 1})
+    assert upflow_error(refused, 400)["message"].startswith("expiresIn: at most")
+
+
+def test_withdrawn_links_no_longer_open_and_new_ones_do(upflow, client, statement, context, org, database_url):
+    before = portal_path(upflow, statement.customer["id"], {"expiresIn": 86400})
+    assert client.get(before).status_code == 200
+    withdrawn = subprocess.run([sys.executable, "-m", "comptoir.cli", "portal", "revoke", org.slug,
+                                statement.customer["id"]], env={**os.environ, "COMPTOIR_DATABASE_URL": database_url},
+                               capture_output=True, text=True, timeout=120, check=False)
+    assert withdrawn.returncode == 0, withdrawn.stdout + withdrawn.stderr
+    page = client.get(before)
+    assert page.status_code == 404 and statement.customer["name"] not in page.text
+    assert client.get(before + f"/invoices/{statement.overdue['id']}.pdf").status_code == 404
+    time.sleep(0.002)  # a link issued after the withdrawal (to the millisecond) opens
+    assert client.get(portal_path(upflow, statement.customer["id"])).status_code == 200

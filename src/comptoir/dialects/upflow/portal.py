@@ -52,6 +52,9 @@ async def create_portal_url(ref: str, request: Request) -> JSONResponse:
 
     def work(book):
         expires_in_s, ancestors = body.value()
+        if expires_in_s > settings.portal_link_days_max * 86400:
+            raise UpflowError(400, f"expiresIn: at most {settings.portal_link_days_max * 86400} seconds "
+                                   f"({settings.portal_link_days_max} days)", "Bad Request")
         customer = parties.find_customer(book, **_reference(ref))
         token = portal.issue(settings.session_secret(), book.org_id, customer.uuid, expires_in_s, ancestors)
         return {"url": f"{settings.public_url.rstrip('/')}/portal/{token}"}

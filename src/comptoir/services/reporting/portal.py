@@ -1,9 +1,10 @@
 """The customer portal: a signed, expiring link to one customer's statement (balance, open and paid
 invoices, their PDFs), which the organization hands to its customer or embeds in its own app.
 
-The token carries the organization, the customer's UUID, the expiry and the origins allowed to frame
-the page (docs/decisions/0013-customer-portal.md); nothing is stored, so a link cannot be revoked
-before it expires except by changing the server's secret key.
+The token carries the organization, the customer's UUID, when it was issued, the expiry and the
+origins allowed to frame the page (docs/decisions/0010); nothing is stored per link. A customer's links
+are withdrawn all at once (`revoke_links`: those issued before no longer open), and no link lives
+longer than the server allows (COMPTOIR_PORTAL_LINK_DAYS_MAX).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ class Grant:
     customer_uuid: str
     frame_ancestors: tuple[str, ...]
     expires_at: int
+    issued_at_ms: int = 0  # links made before issue 16 carry none: any withdrawal withdraws them
 
 
 def frame_ancestors(value: str | None) -> tuple[str, ...]:
@@ -70,17 +72,20 @@ def content_security_policy(ancestors: tuple[str, ...]) -> str:
 
 def issue(secret: str, org_id: int, customer_uuid: str, expires_in_s: int, ancestors: tuple[str, ...],
           now: float | None = None) -> str:
-    expires_at = int(time.time() if now is None else now) + expires_in_s
-    return links.sign(secret, PURPOSE, {"o": org_id, "c": customer_uuid, "f": " ".join(ancestors)}, expires_at)
+    now = time.time() if now is None else now
+    return links.sign(secret, PURPOSE, {"o": org_id, "c": customer_uuid, "f": " ".join(ancestors),
+                                        "i": int(now * 1000)}, int(now) + expires_in_s)
 
 
 def grant_of(payload: dict[str, Any]) -> Grant:
     """The grant of a verified payload (an expired one too: its framers still apply to the error page)."""
     try:
-        grant = Grant(payload["o"], payload["c"], frame_ancestors(payload["f"]), payload[links.EXPIRY])
+        grant = Grant(payload["o"], payload["c"], frame_ancestors(payload["f"]), payload[links.EXPIRY],
+                      payload.get("i", 0))
     except (KeyError, TypeError, ValueError):
         raise links.LinkInvalid() from None
-    if not isinstance(grant.org_id, int) or not isinstance(grant.customer_uuid, str):
+    if not isinstance(grant.org_id, int) or not isinstance(grant.customer_uuid, str) \
+            or not isinstance(grant.issued_at_ms, int):
         raise links.LinkInvalid()
     return grant
 
@@ -127,8 +132,23 @@ class Statement:
 
 
 def customer_of(book: Book, grant: Grant) -> Party | None:
+    """The customer the link opens; None when it is gone, or its links were withdrawn after this one
+    was issued."""
     party = book.parties.find(uuid=grant.customer_uuid)
-    return party if party is not None and party.is_customer else None
+    if party is None or not party.is_customer:
+        return None
+    withdrawn = party.portal_revoked_at
+    if withdrawn is not None:
+        withdrawn = withdrawn if withdrawn.tzinfo is not None else withdrawn.replace(tzinfo=timezone.utc)  # SQLite
+        if grant.issued_at_ms <= int(withdrawn.timestamp() * 1000):
+            return None
+    return party
+
+
+def revoke_links(book: Book, customer: Party) -> None:
+    """Withdraw every portal link the customer was given until now: they no longer open."""
+    customer.portal_revoked_at = datetime.now(timezone.utc)
+    book.flush()
 
 
 def statement(book: Book, grant: Grant, today: date | None = None) -> Statement | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, JsonDocument, OrgScoped, PublicUuid, Timestamped
@@ -56,6 +58,8 @@ class Party(OrgScoped, PublicUuid, Timestamped, Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id", ondelete="SET NULL"))
     # Data a dialect keeps that has no place in the core, by dialect name: {"upflow": {...}}.
     extra: Mapped[dict] = mapped_column(JsonDocument, default=dict, nullable=False)
+    # When the customer's portal links were withdrawn: those issued before no longer open.
+    portal_revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="party", foreign_keys="Contact.party_id", order_by="Contact.id", cascade="all, delete-orphan", lazy="selectin"
