@@ -212,3 +212,50 @@ def test_an_amended_expense_is_a_vendor_credit_posted_against_the_payable(quipu,
     [transaction] = [t for t in oneup.ok("GET", "/transactions") if t["piece_number"].startswith("VCR-")]
     assert postings(oneup, transaction["piece_number"]) == {
         ("20100", "debit"): Decimal("60.5"), ("50100", "credit"): Decimal(50), ("12000", "credit"): Decimal("10.5")}
+
+
+def test_paid_at_is_a_payment_in_the_book_seen_by_every_dialect(quipu, oneup, upflow_client):
+    """Issue 16 §6: an invoice declared paid through Quipu's paid_at is paid for OneUp and Upflow too (a
+    payment of what remained, dated paid_at, posted); clearing paid_at takes it back; a partly paid
+    invoice is settled for what remains; an expense declared paid settles its payable."""
+    contact = quipu.contact()
+    invoice = income(quipu, contact["id"], [item("Work", "1000", 1, 9)], issue_date="2024-02-01")
+    number = invoice["attributes"]["number"]
+    [found] = oneup.ok("GET", f"/invoices?user_code=eq:{number}")
+    assert (found["paid"], found["unpaid"]) == (0, Decimal(1090))
+
+    quipu.ok("PATCH", f"/invoices/{invoice['id']}", {"data": {"type": "invoices", "id": invoice["id"],
+                                                              "attributes": {"paid_at": "2024-02-15"}}})
+    paid = oneup.ok("GET", f"/invoices/{found['id']}")
+    assert (paid["paid"], paid["unpaid"]) == (Decimal(1090), 0)
+    [payment_id] = paid["payments_id"]
+    payment = oneup.ok("GET", f"/payments/{payment_id}")
+    assert (payment["date"], payment["amount"]) == ("2024-02-15", Decimal(1090))
+    [upflow_invoice] = [row for row in upflow_client.ok("GET", "/invoices")["invoices"] if row["customId"] == number]
+    assert upflow_invoice["amountOutstanding"] == 0 and upflow_invoice["state"] == "PAID"
+    transactions = oneup.ok("GET", f"/transactions?piece_number=eq:{payment['user_code']}")
+    assert len(transactions) == 1
+
+    quipu.ok("PATCH", f"/invoices/{invoice['id']}", {"data": {"type": "invoices", "id": invoice["id"],
+                                                              "attributes": {"paid_at": None}}})
+    unpaid = oneup.ok("GET", f"/invoices/{found['id']}")
+    assert (unpaid["paid"], unpaid["unpaid"], unpaid["payments_id"]) == (0, Decimal(1090), [])
+    assert oneup.get(f"/payments/{payment_id}").status_code == 404
+
+    oneup.ok("POST", "/payments", {"invoice_id": found["id"], "amount": 100, "date": "2024-02-10"})
+    quipu.ok("PATCH", f"/invoices/{invoice['id']}", {"data": {"type": "invoices", "id": invoice["id"],
+                                                              "attributes": {"paid_at": "2024-02-20"}}})
+    settled = oneup.ok("GET", f"/invoices/{found['id']}")
+    assert (settled["paid"], settled["unpaid"]) == (Decimal(1090), 0)
+    amounts = sorted(oneup.ok("GET", f"/payments/{pid}")["amount"] for pid in settled["payments_id"])
+    assert amounts == [Decimal(100), Decimal(990)]
+
+    expense = quipu.create("/invoices", "invoices", {"kind": "expenses", "issue_date": "2024-03-01", "number": "FA-7",
+                                                     "paid_at": "2024-03-05"},
+                           {"contact": relationship("contacts", contact["id"]),
+                            "items": {"data": [item("Paper", "50", 1, 0)]}})
+    assert expense["attributes"]["payment_status"] == "paid"
+    trial = oneup.ok("GET", "/reports/trial_balance?date=2024-12-31")
+    payable = next(row for row in trial["accounts"] if row["number"].startswith("20"))
+    assert payable["balance"] == 0, payable  # billed 50, then settled on paid_at
+

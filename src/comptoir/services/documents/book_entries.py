@@ -14,8 +14,10 @@ from typing import Any
 
 from sqlalchemy import func
 
+from comptoir.domain import charts
 from comptoir.domain.documents import ALL_KINDS, INVOICE_KINDS, PAYSHEET
-from comptoir.domain.errors import ErrorKind, NotFound, fail
+from comptoir.domain.errors import ErrorKind, NotFound, Rule, broken, fail
+from comptoir.domain.ledger import CREDIT, DEBIT, Posting
 from comptoir.domain.parties import COMPANY
 from comptoir.domain.query import Condition, ListQuery, Op
 from comptoir.services.documents import attachments
@@ -30,7 +32,10 @@ from comptoir.services.documents.sales import (
     VENDOR_CREDIT,
 )
 from comptoir.services.kernel.imports import upsert
+from comptoir.services.ledger import chart, posting
 from comptoir.services.masterdata import parties
+from comptoir.services.settlement.payments import PAYMENTS
+from comptoir.services.settlement.standing import standing
 from comptoir.storage import masterdata
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Allocation, Document
@@ -98,7 +103,10 @@ def create(book: Book, side: str, fields: Mapping[str, Any], *, form: str | None
         fields["party_id"] = walk_in_party(book, side).id
     _give_role(book, kind, fields.get("party_id"))
     documents = BY_KIND[kind]
-    return documents.create(book, _core(documents, fields, form))
+    document = documents.create(book, _core(documents, fields, form))
+    if document.paid_at is not None:
+        settle_declared(book, document)
+    return document
 
 
 def update(book: Book, document_id: int, fields: Mapping[str, Any], *, form: str | None = None) -> Document:
@@ -108,12 +116,16 @@ def update(book: Book, document_id: int, fields: Mapping[str, Any], *, form: str
     if "party_id" in fields:
         _give_role(book, document.kind, fields["party_id"])
     documents = BY_KIND[document.kind]
-    return documents.update(book, document.id, _core(documents, fields, form))
+    updated = documents.update(book, document.id, _core(documents, fields, form))
+    if "paid_at" in fields or updated.paid_at is not None:  # declared, withdrawn, or its amount moved
+        settle_declared(book, updated)
+    return updated
 
 
 def delete(book: Book, files_root: Path, document_id: int, *, form: str | None = None) -> None:
     """Delete the entry with its attachments (their bytes go once the transaction commits)."""
     document = get(book, document_id, form=form)
+    _withdraw_declared(book, document)  # the payment its paid_at made goes with it
     attachments.delete_of_document(book, files_root, document.id)
     BY_KIND[document.kind].delete(book, document.id)
 
@@ -158,6 +170,53 @@ def _copy_line(line: Any) -> dict[str, Any]:
     copied = {name: getattr(line, name) for name in LINE_FIELDS}
     copied["extra"] = dict(line.extra or {})
     return copied
+
+
+# -- paid by declaration (Quipu's paid_at) -----------------------------------------------------------
+
+DECLARED_PAYMENT = "declared_payment"  # the source type of what settles an expense declared paid
+
+
+def settle_declared(book: Book, document: Any) -> None:
+    """What `paid_at` declares, in the book for every dialect to see (docs/decisions/0019 §8): an
+    invoice declared paid gets a payment of what remained unpaid, dated `paid_at` (bank or undeposited
+    funds against receivable, allocated to it as any payment); a purchase invoice, the payable settled
+    against undeposited funds on that day. Written again whenever the entry changes while declared
+    paid; withdrawn when `paid_at` is cleared. Other kinds (credit notes, paysheets) keep `paid_at` as
+    a declaration only."""
+    _withdraw_declared(book, document)
+    if document.paid_at is None or document.kind not in (INVOICE, PURCHASE_INVOICE):
+        return
+    if document.paid_at < document.date:
+        raise broken(Rule.PAYMENT_BEFORE_DOCUMENT, f"paid on {document.paid_at}, before the entry's date "
+                                                   f"{document.date}", "paid_at")
+    if document.kind == INVOICE:
+        remaining = standing(book, book.documents.get(document.id)).unpaid
+        if remaining > 0:
+            PAYMENTS.create(book, {"invoice_id": document.id, "amount": remaining, "date": document.paid_at,
+                                   "external_id": _declared_key(document)})
+        return
+    label = f"Paid {document.vendor_reference or document.user_code}"
+    posting.post(book, source_type=DECLARED_PAYMENT, source_id=document.id, journal_role="bank",
+                 on=document.paid_at, piece_number=document.user_code, currency=document.currency_iso_code,
+                 postings=[Posting(chart.account_for(book, charts.PAYABLE).id, DEBIT, document.total, label,
+                                   document.user_code, document.customer_id),
+                           Posting(chart.account_for(book, charts.UNDEPOSITED).id, CREDIT, document.total, label)])
+
+
+def _withdraw_declared(book: Book, document: Any) -> None:
+    """Undo what a former `paid_at` of the entry wrote (nothing when it had none)."""
+    if document.kind == INVOICE:
+        declared = book.payments.find(external_id=_declared_key(document))
+        if declared is not None:
+            PAYMENTS.delete(book, declared.id)
+    elif document.kind == PURCHASE_INVOICE:
+        posting.unpost(book, DECLARED_PAYMENT, document.id)
+
+
+def _declared_key(document: Any) -> str:
+    """The external id of the payment an invoice's paid_at made (unique, as every payment's is)."""
+    return f"paid-at:{document.uuid}"
 
 
 # -- what is paid ------------------------------------------------------------------------------
