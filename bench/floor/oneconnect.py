@@ -183,8 +183,9 @@ att AS (
   INSERT INTO attachments (org_id, document_id, stored_file_id, created_at, updated_at)
   SELECT $1, d.id, f.id, now(), now() FROM d, f),
 outbox AS (
-  INSERT INTO outbox_events (org_id, uuid, partner_id, type, data, status, attempts, next_attempt_at, created_at)
-  SELECT $1, gen_random_uuid()::text, $10, 'DocumentStatus', $39, 'pending', 0, now(), now() FROM r WHERE $40),
+  INSERT INTO outbox_events (org_id, uuid, partner_id, type, data, source, status, attempts, next_attempt_at,
+                             created_at)
+  SELECT $1, gen_random_uuid()::text, $10, 'DocumentStatus', $39, $47, 'pending', 0, now(), now() FROM r WHERE $40),
 {balances_cte(41, "t")}
 SELECT r.id FROM r
 """
@@ -308,7 +309,7 @@ async def import_invoice(floor: Floor, request: Request, integration_id: str, ki
                 format_code("PINV", numbers["purchase_invoice"]), amounts.due_on or on, amounts.due_on is not None,
                 fields.get("comment") or "", amounts.base, amounts.tax, amounts.total, number,
                 {"oneconnect": {"documentId": document_uuid, "integrationId": integration_id}}, event, subscribed,
-                *balance_args(balance_deltas({}, on, postings)))
+                *balance_args(balance_deltas({}, on, postings)), floor.config.public_url.rstrip("/"))
         except BaseException as error:
             path.unlink(missing_ok=True)  # the file follows its row: the transaction rolled back
             if isinstance(error, asyncpg.UniqueViolationError):
