@@ -34,7 +34,7 @@ from comptoir.services.access import signing
 from comptoir.settings import Settings, get_settings
 from comptoir.web import oauth as oauth_pages
 from comptoir.web import portal as portal_pages
-from comptoir.wire import BodyDeadline, FormBodyLimit, ForPaths, NulInUrl, api
+from comptoir.wire import AnswerUnexpected, BodyDeadline, FormBodyLimit, ForPaths, NulInUrl, api
 
 DIALECTS = {"oneup": "/oneup/v1", "upflow": "/upflow/v1", "quipu": "/quipu", "oneconnect": "/oneconnect/v1"}
 
@@ -109,6 +109,19 @@ def _refusal(path: str, message: str) -> Response:
     return JSONResponse({"error": "invalid_request", "error_description": message}, status_code=400)
 
 
+def _unexpected(path: str) -> Response:
+    """A 500 in the format of the dialect the path belongs to (plain JSON elsewhere)."""
+    if path.startswith(DIALECTS["oneup"] + "/"):
+        return oneup_error_response(OneUpError(0))
+    if path.startswith(DIALECTS["upflow"] + "/"):
+        return upflow_error_response(UpflowError(500, "Internal Server Error", "Internal Server Error"))
+    if path.startswith(DIALECTS["quipu"] + "/"):
+        return quipu_error_response(QuipuError(500, "Internal Server Error"))
+    if path.startswith(DIALECTS["oneconnect"] + "/"):
+        return problem_response(Problem(500, "Internal Server Error"))
+    return JSONResponse({"error": "server_error", "error_description": "Internal Server Error"}, status_code=500)
+
+
 def create_app(settings: Settings | None = None, context: Context | None = None) -> FastAPI:
     context = context or Context.from_settings(settings or get_settings())
     app = api("Comptoir", application=Root, version=__version__, docs_url=None, redoc_url=None,
@@ -126,9 +139,13 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
                        multipart_bytes_max=upload_max + 4 * 1024 * 1024)
     app.add_middleware(NulInUrl, refuse=_refusal)
     app.add_middleware(BodyDeadline, idle_s=settings.body_idle_timeout_s, total_s=settings.body_total_timeout_s)
+    app.add_middleware(AnswerUnexpected, answer=_unexpected)
     dialect_apps = {}  # first: routes are tried in order, and the APIs take nearly every request
     for name, module in (("oneup", oneup), ("upflow", upflow), ("quipu", quipu), ("oneconnect", oneconnect)):
         dialect_apps[DIALECTS[name]] = module.build(context)
+        # Inside the application's own last resort (which answers, then raises again: the connection
+        # would close): what nothing answered is answered in the dialect's format, keep-alive kept.
+        dialect_apps[DIALECTS[name]].add_middleware(AnswerUnexpected, answer=_unexpected)
         app.mount(DIALECTS[name], dialect_apps[DIALECTS[name]])
     app.dialect_mounts = tuple(
         (mount, BodyDeadline(NulInUrl(FormBodyLimit(mount.app, urlencoded_bytes_max=settings.json_body_bytes_max,

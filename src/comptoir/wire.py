@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import logging
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -206,6 +207,36 @@ class BodyDeadline:
             await send(message)
 
         await self.app(scope, timed, closing)
+
+
+class AnswerUnexpected:
+    """ASGI middleware: an exception that nothing answered (a bug, a database gone) is answered here,
+    in the format of the path's dialect (`answer(path)`, a 500), and the request ends normally, so the
+    server keeps the client's keep-alive connection (Starlette's own last resort answers too, but then
+    raises again, and uvicorn closes the connection). The traceback is logged. An exception after the
+    answer has begun goes on: that connection must close."""
+
+    def __init__(self, app: ASGIApp, answer: Any) -> None:
+        self.app, self.answer = app, answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception:
+            if started:
+                raise
+            logging.getLogger("comptoir").exception("unexpected error answering %s %s", scope["method"],
+                                                    scope["path"])
+            await self.answer(scope["path"])(scope, receive, send)
 
 
 class NulInUrl:

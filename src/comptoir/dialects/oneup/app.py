@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -30,8 +29,6 @@ from .resources.work import (
     PROJECTS_RESOURCE,
     render_employee,
 )
-
-log = logging.getLogger(__name__)
 
 # Routes are tried in this order: the resources integrations call most come first.
 RESOURCES = (
@@ -86,7 +83,3 @@ def _handle_errors(app: FastAPI) -> None:
                                              headers={"Allow": ", ".join(allowed_methods(app, request.scope))}))
         return error_response(OneUpError(5, str(error.detail)))
 
-    @app.exception_handler(Exception)
-    async def on_unexpected(_request: Request, error: Exception) -> Response:
-        log.exception("unexpected error in the OneUp dialect", exc_info=error)
-        return error_response(OneUpError(0))
