@@ -64,6 +64,14 @@ def test_documented_header_names_keep_their_casing_on_the_wire(database_url, cli
         # Nothing else is touched: a name no dialect documents stays as the server writes it.
         assert b"\r\ndate: " in quipu.lower()
 
+        for _ in range(20):  # Quipu's budget is 5 calls in 5 seconds: the next answers are 429
+            limited = raw_head(base, f"GET /quipu/{org.slug}/contacts HTTP/1.1", Authorization=f"Bearer {token}",
+                               Accept="application/vnd.api+json")
+            if limited.startswith(b"HTTP/1.1 429 "):
+                break
+        assert limited.startswith(b"HTTP/1.1 429 "), limited
+        assert b"\r\nRetry-After: " in limited and b"\r\nRateLimit-Reset: " in limited, limited
+
     # Started without COMPTOIR_PUBLIC_URL, the server said so, once (issue 16 §8).
     if "COMPTOIR_PUBLIC_URL" not in os.environ:
         assert (tmp_path / "serve.log").read_text().count("COMPTOIR_PUBLIC_URL is not set") == 1
