@@ -229,6 +229,9 @@ def test_paid_at_is_a_payment_in_the_book_seen_by_every_dialect(quipu, oneup, up
     paid = oneup.ok("GET", f"/invoices/{found['id']}")
     assert (paid["paid"], paid["unpaid"]) == (Decimal(1090), 0)
     [payment_id] = paid["payments_id"]
+    quipu.ok("PATCH", f"/invoices/{invoice['id']}", {"data": {"type": "invoices", "id": invoice["id"],
+                                                              "attributes": {"paid_at": "2024-02-15", "notes": "n"}}})
+    assert oneup.ok("GET", f"/invoices/{found['id']}")["payments_id"] == [payment_id]  # the same payment, kept
     payment = oneup.ok("GET", f"/payments/{payment_id}")
     assert (payment["date"], payment["amount"]) == ("2024-02-15", Decimal(1090))
     [upflow_invoice] = [row for row in upflow_client.ok("GET", "/invoices")["invoices"] if row["customId"] == number]

@@ -116,8 +116,10 @@ def update(book: Book, document_id: int, fields: Mapping[str, Any], *, form: str
     if "party_id" in fields:
         _give_role(book, document.kind, fields["party_id"])
     documents = BY_KIND[document.kind]
+    paid_at, total = document.paid_at, document.total  # as they were (the row is read again after)
     updated = documents.update(book, document.id, _core(documents, fields, form))
-    if "paid_at" in fields or updated.paid_at is not None:  # declared, withdrawn, or its amount moved
+    declared = "paid_at" in fields and updated.paid_at != paid_at  # declared, moved or withdrawn
+    if declared or (updated.paid_at is not None and updated.total != total):  # or its amount moved
         settle_declared(book, updated)
     return updated
 
