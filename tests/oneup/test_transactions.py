@@ -215,6 +215,26 @@ def test_is_family_is_read_only(oneup, context, org):
     assert oneup.ok("GET", f"/accounts/{accounts['40000']['id']}")["is_family"] is True
 
 
+def test_an_account_with_closed_entries_keeps_its_number_and_family(oneup, context, org):
+    """Issue 17 §1. Figures first: 200 of sales on 40150 in June 2024, books closed at 2024-12-31; moving
+    40150 to the expenses' family, or renumbering it, would turn 2024's income of 200 into an expense.
+    Both are refused (3003); its name may change; an account without closed entries may move."""
+    accounts = chart(oneup)
+    manual(oneup, "Y24", "2024-06-30", line(accounts["11100"], "debit", 200), line(accounts["40150"], "credit", 200))
+    close_books(context, org, date(2024, 12, 31))
+    sales = accounts["40150"]
+    expenses_family = accounts["60100"]["family_id"]
+    for change in ({"family_id": expenses_family}, {"number": "40159"}):
+        refused = oneup.put(f"/accounts/{sales['id']}", change)
+        assert error_of(refused)["code"] == "3003", refused.text
+    renamed = oneup.ok("PUT", f"/accounts/{sales['id']}", {"name": "Sales - Other"})
+    assert (renamed["number"], renamed["family_id"], renamed["name"]) == ("40150", sales["family_id"], "Sales - Other")
+    unused = oneup.ok("PUT", f"/accounts/{accounts['40100']['id']}", {"number": "40109"})
+    assert unused["number"] == "40109"
+    trial = oneup.ok("GET", "/reports/trial_balance?date=2024-12-31")
+    assert {row["number"]: row["balance"] for row in trial["accounts"]}["40150"] == Decimal(-200)
+
+
 def test_an_account_with_entries_or_children_is_not_deleted(oneup, context, org):
     accounts = chart(oneup)
     manual(oneup, "P-1", "2024-01-10", line(accounts["11100"], "debit", 10), line(accounts["40100"], "credit", 10))

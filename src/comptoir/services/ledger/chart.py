@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from comptoir.domain import charts
-from comptoir.domain.errors import ErrorKind, fail
+from comptoir.domain.errors import ErrorKind, Rule, broken, fail
 from comptoir.services.kernel.records import Records
 from comptoir.storage.book import Book
 from comptoir.storage.database import UNKNOWN
-from comptoir.storage.tables import Account, Journal, PaymentMethod
+from comptoir.storage.tables import Account, Entry, Journal, PaymentMethod
 
 
 def seed_ledger(book: Book, chart: str) -> None:
@@ -95,6 +95,8 @@ class Accounts(Records):
     """Accounts of the chart. A new account takes the nature of its family; families hold no entries."""
 
     def _write(self, book: Book, row: Any, fields: Mapping[str, Any], *, creating: bool) -> None:
+        if not creating:
+            _keep_closed_accounts(book, row, fields)
         family_id = fields.get("family_id")
         if family_id is not None:
             family = book.accounts.get(family_id)
@@ -114,6 +116,18 @@ class Accounts(Records):
             raise fail(ErrorKind.REFERENCED, None, f"The account {account.number} cannot be deleted because it is "
                                                    f"referenced by: Posting rules ({account.role.replace('_', ' ')})")
         super().delete(book, row_id)
+
+
+def _keep_closed_accounts(book: Book, account: Any, fields: Mapping[str, Any]) -> None:
+    """An account that holds entries of a closed period keeps its number and its family (and so its
+    nature): a closed year's figures do not move through the chart (issue 17 §1). Its name may change."""
+    closed_until = book.organization.closed_until
+    moved = [name for name in ("number", "family_id") if name in fields and fields[name] != getattr(account, name)]
+    if not moved or closed_until is None:
+        return
+    if book.entries.count(Entry.account_id == account.id, Entry.date <= closed_until):
+        raise broken(Rule.ENTRY_CLOSED, f"the account {account.number} holds entries of the period closed until "
+                                        f"{closed_until}: its {' and '.join(moved)} cannot change", moved[0])
 
 
 class Journals(Records):
