@@ -36,13 +36,19 @@ def _postgres_database(admin_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> Iterator[str]:
+def empty_database(directory) -> Iterator[str]:
+    """The URL of an empty database of the kind under test: a fresh PostgreSQL database when
+    COMPTOIR_TEST_DATABASE_URL names a server (dropped afterwards), else a SQLite file in `directory`."""
     admin_url = os.environ.get("COMPTOIR_TEST_DATABASE_URL", "")
     if admin_url.startswith("postgresql"):
         yield from _postgres_database(admin_url)
     else:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'comptoir.sqlite3'}"
+        yield f"sqlite:///{directory / 'comptoir.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    yield from empty_database(tmp_path_factory.mktemp("db"))
 
 
 @pytest.fixture(scope="session")

@@ -58,6 +58,22 @@ def test_close_books_closes_the_period(database_url, client):
     assert late.status_code == 422 and late.json()["error"]["code"] == "3001"
 
 
+def test_the_fiscal_year_start_is_set_at_creation_and_later(database_url, client):
+    """`--fiscal-year-start 4` at creation, then `org fiscal-year --start-month 7`: the trial balance
+    follows; a month outside 1 to 12 is refused with exit code 2 and the reason."""
+    created = json.loads(_run(database_url, "org", "create", "April Co", "--json", "--fiscal-year-start", "4").stdout)
+    auth, slug = (created["oneup"]["email"], created["oneup"]["api_key"]), created["organization"]["slug"]
+
+    def year() -> dict:
+        return client.get("/oneup/v1/reports/trial_balance?date=2025-05-15", auth=auth).json()["fiscal_year"]
+    assert year() == {"start": "2025-04-01", "end": "2026-03-31"}
+    result = _run(database_url, "org", "fiscal-year", slug, "--start-month", "7")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert year() == {"start": "2024-07-01", "end": "2025-06-30"}
+    refused = _run(database_url, "org", "fiscal-year", slug, "--start-month", "13")
+    assert refused.returncode == 2 and "1 to 12" in refused.stdout
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -412,17 +412,29 @@ def _refusal(sent: dict, on: date, journal_name: str | None, found: Any, account
 # -- the trial balance ---------------------------------------------------------------------------
 
 TRIAL_BALANCE = """
-SELECT a.id, a.number, a.name, sum(b.debit), sum(b.credit)
-FROM account_balances b JOIN accounts a ON a.id = b.account_id AND a.org_id = b.org_id
-WHERE b.org_id = $1 AND ((b.span = 'day' AND b.first_day >= $2 AND b.first_day <= $3)
-                         OR (b.span = 'month' AND b.first_day <= $4))
-GROUP BY a.id, a.number, a.name
+WITH o AS (
+  SELECT chart, fiscal_year_start_month AS m,
+         make_date(extract(year FROM $5::date)::int - (extract(month FROM $5::date) < fiscal_year_start_month)::int,
+                   fiscal_year_start_month, 1) AS fy
+  FROM organizations WHERE id = $1)
+SELECT o.chart, o.m, o.fy, a.id, a.number, a.name, a.nature, a.role,
+       coalesce(sum(b.debit - b.credit) FILTER (WHERE b.first_day < o.fy), 0),
+       coalesce(sum(b.debit) FILTER (WHERE b.first_day >= o.fy), 0),
+       coalesce(sum(b.credit) FILTER (WHERE b.first_day >= o.fy), 0)
+FROM o LEFT JOIN accounts a ON a.org_id = $1
+  AND (a.role IN ('retained_earnings', 'retained_losses')
+       OR EXISTS (SELECT 1 FROM account_balances x WHERE x.org_id = $1 AND x.account_id = a.id))
+LEFT JOIN account_balances b ON b.org_id = $1 AND b.account_id = a.id
+  AND ((b.span = 'day' AND b.first_day >= $2 AND b.first_day <= $3) OR (b.span = 'month' AND b.first_day <= $4))
+GROUP BY o.chart, o.m, o.fy, a.id, a.number, a.name, a.nature, a.role
 """
+RESETS = ("income", "expense")
 
 
 async def trial_balance(floor: Floor, request: Request) -> tuple:
     """2 statements: the credential, then the sums of the maintained balances (the month rows of the
-    whole months, the day rows of the month of the day asked) by account."""
+    whole months, the day rows of the month of the day asked) by account, before the fiscal year
+    and within it; earlier years' income and expenses carried forward to retained earnings."""
     params = dict(parse_qsl(request.query.decode("latin-1")))
     if set(params) - {"date", "format"} or params.get("format", "json") != "json":
         raise not_served("trial balance parameters beyond date")
@@ -434,14 +446,27 @@ async def trial_balance(floor: Floor, request: Request) -> tuple:
         day_from, day_to, last_month = month, as_of, (month - timedelta(days=1)).replace(day=1)
     async with floor.pool.acquire() as connection:
         who = await principal(floor, connection, request)
-        rows = await connection.fetch(TRIAL_BALANCE, who[1], day_from, day_to, last_month)
-    lines = sorted((row for row in rows if row[3] or row[4]), key=lambda row: row[1])
+        rows = await connection.fetch(TRIAL_BALANCE, who[1], day_from, day_to, last_month, as_of)
+    chart, start_month, year_start = rows[0][0], rows[0][1], rows[0][2]
+    opening = {row[3]: ZERO if row[6] in RESETS else row[8] for row in rows if row[3] is not None}
+    carried = sum((row[8] for row in rows if row[6] in RESETS), ZERO)
+    if carried:
+        role = "retained_losses" if chart == "pcg" and carried > 0 else "retained_earnings"
+        retained = next(row[3] for row in rows if row[7] == role)
+        opening[retained] += carried
+    lines = sorted(((row[4], row[3], row[5], opening[row[3]], row[9], row[10]) for row in rows
+                    if row[3] is not None and (opening[row[3]] or row[9] or row[10])))
+    year_end = date(year_start.year + 1, start_month, 1) - timedelta(days=1)
     return 200, dumps({
-        "date": as_of.isoformat(),
-        "accounts": [{"account_id": row[0], "number": row[1], "name": row[2], "debit": num(row[3]),
-                      "credit": num(row[4]), "balance": num(row[3] - row[4])} for row in lines],
-        "total_debit": num(sum((row[3] for row in lines), ZERO)),
-        "total_credit": num(sum((row[4] for row in lines), ZERO))}), JSON, []
+        "date_from": year_start.isoformat(), "date": as_of.isoformat(),
+        "fiscal_year": {"start": year_start.isoformat(), "end": year_end.isoformat()},
+        "accounts": [{"account_id": account_id, "number": number, "name": name, "opening_balance": num(before),
+                      "debit": num(debit), "credit": num(credit), "balance": num(before + debit - credit)}
+                     for number, account_id, name, before, debit, credit in lines],
+        "total_opening_balance": num(sum((line[3] for line in lines), ZERO)),
+        "total_debit": num(sum((line[4] for line in lines), ZERO)),
+        "total_credit": num(sum((line[5] for line in lines), ZERO)),
+        "total_balance": num(sum((line[3] + line[4] - line[5] for line in lines), ZERO))}), JSON, []
 
 
 __all__ = ["MONTH", "create_invoice", "get_invoice", "list_invoices", "post_transaction", "trial_balance"]

@@ -52,6 +52,7 @@ from comptoir.services.tenancy.organizations import (
     find_organization,
     first_employee_id,
     set_closed,
+    set_fiscal_year_start,
 )
 from comptoir.settings import get_settings
 from comptoir.storage.database import Database
@@ -124,10 +125,12 @@ def org_create(name: str,
                as_json: bool = typer.Option(False, "--json", help="Print one JSON object, for scripts."),
                currency: str = typer.Option("USD", help="Main currency (ISO 4217)."),
                country: str = typer.Option("US", help="Country (ISO 3166 alpha-2); picks the default taxes."),
-               chart: str = typer.Option("default", help=f"Chart of accounts: {', '.join(CHARTS)}.")) -> None:
+               chart: str = typer.Option("default", help=f"Chart of accounts: {', '.join(CHARTS)}."),
+               fiscal_year_start: int = typer.Option(1, help="Month its fiscal years begin (1 to 12).")) -> None:
     """Create an organization with its reference data and an API user; print its credentials once."""
     try:
-        created = create_organization(_database(), name, currency=currency, country=country, chart=chart)
+        created = create_organization(_database(), name, currency=currency, country=country, chart=chart,
+                                      fiscal_year_start_month=fiscal_year_start)
     except DomainError as error:
         console.print(f"[red]Cannot create the organization:[/red] {error.describe()}")
         raise typer.Exit(2) from None
@@ -246,6 +249,20 @@ def org_close_books(slug: str, until: str = typer.Option(..., help="Last day of 
         console.print(f"[red]Cannot close the books:[/red] {error}")
         raise typer.Exit(2) from None
     console.print(f"Books of {slug} closed until {until}: {closed} transactions are now Closed.")
+
+
+@org_cli.command("fiscal-year")
+def org_fiscal_year(slug: str, start_month: int = typer.Option(..., help="Month fiscal years begin (1 to 12).")) -> None:
+    """Set the month an organization's fiscal years begin (refused once its books are closed: the
+    closed years' results, carried forward by fiscal year, must not move)."""
+    database = _database()
+    try:
+        with open_book(database, find_organization(database, slug)) as book:
+            set_fiscal_year_start(book, start_month)
+    except DomainError as error:
+        console.print(f"[red]Cannot set the fiscal year:[/red] {error.describe()}")
+        raise typer.Exit(2) from None
+    console.print(f"Fiscal years of {slug} begin on the first of month {start_month}.")
 
 
 import_cli = typer.Typer(help="Bulk imports from files.", no_args_is_help=True)

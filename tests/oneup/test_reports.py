@@ -126,8 +126,8 @@ def test_the_trial_balance_balances_and_matches_the_transactions(oneup):
     }
     receivable = next(row for row in trial["accounts"] if row["number"] == "11100")
     assert receivable == {"account_id": book.accounts["11100"]["id"], "number": "11100",
-                          "name": "Accounts Receivable - Trade", "debit": D("310"), "credit": D("60"),
-                          "balance": D("250")}
+                          "name": "Accounts Receivable - Trade", "opening_balance": D("0"), "debit": D("310"),
+                          "credit": D("60"), "balance": D("250")}
     assert [row["number"] for row in trial["accounts"]] == sorted(row["number"] for row in trial["accounts"])
 
 
@@ -138,10 +138,12 @@ def test_the_trial_balance_as_csv_has_the_same_figures(oneup):
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0] == ["number", "name", "debit", "credit", "balance"]
-    assert [(r[0], r[1], D(r[2]), D(r[3]), D(r[4])) for r in rows[1:]] == \
-        [(a["number"], a["name"], a["debit"], a["credit"], a["balance"]) for a in trial["accounts"]]
-    assert len(rows) == 1 + len(trial["accounts"]) == 8
+    assert rows[0] == ["number", "name", "opening_balance", "debit", "credit", "balance"]
+    assert [(r[0], r[1], D(r[2]), D(r[3]), D(r[4]), D(r[5])) for r in rows[1:-1]] == \
+        [(a["number"], a["name"], a["opening_balance"], a["debit"], a["credit"], a["balance"])
+         for a in trial["accounts"]]
+    assert rows[-1] == ["", "Total", "0", "1457.75", "1457.75", "0"]  # the JSON's totals
+    assert len(rows) == 1 + len(trial["accounts"]) + 1 == 9
 
 
 def test_a_report_as_of_a_date_leaves_out_what_came_after(oneup):
@@ -163,10 +165,13 @@ def test_the_trial_balance_of_an_empty_period(oneup):
     write_book(oneup)
     # The day before anything happened, the books are empty.
     empty = report(oneup, "trial_balance", date="2024-01-01")
-    assert empty == {"date": "2024-01-01", "accounts": [], "total_debit": 0, "total_credit": 0}
+    assert empty == {"date_from": "2024-01-01", "date": "2024-01-01",
+                     "fiscal_year": {"start": "2024-01-01", "end": "2024-12-31"}, "accounts": [],
+                     "total_opening_balance": 0, "total_debit": 0, "total_credit": 0, "total_balance": 0}
     response = oneup.get("/reports/trial_balance?date=2024-01-01&format=csv")
     assert response.status_code == 200, response.text
-    assert list(csv.reader(io.StringIO(response.text))) == [["number", "name", "debit", "credit", "balance"]]
+    assert list(csv.reader(io.StringIO(response.text))) == [
+        ["number", "name", "opening_balance", "debit", "credit", "balance"], ["", "Total", "0", "0", "0", "0"]]
 
 
 # -- general ledger ----------------------------------------------------------------------------
@@ -260,14 +265,17 @@ def test_aged_receivables_by_days_past_due(oneup):
     assert aged["date"] == "2024-02-15"
     assert aged["customers"] == [
         {"customer_id": customer["id"], "name": "ACME", "current": D(0), "1_30": D(40), "31_60": D(100),
-         "61_90": D(0), "over_90": D(0), "total": D(140)},
+         "61_90": D(0), "over_90": D(0), "unapplied": D(0), "total": D(140)},
         {"customer_id": other["id"], "name": "Zenith", "current": D(70), "1_30": D(0), "31_60": D(0),
-         "61_90": D(0), "over_90": D(15), "total": D(85)},
+         "61_90": D(0), "over_90": D(15), "unapplied": D(0), "total": D(85)},
     ]
+    assert aged["totals"] == {"current": D(70), "1_30": D(40), "31_60": D(100), "61_90": D(0), "over_90": D(15),
+                              "unapplied": D(0), "total": D(225)}
     response = oneup.get("/reports/aged_receivables?date=2024-02-15&format=csv")
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0] == ["customer_id", "name", *BUCKETS, "total"]
+    assert rows[0] == ["customer_id", "name", *BUCKETS, "unapplied", "total"]
     assert rows[1][1] == "ACME" and D(rows[1][4]) == D(100)
+    assert rows[-1] == ["", "Total", "70", "40", "100", "0", "15", "0", "225"]
 
 
 def test_aged_receivables_leave_out_paid_invoices(oneup):
@@ -334,7 +342,10 @@ def test_reports_show_only_the_organizations_own_book(oneup, other_oneup):
     assert [(row["account_id"], row["balance"]) for row in trial["accounts"]] == \
         [(theirs["11100"]["id"], D(5000)), (theirs["40150"]["id"], D(-5000))]
     assert trial["total_debit"] == D(5000)
-    assert report(other_oneup, "aged_receivables", date="2024-12-31")["customers"] == []
+    # Their receivable holds 5000 that no customer owes (an entry by hand): the only row, none of ours.
+    aged = report(other_oneup, "aged_receivables", date="2024-12-31")
+    assert [(row["customer_id"], row["name"], row["unapplied"], row["total"]) for row in aged["customers"]] == \
+        [(None, "(no customer)", D(5000), D(5000))]
     sheet = report(other_oneup, "balance_sheet", date="2024-12-31")
     assert sheet["total_assets"] == sheet["total_liabilities_and_equity"] == D(5000)
     assert report(other_oneup, "profit_and_loss", date_from="2024-01-01", date_to="2024-12-31")["net_income"] == \

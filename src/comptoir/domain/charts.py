@@ -23,7 +23,10 @@ TAX_RECEIVABLE = "tax_receivable"
 UNDEPOSITED = "undeposited_funds"
 BANK_FAMILY = "bank_family"
 SUSPENSE = "bank_suspense"
-RETAINED_EARNINGS = "retained_earnings"
+RETAINED_EARNINGS = "retained_earnings"  # earlier years' results carried forward (a credit: profits)
+RETAINED_LOSSES = "retained_losses"  # the same when it is a debit, on charts that keep it apart (PCG 119)
+YEAR_PROFIT = "year_profit"  # the result of the year, on charts that have an account for it (PCG 120)
+YEAR_LOSS = "year_loss"  # (PCG 129)
 FAMILY = "family"
 # Roles of purchase documents and paysheets (docs/decisions/0013), created on first use.
 RETENTION_RECEIVABLE = "retention_receivable"  # income tax our customers withheld from us
@@ -76,7 +79,10 @@ DEFAULT_CHART = [
 PCG_CHART = [
     AccountSpec("1", "Comptes de capitaux", EQUITY, FAMILY),
     AccountSpec("101000", "Capital", EQUITY, None, "1"),
-    AccountSpec("120000", "Résultat de l'exercice", EQUITY, RETAINED_EARNINGS, "1"),
+    AccountSpec("110000", "Report à nouveau (solde créditeur)", EQUITY, RETAINED_EARNINGS, "1"),
+    AccountSpec("119000", "Report à nouveau (solde débiteur)", EQUITY, RETAINED_LOSSES, "1"),
+    AccountSpec("120000", "Résultat de l'exercice (bénéfice)", EQUITY, YEAR_PROFIT, "1"),
+    AccountSpec("129000", "Résultat de l'exercice (perte)", EQUITY, YEAR_LOSS, "1"),
     AccountSpec("4", "Comptes de tiers", LIABILITY, FAMILY),
     AccountSpec("401000", "Fournisseurs", LIABILITY, PAYABLE, "4"),
     AccountSpec("411000", "Clients", ASSET, RECEIVABLE, "4"),
@@ -100,6 +106,30 @@ PCG_CHART = [
 ]
 
 CHARTS = {"default": DEFAULT_CHART, "pcg": PCG_CHART}
+
+
+def carried_forward_role(chart: str, balance) -> str:
+    """The account that receives earlier years' results (`balance`: debits minus credits, so a
+    profit is negative). The PCG keeps a debit carry-forward apart (119, "solde débiteur"); the
+    default chart has one Retained Earnings account either way."""
+    return RETAINED_LOSSES if chart == "pcg" and balance > 0 else RETAINED_EARNINGS
+
+
+def year_result_role(chart: str, balance) -> str | None:
+    """The account that shows the year's result on the balance sheet (PCG 120 profit, 129 loss);
+    None where the chart presents it as a line of its own (the default chart's "Net income")."""
+    if chart != "pcg":
+        return None
+    return YEAR_LOSS if balance > 0 else YEAR_PROFIT
+
+
+# Accounts shown on the balance sheet by the sign of their balance (a debit among assets, a credit
+# among liabilities) rather than by their nature: the PCG's third-party and bank accounts.
+PCG_MIXED_PREFIXES = ("40", "41", "42", "43", "44", "45", "46", "47", "51")
+
+
+def is_mixed(chart: str, number: str) -> bool:
+    return chart == "pcg" and number.startswith(PCG_MIXED_PREFIXES)
 
 # Accounts a chart gets the first time a posting rule needs them, so that books created before the
 # rule existed need no migration of their chart.

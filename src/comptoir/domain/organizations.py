@@ -10,7 +10,8 @@ from datetime import date, datetime
 @dataclass(frozen=True)
 class OrganizationFacts:
     """The organization's own row, as it was when the unit of work began: its identity, its main
-    currency and country, its chart, and the day up to which its books are closed."""
+    currency and country, its chart, the day up to which its books are closed, and the month its
+    fiscal years begin."""
 
     id: int
     uuid: str
@@ -23,6 +24,7 @@ class OrganizationFacts:
     created_at: datetime
     reference_version: int = 0  # of its chart of accounts and journals (storage/reference.py)
     closed_at: datetime | None = None  # when the organization was closed: its credentials are refused
+    fiscal_year_start_month: int = 1  # 1 to 12 (domain/fiscal.py)
 
 
 @dataclass(frozen=True)

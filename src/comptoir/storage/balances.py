@@ -36,7 +36,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, and_, bindparam, case, cast, delete, func, insert, literal, or_, select
+from sqlalchemy import Date, and_, bindparam, case, cast, delete, func, insert, literal, literal_column, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -252,66 +252,92 @@ def _is_month_end(day: date) -> bool:
     return day == _month_end(day)
 
 
+Totals = dict[int, tuple[Decimal, Decimal]]
+Period = tuple[date | None, date | None]
+
+
 def totals(connection: Connection, org_id: int, *, date_from: date | None = None, date_to: date | None = None,
-           account_ids: Iterable[int] | None = None, pending: Deltas | None = None) -> dict[int, tuple[Decimal, Decimal]]:
+           account_ids: Iterable[int] | None = None, pending: Deltas | None = None) -> Totals:
     """Debit and credit totals of the entries dated from `date_from` to `date_to` (both included;
     None: unbounded), by account (accounts with no entry in the range are absent). `pending`: the
     deltas of the entries the unit of work wrote, not yet added (storage/link.balance_totals)."""
-    spans = pieces(date_from, date_to)
+    return totals_of_periods(connection, org_id, [(date_from, date_to)], account_ids=account_ids,
+                             pending=pending)[0]
+
+
+def totals_of_periods(connection: Connection, org_id: int, periods: list[Period], *,
+                      account_ids: Iterable[int] | None = None, pending: Deltas | None = None) -> list[Totals]:
+    """`totals` of each of several periods, in one statement (a trial balance needs three: before
+    the fiscal year, the year before the report's first day, and the report's own days)."""
+    spans_of = [pieces(low, high) for low, high in periods]
     if account_ids is not None:
         account_ids = set(account_ids)
-    found: dict[int, list[Decimal]] = {}
+    found: list[dict[int, list[Decimal]]] = [{} for _ in periods]
     if pending:
         for (row_org_id, span, first_day, account_id), (debit, credit) in pending.items():
-            if row_org_id == org_id and (account_ids is None or account_id in account_ids) and any(
-                    span == piece and (low is None or first_day >= low) and (high is None or first_day <= high)
-                    for piece, low, high in spans):
-                totals_ = found.setdefault(account_id, [ZERO, ZERO])
-                totals_[0] += debit
-                totals_[1] += credit
-    if not spans:
-        return {}
-    values: dict[str, Any] = {"org_id": org_id}
-    for index, (span, low, high) in enumerate(spans):
-        values.update({f"span_{index}": span, f"low_{index}": low, f"high_{index}": high})
-    if account_ids is not None:
-        values["ids"] = sorted(account_ids)
-    statement, names = _totals_statement(tuple((low is not None, high is not None) for _, low, high in spans),
-                                         account_ids is not None)
-    for account_id, debit, credit in statement.all(connection, **{name: values[name] for name in names}):
-        totals_ = found.setdefault(account_id, [ZERO, ZERO])
-        totals_[0] += _decimal(debit)
-        totals_[1] += _decimal(credit)
+            if row_org_id != org_id or (account_ids is not None and account_id not in account_ids):
+                continue
+            for index, spans in enumerate(spans_of):
+                if any(span == piece and (low is None or first_day >= low) and (high is None or first_day <= high)
+                       for piece, low, high in spans):
+                    _add(found[index], account_id, debit, credit)
+    if any(spans_of):
+        values: dict[str, Any] = {"org_id": org_id, "ids": sorted(account_ids) if account_ids is not None else None}
+        for period, spans in enumerate(spans_of):
+            for index, (span, low, high) in enumerate(spans):
+                values.update({f"span_{period}_{index}": span, f"low_{period}_{index}": low,
+                               f"high_{period}_{index}": high})
+        shape = tuple(tuple((low is not None, high is not None) for _, low, high in spans) for spans in spans_of)
+        statement, names = _totals_statement(shape, account_ids is not None)
+        for period, account_id, debit, credit in statement.all(connection, **{name: values[name] for name in names}):
+            _add(found[period], account_id, _decimal(debit), _decimal(credit))
     # An account whose entries were all deleted keeps rows that add up to nothing: absent too (an
     # entry's amount is never zero, so an account with entries has a total).
-    return {account_id: (debit, credit) for account_id, (debit, credit) in found.items() if debit or credit}
+    return [{account_id: (debit, credit) for account_id, (debit, credit) in totals_.items() if debit or credit}
+            for totals_ in found]
+
+
+def _add(found: dict[int, list[Decimal]], account_id: int, debit: Decimal, credit: Decimal) -> None:
+    totals_ = found.setdefault(account_id, [ZERO, ZERO])
+    totals_[0] += debit
+    totals_[1] += credit
 
 
 @functools.cache
-def _totals_statement(bounds: tuple[tuple[bool, bool], ...], by_account: bool) -> tuple[Statement, tuple[str, ...]]:
-    """The statement of the totals by account of the rows of some spans (a month span, day spans at either end), each
-    bounded below and above or not (`bounds`), of some accounts or all: built and compiled once per
-    shape (a report is a hot request; building the statement cost more than running it); and the names
-    of its parameters."""
+def _totals_statement(shape: tuple[tuple[tuple[bool, bool], ...], ...],
+                      by_account: bool) -> tuple[Statement, tuple[str, ...]]:
+    """The statement of the totals by period and account of the rows of some spans per period (a
+    month span, day spans at either end), each bounded below and above or not (`shape`), of some
+    accounts or all: built and compiled once per shape (a report is a hot request; building the
+    statement cost more than running it); and the names of its parameters. One SELECT per period,
+    joined by UNION ALL, each labelled with its period's index."""
     table = AccountBalance.__table__
-    ranges, names = [], ["org_id"]
-    for index, (low, high) in enumerate(bounds):
-        conditions = [table.c.span == bindparam(f"span_{index}", type_=table.c.span.type)]
-        names.append(f"span_{index}")
-        if low:
-            conditions.append(table.c.first_day >= bindparam(f"low_{index}", type_=table.c.first_day.type))
-            names.append(f"low_{index}")
-        if high:
-            conditions.append(table.c.first_day <= bindparam(f"high_{index}", type_=table.c.first_day.type))
-            names.append(f"high_{index}")
-        ranges.append(and_(*conditions))
-    criteria = [table.c.org_id == bindparam("org_id"), or_(*ranges)]
+    names = ["org_id"]
+    selects = []
+    for period, bounds in enumerate(shape):
+        if not bounds:
+            continue
+        ranges = []
+        for index, (low, high) in enumerate(bounds):
+            conditions = [table.c.span == bindparam(f"span_{period}_{index}", type_=table.c.span.type)]
+            names.append(f"span_{period}_{index}")
+            if low:
+                conditions.append(table.c.first_day >= bindparam(f"low_{period}_{index}", type_=table.c.first_day.type))
+                names.append(f"low_{period}_{index}")
+            if high:
+                conditions.append(table.c.first_day <= bindparam(f"high_{period}_{index}",
+                                                                 type_=table.c.first_day.type))
+                names.append(f"high_{period}_{index}")
+            ranges.append(and_(*conditions))
+        criteria = [table.c.org_id == bindparam("org_id"), or_(*ranges)]
+        if by_account:
+            criteria.append(in_ids(table.c.account_id))
+        selects.append(select(literal_column(str(period)).label("period"), table.c.account_id, func.sum(table.c.debit),
+                              func.sum(table.c.credit)).where(*criteria).group_by(table.c.account_id))
     if by_account:
-        criteria.append(in_ids(table.c.account_id))
         names.append("ids")
-    statement = Statement(select(table.c.account_id, func.sum(table.c.debit), func.sum(table.c.credit))
-                          .where(*criteria).group_by(table.c.account_id))
-    return statement, tuple(names)
+    statement = selects[0] if len(selects) == 1 else union_all(*selects)
+    return Statement(statement), tuple(names)
 
 
 def _decimal(value: Any) -> Decimal:

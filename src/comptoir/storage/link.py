@@ -433,6 +433,13 @@ def balance_totals(where: Session | Link, org_id: int, *, date_from: date | None
                            account_ids=account_ids, pending=link.balances.all())
 
 
+def balance_totals_of_periods(where: Session | Link, org_id: int,
+                              periods: list[balances.Period]) -> list[balances.Totals]:
+    """storage/balances.totals_of_periods within a unit of work (as `balance_totals`)."""
+    link = link_of(where)
+    return balances.totals_of_periods(link.connection(), org_id, periods, pending=link.balances.all())
+
+
 # -- the entries the ORM writes: noted by mapper events ------------------------------------------
 
 _FIELDS = ("org_id", "account_id", "date", "way", "amount")

@@ -12,6 +12,7 @@ from typing import Any
 import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 
+from comptoir.domain.errors import DomainError
 from comptoir.services.documents.sales import INVOICES, convert, deliver
 from comptoir.services.reporting import reports
 from comptoir.services.reporting.printing import invoice_printable
@@ -122,15 +123,35 @@ async def report(name: str, request: Request) -> Response:
 
 
 def _trial_balance(book, request):
-    as_of = _date(request, "date", date.today())
-    lines = reports.trial_balance(book, as_of)
-    rows = [[line.number, line.name, number(line.debit), number(line.credit), number(line.balance)] for line in lines]
-    document = {"date": as_of.isoformat(), "accounts": [
-        {"account_id": line.account_id, "number": line.number, "name": line.name, "debit": number(line.debit),
-         "credit": number(line.credit), "balance": number(line.balance)} for line in lines],
-        "total_debit": number(sum((line.debit for line in lines), Decimal(0))),
-        "total_credit": number(sum((line.credit for line in lines), Decimal(0)))}
-    return ["number", "name", "debit", "credit", "balance"], rows, document
+    date_to = _date(request, "date", date.today())
+    date_from = _date(request, "date_from", None) if "date_from" in request.query_params else None
+    try:
+        trial = reports.trial_balance(book, date_to, date_from)
+    except DomainError as error:  # a period that is not within one fiscal year: a bad parameter
+        raise OneUpError(5, error.describe()) from None
+    lines = trial.lines
+    totals = {"opening_balance": _total(line.opening for line in lines), "debit": _total(line.debit for line in lines),
+              "credit": _total(line.credit for line in lines), "balance": _total(line.balance for line in lines)}
+    header = ["number", "name", "opening_balance", "debit", "credit", "balance"]
+    rows = [[line.number, line.name, *(number(value) for value in (line.opening, line.debit, line.credit,
+                                                                    line.balance))] for line in lines]
+    rows.append(["", "Total", *(number(totals[name]) for name in header[2:])])
+    document = {"date_from": trial.date_from.isoformat(), "date": date_to.isoformat(),
+                "fiscal_year": _fiscal_year(trial.fiscal_year), "accounts": [
+        {"account_id": line.account_id, "number": line.number, "name": line.name,
+         "opening_balance": number(line.opening), "debit": number(line.debit), "credit": number(line.credit),
+         "balance": number(line.balance)} for line in lines],
+        "total_opening_balance": number(totals["opening_balance"]), "total_debit": number(totals["debit"]),
+        "total_credit": number(totals["credit"]), "total_balance": number(totals["balance"])}
+    return header, rows, document
+
+
+def _total(values) -> Decimal:
+    return sum(values, Decimal(0))
+
+
+def _fiscal_year(year) -> dict:
+    return {"start": year.start.isoformat(), "end": year.end.isoformat()}
 
 
 def _general_ledger(book, request):
@@ -159,20 +180,36 @@ def _section(section) -> dict:
 def _balance_sheet(book, request):
     as_of = _date(request, "date", date.today())
     sheet = reports.balance_sheet(book, as_of)
+    sections = sheet["sections"]
     rows = [[nature, line.number, line.name, number(line.balance)]
-            for nature, section in sheet["sections"].items() for line in section.lines]
-    document = {"date": as_of.isoformat(), **{nature: _section(section) for nature, section in sheet["sections"].items()},
-                "current_earnings": number(sheet["current_earnings"]), "total_assets": number(sheet["total_assets"]),
+            for nature, section in sections.items() for line in section.lines]
+    rows += [[nature, "", f"Total {nature}", number(section.total)] for nature, section in sections.items()]
+    rows += [[name, "", label, number(sheet[name])] for name, label in (
+        ("current_earnings", "Result of the year"), ("total_assets", "Total assets"),
+        ("total_liabilities_and_equity", "Total liabilities and equity"))]
+    document = {"date": as_of.isoformat(), "fiscal_year": _fiscal_year(sheet["fiscal_year"]),
+                **{nature: _section(section) for nature, section in sections.items()},
+                "retained_earnings": number(sheet["retained_earnings"]),
+                "current_earnings": number(sheet["current_earnings"]),
+                "current_earnings_account": _account_reference(sheet["current_earnings_account"]),
+                "total_assets": number(sheet["total_assets"]),
                 "total_liabilities_and_equity": number(sheet["total_liabilities_and_equity"])}
     return ["section", "number", "name", "balance"], rows, document
 
 
+def _account_reference(account) -> dict | None:
+    """The account that shows the year's result on charts that have one (PCG 120000 / 129000)."""
+    return None if account is None else {"account_id": account.id, "number": account.number, "name": account.name}
+
+
 def _profit_and_loss(book, request):
     date_to = _date(request, "date_to", date.today())
-    date_from = _date(request, "date_from", date(date_to.year, 1, 1))
+    date_from = _date(request, "date_from", reports.fiscal_year_of(book, date_to).start)
     result = reports.profit_and_loss(book, date_from, date_to)
     rows = [[section, line.number, line.name, number(line.balance)]
             for section in ("income", "expenses") for line in result[section].lines]
+    rows += [[section, "", f"Total {section}", number(result[section].total)] for section in ("income", "expenses")]
+    rows.append(["net_income", "", "Net income", number(result["net_income"])])
     document = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
                 "income": _section(result["income"]), "expenses": _section(result["expenses"]),
                 "net_income": number(result["net_income"])}
@@ -182,13 +219,18 @@ def _profit_and_loss(book, request):
 def _aged_receivables(book, request):
     as_of = _date(request, "date", date.today())
     customers = reports.aged_receivables(book, as_of)
-    buckets = [name for name, _, _ in reports.AGE_BUCKETS]
-    rows = [[row.customer_id, row.name, *(number(row.buckets[b]) for b in buckets), number(row.total)]
+    columns = [name for name, _, _ in reports.AGE_BUCKETS] + ["unapplied"]
+
+    def figures(row) -> dict[str, Decimal]:
+        return {**row.buckets, "unapplied": row.unapplied, "total": row.total}
+    totals = {name: _total(figures(row)[name] for row in customers) for name in [*columns, "total"]}
+    rows = [[row.customer_id or "", row.name, *(number(value) for value in figures(row).values())]
             for row in customers]
+    rows.append(["", "Total", *(number(totals[name]) for name in [*columns, "total"])])
     document = {"date": as_of.isoformat(), "customers": [
-        {"customer_id": row.customer_id, "name": row.name, **{b: number(row.buckets[b]) for b in buckets},
-         "total": number(row.total)} for row in customers]}
-    return ["customer_id", "name", *buckets, "total"], rows, document
+        {"customer_id": row.customer_id, "name": row.name, **{name: number(value) for name, value in figures(row).items()}}
+        for row in customers], "totals": {name: number(value) for name, value in totals.items()}}
+    return ["customer_id", "name", *columns, "total"], rows, document
 
 
 _REPORTS = {

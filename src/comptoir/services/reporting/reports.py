@@ -9,11 +9,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from comptoir.domain import charts
+from sqlalchemy import case, func
+
+from comptoir.domain import charts, received
+from comptoir.domain.errors import ErrorKind, fail
+from comptoir.domain.fiscal import FiscalYear, fiscal_year
 from comptoir.domain.documents import INVOICE
 from comptoir.domain.ledger import DEBIT
 from comptoir.services.settlement.standing import standings
-from comptoir.storage.link import balance_totals
+from comptoir.storage.balances import Totals
+from comptoir.storage.link import balance_totals, balance_totals_of_periods
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Document, Entry
 
@@ -23,31 +28,104 @@ AGE_BUCKETS = (("current", None, 0), ("1_30", 1, 30), ("31_60", 31, 60), ("61_90
 
 @dataclass(frozen=True)
 class AccountLine:
-    account_id: int
+    """An account's figures over a period: its balance when the period opened (debits minus
+    credits), the debits and credits of the period, and its balance when it closed."""
+
+    account_id: int | None
     number: str
     name: str
     nature: str
     debit: Decimal
     credit: Decimal
+    opening: Decimal = ZERO
 
     @property
     def balance(self) -> Decimal:
-        return self.debit - self.credit
+        return self.opening + self.debit - self.credit
+
+
+@dataclass(frozen=True)
+class TrialBalance:
+    fiscal_year: FiscalYear
+    date_from: date
+    date_to: date
+    lines: list[AccountLine]
 
 
 def _sums(book: Book, date_from: date | None = None, date_to: date | None = None,
           account_ids: list[int] | None = None) -> dict[int, tuple[Decimal, Decimal]]:
     """Debit and credit totals by account of the entries dated from `date_from` to `date_to` (both
     included, None unbounded), read from the maintained balances."""
+    if date_from is not None and date_to is not None and date_from > date_to:
+        return {}
     return balance_totals(book.link, book.org_id, date_from=date_from, date_to=date_to, account_ids=account_ids)
 
 
-def trial_balance(book: Book, as_of: date) -> list[AccountLine]:
-    sums = _sums(book, date_to=as_of)
+def fiscal_year_of(book: Book, day: date) -> FiscalYear:
+    return fiscal_year(day, book.organization.fiscal_year_start_month)
+
+
+def _resets(nature: str) -> bool:
+    """Income and expenses count from the start of each fiscal year."""
+    return nature in (charts.INCOME, charts.EXPENSE)
+
+
+def _net(pair: tuple[Decimal, Decimal]) -> Decimal:
+    return pair[0] - pair[1]
+
+
+def opening_balances(book: Book, day: date, *, until: date | None = None) -> tuple[dict[int, Decimal], Totals]:
+    """Each account's balance when `day` begins, as the fiscal year that holds it sees it: balance
+    sheet accounts hold everything before; income and expenses only what their fiscal year saw
+    before `day`; and what earlier fiscal years earned or lost is carried forward to the chart's
+    retained earnings account (presented, not posted: docs/accounting.md, "The year end"). With
+    `until`, also the movements from `day` to `until`, read in the same statement."""
     accounts = book.accounts_by_id()
-    lines = [AccountLine(account_id, accounts[account_id].number, accounts[account_id].name,
-                         accounts[account_id].nature, debit, credit) for account_id, (debit, credit) in sums.items()]
-    return sorted(lines, key=lambda line: line.number)
+    start = fiscal_year_of(book, day).start
+    periods = [(None, start - timedelta(days=1)), (start, day - timedelta(days=1))]
+    before_year, in_year, *movements = balance_totals_of_periods(
+        book.link, book.org_id, periods + ([(day, until)] if until is not None else []))
+    opening: dict[int, Decimal] = {}
+    carried = ZERO
+    for account_id, pair in before_year.items():
+        if _resets(accounts[account_id].nature):
+            carried += _net(pair)
+        else:
+            opening[account_id] = _net(pair)
+    for account_id, pair in in_year.items():
+        opening[account_id] = opening.get(account_id, ZERO) + _net(pair)
+    if carried:
+        retained = account_for_role(book, charts.carried_forward_role(book.organization.chart, carried))
+        opening[retained] = opening.get(retained, ZERO) + carried
+    return opening, (movements[0] if movements else {})
+
+
+def account_for_role(book: Book, role: str) -> int:
+    return next(account.id for account in book.accounts_by_id().values() if account.role == role)
+
+
+def trial_balance(book: Book, date_to: date, date_from: date | None = None) -> TrialBalance:
+    """Every account with its opening balance, the period's movements and its closing balance. The
+    period lies within one fiscal year (from its start by default): across a year end, income and
+    expenses would close one year and open the next at zero, which no single column can show."""
+    year = fiscal_year_of(book, date_to)
+    date_from = year.start if date_from is None else date_from
+    if date_from > date_to:
+        raise fail(ErrorKind.INVALID, "date_from", f"the period starts on {date_from}, after it ends on {date_to}")
+    if date_from < year.start:
+        raise fail(ErrorKind.INVALID, "date_from", f"a trial balance lies within one fiscal year: {date_to} is in "
+                                                   f"the year from {year.start} to {year.end}")
+    opening, movements = opening_balances(book, date_from, until=date_to)
+    accounts = book.accounts_by_id()
+    lines = []
+    for account_id in opening.keys() | movements.keys():
+        account = accounts[account_id]
+        debit, credit = movements.get(account_id, (ZERO, ZERO))
+        line = AccountLine(account_id, account.number, account.name, account.nature, debit, credit,
+                           opening.get(account_id, ZERO))
+        if line.opening or line.debit or line.credit:
+            lines.append(line)
+    return TrialBalance(year, date_from, date_to, sorted(lines, key=lambda line: line.number))
 
 
 @dataclass(frozen=True)
@@ -76,13 +154,18 @@ class GeneralLedger:
 
 
 def general_ledger(book: Book, account_id: int, date_from: date, date_to: date) -> GeneralLedger:
+    """The entries of one account over a period with their running balance, opening where the
+    trial balance of `date_from` opens; an income or expense account starts again at zero on the
+    first day of each fiscal year the period reaches."""
     account = book.accounts.require(account_id)
-    before = (_sums(book, date_to=date_from - timedelta(days=1), account_ids=[account.id]) if date_from > date.min
-              else {}).get(account.id, (ZERO, ZERO))
-    report = GeneralLedger(account.id, account.number, account.name, before[0] - before[1])
-    balance = report.opening_balance
+    report = GeneralLedger(account.id, account.number, account.name,
+                           opening_balances(book, date_from)[0].get(account.id, ZERO))
+    balance, year = report.opening_balance, fiscal_year_of(book, date_from)
     entries = book.entries.all(Entry.account_id == account.id, Entry.date >= date_from, Entry.date <= date_to)
     for entry in sorted(entries, key=lambda e: (e.date, e.id)):
+        if not year.holds(entry.date):
+            year = fiscal_year_of(book, entry.date)
+            balance = ZERO if _resets(account.nature) else balance
         debit, credit = (entry.amount, ZERO) if entry.way == DEBIT else (ZERO, entry.amount)
         balance += debit - credit
         report.rows.append(LedgerRow(entry.date, entry.transaction_id, entry.transaction.piece_number, entry.label,
@@ -101,13 +184,31 @@ class Section:
         return sum((sign * line.balance for line in self.lines), ZERO)
 
 
+def _section_of(chart: str, line: AccountLine) -> str:
+    """Where a balance sheet account shows: by its nature, or, for the chart's mixed accounts, by
+    the sign of its balance (a bank overdraft among liabilities, a supplier owing us among assets)."""
+    if charts.is_mixed(chart, line.number) and line.balance:
+        return charts.ASSET if line.balance > 0 else charts.LIABILITY
+    return line.nature
+
+
 def balance_sheet(book: Book, as_of: date) -> dict:
-    lines = trial_balance(book, as_of)
-    sections = {nature: Section(nature, [line for line in lines if line.nature == nature])
+    """Assets, liabilities and equity on a day. Equity holds the results of earlier fiscal years,
+    carried forward to retained earnings; the year's own result (to that day) is shown apart."""
+    trial = trial_balance(book, as_of)
+    chart = book.organization.chart
+    standing = [line for line in trial.lines if not _resets(line.nature) and line.balance]
+    sections = {nature: Section(nature, [line for line in standing if _section_of(chart, line) == nature])
                 for nature in (charts.ASSET, charts.LIABILITY, charts.EQUITY)}
-    earnings = _earnings(lines)
-    return {"as_of": as_of, "sections": sections, "current_earnings": earnings,
-            "total_assets": sections[charts.ASSET].total,
+    earnings = -sum((line.balance for line in trial.lines if _resets(line.nature)), ZERO)
+    retained_roles = (charts.RETAINED_EARNINGS, charts.RETAINED_LOSSES)
+    accounts = book.accounts_by_id()
+    retained = -sum((line.balance for line in sections[charts.EQUITY].lines
+                     if accounts[line.account_id].role in retained_roles), ZERO)
+    result_role = charts.year_result_role(chart, -earnings)
+    result_account = accounts[account_for_role(book, result_role)] if result_role else None
+    return {"as_of": as_of, "fiscal_year": trial.fiscal_year, "sections": sections, "retained_earnings": retained,
+            "current_earnings": earnings, "current_earnings_account": result_account, "total_assets": sections[charts.ASSET].total,
             "total_liabilities_and_equity": sections[charts.LIABILITY].total + sections[charts.EQUITY].total + earnings}
 
 
@@ -115,7 +216,7 @@ def profit_and_loss(book: Book, date_from: date, date_to: date) -> dict:
     sums = _sums(book, date_from, date_to)
     accounts = book.accounts_by_id()
     lines = sorted((AccountLine(i, accounts[i].number, accounts[i].name, accounts[i].nature, d, c)
-                    for i, (d, c) in sums.items() if accounts[i].nature in (charts.INCOME, charts.EXPENSE)),
+                    for i, (d, c) in sums.items() if _resets(accounts[i].nature)),
                    key=lambda line: line.number)
     income = Section(charts.INCOME, [line for line in lines if line.nature == charts.INCOME])
     expense = Section(charts.EXPENSE, [line for line in lines if line.nature == charts.EXPENSE])
@@ -123,34 +224,57 @@ def profit_and_loss(book: Book, date_from: date, date_to: date) -> dict:
             "net_income": income.total - expense.total}
 
 
-def _earnings(lines: list[AccountLine]) -> Decimal:
-    return -sum((line.balance for line in lines if line.nature in (charts.INCOME, charts.EXPENSE)), ZERO)
-
-
 @dataclass
 class AgedCustomer:
-    customer_id: int
+    """What one customer owes on a day: its invoices' open settlements by days past due, and the
+    rest of its receivable balance that no invoice explains (payments and credits not applied yet,
+    negative; entries made by hand)."""
+
+    customer_id: int | None
     name: str
     buckets: dict[str, Decimal]
+    unapplied: Decimal = ZERO
 
     @property
     def total(self) -> Decimal:
-        return sum(self.buckets.values(), ZERO)
+        return sum(self.buckets.values(), self.unapplied)
+
+
+NO_CUSTOMER = "(no customer)"
 
 
 def aged_receivables(book: Book, as_of: date) -> list[AgedCustomer]:
-    """Open settlements of invoices dated up to `as_of`, by customer and by days past due."""
-    customers: dict[int, AgedCustomer] = {}
+    """Open settlements of invoices dated up to `as_of`, by customer and by days past due, and what
+    the receivable accounts hold beyond them: the rows add up to the receivable balance that day."""
+    customers: dict[int | None, AgedCustomer] = {}
+
+    def row(customer_id: int | None, name: str) -> AgedCustomer:
+        return customers.setdefault(customer_id, AgedCustomer(customer_id, name,
+                                                              {bucket: ZERO for bucket, _, _ in AGE_BUCKETS}))
     invoices = book.documents.all(Document.kind == INVOICE, Document.date <= as_of)
     states = standings(book, invoices, as_of)
     for invoice in invoices:
         for settlement in states[invoice.id].settlements:
-            if settlement.open_amount == 0:
-                continue
-            row = customers.setdefault(invoice.customer_id, AgedCustomer(
-                invoice.customer_id, invoice.customer.full_name, {name: ZERO for name, _, _ in AGE_BUCKETS}))
-            row.buckets[_bucket((as_of - settlement.due_date).days)] += settlement.open_amount
-    return sorted(customers.values(), key=lambda row: row.name)
+            if settlement.open_amount:
+                row(invoice.customer_id, invoice.customer.full_name).buckets[
+                    _bucket((as_of - settlement.due_date).days)] += settlement.open_amount
+    for party_id, balance in _receivable_by_party(book, as_of).items():
+        explained = customers[party_id].total if party_id in customers else ZERO
+        if balance != explained:
+            name = NO_CUSTOMER if party_id is None else book.parties.require(party_id).full_name
+            row(party_id, name).unapplied += balance - explained
+    return sorted(customers.values(), key=lambda found: (found.customer_id is None, found.name))
+
+
+def _receivable_by_party(book: Book, as_of: date) -> dict[int | None, Decimal]:
+    """The balance of every customer's entries on the receivable accounts, up to `as_of`."""
+    chart = book.organization.chart
+    receivable = [account.id for account in book.accounts_by_id().values()
+                  if not account.is_family and received.is_party_account(account, received.SALES, chart)]
+    signed = case((Entry.way == DEBIT, Entry.amount), else_=-Entry.amount)
+    rows = book.entries.aggregate([Entry.party_id, func.sum(signed).label("balance")],
+                                  Entry.account_id.in_(receivable), Entry.date <= as_of, group_by=[Entry.party_id])
+    return {found.party_id: Decimal(found.balance or 0) for found in rows}
 
 
 def _bucket(days_late: int) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from comptoir.domain import reference
+from comptoir.domain import fiscal, reference
 from comptoir.domain.errors import ErrorKind, fail
 from comptoir.services.access import credentials
 from comptoir.services.access.identity import create_web_login
@@ -70,7 +70,8 @@ class NewOrganization:
 
 
 def create_organization(database: Database, name: str, *, currency: str = "USD", country: str = "US",
-                        chart: str = "default", slug: str | None = None) -> NewOrganization:
+                        chart: str = "default", slug: str | None = None,
+                        fiscal_year_start_month: int = 1) -> NewOrganization:
     name = name.strip()
     currency = currency.upper()
     if not name:
@@ -79,9 +80,11 @@ def create_organization(database: Database, name: str, *, currency: str = "USD",
         raise fail(ErrorKind.INVALID, "currency", f"one of {', '.join(reference.CURRENCIES)}")
     if chart not in CHARTS:
         raise fail(ErrorKind.INVALID, "chart", f"one of {', '.join(CHARTS)}")
+    _check_start_month(fiscal_year_start_month)
     with database.transaction() as session:
         organization = Organization(name=name, slug=_free_slug(session, slug or reference.slugify(name)),
-                                    currency_iso_code=currency, country=country.upper()[:2], chart=chart)
+                                    currency_iso_code=currency, country=country.upper()[:2], chart=chart,
+                                    fiscal_year_start_month=fiscal_year_start_month)
         session.add(organization)
         session.flush()
         book = Book(session, organization.id)
@@ -123,6 +126,22 @@ def set_closed(database: Database, org_id: int, closed: bool) -> None:
     is refused, and its OneConnect integrations answer SMB_CLOSED once, then are revoked), or reopen it."""
     with database.transaction() as session:
         session.get(Organization, org_id).closed_at = datetime.now(timezone.utc) if closed else None
+
+
+def set_fiscal_year_start(book: Book, month: int) -> None:
+    """Fiscal years begin on the first of `month` from now on. Refused once books are closed: the
+    closed years' results, carried forward by fiscal year, must not move."""
+    _check_start_month(month)
+    organization = book.organization_row()
+    if organization.closed_until is not None and month != organization.fiscal_year_start_month:
+        raise fail(ErrorKind.INVALID, "fiscal_year_start_month",
+                   f"the books are closed until {organization.closed_until}: the fiscal year cannot move")
+    organization.fiscal_year_start_month = month
+
+
+def _check_start_month(month: object) -> None:
+    if not fiscal.is_start_month(month):
+        raise fail(ErrorKind.INVALID, "fiscal_year_start_month", "a month number, 1 to 12")
 
 
 def first_employee_id(session, org_id: int) -> int | None:

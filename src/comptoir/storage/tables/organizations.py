@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, OrgScoped, PublicUuid, Timestamped, utcnow
@@ -21,6 +21,7 @@ class Organization(PublicUuid, Base):
     chart: Mapped[str] = mapped_column(String(16), nullable=False, default="default")
     # Transactions dated on or before this day are closed: nothing dated there can be written.
     closed_until: Mapped[date | None] = mapped_column(Date)
+    fiscal_year_start_month: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=1, server_default="1")
     # When the organization was closed (the company, not a period): its credentials are refused.
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
