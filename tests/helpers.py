@@ -100,3 +100,20 @@ def served(app, *, start_timeout_s: float = 15) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+def assert_reversed(original: dict, transactions: list[dict]) -> dict:
+    """Issue 17 §8: a cancelled transaction stays in the book beside its reversal. `transactions` (as
+    OneUp lists them) hold `original` unchanged but for its timestamps, and one transaction of the
+    same date, journal and piece number whose entries mirror its entries (each on the other side),
+    so that together they sum to zero on every account. The reversal."""
+    by_id = {transaction["id"]: transaction for transaction in transactions}
+    kept = by_id[original["id"]]
+    assert [(e["account_id"], e["way"], e["amount"]) for e in kept["entries"]] == \
+        [(e["account_id"], e["way"], e["amount"]) for e in original["entries"]]
+    [reversal] = [t for t in transactions if t["id"] > original["id"] and t["piece_number"] == original["piece_number"]
+                  and t["date"] == original["date"] and t["journal_id"] == original["journal_id"]]
+    other = {"debit": "credit", "credit": "debit"}
+    assert sorted((e["account_id"], e["way"], e["amount"]) for e in reversal["entries"]) == \
+        sorted((e["account_id"], other[e["way"]], e["amount"]) for e in original["entries"])
+    return reversal

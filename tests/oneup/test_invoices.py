@@ -11,7 +11,7 @@ import pytest
 
 from comptoir.services.tenancy.organizations import create_organization
 
-from ..helpers import OneUpClient, book_snapshot, error_of
+from ..helpers import OneUpClient, assert_reversed, book_snapshot, error_of
 from .sales_support import (
     CONTACT_ADDRESS,
     CUSTOMER_SHIPPING,
@@ -443,14 +443,16 @@ def test_renumbering_an_invoice_renumbers_its_transaction(oneup):
     assert [e["lettering"] for e in transaction["entries"] if e["way"] == "debit"] == ["INV-X"]
 
 
-def test_deleting_an_invoice_removes_its_transaction(oneup):
+def test_deleting_an_invoice_reverses_its_transaction(oneup):
+    """Issue 17 §8: the invoice goes, its transaction stays beside the reversal that cancels it."""
     invoice = seed_document(oneup)
-    assert len(transactions_of(oneup, "CINV-001")) == 1
+    [posted] = transactions_of(oneup, "CINV-001")
     deleted = oneup.ok("DELETE", f"/invoices/{invoice['id']}")
     assert deleted["id"] == invoice["id"]
-    assert transactions_of(oneup, "CINV-001") == []
     assert_error(oneup.get(f"/invoices/{invoice['id']}"), "2")
-    assert oneup.ok("GET", "/transactions") == []
+    both = transactions_of(oneup, "CINV-001")
+    assert len(both) == 2 and assert_reversed(posted, both)
+    assert oneup.ok("GET", "/transactions") == both
 
 
 def test_invoices_post_one_transaction_each(oneup):
@@ -544,7 +546,8 @@ def test_bulk_delete_of_invoices(oneup, four_invoices):
     assert missing == {"id": UNKNOWN_ID,
                        "error": {"status": 404, "code": "2", "message": "The resource was not found."}}
     assert_error(oneup.get(f"/invoices/{free['id']}"), "2")
-    assert transactions_of(oneup, free["user_code"]) == []
+    [posted, reversal] = transactions_of(oneup, free["user_code"])  # reversed, not removed (issue 17 §8)
+    assert assert_reversed(posted, [posted, reversal]) == reversal
     assert oneup.ok("GET", f"/invoices/{paid['id']}")["paid"] == 10
 
 

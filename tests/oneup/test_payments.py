@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from ..helpers import book_snapshot, error_of
+from ..helpers import assert_reversed, book_snapshot, error_of
 from .sales_support import (
     UNKNOWN_ID,
     account_id,
@@ -210,13 +210,14 @@ def test_an_invoice_cannot_be_dated_after_its_payments(oneup):
 def test_deleting_a_payment_reopens_the_invoice(oneup):
     invoice = seed_document(oneup)
     payment = _pay(oneup, invoice, SEED_AMOUNT)
+    [posted] = transactions_of(oneup, payment["user_code"])
     deleted = oneup.ok("DELETE", f"/payments/{payment['id']}")
     assert deleted["id"] == payment["id"]
     assert_error(oneup.get(f"/payments/{payment['id']}"), "2")
     state = oneup.ok("GET", f"/invoices/{invoice['id']}")
     assert state["paid"] == 0 and state["unpaid"] == D("1140.2") and state["payments_id"] == []
     assert state["installments"][0]["outstanding_amount"] == D("1140.2")
-    assert transactions_of(oneup, payment["user_code"]) == []
+    assert_reversed(posted, transactions_of(oneup, payment["user_code"]))  # issue 17 §8
     assert len(transactions_of(oneup, invoice["user_code"])) == 1
 
 
@@ -233,7 +234,13 @@ def test_an_invoice_with_payments_cannot_be_deleted(oneup):
     assert len(transactions_of(oneup, invoice["user_code"])) == 1
     oneup.ok("DELETE", f"/payments/{payment['id']}")
     oneup.ok("DELETE", f"/invoices/{invoice['id']}")
-    assert oneup.ok("GET", "/transactions") == []
+    # Both reversed (issue 17 §8): every account's entries sum to zero again.
+    totals: dict[int, D] = {}
+    for transaction in oneup.ok("GET", "/transactions"):
+        for entry in transaction["entries"]:
+            totals[entry["account_id"]] = totals.get(entry["account_id"], D(0)) + (
+                entry["amount"] if entry["way"] == "debit" else -entry["amount"])
+    assert len(oneup.ok("GET", "/transactions")) == 4 and set(totals.values()) == {D(0)}
 
 
 # -- posting -------------------------------------------------------------------------------------

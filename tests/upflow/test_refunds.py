@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from ..helpers import OneUpClient
+from ..helpers import OneUpClient, assert_reversed
 from .allocation_support import (
     RECEIVABLE,
     UNDEPOSITED,
@@ -267,7 +267,9 @@ def test_a_refund_posts_receivable_against_undeposited_funds(upflow, client, org
     assert postings(oneup, rewritten) == {RECEIVABLE: ("debit", Decimal("30")), UNDEPOSITED: ("credit", Decimal("30"))}
 
     assert upflow.delete(f"/refunds/{made['id']}").status_code == 204
-    assert {t["id"] for t in all_transactions(oneup)} == known
+    # Reversed, not removed (issue 17 §8): the refund's transaction and its reversal stay.
+    after = [t for t in all_transactions(oneup) if t["id"] not in known]
+    assert len(after) == 2 and assert_reversed(rewritten, after)
 
 
 def test_a_refund_without_links_is_a_debit_on_the_account(upflow):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Iterable
 
@@ -50,6 +50,20 @@ def balance_problems(postings: Iterable[Posting]) -> list[Problem]:
         problems.append(Problem(ErrorKind.CONFLICT, "entries",
                                 f"not balanced: debits {debit} and credits {credit}", Rule.UNBALANCED))
     return problems
+
+
+def opposite(way: str) -> str:
+    return CREDIT if way == DEBIT else DEBIT
+
+
+REVERSAL_LABEL = "Reversal: {label}"
+
+
+def reversal(postings: Iterable[Posting]) -> list[Posting]:
+    """The postings that cancel these: each on the other side, same account, amount, party and
+    lettering (so that a lettered group still sums to zero once reversed)."""
+    return [replace(posting, way=opposite(posting.way), label=REVERSAL_LABEL.format(label=posting.label)[:128])
+            for posting in postings]
 
 
 def net(postings: Iterable[Posting]) -> list[Posting]:

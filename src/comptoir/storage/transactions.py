@@ -67,8 +67,10 @@ _DELETE_ENTRIES = Statement(_DELETE_ENTRIES_OF)
 # PostgreSQL: a transaction's entries replaced in one statement (the DELETE a CTE of the INSERT).
 _REPLACE_ENTRIES = Inserts(_entries, [column.name for column in _entries.columns if column.name != "id"],
                            first=_DELETE_ENTRIES_OF)
-_DELETE_HEADER = Statement(delete(_transactions).where(_transactions.c.org_id == bindparam("org_id"),
-                                                       _transactions.c.id == bindparam("transaction_id")))
+_SET_SOURCE_TYPE = Statement(update(_transactions).where(_transactions.c.org_id == bindparam("org_id"),
+                                                         _transactions.c.id == bindparam("transaction_id"))
+                             .values(source_type=bindparam("source_type", type_=_transactions.c.source_type.type),
+                                     updated_at=bindparam("updated_at", type_=_transactions.c.updated_at.type)))
 _HEADER_CHANGES = tuple(column.name for column in _transactions.columns
                         if column.name not in ("id", "org_id", "uuid", "created_at"))
 _UPDATE_HEADER = Statement(update(_transactions).where(_transactions.c.id == bindparam("transaction_id"))
@@ -222,10 +224,12 @@ class TransactionStore:
         self.link.balances.note_rows(rows)
         return self._view(values, rows, journal, accounts)
 
-    def delete(self, before: Any) -> None:
-        self._delete_entries(before)
-        _DELETE_HEADER.run(self.link, org_id=self.org_id, transaction_id=before.id)
+    def set_source_type(self, before: Any, source_type: str) -> None:
+        """Mark what generated the transaction (a reversed one: services/ledger/posting.reverse)."""
+        _SET_SOURCE_TYPE.run(self.link, org_id=self.org_id, transaction_id=before.id, source_type=source_type,
+                             updated_at=utcnow())
         self.link.forget(Transaction, [before.id])
+        self.link.read_rows.pop(("by_source", before.source_type, before.source_id), None)
 
     def _insert_one(self, header: dict[str, Any], entries: Sequence[Mapping[str, Any]]) -> list[dict]:
         rows = [self._entry_row(header, entry) for entry in entries]  # its id comes with the statement

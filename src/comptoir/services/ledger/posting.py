@@ -8,13 +8,17 @@ from datetime import date
 from typing import Any, Mapping, Sequence
 
 from comptoir.domain.errors import ErrorKind, Rule
-from comptoir.domain.ledger import Posting, balance_problems, net
+from comptoir.domain.ledger import Posting, balance_problems, net, reversal
 from comptoir.services.kernel.validation import Checks
 from comptoir.services.ledger.chart import journal_id_for
 from comptoir.storage.book import Book
 from comptoir.storage.transactions import PendingTransaction
 
 REALIZED, FORECAST, CLOSED = "Realized", "Forecast", "Closed"
+# The source of a reversing transaction: the transaction it reverses (source_id). A reversed
+# transaction of a document keeps its source kind with this mark, so that the document (an invoice
+# edited back to posting something, say) may post a transaction anew.
+REVERSAL, REVERSED_MARK = "reversal", ":reversed"
 
 
 @dataclass(frozen=True)
@@ -88,14 +92,36 @@ def _new_header(book: Book, source_type: str, source_id: int | None, prepared: P
 
 
 def unpost(book: Book, source_type: str, source_id: int) -> None:
+    """A document no longer posts (deleted, or changed to book nothing): its transaction is reversed,
+    never deleted (`reverse`)."""
     before = book.transaction_store.find_by_source(source_type, source_id)
-    if before is None:
-        return
+    if before is not None:
+        reverse(book, before)
+
+
+def reverse(book: Book, before: Any) -> Any:
+    """Cancel a posted transaction the way an accountant does: a reversing transaction, dated as it is
+    (its period must be open), in its journal and under its piece number, with every entry on the
+    other side. Both stay in the book; closed, locked and reconciled entries cannot be reversed. The
+    reversing transaction (a TransactionView)."""
     checks = Checks()
     for entry in before.entries:
         _check_changeable(before, entry, checks)
+    if reversal_of(book, before.id) is not None:
+        checks.broken(Rule.ENTRY_CLOSED, "entries", f"the transaction {before.id} is already reversed")
     checks.raise_if_any()
-    book.transaction_store.delete(before)
+    postings = reversal(Posting(entry.account_id, entry.way, entry.amount, entry.label, entry.lettering,
+                                entry.party_id) for entry in before.entries)
+    prepared = prepare(book, on=before.date, piece_number=before.piece_number, currency=before.currency_iso_code,
+                       postings=postings, journal_id=before.journal_id)
+    if before.source_type is not None:
+        book.transaction_store.set_source_type(before, before.source_type + REVERSED_MARK)
+    return post_new(book, [(REVERSAL, before.id, prepared)])[0]
+
+
+def reversal_of(book: Book, transaction_id: int) -> Any | None:
+    """The transaction that reverses this one, if any."""
+    return book.transaction_store.find_by_source(REVERSAL, transaction_id)
 
 
 def entry_values(posting: Posting, lettering: str | None, *, locked: bool = False) -> dict[str, Any]:
