@@ -16,6 +16,7 @@ from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.services.tenancy.organizations import set_closed
 
 from ..helpers import OneUpClient, book_snapshot
+from ..quipu.conftest import QuipuClient
 from .conftest import (
     BMP,
     JPEG,
@@ -122,6 +123,55 @@ def test_an_account_missing_from_the_chart_is_created_under_its_family(partner, 
     [account] = [a for a in oneup.ok("GET", "/accounts?limit=1000") if a["number"] == "60610000"]
     family = oneup.ok("GET", f"/accounts/{account['family_id']}")
     assert family["number"] == "6"
+
+
+def entry(account: str, debit: float = 0, credit: float = 0) -> dict:
+    """A line of the seed's shape on an account, for a debit or a credit."""
+    line = copy.deepcopy(LINE)
+    line.update(account=account)
+    line["debit"].update(amount=debit, currencyAmount=debit)
+    line["credit"].update(amount=credit, currencyAmount=credit)
+    return line
+
+
+def test_a_missing_account_takes_its_name_and_nature_from_the_french_plan(partner, client, french_org):
+    """Issue 17 §2 and §11 (ADR 0020): 100 of supplies on 60610000 and 20 of VAT on fixed assets on
+    44562000, neither in the chart, and 120 owed on 40100000. Both accounts are created under their
+    family, named after the plan's 6061 and 44562, with the plan's natures: an expense, and an asset
+    (deductible VAT is a claim on the State). In March 2026 the expenses are 100 and the assets 20."""
+    lines = [entry("60610000", debit=100.0), entry("44562000", debit=20.0), entry("40100000", credit=120.0)]
+    shown = partner.document(partner.deposited("purchase", externalReference="FA-PCG", entries={
+        "data": {"lines": lines}}))
+    assert shown["documentState"] == "Accepted", shown
+    oneup = OneUpClient(client, french_org)
+    accounts = {account["number"]: account for account in oneup.ok("GET", "/accounts?limit=1000")}
+    assert accounts["60610000"]["name"] == "Fournitures non stockables (eau, énergie, etc.)"
+    assert accounts["44562000"]["name"] == "TVA sur immobilisations"
+    assert set(accounts["60610000"]) == {"id", "number", "name", "is_family", "family_id"}
+    expenses = oneup.ok("GET", "/reports/profit_and_loss?date_from=2026-03-01&date_to=2026-03-31")["expenses"]
+    assert [account["number"] for account in expenses["accounts"]] == ["60610000"]
+    assert expenses["total"] == Decimal(100)
+    sheet = oneup.ok("GET", "/reports/balance_sheet?date=2026-03-31")
+    assert "44562000" in {account["number"] for account in sheet["asset"]["accounts"]}
+    assert sheet["total_assets"] == Decimal(20)
+    # Quipu lists the expense account among its accounting categories, by that name.
+    categories = QuipuClient(client, french_org).ok("GET", "/accounting_categories", params={
+        "filter[prefix]": "60610000"})["data"]
+    assert [(category["attributes"]["name"], category["attributes"]["kind"]) for category in categories] == [
+        ("Fournitures non stockables (eau, énergie, etc.)", "expenses")]
+
+
+def test_on_the_default_chart_a_missing_account_is_named_by_its_number(client, org):
+    """The US chart has no names to give: 56150 goes under Expenses (50000) as "Account 56150"."""
+    entries = seed_entries()
+    entries["data"]["lines"][0]["account"] = "62700"  # Bank Charges
+    entries["data"]["lines"][1]["account"] = "56150"
+    partner = Partner(client, org)
+    assert partner.document(partner.deposited("purchase", entries=entries))["documentState"] == "Accepted"
+    accounts = {account["number"]: account
+                for account in OneUpClient(client, org).ok("GET", "/accounts?limit=1000")}
+    assert accounts["56150"]["name"] == "Account 56150"
+    assert accounts["56150"]["family_id"] == accounts["50000"]["id"]
 
 
 def test_a_refused_document_leaves_nothing_its_entries_would_have_made(partner, client, french_org):

@@ -156,6 +156,69 @@ def test_a_pcg_organization_has_the_french_chart_and_posts_to_it(client, context
     assert entries[accounts["445710"]["id"]]["way"] == "credit"
 
 
+def french_oneup(client, context) -> tuple[OneUpClient, dict[str, dict]]:
+    """A client of a new organization on the French chart, and its accounts by number."""
+    french = create_organization(context.database, "Société Test", chart="pcg", currency="EUR",
+                                 country="FR")
+    oneup = OneUpClient(client, french)
+    return oneup, chart(oneup)
+
+
+def asset_numbers(sheet: dict) -> set[str]:
+    return {account["number"] for account in sheet["asset"]["accounts"]}
+
+
+def test_a_new_french_account_takes_its_nature_from_the_plan_not_from_its_family(client, context):
+    """Issue 17 §2 (ADR 0020): on the French chart, 445620 "TVA sur immobilisations" is deductible VAT,
+    a claim on the State (PCG art. 1214-44), so an asset, although its family, 4 "Comptes de tiers",
+    is a liability. 100 of it against capital: the balance sheet's assets are those 100 (they were 0,
+    the account counted among the liabilities)."""
+    oneup, accounts = french_oneup(client, context)
+    created = oneup.ok("POST", "/accounts", {"number": "445620", "name": "TVA sur immobilisations",
+                                             "family_id": accounts["4"]["id"]})
+    assert set(created) == {"id", "number", "name", "is_family", "family_id"}  # no nature on the wire
+    capital = accounts["101000"]
+    manual(oneup, "IMMO-1", "2024-03-01", line(created, "debit", 100), line(capital, "credit", 100))
+    sheet = oneup.ok("GET", "/reports/balance_sheet?date=2024-03-31")
+    assert "445620" in asset_numbers(sheet)
+    assert sheet["total_assets"] == Decimal(100)
+
+
+def test_a_french_account_renumbered_before_any_entry_takes_the_new_numbers_nature(client, context):
+    """164100 (a bank loan: a liability) renumbered 218300 (office equipment) while it has no entry is
+    an asset; 218400 (furniture) renumbered 164200 after an entry keeps its nature, so that the figures
+    it holds stay where they were reported. Each holds 100 against capital: assets 100, then 200."""
+    oneup, accounts = french_oneup(client, context)
+    capital = accounts["101000"]
+    loan = oneup.ok("POST", "/accounts", {"number": "164100", "name": "Prêt",
+                                          "family_id": accounts["1"]["id"]})
+    oneup.ok("PUT", f"/accounts/{loan['id']}", {"number": "218300"})
+    manual(oneup, "EQ-1", "2024-03-01", line(loan, "debit", 100), line(capital, "credit", 100))
+    sheet = oneup.ok("GET", "/reports/balance_sheet?date=2024-03-31")
+    assert "218300" in asset_numbers(sheet)
+    assert sheet["total_assets"] == Decimal(100)
+
+    furniture = oneup.ok("POST", "/accounts", {"number": "218400", "name": "Mobilier",
+                                               "family_id": accounts["1"]["id"]})
+    manual(oneup, "EQ-2", "2024-03-02", line(furniture, "debit", 100), line(capital, "credit", 100))
+    oneup.ok("PUT", f"/accounts/{furniture['id']}", {"number": "164200"})
+    sheet = oneup.ok("GET", "/reports/balance_sheet?date=2024-03-31")
+    assert {"218300", "164200"} <= asset_numbers(sheet)
+    assert sheet["total_assets"] == Decimal(200)
+
+
+def test_on_the_default_chart_a_new_account_takes_its_familys_nature(oneup):
+    """The US chart has no rule by number: 44562 under Liabilities is a liability, whatever the PCG
+    calls 44562. 100 of it against owner's equity leaves the assets at 0."""
+    accounts = chart(oneup)
+    created = oneup.ok("POST", "/accounts", {"number": "44562", "name": "Deposits held",
+                                             "family_id": accounts["20000"]["id"]})
+    manual(oneup, "DEP-1", "2024-03-01", line(created, "debit", 100), line(accounts["30100"], "credit", 100))
+    sheet = oneup.ok("GET", "/reports/balance_sheet?date=2024-03-31")
+    assert "44562" not in asset_numbers(sheet)
+    assert sheet["total_assets"] == Decimal(0)
+
+
 def test_accounts_crud_under_a_family(oneup):
     accounts = chart(oneup)
     expenses = accounts["50000"]

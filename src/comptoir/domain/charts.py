@@ -1,7 +1,9 @@
 """Charts of accounts an organization can start from, and its default journals.
 
 Each account is (number, name, nature, role, parent number). `role` names the accounts posting rules
-need (receivable, income, tax payable, ...); `nature` decides where an account shows in reports.
+need (receivable, income, tax payable, ...); `nature` decides where an account shows in reports. An
+account created later takes its nature by the chart's rules: on the French chart the plan's for its
+number (domain/pcg.py), else its family's (docs/decisions/0020-account-natures.md).
 Rows with a role of "family" are family accounts: they group others and take no entries.
 """
 
@@ -105,7 +107,8 @@ PCG_CHART = [
     AccountSpec("707000", "Ventes de marchandises", INCOME, None, "7"),
 ]
 
-CHARTS = {"default": DEFAULT_CHART, "pcg": PCG_CHART}
+DEFAULT, FRENCH_CHART = "default", "pcg"  # the charts an organization starts from (Organization.chart)
+CHARTS = {DEFAULT: DEFAULT_CHART, FRENCH_CHART: PCG_CHART}
 
 
 def carried_forward_role(chart: str, balance) -> str:
@@ -134,14 +137,14 @@ def is_mixed(chart: str, number: str) -> bool:
 # Accounts a chart gets the first time a posting rule needs them, so that books created before the
 # rule existed need no migration of their chart.
 ON_DEMAND = {
-    "default": [
+    DEFAULT: [
         AccountSpec("12100", "Income Tax Withheld by Customers", ASSET, RETENTION_RECEIVABLE, "10000"),
         AccountSpec("21200", "Income Tax Withholdings Payable", LIABILITY, RETENTION_PAYABLE, "20000"),
         AccountSpec("21300", "Social Security Payable", LIABILITY, SOCIAL_SECURITY_PAYABLE, "20000"),
         AccountSpec("64000", "Salaries and Wages", EXPENSE, SALARIES, "50000"),
         AccountSpec("64200", "Social Security - Company", EXPENSE, SOCIAL_SECURITY, "50000"),
     ],
-    "pcg": [
+    FRENCH_CHART: [
         AccountSpec("444700", "Retenues à la source subies", ASSET, RETENTION_RECEIVABLE, "4"),
         AccountSpec("442100", "Prélèvements à la source à reverser", LIABILITY, RETENTION_PAYABLE, "4"),
         AccountSpec("431000", "Sécurité sociale", LIABILITY, SOCIAL_SECURITY_PAYABLE, "4"),

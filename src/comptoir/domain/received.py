@@ -269,7 +269,7 @@ def family_for(number: str, accounts: Iterable[Any]) -> Any | None:
 # (customers) or 445 (VAT).
 PARTY_ROLES = {SALES: charts.RECEIVABLE, PURCHASE: charts.PAYABLE}
 TAX_ROLES = (charts.TAX_PAYABLE, charts.TAX_RECEIVABLE)
-FRENCH_CHART = "pcg"
+FRENCH_CHART = charts.FRENCH_CHART
 FRENCH_PARTY_PREFIXES = {SALES: "41", PURCHASE: "40"}
 FRENCH_TAX_PREFIX = "445"
 

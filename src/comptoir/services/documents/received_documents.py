@@ -237,7 +237,8 @@ def _book(book: Book, document: Any, plan: _Plan) -> None:
 
 def _account(book: Book, number: str, known: list[Account], checks: Checks) -> Account | None:
     """The chart's account of that number (padding zeros aside), else a new one under the family
-    whose number prefixes it; refused when no family does."""
+    whose number prefixes it, with the chart's name and nature for its number; refused when no family
+    does."""
     account = rules.matching_account(number, known)
     if account is not None:
         return account
@@ -248,8 +249,14 @@ def _account(book: Book, number: str, known: list[Account], checks: Checks) -> A
         return None
     created, _ = upsert(book, find=lambda: book.accounts.find(number=number), update=lambda row: row, key="number",
                         create=lambda: chart.ACCOUNTS.create(book, {"number": number, "family_id": family.id,
-                                                                    "name": NEW_ACCOUNT_NAME.format(number=number)}))
+                                                                    "name": _new_account_name(book, number)}))
     return created
+
+
+def _new_account_name(book: Book, number: str) -> str:
+    """A new account is named by the chart (on the French one, 60610000 is "Fournitures non stockables
+    (eau, énergie, etc.)", the plan's 6061); else "Account 60610000"."""
+    return chart.name_by_the_chart(book, number) or NEW_ACCOUNT_NAME.format(number=number)
 
 
 def _journal(book: Book, code: str, label: str) -> Journal:

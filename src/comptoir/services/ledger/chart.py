@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from comptoir.domain import charts
+from comptoir.domain import charts, pcg
 from comptoir.domain.errors import ErrorKind, Rule, broken, fail
 from comptoir.services.kernel.records import Records
 from comptoir.storage.book import Book
@@ -92,22 +92,20 @@ def journal_id_for(book: Book, role: str) -> int:
 # -- accounts and journals ---------------------------------------------------------------------
 
 class Accounts(Records):
-    """Accounts of the chart. A new account takes the nature of its family; families hold no entries."""
+    """Accounts of the chart. An account takes its nature by the chart's rules (`_nature_by_the_chart`)
+    when it is created or put under another family, and on the French chart when it is renumbered
+    before it holds entries; no dialect can give one (docs/decisions/0020-account-natures.md). Families
+    hold no entries."""
 
     def _write(self, book: Book, row: Any, fields: Mapping[str, Any], *, creating: bool) -> None:
         if not creating:
             _keep_closed_accounts(book, row, fields)
-        family_id = fields.get("family_id")
-        if family_id is not None:
-            family = book.accounts.get(family_id)
-            if family is None or not family.is_family:
-                raise fail(ErrorKind.INVALID, "family_id", f"no family account with id {family_id}")
-            if family.id == row.id:
-                raise fail(ErrorKind.INVALID, "family_id", "an account cannot be its own family")
-            row.nature = family.nature
-        elif creating:
-            row.nature = row.nature or charts.ASSET
+        family = _family(book, row, fields.get("family_id"))
+        placed_again = creating or _changes(row, fields, "family_id") or (
+            _changes(row, fields, "number") and numbers_decide(book) and not _has_entries(book, row))
         super()._write(book, row, fields, creating=creating)
+        if placed_again:
+            row.nature = _nature_by_the_chart(book, row, family)
 
 
     def delete(self, book: Book, row_id: int) -> None:
@@ -118,11 +116,53 @@ class Accounts(Records):
         super().delete(book, row_id)
 
 
+def _family(book: Book, account: Any, family_id: Any) -> Account | None:
+    """The family account an account is put under, None when none is given."""
+    if family_id is None:
+        return None
+    family = book.accounts.get(family_id)
+    if family is None or not family.is_family:
+        raise fail(ErrorKind.INVALID, "family_id", f"no family account with id {family_id}")
+    if family.id == account.id:
+        raise fail(ErrorKind.INVALID, "family_id", "an account cannot be its own family")
+    return family
+
+
+def numbers_decide(book: Book) -> bool:
+    """Whether the book's chart names accounts and gives their natures by number: the French one does
+    (the PCG, domain/pcg.py), the US one does not."""
+    return book.organization.chart == charts.FRENCH_CHART
+
+
+def name_by_the_chart(book: Book, number: str) -> str | None:
+    """The name the chart gives an account of that number: on the French chart, the plan's name of the
+    standard account it extends (60610000: 6061's); None on the US chart or outside the plan."""
+    return pcg.name_for(number) if numbers_decide(book) else None
+
+
+def _nature_by_the_chart(book: Book, account: Any, family: Account | None) -> str:
+    """On the French chart, the nature the PCG gives the account's number (445620, deductible VAT, is
+    an asset although its family, class 4, is a liability); else, or for a number outside the plan,
+    its family's; else the nature it has (asset for a new account without a family)."""
+    by_number = pcg.nature_for(account.number) if numbers_decide(book) else None
+    return by_number or (family.nature if family is not None else None) or account.nature or charts.ASSET
+
+
+def _changes(account: Any, fields: Mapping[str, Any], name: str) -> bool:
+    return name in fields and fields[name] != getattr(account, name)
+
+
+def _has_entries(book: Book, account: Any) -> bool:
+    """Whether the account holds entries: then a new number keeps its nature, so that the figures it
+    holds stay where they were reported (a closed period's cannot be renumbered at all)."""
+    return book.entries.count(Entry.account_id == account.id) > 0
+
+
 def _keep_closed_accounts(book: Book, account: Any, fields: Mapping[str, Any]) -> None:
     """An account that holds entries of a closed period keeps its number and its family (and so its
     nature): a closed year's figures do not move through the chart (issue 17 §1). Its name may change."""
     closed_until = book.organization.closed_until
-    moved = [name for name in ("number", "family_id") if name in fields and fields[name] != getattr(account, name)]
+    moved = [name for name in ("number", "family_id") if _changes(account, fields, name)]
     if not moved or closed_until is None:
         return
     if book.entries.count(Entry.account_id == account.id, Entry.date <= closed_until):
