@@ -31,6 +31,7 @@ RETENTION_PAYABLE = "retention_payable"  # income tax we withheld from vendors a
 SALARIES = "salaries"
 SOCIAL_SECURITY = "social_security"  # the company's social security contributions
 SOCIAL_SECURITY_PAYABLE = "social_security_payable"
+WAGES_PAYABLE = "wages_payable"  # net pay owed to employees, apart from suppliers (docs/decisions/0022)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ ON_DEMAND = {
         AccountSpec("12100", "Income Tax Withheld by Customers", ASSET, RETENTION_RECEIVABLE, "10000"),
         AccountSpec("21200", "Income Tax Withholdings Payable", LIABILITY, RETENTION_PAYABLE, "20000"),
         AccountSpec("21300", "Social Security Payable", LIABILITY, SOCIAL_SECURITY_PAYABLE, "20000"),
+        AccountSpec("21400", "Wages Payable", LIABILITY, WAGES_PAYABLE, "20000"),
         AccountSpec("64000", "Salaries and Wages", EXPENSE, SALARIES, "50000"),
         AccountSpec("64200", "Social Security - Company", EXPENSE, SOCIAL_SECURITY, "50000"),
     ],
@@ -115,6 +117,7 @@ ON_DEMAND = {
         AccountSpec("444700", "Retenues à la source subies", ASSET, RETENTION_RECEIVABLE, "4"),
         AccountSpec("442100", "Prélèvements à la source à reverser", LIABILITY, RETENTION_PAYABLE, "4"),
         AccountSpec("431000", "Sécurité sociale", LIABILITY, SOCIAL_SECURITY_PAYABLE, "4"),
+        AccountSpec("421000", "Personnel - Rémunérations dues", LIABILITY, WAGES_PAYABLE, "4"),
         AccountSpec("641000", "Rémunérations du personnel", EXPENSE, SALARIES, "6"),
         AccountSpec("645000", "Charges de sécurité sociale", EXPENSE, SOCIAL_SECURITY, "6"),
     ],
