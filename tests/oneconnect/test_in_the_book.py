@@ -296,6 +296,9 @@ def test_a_purchase_posts_in_the_purchases_journal_numbered_by_the_suppliers_inv
     partner.deposited("purchase", externalReference="SHINE-2", entries=mixed)
     [kept] = oneup.ok("GET", "/transactions?piece_number=SHINE-2")
     assert kept["journal"]["code"] == "AC"
+    mixed["data"]["lines"][2]["documentReference"] = "FA-2026-045"  # the invoice's reference, given apart
+    partner.deposited("purchase", externalReference="SHINE-4", entries=mixed)
+    assert len(oneup.ok("GET", "/transactions?piece_number=FA-2026-045")) == 1
     own = oneup.ok("POST", "/journals", {"name": "Achats Shine", "code": "ACH"})
     partner.deposited("purchase", externalReference="SHINE-3", entries=purchase_entries("FA-2026-044"))
     [coded] = oneup.ok("GET", "/transactions?piece_number=FA-2026-044")
