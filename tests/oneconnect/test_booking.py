@@ -14,7 +14,7 @@ def test_booking_a_waiting_document_posts_its_entries_and_accepts_it(partner, cl
     assert response.status_code == 200, response.text
     shown = response.json()
     assert shown["documentState"] == "Accepted" and shown["decisionDate"]
-    [transaction] = OneUpClient(client, french_org).ok("GET", "/transactions?piece_number=FA-77")
+    [transaction] = OneUpClient(client, french_org).ok("GET", "/transactions?piece_number=FA-2026-042")
     assert transaction["id"] == shown["transactionId"] == partner.document(document_id)["transactionId"]
     again = partner.post_json(f"/documents/{document_id}/entries", seed_entries())
     problem_of(again, 409, "DOCUMENT_ALREADY_DECIDED")

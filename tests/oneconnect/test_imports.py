@@ -52,15 +52,16 @@ def test_the_seeds_sales_invoice_with_external_reference_and_comment(partner):
 
 
 def test_entries_that_balance_post_a_transaction_seen_through_oneup(partner, client, french_org):
-    document_id = partner.deposited("purchase", externalReference="FA-2026-042", entries=seed_entries())
+    document_id = partner.deposited("purchase", externalReference="SHINE-8812", entries=seed_entries())
     shown = partner.document(document_id)
     assert shown["documentState"] == "Accepted" and shown["rejectedReason"] is None
     oneup = OneUpClient(client, french_org)
-    [transaction] = oneup.ok("GET", "/transactions?piece_number=FA-2026-042")
+    [transaction] = oneup.ok("GET", "/transactions?piece_number=FA-2026-042")  # the supplier's number
     assert transaction["id"] == shown["transactionId"]
     assert transaction["date"] == "2026-03-09"
     journal = oneup.ok("GET", f"/journals/{transaction['journal_id']}")
-    assert journal["code"] == "ACH"  # the organization had none: created with the code
+    assert journal["code"] == "AC"  # the organization has no ACH: its purchases journal (decision 0022)
+    assert [j for j in oneup.ok("GET", "/journals?limit=1000") if j["code"] == "ACH"] == []
     accounts = {entry["account_id"]: entry for entry in transaction["entries"]}
     numbers = {oneup.ok("GET", f"/accounts/{account_id}")["number"]: entry for account_id, entry in accounts.items()}
     assert set(numbers) == {"401000", "601000"}  # 40100000 and 60100000, padding zeros aside
@@ -70,7 +71,9 @@ def test_entries_that_balance_post_a_transaction_seen_through_oneup(partner, cli
 
 
 def test_without_external_reference_the_piece_number_is_the_document_id(partner, client, french_org):
-    document_id = partner.deposited("purchase", entries=seed_entries())
+    entries = seed_entries()
+    entries["data"]["lines"][1]["reference"] = "LINE-2"  # the lines name no one supplier's number
+    document_id = partner.deposited("purchase", entries=entries)
     [transaction] = OneUpClient(client, french_org).ok("GET", f"/transactions?piece_number={document_id}")
     assert transaction["id"] == partner.document(document_id)["transactionId"]
 
@@ -175,8 +178,9 @@ def test_on_the_default_chart_a_missing_account_is_named_by_its_number(client, o
 
 
 def test_a_refused_document_leaves_nothing_its_entries_would_have_made(partner, client, french_org):
-    """The account, journal and third party a document's entries would make are made, then undone
-    with the refusal (entries that do not balance): the document alone stays, Refused."""
+    """The account and third party a document's entries would make are made, then undone with the
+    refusal (entries that do not balance): the document alone stays, Refused. (A journal code the
+    organization lacks makes no journal: decision 0022.)"""
     entries = seed_entries()
     for line in entries["data"]["lines"]:
         line.update(journal="NEWJ", thirdParty="FRN-NEW", thirdPartySiren="", thirdPartyLabel="Nouveau")
@@ -187,14 +191,13 @@ def test_a_refused_document_leaves_nothing_its_entries_would_have_made(partner, 
     assert shown["depositDate"] <= shown["decisionDate"]  # decided as it was deposited, never before
     oneup = OneUpClient(client, french_org)
     assert [a for a in oneup.ok("GET", "/accounts?limit=1000") if a["number"] == "60610000"] == []
-    assert [j for j in oneup.ok("GET", "/journals?limit=1000") if j.get("code") == "NEWJ"] == []
     assert [v for v in oneup.ok("GET", "/vendors?limit=1000") if v["company_name"] == "Nouveau"] == []
-    entries["data"]["lines"][1]["credit"]["amount"] = 100.0  # balanced: all three made
+    entries["data"]["lines"][1]["credit"]["amount"] = 100.0  # balanced: both made
     shown = partner.document(partner.deposited("purchase", externalReference="FA-OK", entries=entries))
     assert shown["documentState"] == "Accepted" and shown["depositDate"] <= shown["decisionDate"]
     assert [a["number"] for a in oneup.ok("GET", "/accounts?limit=1000") if a["number"] == "60610000"] == ["60610000"]
     assert [v["company_name"] for v in oneup.ok("GET", "/vendors?limit=1000")].count("Nouveau") == 1
-    assert [j["code"] for j in oneup.ok("GET", "/journals?limit=1000")].count("NEWJ") == 1
+    assert [j for j in oneup.ok("GET", "/journals?limit=1000") if j["code"] == "NEWJ"] == []  # purchases: AC
 
 
 def test_entries_as_an_object_part_or_a_string_encoded_twice(partner):

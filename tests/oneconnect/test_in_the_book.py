@@ -26,13 +26,14 @@ def line(account: str, debit: Any = 0, credit: Any = 0, **more: Any) -> dict:
                        "currencyRate": 1}, **more}
 
 
-def purchase_entries() -> dict:
-    """A supplier's invoice on the French chart: 100 of supplies and 20 of deductible VAT, 120 owed."""
+def purchase_entries(reference: str = "REF") -> dict:
+    """A supplier's invoice on the French chart: 100 of supplies and 20 of deductible VAT, 120 owed;
+    `reference`, the supplier's invoice number, on every line."""
     return {"data": {"lines": [
-        line("60610000", debit="100.00", label="Fournitures"),
-        line("44566000", debit="20.00", label="TVA déductible"),
+        line("60610000", debit="100.00", label="Fournitures", reference=reference),
+        line("44566000", debit="20.00", label="TVA déductible", reference=reference),
         line("40100000", credit="120.00", thirdParty="FRN001", thirdPartySiren="123456789",
-             thirdPartyLabel="Fournisseur Exemple", dueDate="2026-04-08")]}}
+             thirdPartyLabel="Fournisseur Exemple", dueDate="2026-04-08", reference=reference)]}}
 
 
 def sales_entries(journal: str = "VT") -> dict:
@@ -61,7 +62,7 @@ def entry_of(quipu: QuipuClient, document_id: str) -> dict:
 
 def test_accepted_purchase_and_sales_documents_are_quipu_invoices(partner, client, french_org):
     quipu = QuipuClient(client, french_org)
-    partner.deposited("purchase", externalReference="FA-2026-100", entries=purchase_entries(),
+    partner.deposited("purchase", externalReference="FA-2026-100", entries=purchase_entries("FA-2026-100"),
                       comment="Fournitures de mars")
     partner.deposited("sales", externalReference="INV-2026-042", entries=sales_entries())
     entries = {entry["attributes"]["number"]: entry for entry in entries_of(quipu)}
@@ -105,7 +106,7 @@ def test_received_invoices_are_listed_filtered_and_paged_with_the_others(partner
     contact = quipu.contact()
     quipu.create("/invoices", "invoices", {"kind": "income", "issue_date": "2026-03-01"}, {
         "contact": relationship("contacts", contact["id"]), "items": {"data": [item("Work", "10", vat=0)]}})
-    partner.deposited("purchase", externalReference="FA-1", entries=purchase_entries())
+    partner.deposited("purchase", externalReference="FA-1", entries=purchase_entries("FA-1"))
     partner.deposited("sales", externalReference="INV-1", entries=sales_entries())
     pages = [quipu.ok("GET", "/book_entries", params={"sort": "-issue_date,-total_amount", "page[size]": "1",
                                                        "page[number]": str(number)}) for number in (1, 2, 3)]
@@ -268,3 +269,37 @@ def test_book_entries_by_id_answer_for_every_type(client, org):
     assert quipu.ok("GET", f"/book_entries/{paysheet['id']}")["data"]["type"] == "paysheets"
     assert quipu.get(f"/{org.slug}/book_entries/{paysheet['id']}").status_code == 200
     assert quipu.get("/book_entries/999999").status_code == 404
+
+
+def test_a_purchase_posts_in_the_purchases_journal_numbered_by_the_suppliers_invoice(partner, client,
+                                                                                      french_org):
+    """Issue 17 §11 (decision 0022): journal codes the organization lacks (ACH, VE) are its purchases
+    and sales journals, not new ones; a code it has is that journal. A purchase's piece number, and
+    the number Quipu shows, is the supplier's invoice number the lines carry (`reference`), not the
+    partner's externalReference; when the lines disagree, the externalReference as before."""
+    oneup, quipu = OneUpClient(client, french_org), QuipuClient(client, french_org)
+    journals_before = oneup.ok("GET", "/journals?limit=1000")
+    purchase = partner.deposited("purchase", externalReference="SHINE-1",
+                                 entries=purchase_entries("FA-2026-042"))
+    sale = partner.deposited("sales", externalReference="INV-2026-042", entries=sales_entries("VE"))
+    [bought] = oneup.ok("GET", "/transactions?piece_number=FA-2026-042")
+    [sold] = oneup.ok("GET", "/transactions?piece_number=INV-2026-042")  # a sale keeps its own number
+    assert (bought["id"], sold["id"]) == (partner.document(purchase)["transactionId"],
+                                          partner.document(sale)["transactionId"])
+    assert (bought["journal"]["code"], sold["journal"]["code"]) == ("AC", "VT")
+    assert oneup.ok("GET", "/journals?limit=1000") == journals_before  # no journal made
+    assert sorted(entry["attributes"]["number"] for entry in entries_of(quipu)) == [
+        "FA-2026-042", "INV-2026-042"]
+
+    mixed = purchase_entries("FA-2026-043")
+    mixed["data"]["lines"][0]["reference"] = "Fournitures"  # the lines name no one invoice number
+    partner.deposited("purchase", externalReference="SHINE-2", entries=mixed)
+    [kept] = oneup.ok("GET", "/transactions?piece_number=SHINE-2")
+    assert kept["journal"]["code"] == "AC"
+    mixed["data"]["lines"][2]["documentReference"] = "FA-2026-045"  # the invoice's reference, given apart
+    partner.deposited("purchase", externalReference="SHINE-4", entries=mixed)
+    assert len(oneup.ok("GET", "/transactions?piece_number=FA-2026-045")) == 1
+    own = oneup.ok("POST", "/journals", {"name": "Achats Shine", "code": "ACH"})
+    partner.deposited("purchase", externalReference="SHINE-3", entries=purchase_entries("FA-2026-044"))
+    [coded] = oneup.ok("GET", "/transactions?piece_number=FA-2026-044")
+    assert coded["journal"] == {"id": own["id"], "name": "Achats Shine", "code": "ACH"}  # a code it has

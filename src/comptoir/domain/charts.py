@@ -36,6 +36,7 @@ RETENTION_PAYABLE = "retention_payable"  # income tax we withheld from vendors a
 SALARIES = "salaries"
 SOCIAL_SECURITY = "social_security"  # the company's social security contributions
 SOCIAL_SECURITY_PAYABLE = "social_security_payable"
+WAGES_PAYABLE = "wages_payable"  # net pay owed to employees, apart from suppliers (docs/decisions/0022)
 
 
 @dataclass(frozen=True)
@@ -115,24 +116,15 @@ def carried_forward_role(chart: str, balance) -> str:
     """The account that receives earlier years' results (`balance`: debits minus credits, so a
     profit is negative). The PCG keeps a debit carry-forward apart (119, "solde débiteur"); the
     default chart has one Retained Earnings account either way."""
-    return RETAINED_LOSSES if chart == "pcg" and balance > 0 else RETAINED_EARNINGS
+    return RETAINED_LOSSES if chart == FRENCH_CHART and balance > 0 else RETAINED_EARNINGS
 
 
 def year_result_role(chart: str, balance) -> str | None:
     """The account that shows the year's result on the balance sheet (PCG 120 profit, 129 loss);
     None where the chart presents it as a line of its own (the default chart's "Net income")."""
-    if chart != "pcg":
+    if chart != FRENCH_CHART:
         return None
     return YEAR_LOSS if balance > 0 else YEAR_PROFIT
-
-
-# Accounts shown on the balance sheet by the sign of their balance (a debit among assets, a credit
-# among liabilities) rather than by their nature: the PCG's third-party and bank accounts.
-PCG_MIXED_PREFIXES = ("40", "41", "42", "43", "44", "45", "46", "47", "51")
-
-
-def is_mixed(chart: str, number: str) -> bool:
-    return chart == "pcg" and number.startswith(PCG_MIXED_PREFIXES)
 
 # Accounts a chart gets the first time a posting rule needs them, so that books created before the
 # rule existed need no migration of their chart.
@@ -141,6 +133,7 @@ ON_DEMAND = {
         AccountSpec("12100", "Income Tax Withheld by Customers", ASSET, RETENTION_RECEIVABLE, "10000"),
         AccountSpec("21200", "Income Tax Withholdings Payable", LIABILITY, RETENTION_PAYABLE, "20000"),
         AccountSpec("21300", "Social Security Payable", LIABILITY, SOCIAL_SECURITY_PAYABLE, "20000"),
+        AccountSpec("21400", "Wages Payable", LIABILITY, WAGES_PAYABLE, "20000"),
         AccountSpec("64000", "Salaries and Wages", EXPENSE, SALARIES, "50000"),
         AccountSpec("64200", "Social Security - Company", EXPENSE, SOCIAL_SECURITY, "50000"),
     ],
@@ -148,6 +141,7 @@ ON_DEMAND = {
         AccountSpec("444700", "Retenues à la source subies", ASSET, RETENTION_RECEIVABLE, "4"),
         AccountSpec("442100", "Prélèvements à la source à reverser", LIABILITY, RETENTION_PAYABLE, "4"),
         AccountSpec("431000", "Sécurité sociale", LIABILITY, SOCIAL_SECURITY_PAYABLE, "4"),
+        AccountSpec("421000", "Personnel - Rémunérations dues", LIABILITY, WAGES_PAYABLE, "4"),
         AccountSpec("641000", "Rémunérations du personnel", EXPENSE, SALARIES, "6"),
         AccountSpec("645000", "Charges de sécurité sociale", EXPENSE, SOCIAL_SECURITY, "6"),
     ],

@@ -58,13 +58,14 @@ class Line:
 
     on: date
     journal: str
-    journal_label: str
     account: str
     debit: Decimal
     credit: Decimal
     label: str
     third_party: ThirdParty
     due_on: date | None = None
+    reference: str = ""  # on a purchase, the supplier's invoice number (the seed's FA-2026-042)
+    document_reference: str = ""  # the invoice's reference, when the partner sends it apart
 
 
 # -- the deposit -------------------------------------------------------------------------------
@@ -160,10 +161,11 @@ def _line(line: Any, where: str, minor_units: int) -> tuple[Line | None, list[Pr
         return None, problems
     third_party = ThirdParty(*(str(line.get(name) or "").strip()
                                for name in ("thirdParty", "thirdPartySiren", "thirdPartyLabel")))
-    return Line(on=on, journal=line["journal"].strip(), journal_label=(line.get("journalLabel") or "").strip(),
-                account=line["account"].strip(), debit=amounts["debit"], credit=amounts["credit"],
+    return Line(on=on, journal=line["journal"].strip(), account=line["account"].strip(),
+                debit=amounts["debit"], credit=amounts["credit"],
                 label=(line.get("label") or line["reference"]).strip(), third_party=third_party,
-                due_on=due_on), []
+                due_on=due_on, reference=line["reference"].strip(),
+                document_reference=(line.get("documentReference") or "").strip()), []
 
 
 def _text_problems(source: Mapping[str, Any], name: str, longest: int, where: str, *, required: bool) -> list[Problem]:
@@ -232,6 +234,28 @@ def one_value(lines: Sequence[Line], attribute: str, label: str) -> tuple[Any, l
         return None, [Problem(ErrorKind.CONFLICT, "entries", f"the lines have several {label}s ({shown}); "
                                                              f"a document books as one transaction of one {label}")]
     return values[0], []
+
+
+PIECE_NUMBER_MAX = 64  # the longest piece number a transaction has
+
+
+def supplier_invoice_number(lines: Sequence[Line]) -> str | None:
+    """The supplier's invoice number the lines of a purchase carry: the one `documentReference` they
+    give, else the one `reference` they share; None when they name several, or one too long to be a
+    piece number (docs/decisions/0022)."""
+    for attribute in ("document_reference", "reference"):
+        values = {getattr(line, attribute) for line in lines} - {""}
+        if len(values) == 1 and len(number := values.pop()) <= PIECE_NUMBER_MAX:
+            return number
+    return None
+
+
+def piece_number(kind: str, lines: Sequence[Line], external_reference: str | None, document_id: str) -> str:
+    """The number a document's transaction (and a purchase's vendor reference) takes: a purchase's is
+    its supplier's invoice number; otherwise, and when the lines name none, the partner's
+    externalReference, else the documentId."""
+    supplier = supplier_invoice_number(lines) if kind == PURCHASE else None
+    return supplier or external_reference or document_id
 
 
 # -- the chart ---------------------------------------------------------------------------------

@@ -127,7 +127,7 @@ def update(book: Book, document_id: int, fields: Mapping[str, Any], *, form: str
 def delete(book: Book, files_root: Path, document_id: int, *, form: str | None = None) -> None:
     """Delete the entry with its attachments (their bytes go once the transaction commits)."""
     document = get(book, document_id, form=form)
-    _withdraw_declared(book, document)  # the payment its paid_at made goes with it
+    withdraw_declared(book, document)  # the payment its paid_at made goes with it
     attachments.delete_of_document(book, files_root, document.id)
     BY_KIND[document.kind].delete(book, document.id)
 
@@ -183,13 +183,14 @@ def settle_declared(book: Book, document: Any) -> None:
     """What `paid_at` declares, in the book for every dialect to see (docs/decisions/0019 §8): an
     invoice declared paid gets a payment of what remained unpaid, dated `paid_at` (bank or undeposited
     funds against receivable, allocated to it as any payment); a purchase invoice, the payable settled
-    against undeposited funds on that day. Written again whenever the entry changes while declared
-    paid; withdrawn when `paid_at` is cleared. Other kinds (credit notes, paysheets) keep `paid_at` as
-    a declaration only."""
-    _withdraw_declared(book, document)
-    if document.paid_at is None or document.kind not in (INVOICE, PURCHASE_INVOICE):
+    against undeposited funds on that day; a paysheet, the net pay owed to the employee, on wages
+    payable (docs/decisions/0022). Written again whenever the entry changes while declared paid;
+    withdrawn when `paid_at` is cleared. Credit notes keep `paid_at` as a declaration only."""
+    withdraw_declared(book, document)
+    if document.paid_at is None or document.kind not in (INVOICE, PURCHASE_INVOICE, PAYSHEET):
         return
-    if document.paid_at < document.date:
+    # Wages may be paid before the paysheet's date (on the 28th, for a sheet dated the 31st).
+    if document.paid_at < document.date and document.kind != PAYSHEET:
         raise broken(Rule.PAYMENT_BEFORE_DOCUMENT, f"paid on {document.paid_at}, before the entry's date "
                                                    f"{document.date}", "paid_at")
     if document.kind == INVOICE:
@@ -198,21 +199,32 @@ def settle_declared(book: Book, document: Any) -> None:
             PAYMENTS.create(book, {"invoice_id": document.id, "amount": remaining, "date": document.paid_at,
                                    "external_id": _declared_key(document)})
         return
+    owed, amount = _owed(book, document)
+    if amount == 0:
+        return
     label = f"Paid {document.vendor_reference or document.user_code}"
     posting.post(book, source_type=DECLARED_PAYMENT, source_id=document.id, journal_role="bank",
                  on=document.paid_at, piece_number=document.user_code, currency=document.currency_iso_code,
-                 postings=[Posting(chart.account_for(book, charts.PAYABLE).id, DEBIT, document.total, label,
+                 postings=[Posting(chart.account_for(book, owed).id, DEBIT, amount, label,
                                    document.user_code, document.customer_id),
-                           Posting(chart.account_for(book, charts.UNDEPOSITED).id, CREDIT, document.total, label)])
+                           Posting(chart.account_for(book, charts.UNDEPOSITED).id, CREDIT, amount, label)])
 
 
-def _withdraw_declared(book: Book, document: Any) -> None:
+def _owed(book: Book, document: Any) -> tuple[str, Decimal]:
+    """The role of the account an expense declared paid settles, and how much: a purchase invoice's
+    total, owed to its vendor; a paysheet's net pay, owed to its employee."""
+    if document.kind == PAYSHEET:
+        return charts.WAGES_PAYABLE, book.paysheet_amounts.find(document_id=document.id).net_pay
+    return charts.PAYABLE, document.total
+
+
+def withdraw_declared(book: Book, document: Any) -> None:
     """Undo what a former `paid_at` of the entry wrote (nothing when it had none)."""
     if document.kind == INVOICE:
         declared = book.payments.find(external_id=_declared_key(document))
         if declared is not None:
             PAYMENTS.delete(book, declared.id)
-    elif document.kind == PURCHASE_INVOICE:
+    elif document.kind in (PURCHASE_INVOICE, PAYSHEET):
         posting.unpost(book, DECLARED_PAYMENT, document.id)
 
 

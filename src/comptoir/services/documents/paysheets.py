@@ -1,7 +1,9 @@
 """Paysheets: what an employee is paid for a period. A paysheet is a document of kind `paysheet`
 whose party is the employee, with its amounts beside it (PaysheetAmounts); it posts the gross pay and
 the company's social security as expenses, against what is owed to the employee, to the tax office
-(income tax withheld) and to social security (docs/decisions/0013)."""
+(income tax withheld) and to social security (docs/decisions/0013), in the miscellaneous operations
+journal. What is owed to the employee is wages payable (PCG 421), never the suppliers' account, and
+`paid_at` settles it (docs/decisions/0022)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from comptoir.domain.documents import PAYSHEET
 from comptoir.domain.errors import ErrorKind, NotFound
 from comptoir.domain.ledger import CREDIT, DEBIT, Posting, net
 from comptoir.domain.money import round_minor
-from comptoir.services.documents import attachments
+from comptoir.services.documents import attachments, book_entries
 from comptoir.services.documents.numbering import number_from_series
 from comptoir.services.kernel.codes import next_code
 from comptoir.services.kernel.references import ensure_unreferenced
@@ -28,6 +30,8 @@ from comptoir.storage.tables import Document, PaysheetAmounts
 
 AMOUNTS = ("net_pay", "employee_ss_amount", "employee_retention", "company_ss_amount")
 HEADER = ("date", "paid_at", "series_id", "account_id")
+# Payroll is posted in the OD journal, which every book has (charts.JOURNALS): docs/decisions/0022.
+JOURNAL_ROLE = "miscellaneous"
 
 
 def get(book: Book, document_id: int) -> Document:
@@ -55,6 +59,8 @@ def create(book: Book, fields: Mapping[str, Any]) -> Document:
     amounts.document_id = document.id
     book.paysheet_amounts.add(amounts)
     _post(book, document, amounts)
+    if document.paid_at is not None:
+        book_entries.settle_declared(book, document)
     return document
 
 
@@ -62,9 +68,13 @@ def update(book: Book, document_id: int, fields: Mapping[str, Any]) -> Document:
     document = get(book, document_id)
     book.documents.lock(document.id)
     amounts = amounts_of(book, document)
+    paid_at, net_pay = document.paid_at, amounts.net_pay  # as they were
     _write(book, document, amounts, fields, creating=False)
     book.flush()
     _post(book, document, amounts)
+    declared = "paid_at" in fields and document.paid_at != paid_at  # declared, moved or withdrawn
+    if declared or (document.paid_at is not None and amounts.net_pay != net_pay):  # or what it pays moved
+        book_entries.settle_declared(book, document)
     return document
 
 
@@ -72,6 +82,7 @@ def delete(book: Book, files_root: Path, document_id: int) -> None:
     document = get(book, document_id)
     attachments.delete_of_document(book, files_root, document.id)
     ensure_unreferenced(book, Document, document.id, "paysheet")
+    book_entries.withdraw_declared(book, document)
     posting.unpost(book, PAYSHEET, document.id)
     book.documents.remove(document)
 
@@ -112,15 +123,16 @@ def _write(book: Book, document: Document, amounts: PaysheetAmounts, fields: Map
 
 
 def _post(book: Book, document: Document, amounts: PaysheetAmounts) -> None:
-    """Salaries (gross) and the company's social security as expenses; owed to the employee (net),
-    to the tax office (retention) and to social security (both shares)."""
+    """Salaries (gross) and the company's social security as expenses; owed to the employee (net, on
+    wages payable: an employee is no supplier), to the tax office (retention) and to social security
+    (both shares)."""
     label = f"Paysheet {document.user_code}"
     account = chart.account_for
     salaries = document.account_id or account(book, charts.SALARIES).id
     postings = net([
         Posting(salaries, DEBIT, gross_pay(amounts), label),
         Posting(account(book, charts.SOCIAL_SECURITY).id, DEBIT, amounts.company_ss_amount, f"{label} - Social security"),
-        Posting(account(book, charts.PAYABLE).id, CREDIT, amounts.net_pay, label, document.user_code,
+        Posting(account(book, charts.WAGES_PAYABLE).id, CREDIT, amounts.net_pay, label, document.user_code,
                 document.customer_id),
         Posting(account(book, charts.RETENTION_PAYABLE).id, CREDIT, amounts.employee_retention,
                 f"{label} - Income tax withheld"),
@@ -130,5 +142,6 @@ def _post(book: Book, document: Document, amounts: PaysheetAmounts) -> None:
     if not postings:
         posting.unpost(book, PAYSHEET, document.id)
         return
-    posting.post(book, source_type=PAYSHEET, source_id=document.id, journal_role="purchases", on=document.date,
-                 piece_number=document.user_code, currency=document.currency_iso_code, postings=postings)
+    posting.post(book, source_type=PAYSHEET, source_id=document.id, journal_role=JOURNAL_ROLE,
+                 on=document.date, piece_number=document.user_code, currency=document.currency_iso_code,
+                 postings=postings)

@@ -23,7 +23,7 @@ from comptoir.domain import received as rules
 from comptoir.domain.errors import DomainError, ErrorKind, NotFound, Problem, fail
 from comptoir.domain.ledger import CREDIT, DEBIT, Posting
 from comptoir.domain.parties import COMPANY
-from comptoir.domain.received import ACCEPTED, PURCHASE, REFUSED, WAITING, Line, ThirdParty
+from comptoir.domain.received import ACCEPTED, PURCHASE, REFUSED, SALES, WAITING, Line, ThirdParty
 from comptoir.services.access import webhooks
 from comptoir.services.documents import files, received_invoices
 from comptoir.services.kernel.imports import upsert
@@ -33,11 +33,13 @@ from comptoir.services.masterdata import parties, reference
 from comptoir.storage import deposits, masterdata
 from comptoir.storage.book import Book
 from comptoir.storage.repository import LEAN
-from comptoir.storage.tables import Account, Journal, Party, ReceivedDocument
+from comptoir.storage.tables import Account, Party, ReceivedDocument
 from comptoir.storage.tables.base import utcnow
 
 SOURCE_TYPE = "received_document"  # the source_type of the transaction a document posts
 NEW_ACCOUNT_NAME = "Account {number}"
+# The journal of a document whose journal code the organization lacks (docs/decisions/0022).
+JOURNAL_ROLES = {PURCHASE: "purchases", SALES: "sales"}
 
 
 class AlreadyDeposited(DomainError):
@@ -209,7 +211,7 @@ def _plan(book: Book, document: Any, lines: Sequence[Line], counterparty: ThirdP
     numbers = dict.fromkeys(line.account for line in lines)
     accounts = {number: _account(book, number, known, checks) for number in numbers}
     checks.raise_if_any()
-    journal = _journal(book, journal_code, next((line.journal_label for line in lines if line.journal_label), ""))
+    journal_id = _journal_id(book, journal_code, document.kind)
     role = "vendor" if document.kind == PURCHASE else "customer"
     named = {third: _party(book, role, third) for third in dict.fromkeys(line.third_party for line in lines) if third}
     if named:
@@ -221,10 +223,11 @@ def _plan(book: Book, document: Any, lines: Sequence[Line], counterparty: ThirdP
     postings = [Posting(accounts[line.account].id, way, amount, line.label[:128], None,
                         named[line.third_party].id if line.third_party else None)
                 for line in lines for way, amount in ((DEBIT, line.debit), (CREDIT, line.credit)) if amount]
-    transaction = posting.prepare(book, on=on, piece_number=document.external_reference or document.uuid,
-                                  currency=book.organization.currency_iso_code, postings=postings,
-                                  journal_id=journal.id)
-    return _Plan(transaction, received_invoices.draft_invoice(book, document, lines, accounts, party_id), party_id)
+    number = rules.piece_number(document.kind, lines, document.external_reference, document.uuid)
+    transaction = posting.prepare(book, on=on, piece_number=number, postings=postings, journal_id=journal_id,
+                                  currency=book.organization.currency_iso_code)
+    invoice = received_invoices.draft_invoice(book, document, lines, accounts, party_id, number)
+    return _Plan(transaction, invoice, party_id)
 
 
 def _book(book: Book, document: Any, plan: _Plan) -> None:
@@ -259,15 +262,17 @@ def _new_account_name(book: Book, number: str) -> str:
     return chart.name_by_the_chart(book, number) or NEW_ACCOUNT_NAME.format(number=number)
 
 
-def _journal(book: Book, code: str, label: str) -> Journal:
-    """The journal of that code, created (named by the journalLabel, else the code) when missing."""
+def _journal_id(book: Book, code: str, kind: str) -> int:
+    """The journal of that code when the organization has one; else its journal of the document's
+    side, purchases or sales: a partner's own code for it (ACH, HA, VE) makes no second purchases or
+    sales journal (docs/decisions/0022). The kept chart answers without a statement."""
     kept = book.chart()
-    found = next((journal for journal in kept.journals.values() if journal.code == code), None) if kept else None
-    if found is not None:
-        return found
-    journal, _ = upsert(book, find=lambda: book.journals.find(code=code), update=lambda row: row, key="code",
-                        create=lambda: chart.JOURNALS.create(book, {"code": code, "name": (label or code)[:64]}))
-    return journal
+    if kept is not None:
+        found = next((journal.id for journal in kept.journals.values() if journal.code == code), None)
+    else:
+        journal = book.journals.find(code=code)
+        found = journal.id if journal is not None else None
+    return found if found is not None else chart.journal_id_for(book, JOURNAL_ROLES[kind])
 
 
 def _party(book: Book, role: str, third: ThirdParty) -> Party:

@@ -41,14 +41,14 @@ SIDES = {SALES: book_entries.INCOME, PURCHASE: book_entries.EXPENSES}
 
 
 def draft_invoice(book: Book, received: Any, lines: Sequence[Line], accounts: Mapping[str, Account],
-                  party_id: int | None) -> Any:
+                  party_id: int | None, number: str) -> Any:
     """The invoice a document's entries describe, not written yet (a DocumentDraft): its amounts
     checked (a refusal is the document's), its code not taken yet. `received`: the received
-    document (its uuid, kind, integration, externalReference and comment); `party_id`: the third
-    party its entries name, if any."""
+    document (its uuid, kind, integration and comment); `party_id`: the third party its entries name,
+    if any; `number`: its transaction's piece number (`rules.piece_number`), which is a sale's number
+    and a purchase's vendor reference (the supplier's invoice number)."""
     amounts = rules.invoice_amounts(lines, received.kind, accounts, book.organization.chart)
     kind = KINDS[received.kind, amounts.credit]
-    number = received.external_reference or received.uuid
     on = lines[0].on  # every line has the same date: the document posted one transaction
     return DocumentDraft(
         kind=kind, uuid=received.uuid, customer_id=_party_id(book, received, party_id), date=on,

@@ -59,15 +59,25 @@ def account_id_for(book: Book, role: str) -> int:
 
 
 def _on_demand_account(book: Book, role: str) -> Account | None:
-    """The chart's account for a role that books get on first use (charts.ON_DEMAND), created now;
-    None when the chart has no such role, or when its number is already taken by another account."""
+    """The chart's account for a role that books get on first use (charts.ON_DEMAND), created now.
+    An account of that number the book already has (made by hand, or by a OneConnect import: 421000
+    in a French book) takes the role when it holds none and takes entries; None when the chart has no
+    such role, or when its number is taken by a family or an account of another role."""
     spec = next((s for s in charts.ON_DEMAND.get(book.organization.chart, []) if s.role == role), None)
-    if spec is None or book.accounts.exists(number=spec.number):
+    if spec is None:
         return None
-    family = book.accounts.find(number=spec.parent) if spec.parent else None
-    account = book.accounts.add(Account(number=spec.number, name=spec.name, nature=spec.nature, role=spec.role,
-                                        is_family=False, family_id=family.id if family else None))
-    book.note(("created account", account.id), True)
+    taken = book.accounts.find(number=spec.number)
+    if taken is not None:
+        if taken.role is not None or taken.is_family:
+            return None
+        taken.role = spec.role
+        account = taken
+    else:
+        family = book.accounts.find(number=spec.parent) if spec.parent else None
+        account = book.accounts.add(Account(number=spec.number, name=spec.name, nature=spec.nature,
+                                            role=spec.role, is_family=False,
+                                            family_id=family.id if family else None))
+    book.note(("created account", account.id), True)  # a savepoint rolled back may undo it: not kept yet
     return account
 
 

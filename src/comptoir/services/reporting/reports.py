@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import case, func
 
-from comptoir.domain import charts, received
+from comptoir.domain import charts, pcg, received
 from comptoir.domain.errors import ErrorKind, fail
 from comptoir.domain.fiscal import FiscalYear, fiscal_year
 from comptoir.domain.documents import INVOICE
@@ -187,7 +187,7 @@ class Section:
 def _section_of(chart: str, line: AccountLine) -> str:
     """Where a balance sheet account shows: by its nature, or, for the chart's mixed accounts, by
     the sign of its balance (a bank overdraft among liabilities, a supplier owing us among assets)."""
-    if charts.is_mixed(chart, line.number) and line.balance:
+    if chart == charts.FRENCH_CHART and pcg.is_mixed(line.number) and line.balance:
         return charts.ASSET if line.balance > 0 else charts.LIABILITY
     return line.nature
 
