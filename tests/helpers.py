@@ -111,9 +111,9 @@ def assert_reversed(original: dict, transactions: list[dict]) -> dict:
     kept = by_id[original["id"]]
     assert [(e["account_id"], e["way"], e["amount"]) for e in kept["entries"]] == \
         [(e["account_id"], e["way"], e["amount"]) for e in original["entries"]]
-    [reversal] = [t for t in transactions if t["id"] > original["id"] and t["piece_number"] == original["piece_number"]
-                  and t["date"] == original["date"] and t["journal_id"] == original["journal_id"]]
     other = {"debit": "credit", "credit": "debit"}
-    assert sorted((e["account_id"], e["way"], e["amount"]) for e in reversal["entries"]) == \
-        sorted((e["account_id"], other[e["way"]], e["amount"]) for e in original["entries"])
+    mirrored = sorted((e["account_id"], other[e["way"]], e["amount"]) for e in original["entries"])
+    [reversal] = [t for t in transactions if t["id"] > original["id"] and t["piece_number"] == original["piece_number"]
+                  and t["date"] == original["date"] and t["journal_id"] == original["journal_id"]
+                  and sorted((e["account_id"], e["way"], e["amount"]) for e in t["entries"]) == mirrored]
     return reversal

@@ -154,14 +154,17 @@ def test_the_balances_follow_every_write_through_the_apis(client, context, org):
     assert {row["account_id"]: [row["debit"], row["credit"]] for row in trial["accounts"]} == \
         {account: totals for account, totals in sums.items() if any(totals)}
 
-    # An account whose entries are all gone can be deleted: its totals (now nothing) go with it.
+    # A deleted transaction is reversed (issue 17 §8): its account's totals hold both sides, and the
+    # account, holding entries, stays.
     postage = oneup.ok("POST", "/accounts", {"number": "56200", "name": "Postage", "family_id": accounts["50000"]})
     used = oneup.ok("POST", "/transactions", {"piece_number": "STAMPS", "date": "2025-07-01", "entries": [
         line(postage["id"], "debit", 3), line(bank["account_id"], "credit", 3)]})
     oneup.ok("DELETE", f"/transactions/{used['id']}")
-    oneup.ok("DELETE", f"/accounts/{postage['id']}")
+    assert oneup.delete(f"/accounts/{postage['id']}").status_code == 422
     check(context, org.id)
-    assert postage["id"] not in {row["account_id"] for row in oneup.ok("GET", "/reports/trial_balance")["accounts"]}
+    [row] = [row for row in oneup.ok("GET", "/reports/trial_balance?date=2025-12-31")["accounts"]
+             if row["account_id"] == postage["id"]]
+    assert (row["debit"], row["credit"], row["balance"]) == (D(3), D(3), D(0))
 
 
 # -- transactions and savepoints ---------------------------------------------------------------

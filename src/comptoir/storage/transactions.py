@@ -70,6 +70,7 @@ _REPLACE_ENTRIES = Inserts(_entries, [column.name for column in _entries.columns
 _SET_SOURCE_TYPE = Statement(update(_transactions).where(_transactions.c.org_id == bindparam("org_id"),
                                                          _transactions.c.id == bindparam("transaction_id"))
                              .values(source_type=bindparam("source_type", type_=_transactions.c.source_type.type),
+                                     source_id=None,
                                      updated_at=bindparam("updated_at", type_=_transactions.c.updated_at.type)))
 _HEADER_CHANGES = tuple(column.name for column in _transactions.columns
                         if column.name not in ("id", "org_id", "uuid", "created_at"))
@@ -224,8 +225,10 @@ class TransactionStore:
         self.link.balances.note_rows(rows)
         return self._view(values, rows, journal, accounts)
 
-    def set_source_type(self, before: Any, source_type: str) -> None:
-        """Mark what generated the transaction (a reversed one: services/ledger/posting.reverse)."""
+    def detach(self, before: Any, source_type: str) -> None:
+        """The transaction no longer stands for its source (reversed: services/ledger/posting.reverse):
+        its source kind becomes `source_type`, without an id (the source may post again, and be
+        reversed again: its reversals name it by their piece number)."""
         _SET_SOURCE_TYPE.run(self.link, org_id=self.org_id, transaction_id=before.id, source_type=source_type,
                              updated_at=utcnow())
         self.link.forget(Transaction, [before.id])

@@ -16,8 +16,8 @@ from comptoir.storage.transactions import PendingTransaction
 
 REALIZED, FORECAST, CLOSED = "Realized", "Forecast", "Closed"
 # The source of a reversing transaction: the transaction it reverses (source_id). A reversed
-# transaction of a document keeps its source kind with this mark, so that the document (an invoice
-# edited back to posting something, say) may post a transaction anew.
+# transaction of a document keeps its source kind with this mark (and no source id), so that the
+# document (an invoice edited back to posting something, say) may post a transaction anew.
 REVERSAL, REVERSED_MARK = "reversal", ":reversed"
 
 
@@ -115,7 +115,7 @@ def reverse(book: Book, before: Any) -> Any:
     prepared = prepare(book, on=before.date, piece_number=before.piece_number, currency=before.currency_iso_code,
                        postings=postings, journal_id=before.journal_id)
     if before.source_type is not None:
-        book.transaction_store.set_source_type(before, before.source_type + REVERSED_MARK)
+        book.transaction_store.detach(before, before.source_type + REVERSED_MARK)
     return post_new(book, [(REVERSAL, before.id, prepared)])[0]
 
 
