@@ -55,6 +55,7 @@ from comptoir.services.tenancy.organizations import (
     set_fiscal_year_start,
 )
 from comptoir.settings import get_settings
+from comptoir.storage import audit
 from comptoir.storage.database import Database
 
 cli = typer.Typer(help="Comptoir: a self-hosted accounting and invoicing server.", no_args_is_help=True)
@@ -628,6 +629,7 @@ def _redacted(url: str) -> str:
 
 
 def main() -> None:
+    audit.act_as_default("cli")  # the audit trail names the command line as the actor of its changes
     cli()
 
 

@@ -22,14 +22,14 @@ from typing import Any, TypeVar
 import anyio.to_thread
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.util import await_only, greenlet_spawn
 from sqlalchemy.util.concurrency import in_greenlet
 
-from . import statements
+from . import audit, statements
 from .link import Link
 from .reference import Charts
 
@@ -62,6 +62,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        audit.register_sqlite_functions(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
@@ -269,6 +270,8 @@ class Database:
         """A session inside one transaction: committed if the block ends normally, rolled back
         (leaving the book exactly as it was) if it raises."""
         with self._sessions() as session, session.begin():
+            if self.is_postgres:  # who acts, for the audit triggers (SQLite asks the thread: storage/audit.py)
+                session.execute(text(audit.set_actor_sql(audit.current_actor())))
             yield session
 
     # -- requests, from the event loop ------------------------------------------------------------

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.orm.util import identity_key
 
-from . import balances, statements
+from . import audit, balances, statements
 from .tables import Account, Journal, Organization
 from .tables.ledger import Entry
 
@@ -60,6 +60,7 @@ class Link:
         # Rows a store read in this unit of work, by (table, id): read again only once the unit may
         # have written the table (`may_have_written`).
         self.read_rows: dict[tuple[Any, int], Any] = {}
+        self.actor: str | None = None  # who acts, for the audit triggers (storage/audit.py)
         # What a store inserted in this unit of work, by table and id (what the store keeps of each
         # row); forgotten when a savepoint rolls back. No other transaction can see these rows yet.
         self.created: dict[Any, dict[int, Any]] = {}
@@ -121,7 +122,9 @@ class Link:
         if self.read_only:
             raise AssertionError("a unit of work that only reads is writing")
         names, self._unsent = self._unsent, []  # savepoints entered before the first write go with it
-        statements.script(self._connection, ";".join(["BEGIN", *(f"SAVEPOINT {name}" for name in names)]))
+        # The actor rides with BEGIN: the audit triggers read it, at no round trip of its own.
+        actor = [audit.set_actor_sql(self.actor)] if self.actor else []
+        statements.script(self._connection, ";".join(["BEGIN", *actor, *(f"SAVEPOINT {name}" for name in names)]))
         self._begun = True
 
     @property

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 
 from comptoir.domain.errors import DomainError
 from comptoir.services.documents.sales import INVOICES, convert, deliver
-from comptoir.services.reporting import reports
+from comptoir.services.reporting import reports, trail
 from comptoir.services.reporting.printing import invoice_printable
 from comptoir.services.settlement.banking import BANK_ENTRIES
 
@@ -33,6 +33,7 @@ def add_extensions(router: APIRouter) -> None:
     router.add_api_route("/invoices/{element}/print.pdf", print_pdf, methods=["GET"], tags=["invoices"])
     router.add_api_route("/invoices/{element}/print.json", print_json, methods=["GET"], tags=["invoices"])
     router.add_api_route("/reports/{name}", report, methods=["GET"], tags=["reports"])
+    router.add_api_route("/audit_events", audit_events, methods=["GET"], tags=["audit"])
 
 
 def _object(body: Any) -> dict:
@@ -231,6 +232,45 @@ def _aged_receivables(book, request):
         {"customer_id": row.customer_id, "name": row.name, **{name: number(value) for name, value in figures(row).items()}}
         for row in customers], "totals": {name: number(value) for name, value in totals.items()}}
     return ["customer_id", "name", *columns, "total"], rows, document
+
+
+# -- the audit trail -----------------------------------------------------------------------------
+
+def _whole_number(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        raise OneUpError(5, f"{name} must be a whole number")
+    return int(raw)
+
+
+async def audit_events(request: Request) -> Response:
+    """GET /audit_events: the organization's changes, newest first (`subject`, `subject_id`,
+    `before_id` and `limit` narrow them); with `document_id`, every change of that document and of
+    what belongs to it, oldest first."""
+    document_id = _whole_number(request, "document_id")
+    limit = _whole_number(request, "limit")
+    limit = 100 if limit is None else limit
+    if not 1 <= limit <= trail.PAGE_MAX:
+        raise OneUpError(5, f"limit must be 1 to {trail.PAGE_MAX}")
+
+    def work(book: Any) -> list:
+        if document_id is not None:
+            found = trail.document_trail(book, document_id)
+            if not found:
+                raise OneUpError(2)
+            return found
+        return trail.organization_trail(book, subject=request.query_params.get("subject"),
+                                        subject_id=_whole_number(request, "subject_id"),
+                                        before_id=_whole_number(request, "before_id"), limit=limit)
+    return json_response([_change(change) for change in await reading(request, work)])
+
+
+def _change(change: trail.Change) -> dict:
+    return {"id": change.id, "at": change.at, "actor": change.actor, "action": change.action,
+            "subject": change.subject, "subject_id": change.subject_id, "parent": change.parent,
+            "parent_id": change.parent_id, "before": change.before, "after": change.after, "changes": change.changes}
 
 
 _REPORTS = {

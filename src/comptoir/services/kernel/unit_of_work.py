@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from comptoir.domain.errors import DomainError, ErrorKind, fail
 from comptoir.domain.money import TOO_LARGE
 from comptoir.domain.organizations import Principal
+from comptoir.storage import audit
 from comptoir.storage.book import Book
 from comptoir.storage.database import Database, Scope
 from comptoir.storage.link import Link
@@ -85,8 +86,12 @@ def _admitted(stack: ExitStack, caller: Caller, link: Link) -> Principal:
 
 
 def _unit(database: Database, scope: Scope, caller: Caller, work: Callable[[Book], T], read_only: bool) -> T:
-    with scope.transaction(read_only=read_only) as link, ExitStack() as admission:
+    with ExitStack() as acting, scope.transaction(read_only=read_only) as link, ExitStack() as admission:
         principal = _admitted(admission, caller, link)
+        # Who acts, for the audit trail: the link names them with its BEGIN (PostgreSQL); on SQLite
+        # the triggers ask this thread, until the unit has committed (`acting` is left last).
+        link.actor = audit.actor_label(credential_id=principal.credential_id, employee_id=principal.employee_id)
+        acting.enter_context(audit.acting(link.actor))
         book = Book(link, principal.org_id, principal.employee_id, database=database,
                     organization=principal.organization, numbers=scope.numbers)
         result = work(book)
@@ -153,8 +158,10 @@ async def _attempts(database: Database, caller: Caller, work: Callable[[Book], T
 @contextmanager
 def open_book(database: Database, org_id: int, actor_employee_id: int | None = None) -> Iterator[Book]:
     """The organization's book inside one database transaction: everything done in the block is
-    committed together, or nothing is if it raises."""
-    with database.transaction() as session:
+    committed together, or nothing is if it raises. The audit trail names the employee, else the
+    process's actor (`cli` for the command line)."""
+    actor = audit.actor_label(employee_id=actor_employee_id, default=audit.current_actor())
+    with audit.acting(actor), database.transaction() as session:
         book = Book(session, org_id, actor_employee_id, database=database, numbers=database.numbers_engine)
         yield book
     database.cache.learn(org_id, book.learned())  # committed: what never changes is kept

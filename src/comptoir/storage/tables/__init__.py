@@ -1,5 +1,6 @@
 """All tables of the book. Import from here so that every mapper is configured."""
 
+from .audit import AuditEvent
 from .base import Base
 from .bookkeeping import AnalyticCategory, Attachment, NumberingSeries, PaysheetAmounts
 from .catalogue import Item, ItemFamily
@@ -20,6 +21,7 @@ for _table in Base.metadata.tables.values():
     _table.dialect_options["sqlite"]["autoincrement"] = True
 
 __all__ = [
+    "AuditEvent",
     "AnalyticCategory",
     "Attachment",
     "NumberingSeries",
