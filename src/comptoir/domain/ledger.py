@@ -56,14 +56,14 @@ def opposite(way: str) -> str:
     return CREDIT if way == DEBIT else DEBIT
 
 
-REVERSAL_LABEL = "Reversal: {label}"
+def reversal_label(label: str) -> str:
+    return f"Reversal: {label}"[:128] if label else "Reversal"
 
 
 def reversal(postings: Iterable[Posting]) -> list[Posting]:
     """The postings that cancel these: each on the other side, same account, amount, party and
     lettering (so that a lettered group still sums to zero once reversed)."""
-    return [replace(posting, way=opposite(posting.way), label=REVERSAL_LABEL.format(label=posting.label)[:128])
-            for posting in postings]
+    return [replace(posting, way=opposite(posting.way), label=reversal_label(posting.label)) for posting in postings]
 
 
 def net(postings: Iterable[Posting]) -> list[Posting]:
