@@ -102,7 +102,7 @@ def entry_values(posting: Posting, lettering: str | None, *, locked: bool = Fals
     """The columns of a new entry (TransactionStore adds its transaction and date)."""
     return {"label": posting.label[:128], "amount": posting.amount, "way": posting.way,
             "account_id": posting.account_id, "lettering": lettering, "party_id": posting.party_id,
-            "locked": locked, "reconciled": False}
+            "locked": locked, "reconciled": False, "tax_rate": posting.tax_rate, "tax_base": posting.tax_base}
 
 
 def _check_period(book: Book, on: date | None, checks: Checks) -> None:
