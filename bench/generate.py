@@ -20,6 +20,8 @@ from comptoir.domain.money import round_minor
 END = date(2025, 12, 31)  # the generated book covers the two years up to this day
 DAYS = 730
 TAX_RATE = Decimal("8.25")  # the US chart's "8.25% California Sales Tax", on taxed invoices
+QUIPU_VAT_RATES = (Decimal(21), Decimal(10))  # the VAT of the Quipu scenario's items (scenarios.quipu_invoice)
+VAT_RATES = (TAX_RATE, *QUIPU_VAT_RATES)  # every rate the load and the scenarios post tax at
 TAXED_SHARE = 0.6
 PAID_SHARE = 0.75  # invoices with a payment; a fifth of those are paid in part
 TRANSFER_SHARE = 0.1  # of the entries: manual balanced 2-entry transfers between accounts

@@ -33,7 +33,7 @@ from comptoir.domain.settlements import schedule
 from comptoir.services.access import webhooks
 from comptoir.services.documents.sales import INVOICES
 from comptoir.services.kernel.unit_of_work import open_book
-from comptoir.services.ledger.chart import account_for, journal_for
+from comptoir.services.ledger.chart import account_for, journal_for, tax_account_id
 from comptoir.services.ledger.transactions import TRANSACTIONS
 from comptoir.services.masterdata import parties
 from comptoir.services.masterdata.catalogue import ITEMS
@@ -52,7 +52,7 @@ from comptoir.storage.tables import (
     Transaction,
 )
 
-from .generate import TAX_RATE, InvoiceSpec, PaymentSpec, Plan, TransferSpec
+from .generate import TAX_RATE, VAT_RATES, InvoiceSpec, PaymentSpec, Plan, TransferSpec
 
 CHUNK_EVENTS = 5_000
 SETUP_BATCH = 500
@@ -163,12 +163,17 @@ def _lookup(book, employee_id: int, customer_ids: list[int], plan: Plan) -> _Con
     if len(postable) < plan.accounts:
         raise RuntimeError(f"the chart has {len(postable)} postable accounts; the plan needs {plan.accounts}")
     tax = next(tax for tax in book.taxes.all() if tax.rate == TAX_RATE)
+    # The tax accounts of the rates the invoices post at, made as their first invoice would make them
+    # (services/ledger/chart.tax_account_id): the floor makes none, and finds them here.
+    for rate in VAT_RATES:
+        tax_account_id(book, charts.TAX_PAYABLE, rate)
     return _Context(
         org_id=book.org_id, employee_id=employee_id,
         customers=[(customer_id, by_id[customer_id]) for customer_id in customer_ids],
         items=items, installments=installments, accounts=postable[:plan.accounts],
         receivable=account_for(book, charts.RECEIVABLE).id, income=account_for(book, charts.INCOME_ROLE).id,
-        tax_payable=account_for(book, charts.TAX_PAYABLE).id, undeposited=account_for(book, charts.UNDEPOSITED).id,
+        tax_payable=tax_account_id(book, charts.TAX_PAYABLE, TAX_RATE),
+        undeposited=account_for(book, charts.UNDEPOSITED).id,
         sales_journal=journal_for(book, "sales").id, bank_journal=journal_for(book, "bank").id,
         manual_journal=journal_for(book, "miscellaneous").id,
         payment_method=book.payment_methods.all()[0].id, tax_id=tax.id)
@@ -295,8 +300,8 @@ def invoice_rows(context: _Context, spec: InvoiceSpec, code: str, transaction_co
     label = f"Invoice {code}"
     postings = [(context.receivable, "debit", document["total"], label, code, customer_id),
                 (context.income, "credit", sum(totals.net_lines, Decimal(0)), f"{label} - Before taxes", None, None)]
-    if totals.tax_amount:
-        postings.append((context.tax_payable, "credit", totals.tax_amount, f"{label} - Taxes", None, None))
+    postings += [(context.tax_payable, "credit", part.tax, f"{label} - Taxes", None, None, part.rate, part.base)
+                 for part in totals.taxes if part.tax]
     transaction, entries = _transaction(context, next_id, transaction_code, spec.on, context.sales_journal, code,
                                         postings, source=("invoice", document_id))
     return document, lines, transaction, entries
@@ -349,9 +354,16 @@ def _transaction(context: _Context, next_id, transaction_code: int, on: date, jo
                    "currency_iso_code": "USD", "source_type": source[0], "source_id": source[1]}
     entries = [{"id": next_id("entries"), "org_id": context.org_id, "transaction_id": transaction_id,
                 "label": label[:128], "amount": amount, "way": way, "account_id": account_id, "lettering": lettering,
-                "locked": False, "reconciled": False, "date": on, "party_id": party_id}
-               for account_id, way, amount, label, lettering, party_id in postings if amount]
+                "locked": False, "reconciled": False, "date": on, "party_id": party_id, "tax_rate": rate,
+                "tax_base": base}
+               for account_id, way, amount, label, lettering, party_id, rate, base in map(_taxed, postings) if amount]
     return transaction, entries
+
+
+def _taxed(posting: tuple) -> tuple:
+    """A posting (account, way, amount, label, lettering, party) with its tax rate and base, None
+    when it is not a tax entry."""
+    return (*posting, None, None)[:8]
 
 
 def _counter(connection, org_id: int, key: str) -> int:

@@ -21,7 +21,7 @@ from datetime import date
 
 from comptoir.domain import charts
 
-from .generate import DAYS, END
+from .generate import DAYS, END, QUIPU_VAT_RATES
 from .load import BookInfo
 
 LIST_PAGE = 50
@@ -215,7 +215,7 @@ def quipu_invoice(book: BookInfo, seed: int, run: str, tokens: dict | None = Non
         rng = rng_of(client)
         items = [{"type": "items", "attributes": {"concept": f"Service {rng.randint(1, 50)}",
                                                   "unitary_amount": f"{rng.randint(100, 100_000) / 100:.2f}",
-                                                  "quantity": rng.randint(1, 10), "vat_percent": rng.choice((21, 10)),
+                                                  "quantity": rng.randint(1, 10), "vat_percent": int(rng.choice(QUIPU_VAT_RATES)),
                                                   **({"discount_percent": 5} if index else {})}}
                  for index in range(2)]
         body = {"data": {"type": "invoices", "attributes": {"kind": "income", "issue_date": ISSUED}, "relationships": {

@@ -27,6 +27,8 @@ from typing import Any
 import asyncpg
 import orjson
 
+from comptoir.domain import charts
+from comptoir.domain.documents import RateTax
 from comptoir.domain.money import plain
 
 SLOTS = 8  # account_balances rows per account and period that concurrent commits spread over (ADR 0017)
@@ -167,6 +169,7 @@ class Reference:
     minor_units: dict[str, int]
     role_accounts: dict[str, int]  # postable accounts holding a role
     role_journals: dict[str, int]
+    chart: str = "default"
 
 
 REFERENCE = """
@@ -175,24 +178,32 @@ SELECT (SELECT coalesce(array_agg(ROW(id, rate)), '{}') FROM taxes WHERE org_id 
        (SELECT coalesce(array_agg(ROW(iso_code, minor_units)), '{}') FROM currencies WHERE org_id = $1),
        (SELECT coalesce(array_agg(ROW(role, id)), '{}') FROM accounts
          WHERE org_id = $1 AND role IS NOT NULL AND NOT is_family),
-       (SELECT coalesce(array_agg(ROW(role, id)), '{}') FROM journals WHERE org_id = $1 AND role IS NOT NULL)
+       (SELECT coalesce(array_agg(ROW(role, id)), '{}') FROM journals WHERE org_id = $1 AND role IS NOT NULL),
+       (SELECT chart FROM organizations WHERE id = $1)
 """
 
 
 # -- the ledger: entries and their maintained balances -------------------------------------------
 
-Posting = tuple[int, str, Decimal, str, str | None, int | None]  # account, way, amount, label, lettering, party
+# account, way, amount, label, lettering, party, and a tax entry's rate and base (None on other entries)
+Posting = tuple[int, str, Decimal, str, str | None, int | None, Decimal | None, Decimal | None]
+
+
+def posting(account: int, way: str, amount: Decimal, label: str, lettering: str | None = None,
+            party: int | None = None, tax_rate: Decimal | None = None, tax_base: Decimal | None = None) -> Posting:
+    return (account, way, amount, label, lettering, party, tax_rate, tax_base)
 
 
 def net(postings: Iterable[Posting]) -> list[Posting]:
-    """Zero postings dropped, negative ones turned to the other side (domain.ledger.net)."""
+    """Zero postings dropped, negative ones turned to the other side, with their base (domain.ledger.net)."""
     found = []
-    for account, way, amount, label, lettering, party in postings:
+    for account, way, amount, label, lettering, party, rate, base in postings:
         if amount == 0:
             continue
         if amount < 0:
             way, amount = ("credit" if way == "debit" else "debit"), -amount
-        found.append((account, way, amount, label, lettering, party))
+            base = None if base is None else -base
+        found.append((account, way, amount, label, lettering, party, rate, base))
     return found
 
 
@@ -225,26 +236,31 @@ def transaction_cte(code: int, *, on: int, journal: int, piece: int, currency: i
   FROM {source} RETURNING id)"""
 
 
-def entries_cte(first: int, transaction: str = "t") -> str:
+def entries_cte(first: int, transaction: str = "t", *, taxed: bool = True) -> str:
     """A CTE inserting the entries (parameters `first`..`first`+6: labels, amounts, ways, accounts,
-    letterings, parties, locks; `first`+7: their date, as entry_args gives them) of the transaction
-    `transaction` just written."""
-    p = [f"${first + i}" for i in range(8)]
+    letterings, parties, locks; `first`+7: their date; with `taxed`, `first`+8 and +9: the tax rates
+    and bases, as entry_args gives them; without, none of the entries is a tax entry) of the
+    transaction `transaction` just written."""
+    p = [f"${first + i}" for i in range(10)]
+    rates, bases = ("u.tax_rate, u.tax_base", f", {p[8]}::numeric[], {p[9]}::numeric[]") if taxed else ("NULL, NULL", "")
+    taxes = ", tax_rate, tax_base" if taxed else ""
     return f"""e AS (INSERT INTO entries (org_id, transaction_id, label, amount, way, account_id, lettering, locked,
-                               reconciled, date, party_id)
+                               reconciled, date, party_id, tax_rate, tax_base)
       SELECT $1, {transaction}.id, u.label, u.amount, u.way, u.account_id, u.lettering, u.locked, false, {p[7]},
-             u.party_id
+             u.party_id, {rates}
       FROM {transaction}, unnest({p[0]}::text[], {p[1]}::numeric[], {p[2]}::text[], {p[3]}::bigint[], {p[4]}::text[],
-                        {p[5]}::bigint[], {p[6]}::boolean[])
-                        WITH ORDINALITY AS u(label, amount, way, account_id, lettering, party_id, locked, n)
+                        {p[5]}::bigint[], {p[6]}::boolean[]{bases})
+                        WITH ORDINALITY AS u(label, amount, way, account_id, lettering, party_id, locked{taxes}, n)
       ORDER BY u.n RETURNING id)"""
 
 
-def entry_args(postings: list[Posting], on: date, locked: list[bool] | None = None) -> list:
-    """The 8 parameters of entries_cte: the postings as arrays, then their date."""
-    return [[p[3][:128] for p in postings], [p[2] for p in postings], [p[1] for p in postings],
-            [p[0] for p in postings], [p[4] for p in postings], [p[5] for p in postings],
-            locked or [False] * len(postings), on]
+def entry_args(postings: list[Posting], on: date, locked: list[bool] | None = None, *, taxed: bool = True) -> list:
+    """The parameters of entries_cte (10 `taxed`, else 8): the postings as arrays, their date, then
+    their tax rates and bases."""
+    found = [[p[3][:128] for p in postings], [p[2] for p in postings], [p[1] for p in postings],
+             [p[0] for p in postings], [p[4] for p in postings], [p[5] for p in postings],
+             locked or [False] * len(postings), on]
+    return found + [[p[6] for p in postings], [p[7] for p in postings]] if taxed else found
 
 
 def balances_cte(first: int, depends_on: str) -> str:
@@ -271,14 +287,14 @@ def balance_args(deltas: dict) -> list:
 
 
 def ledger_ctes(first: int, depends_on: str = "t") -> str:
-    """The entries of `t` and their balances, one CTE after the other (parameters `first`..`first`+13,
+    """The entries of `t` and their balances, one CTE after the other (parameters `first`..`first`+15,
     as ledger_args gives them): what every write that posts ends with."""
-    return f"{entries_cte(first)},\n{balances_cte(first + 8, depends_on)}"
+    return f"{entries_cte(first)},\n{balances_cte(first + 10, depends_on)}"
 
 
 def ledger_args(postings: list[Posting], on: date, *, deltas: dict | None = None,
                 locked: list[bool] | None = None) -> list:
-    """The 14 parameters of ledger_ctes. The balances move by the postings themselves unless `deltas`
+    """The 16 parameters of ledger_ctes. The balances move by the postings themselves unless `deltas`
     says otherwise (a rewrite moves them by the difference with the entries it replaces)."""
     if deltas is None:
         deltas = balance_deltas({}, on, postings)
@@ -359,14 +375,14 @@ class Floor:
     async def reference_of(self, connection: asyncpg.Connection, org_id: int, *, reload: bool = False) -> Reference:
         found = self.reference.get(org_id)
         if found is None or reload:
-            taxes, terms, currencies, accounts, journals = await connection.fetchrow(REFERENCE, org_id)
+            taxes, terms, currencies, accounts, journals, chart = await connection.fetchrow(REFERENCE, org_id)
             found = self.reference[org_id] = Reference(
                 tax_rates={row[0]: plain(row[1]) for row in taxes},
                 installments={row[0]: tuple(row[1] or ()) for row in terms},
                 default_terms_id=next((row[0] for row in terms if row[2]), None),
                 minor_units={row[0]: row[1] for row in currencies},
                 role_accounts={row[0]: row[1] for row in accounts},
-                role_journals={row[0]: row[1] for row in journals})
+                role_journals={row[0]: row[1] for row in journals}, chart=chart)
         return found
 
     async def role_account(self, connection: asyncpg.Connection, org_id: int, role: str) -> int:
@@ -377,20 +393,30 @@ class Floor:
             raise not_served(f"a posting to the {role} account, which the chart does not have yet")
         return reference.role_accounts[role]
 
+    async def tax_account(self, connection: asyncpg.Connection, org_id: int, side: str,
+                          rate: Decimal | None) -> int:
+        """The account of tax at `rate` on `side`, as services/ledger/chart.tax_account_id finds it:
+        the rate's own (made by Comptoir on first use: one the chart lacks yet is not served), else the
+        chart's account of the side when the chart numbers none for the rate."""
+        reference = await self.reference_of(connection, org_id)
+        spec = charts.tax_account_spec(reference.chart, side, rate) if rate is not None else None
+        return await self.role_account(connection, org_id, side if spec is None else spec.role)
+
     async def sale_postings(self, connection: asyncpg.Connection, org_id: int, code: str, party_id: int,
-                            total: Decimal, income: Decimal, tax: Decimal) -> list[Posting]:
+                            total: Decimal, income: Decimal, taxes: Sequence[RateTax]) -> list[Posting]:
         """A sales invoice's entries as Comptoir posts them, netted: the receivable debited with the
         total (lettered with the code, for the customer), income credited with the lines before taxes,
-        the tax payable with the taxes when there are any (a chart lacking one of these accounts is
+        each rate's tax account with its tax, rate and base (a chart lacking one of these accounts is
         not served: role_account)."""
         label = f"Invoice {code}"
-        postings = [(await self.role_account(connection, org_id, "receivable"), "debit", total, label, code,
-                     party_id),
-                    (await self.role_account(connection, org_id, "income"), "credit", income,
-                     f"{label} - Before taxes", None, None)]
-        if tax:
-            postings.append((await self.role_account(connection, org_id, "tax_payable"), "credit", tax,
-                             f"{label} - Taxes", None, None))
+        postings = [posting(await self.role_account(connection, org_id, "receivable"), "debit", total, label, code,
+                            party_id),
+                    posting(await self.role_account(connection, org_id, "income"), "credit", income,
+                            f"{label} - Before taxes")]
+        for part in taxes:
+            if part.tax:
+                postings.append(posting(await self.tax_account(connection, org_id, "tax_payable", part.rate), "credit",
+                                        part.tax, f"{label} - Taxes", tax_rate=part.rate, tax_base=part.base))
         return net(postings)
 
     async def credential(self, connection: asyncpg.Connection, kind: str, identifier: str,

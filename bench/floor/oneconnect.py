@@ -50,6 +50,7 @@ from .app import (
     entry_args,
     format_code,
     not_served,
+    posting,
     transaction_cte,
 )
 
@@ -170,7 +171,7 @@ r AS (
          now()
   FROM f RETURNING id),
 {transaction_cte(17, on=18, journal=19, piece=20, currency=21, source="r")},
-{entries_cte(22)},
+{entries_cte(22, taxed=False)},
 d AS (
   INSERT INTO documents (org_id, uuid, created_at, updated_at, kind, customer_id, user_code, po_number, date, due_date,
                          due_date_explicit, currency_iso_code, reduce_rate, public_note, private_note, subtotal,
@@ -280,8 +281,8 @@ async def import_invoice(floor: Floor, request: Request, integration_id: str, ki
                 or (closed_until is not None and on <= closed_until):
             raise not_served("entries the book would refuse, or that name accounts, journals or third parties it "
                              "lacks (Comptoir creates them)")
-        postings = [(by_number[line.account].id, way, amount, line.label[:128], None,
-                     vendor_ids[line.third_party.code] if line.third_party else None)
+        postings = [posting(by_number[line.account].id, way, amount, line.label[:128], None,
+                            vendor_ids[line.third_party.code] if line.third_party else None)
                     for line in lines for way, amount in (("debit", line.debit), ("credit", line.credit)) if amount]
         if sum(p[2] for p in postings if p[1] == "debit") != sum(p[2] for p in postings if p[1] == "credit") \
                 or len(postings) < 2:
@@ -305,7 +306,7 @@ async def import_invoice(floor: Floor, request: Request, integration_id: str, ki
                 WRITE, org_id, file_uuid, _safe_filename(fields["filename"], file_uuid), sniffed, len(data),
                 hashlib.sha256(data).hexdigest(), key, document_uuid, integration_id, partner_id, fields["filename"],
                 fields.get("userEmail") or None, fields.get("comment"), external_reference, dumps(entries).decode(),
-                party_id, numbers["transaction"], on, journal_id, number, currency, *entry_args(postings, on),
+                party_id, numbers["transaction"], on, journal_id, number, currency, *entry_args(postings, on, taxed=False),
                 format_code("PINV", numbers["purchase_invoice"]), amounts.due_on or on, amounts.due_on is not None,
                 fields.get("comment") or "", amounts.base, amounts.tax, amounts.total, number,
                 {"oneconnect": {"documentId": document_uuid, "integrationId": integration_id}}, event, subscribed,

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 import asyncpg
 
-from comptoir.domain.documents import Line, compute_totals
+from comptoir.domain.documents import Line, compute_totals, spread_tax
 from comptoir.domain.parties import NOT_APPLICABLE, full_address, short_locality
 from comptoir.domain.settlements import fill, schedule
 
@@ -29,6 +29,7 @@ from .app import (
     not_served,
     num,
     plain_text,
+    posting,
     stamp,
     text_num,
     transaction_cte,
@@ -295,7 +296,7 @@ async def create_invoice(floor: Floor, request: Request) -> tuple:
         income = sum(compute_totals([Line(c.quantity, c.unit_price, c.discount_rate) for c in computed]).net_lines,
                      ZERO)
         postings = await floor.sale_postings(connection, org_id, code, party_id, totals.total, income,
-                                             totals.tax_amount)
+                                             spread_tax(totals.tax_amount, totals.taxes, totals.subtotal))
         row = await connection.fetchrow(
             WRITE_INVOICE, org_id, party_id, code, on, due_date, tax_id, currency, terms_id, employee_id,
             totals.subtotal, totals.tax_amount, totals.total,
@@ -358,8 +359,8 @@ async def post_transaction(floor: Floor, request: Request) -> tuple:
             problems.append(f"entries[{index}].amount: should be strictly positive")
         if not _is_id(entry.get("account_id")):
             problems.append(f"entries[{index}].account_id: no account with id {entry.get('account_id')}")
-        postings.append((entry.get("account_id"), entry.get("way") or "debit", amount, entry.get("label") or "",
-                         entry.get("lettering"), None))
+        postings.append(posting(entry.get("account_id"), entry.get("way") or "debit", amount, entry.get("label") or "",
+                                entry.get("lettering")))
     if len(postings) < 2:
         problems.append("entries: a transaction needs at least two entries")
     debit = sum((p[2] for p in postings if p[1] == "debit"), ZERO)
@@ -391,7 +392,8 @@ async def post_transaction(floor: Floor, request: Request) -> tuple:
         "journal": {"id": journal_id, "name": journal_name, "code": journal_code},
         "piece_number": sent["piece_number"], "currency_iso_code": currency,
         "entries": [{"id": entry_id, "label": p[3], "amount": num(p[2]), "way": p[1], "account_id": p[0],
-                     "account_label": labels[p[0]], "lettering": p[4], "locked": lock}
+                     "account_label": labels[p[0]], "lettering": p[4], "locked": lock, "tax_rate": None,
+                     "tax_base": None}
                     for entry_id, p, lock in zip(entry_ids, postings, locked)],
         "created_at": stamp(created_at), "updated_at": stamp(created_at)}), JSON, []
 

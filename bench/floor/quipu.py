@@ -12,7 +12,7 @@ from typing import Any
 
 from itsdangerous import URLSafeSerializer
 
-from comptoir.domain.documents import Line, compute_totals, line_amounts
+from comptoir.domain.documents import Line, RateTax, by_rate, compute_totals, line_amounts, spread_tax
 from comptoir.domain.money import plain
 from comptoir.domain.settlements import schedule
 
@@ -188,8 +188,9 @@ async def create_invoice(floor: Floor, request: Request, slug: str | None) -> tu
         extra = {"quipu": {"due_dates": [day.isoformat() for day in due_dates]}} if due_dates is not None else {}
         code, transaction_number = await floor.invoice_numbers(org_id)
         income = compute_totals([Line(quantity, price, discount) for _, quantity, price, _, _, discount in lines])
+        taxes = by_rate(RateTax(line[3], amount.base, amount.tax) for line, amount in zip(lines, amounts))
         postings = await floor.sale_postings(connection, org_id, code, party_id, total, sum(income.net_lines, ZERO),
-                                             tax)
+                                             spread_tax(tax, taxes, subtotal))
         if not postings or not (total or tax or any(a.base for a in amounts)):
             raise not_served("an invoice that posts nothing")
         document_id, line_ids = await connection.fetchrow(

@@ -9,6 +9,8 @@ from typing import Any
 
 import asyncpg
 
+from comptoir.domain.documents import spread_tax
+
 from .app import (
     ZERO,
     Answer,
@@ -158,7 +160,9 @@ async def import_invoice(floor: Floor, request: Request) -> tuple:
         tax = Decimal(gross_cents - net_cents) / factor
         total = subtotal + tax
         description = sent.get("name") or code
-        postings = await floor.sale_postings(connection, org_id, code, customer_id, total, subtotal, tax)
+        # The tax is given as an amount: of no known rate, on the whole net (domain.documents.spread_tax).
+        postings = await floor.sale_postings(connection, org_id, code, customer_id, total, subtotal,
+                                             spread_tax(tax, (), subtotal))
         journal_id = reference.role_journals["sales"]
         created, extra = None, {}
         if existing is None:
@@ -206,7 +210,7 @@ async def _update(connection: asyncpg.Connection, org_id: int, sent: dict, custo
         extra = {**extra, "upflow": {**(extra.get("upflow") or {}), "name": sent["name"]}}
     # Letterings set by hand (not the document's own number) stay on the entry of the same account and way.
     kept = {(entry[0], entry[1]): entry[4] for entry in old_entries or () if entry[4] and entry[4] != piece_number}
-    postings = [(p[0], p[1], p[2], p[3], kept.get((p[0], p[1]), p[4]), p[5]) for p in postings]
+    postings = [(*p[:4], kept.get((p[0], p[1]), p[4]), *p[5:]) for p in postings]
     deltas: dict = {}
     for entry in old_entries or ():  # (account, way, amount, date, ...): undone on the day it was posted
         balance_deltas(deltas, entry[3], [entry], -1)

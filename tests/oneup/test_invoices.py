@@ -64,7 +64,7 @@ def test_the_totals_are_exact_decimals_on_the_wire(oneup):
 
 def test_per_line_taxes_with_two_rates_outside_the_us(client, context):
     french = OneUpClient(client, create_organization(context.database, "Société", currency="EUR", country="FR"))
-    vat20, vat55 = tax_id(french, "VAT 20%"), tax_id(french, "VAT 5.5%")
+    vat20, vat55 = tax_id(french, "TVA 20%"), tax_id(french, "TVA 5.5%")
     buyer = customer(french, "Client SA")
     a, b, c = (item(french, name) for name in ("A", "B", "C"))
     invoice = french.ok("POST", "/invoices", {"customer_id": buyer["id"], "reduce_rate": D(10), "order_lines": [
@@ -387,8 +387,13 @@ def test_an_invoice_posts_receivable_income_and_tax(oneup, accounts):
     assert transaction["journal"]["name"] == "Sales"
     assert transaction["date"] == "2014-05-07"
     assert transaction["currency_iso_code"] == "USD"
+    accounts["21100-1000"] = account_id(oneup, "21100-1000")  # Sales Tax Payable 10%, made on first use
     assert entry_sums(transaction, accounts) == {("11100", "debit"): D("1140.2"), ("40150", "credit"): D("1054.07"),
-                                                 ("21100", "credit"): D("86.13")}
+                                                 ("21100-1000", "credit"): D("86.13")}
+    [tax] = [e for e in transaction["entries"] if e["account_id"] == accounts["21100-1000"]]
+    # The base: the taxed lines (750 and 142.5; the album is not taxable) net of the 3.5 % reduce, as
+    # the income entry splits it by line: 723.75 + 137.51 = 861.26 (86.13 = 892.5 x 0.965 x 10 %).
+    assert (tax["tax_rate"], tax["tax_base"]) == (D(10), D("861.26"))
     debit = sum(e["amount"] for e in transaction["entries"] if e["way"] == "debit")
     credit = sum(e["amount"] for e in transaction["entries"] if e["way"] == "credit")
     assert debit == credit == D("1140.2")
@@ -430,8 +435,9 @@ def test_editing_an_invoice_reposts_it(oneup, accounts):
     assert len(transactions) == 1
     [after] = transactions
     assert after["date"] == "2014-06-01"
+    accounts["21100-1000"] = account_id(oneup, "21100-1000")
     assert entry_sums(after, accounts) == {("11100", "debit"): D("1181.55"), ("40150", "credit"): D("1092.3"),
-                                           ("21100", "credit"): D("89.25")}
+                                           ("21100-1000", "credit"): D("89.25")}
     assert after["id"] == before["id"] or oneup.get(f"/transactions/{before['id']}").status_code == 404
 
 

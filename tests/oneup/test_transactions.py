@@ -145,15 +145,17 @@ def test_a_pcg_organization_has_the_french_chart_and_posts_to_it(client, context
     assert "11100" not in accounts
     assert all(not accounts[n]["is_family"] for n in ("401000", "411000", "445660", "445710", "706000"))
     # An invoice of that organization posts to the French accounts, in euros.
-    invoice = make_invoice(oneup, quantity=1, price=100, tax_id=tax_named(oneup, "VAT 20%")["id"])
+    invoice = make_invoice(oneup, quantity=1, price=100, tax_id=tax_named(oneup, "TVA 20%")["id"])
     transaction = transaction_of(oneup, invoice["user_code"])
     assert transaction["currency_iso_code"] == "EUR"
     entries = by_account(transaction)
+    accounts = chart(oneup)  # with 445711 "TVA collectée 20 %", made by the invoice's first tax at 20 %
     assert entries[accounts["411000"]["id"]]["amount"] == Decimal(120)
     assert entries[accounts["411000"]["id"]]["way"] == "debit"
     assert entries[accounts["706000"]["id"]]["amount"] == Decimal(100)
-    assert entries[accounts["445710"]["id"]]["amount"] == Decimal(20)
-    assert entries[accounts["445710"]["id"]]["way"] == "credit"
+    assert entries[accounts["445711"]["id"]]["amount"] == Decimal(20)
+    assert entries[accounts["445711"]["id"]]["way"] == "credit"
+    assert accounts["445711"]["name"] == "TVA collectée 20 %"
 
 
 def french_oneup(client, context) -> tuple[OneUpClient, dict[str, dict]]:
@@ -385,7 +387,7 @@ def test_a_balanced_transaction_is_realized_in_miscellaneous_operations(oneup):
     assert receivable == {"id": receivable["id"], "label": "Invoice Payment", "amount": Decimal("17578.65"),
                           "way": "debit", "account_id": accounts["11100"]["id"],
                           "account_label": "11100  ( Accounts Receivable - Trade )", "lettering": "CINV-237",
-                          "locked": False}
+                          "locked": False, "tax_rate": None, "tax_base": None}
     assert sales["account_label"] == "40150  ( Sales - Miscellaneous )"
     assert sales["amount"] == Decimal("16238.92") and sales["way"] == "credit"
     assert tax["account_label"] == "21100  ( Sales Tax Payable )"
@@ -636,15 +638,18 @@ def test_an_invoice_posts_receivable_income_and_tax(oneup):
     assert transaction["journal"]["name"] == "Sales"
     assert transaction["currency_iso_code"] == "USD"
     entries = by_account(transaction)
-    assert set(entries) == {accounts[n]["id"] for n in ("11100", "40150", "21100")}
+    accounts = chart(oneup)  # with 21100-1000 "Sales Tax Payable 10%", made by this first tax at 10 %
+    assert set(entries) == {accounts[n]["id"] for n in ("11100", "40150", "21100-1000")}
     receivable = entries[accounts["11100"]["id"]]
     assert (receivable["way"], receivable["amount"], receivable["lettering"]) == ("debit", Decimal(110),
                                                                                   invoice["user_code"])
     assert receivable["account_label"] == "11100  ( Accounts Receivable - Trade )"
     income = entries[accounts["40150"]["id"]]
     assert (income["way"], income["amount"]) == ("credit", Decimal(100))
-    tax_entry = entries[accounts["21100"]["id"]]
+    tax_entry = entries[accounts["21100-1000"]["id"]]
     assert (tax_entry["way"], tax_entry["amount"]) == ("credit", Decimal(10))
+    assert (tax_entry["tax_rate"], tax_entry["tax_base"]) == (Decimal(10), Decimal(100))
+    assert (income["tax_rate"], income["tax_base"]) == (None, None)
     assert all(entry["locked"] is False for entry in transaction["entries"])
 
 

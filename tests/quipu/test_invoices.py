@@ -47,7 +47,8 @@ def test_income_invoice_amounts_per_item_and_its_posting(quipu, oneup):
                                                                       ("items", "4.52", "0.0", "49.71")]
     assert postings(oneup, attributes["number"]) == {
         ("11100", "debit"): Decimal("65.61"), ("12100", "debit"): Decimal("2.25"),
-        ("40150", "credit"): Decimal("60.19"), ("21100", "credit"): Decimal("7.67")}
+        ("40150", "credit"): Decimal("60.19"), ("21100-2100", "credit"): Decimal("3.15"),
+        ("21100-1000", "credit"): Decimal("4.52")}  # the VAT on the account of its rate
     [seen] = oneup.ok("GET", "/invoices")
     assert (seen["id"], seen["user_code"], Decimal(str(seen["total"]))) == (int(invoice["id"]), attributes["number"],
                                                                             Decimal("65.61"))
@@ -66,7 +67,7 @@ def test_expense_invoice_posts_expense_deductible_vat_payable_and_withholding(qu
     [transaction] = transactions
     assert postings(oneup, transaction["piece_number"]) == {
         ("50100", "debit"): Decimal(1105),  # the base and the half of the VAT that cannot be deducted
-        ("12000", "debit"): Decimal(105), ("20100", "credit"): Decimal(1020),
+        ("12000-2100", "debit"): Decimal(105), ("20100", "credit"): Decimal(1020),
         ("21200", "credit"): Decimal(190)}
     assert oneup.ok("GET", "/invoices") == []  # purchase invoices are not OneUp's sales invoices
 
@@ -85,7 +86,7 @@ def test_amending_invoices_full_and_partial_refunds(quipu, oneup):
     amending = quipu.ok("GET", f"/invoices/{invoice['id']}")["data"]["relationships"]["amending_invoices"]["data"]
     assert [entry["id"] for entry in amending] == [full["id"], partial["id"]]
     assert postings(oneup, partial["attributes"]["number"]) == {
-        ("11100", "credit"): Decimal("6.05"), ("40150", "debit"): Decimal(5), ("21100", "debit"): Decimal("1.05")}
+        ("11100", "credit"): Decimal("6.05"), ("40150", "debit"): Decimal(5), ("21100-2100", "debit"): Decimal("1.05")}
 
 
 def test_patching_items_updates_creates_and_deletes(quipu):
@@ -211,7 +212,8 @@ def test_an_amended_expense_is_a_vendor_credit_posted_against_the_payable(quipu,
     assert (credit["attributes"]["kind"], credit["attributes"]["total_amount"]) == ("expenses", "-60.5")
     [transaction] = [t for t in oneup.ok("GET", "/transactions") if t["piece_number"].startswith("VCR-")]
     assert postings(oneup, transaction["piece_number"]) == {
-        ("20100", "debit"): Decimal("60.5"), ("50100", "credit"): Decimal(50), ("12000", "credit"): Decimal("10.5")}
+        ("20100", "debit"): Decimal("60.5"), ("50100", "credit"): Decimal(50),
+        ("12000-2100", "credit"): Decimal("10.5")}
 
 
 def test_paid_at_is_a_payment_in_the_book_seen_by_every_dialect(quipu, oneup, upflow_client):

@@ -34,7 +34,7 @@ def test_simplified_invoices_tickets_and_additional_incomes_are_lists_of_their_o
     quipu_errors(quipu.get(f"/invoices/{simplified['id']}"), 404)
     types = {row["type"] for row in quipu.ok("GET", "/book_entries")["data"]}
     assert types == {"simplified_invoices", "tickets", "additional_incomes"}
-    assert postings(oneup, additional["attributes"]["number"])[("21100", "credit")] == Decimal("0.6")
+    assert postings(oneup, additional["attributes"]["number"])[("21100-1000", "credit")] == Decimal("0.6")
     amended = quipu.create("/simplified_invoices", "simplified_invoices", {}, {
         "amended_simplified_invoice": relationship("simplified_invoices", simplified["id"])})
     assert amended["attributes"]["total_amount"] == "-6.6"

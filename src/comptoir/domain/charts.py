@@ -10,6 +10,9 @@ Rows with a role of "family" are family accounts: they group others and take no 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+
+from .money import plain
 
 ASSET, LIABILITY, EQUITY, INCOME, EXPENSE = "asset", "liability", "equity", "income", "expense"
 NATURES = (ASSET, LIABILITY, EQUITY, INCOME, EXPENSE)
@@ -146,6 +149,87 @@ ON_DEMAND = {
         AccountSpec("645000", "Charges de sécurité sociale", EXPENSE, SOCIAL_SECURITY, "6"),
     ],
 }
+
+# -- tax accounts per rate (docs/decisions/0023-tax-returns.md) ------------------------------------
+# Tax collected on sales and tax deductible on purchases have an account per rate, created the first
+# time a document posts at that rate (as ON_DEMAND): role "tax_payable:20" (collected at 20 %),
+# "tax_receivable:5.5" (deductible at 5.5 %). The chart's TAX_PAYABLE and TAX_RECEIVABLE accounts stay:
+# they hold the tax of earlier entries, and what posts at a rate the chart numbers no account for.
+TAX_ROLES = (TAX_PAYABLE, TAX_RECEIVABLE)
+_RATE_ROLE_SEPARATOR = ":"
+# The PCG's sub-accounts of 44571 (TVA collectée) and 44566 (TVA déductible sur autres biens et
+# services) end with one digit per French rate: 445711 collected at 20 %, 445661 deductible at 20 %.
+PCG_RATE_DIGITS = {Decimal(20): "1", Decimal(10): "2", Decimal("5.5"): "3", Decimal("2.1"): "4",
+                   Decimal("8.5"): "5", Decimal(13): "6", Decimal("0.9"): "7", Decimal("1.05"): "8",
+                   Decimal("1.75"): "9"}
+_PCG_TAX_PREFIXES = {TAX_PAYABLE: ("44571", "TVA collectée"), TAX_RECEIVABLE: ("44566", "TVA déductible")}
+
+
+def rate_text(rate: Decimal) -> str:
+    """A rate as roles and names write it: 20, 5.5, 8.25 (no trailing zeros)."""
+    return str(plain(Decimal(rate)))
+
+
+def tax_role(side: str, rate: Decimal) -> str:
+    """The role of the account of tax at `rate` on `side` (TAX_PAYABLE: collected, TAX_RECEIVABLE:
+    deductible)."""
+    return f"{side}{_RATE_ROLE_SEPARATOR}{rate_text(rate)}"
+
+
+def tax_side_and_rate(role: str | None) -> tuple[str, Decimal | None] | None:
+    """The side and the rate of a tax account's role (the rate None for the chart's own tax accounts,
+    which hold every rate); None for an account that is not a tax account."""
+    if role in TAX_ROLES:
+        return role, None
+    side, separator, rate = (role or "").partition(_RATE_ROLE_SEPARATOR)
+    if not separator or side not in TAX_ROLES:
+        return None
+    try:
+        return side, Decimal(rate)
+    except ArithmeticError:  # not a role tax_role wrote
+        return None
+
+
+def is_tax_role(role: str | None) -> bool:
+    return tax_side_and_rate(role) is not None
+
+
+# PCG accounts made by hand or by a partner (OneConnect's 44566000): their number says their side.
+_PCG_TAX_SIDES = (("4457", TAX_PAYABLE), ("4456", TAX_RECEIVABLE))
+
+
+def tax_side_of(chart: str, role: str | None, number: str) -> tuple[str, Decimal | None] | None:
+    """The side and rate of an account's tax (`tax_side_and_rate`); on the PCG, an account without a
+    role numbered 4457 holds tax collected and 4456 tax deductible, at no known rate."""
+    found = tax_side_and_rate(role)
+    if found is not None or chart != "pcg" or role is not None:
+        return found
+    return next(((side, None) for prefix, side in _PCG_TAX_SIDES if number.startswith(prefix)), None)
+
+
+def tax_account_spec(chart: str, side: str, rate: Decimal) -> AccountSpec | None:
+    """The account of the chart for tax at `rate` on `side`, as it is created on first use; None when
+    the chart numbers none for that rate (its tax then posts to the chart's account of the side, the
+    entries still carrying their rate and base). PCG: 44571x / 44566x for the French rates; the
+    default chart: 21100-2000 / 12000-2000 for 20 %, the rate in hundredths on four digits (8.25 %:
+    0825)."""
+    own = next((spec for spec in CHARTS.get(chart, ()) if spec.role == side), None)
+    if own is None or side not in TAX_ROLES:
+        return None
+    rate = plain(Decimal(rate))
+    if chart == "pcg":
+        digit = PCG_RATE_DIGITS.get(rate)
+        if digit is None:
+            return None
+        prefix, name = _PCG_TAX_PREFIXES[side]
+        return AccountSpec(prefix + digit, f"{name} {rate_text(rate).replace('.', ',')} %", own.nature,
+                           tax_role(side, rate), own.parent)
+    hundredths = rate * 100
+    if not 0 < rate < 100 or hundredths != hundredths.to_integral_value():
+        return None
+    return AccountSpec(f"{own.number}-{int(hundredths):04d}", f"{own.name} {rate_text(rate)}%", own.nature,
+                       tax_role(side, rate), own.parent)
+
 
 # name, code, role. "Miscellaneous Operations" is the default journal of manual transactions.
 JOURNALS = [

@@ -8,6 +8,7 @@ rate, reduced by the same rate, times the tax rate, rounded once; total = subtot
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -44,6 +45,17 @@ class Line:
 
 
 @dataclass(frozen=True)
+class RateTax:
+    """The tax of a document at one rate: its base (the taxable amount, net of line discounts and of
+    the document's reduce) and the tax, as the document's totals have it. `rate` None: tax whose rate
+    is not known (a document imported with its tax as an amount)."""
+
+    rate: Decimal | None
+    base: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True)
 class Totals:
     line_totals: tuple[Decimal, ...]
     subtotal: Decimal
@@ -51,6 +63,7 @@ class Totals:
     tax_amount: Decimal
     total: Decimal
     net_lines: tuple[Decimal, ...]  # each line after the document's reduce, summing to subtotal - reduce
+    taxes: tuple[RateTax, ...] = ()  # per rate, in the order the lines first name it; summing to tax_amount
 
 
 def line_total(line: Line) -> Decimal:
@@ -61,15 +74,47 @@ def compute_totals(lines: list[Line], reduce_rate: Decimal = Decimal(0)) -> Tota
     line_totals = tuple(line_total(line) for line in lines)
     subtotal = sum(line_totals, Decimal(0))
     reduce_amount = round_minor(subtotal * reduce_rate / HUNDRED)
-    remaining = 1 - reduce_rate / HUNDRED
-    bases: dict[Decimal, Decimal] = {}
-    for line, amount in zip(lines, line_totals):
-        if line.tax_rate is not None:
-            bases[line.tax_rate] = bases.get(line.tax_rate, Decimal(0)) + amount
-    tax_amount = sum((round_minor(base * remaining * rate / HUNDRED) for rate, base in bases.items()), Decimal(0))
+    net_lines = allocate(subtotal - reduce_amount, line_totals)
+    taxes = _taxes_by_rate(lines, line_totals, net_lines, 1 - reduce_rate / HUNDRED)
+    tax_amount = sum((part.tax for part in taxes), Decimal(0))
     total = subtotal - reduce_amount + tax_amount
-    return Totals(line_totals, subtotal, reduce_amount, tax_amount, total,
-                  allocate(subtotal - reduce_amount, line_totals))
+    return Totals(line_totals, subtotal, reduce_amount, tax_amount, total, net_lines, taxes)
+
+
+def _taxes_by_rate(lines: Sequence[Line], line_totals: Sequence[Decimal], net_lines: Sequence[Decimal],
+                   remaining: Decimal) -> tuple[RateTax, ...]:
+    """The tax of each rate: the lines' totals at that rate, reduced by the document's reduce, times
+    the rate, rounded once (the seed's rule); its base, the lines' amounts after the reduce."""
+    gross: dict[Decimal, Decimal] = {}
+    net: dict[Decimal, Decimal] = {}
+    for line, amount, after_reduce in zip(lines, line_totals, net_lines):
+        if line.tax_rate is not None:
+            gross[line.tax_rate] = gross.get(line.tax_rate, Decimal(0)) + amount
+            net[line.tax_rate] = net.get(line.tax_rate, Decimal(0)) + after_reduce
+    return tuple(RateTax(rate, net[rate], round_minor(base * remaining * rate / HUNDRED))
+                 for rate, base in gross.items())
+
+
+def by_rate(parts: Iterable[RateTax]) -> tuple[RateTax, ...]:
+    """Parts of a document's tax (a line's, say) summed by rate, in the order the rates come."""
+    found: dict[Decimal | None, RateTax] = {}
+    for part in parts:
+        before = found.get(part.rate)
+        found[part.rate] = part if before is None else RateTax(part.rate, before.base + part.base,
+                                                               before.tax + part.tax)
+    return tuple(found.values())
+
+
+def spread_tax(tax_amount: Decimal, taxes: Sequence[RateTax], base: Decimal) -> tuple[RateTax, ...]:
+    """The document's tax amount over its rates, the parts summing to it exactly: each rate's own
+    when they add up to it; a tax amount given as such (an import's) in proportion to the tax
+    computed at each rate (documents.allocate), or, when none was computed, as tax of no known rate
+    on the whole `base` (the document's amount before taxes)."""
+    computed = [part for part in taxes if part.tax]
+    if not computed:
+        return (RateTax(None, base, tax_amount),) if tax_amount else ()
+    amounts = allocate(tax_amount, tuple(part.tax for part in computed))
+    return tuple(RateTax(part.rate, part.base, amount) for part, amount in zip(computed, amounts))
 
 
 def allocate(amount: Decimal, weights: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
@@ -111,7 +156,8 @@ def line_amounts(line: Line, retention_rate: Decimal = Decimal(0)) -> LineAmount
 
 
 def deductible_part(tax: Decimal, deductible_rate: Decimal | None) -> Decimal:
-    """The part of a purchase's tax that may be deducted (all of it when no rate is given)."""
+    """The part of a purchase's tax that may be deducted (all of it when no rate is given); also the
+    part of its base that the deducted tax stands on."""
     if deductible_rate is None:
         return tax
     return round_minor(tax * deductible_rate / HUNDRED)

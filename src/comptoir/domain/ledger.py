@@ -14,7 +14,9 @@ DEBIT, CREDIT = "debit", "credit"
 
 @dataclass(frozen=True)
 class Posting:
-    """One entry of a transaction about to be written."""
+    """One entry of a transaction about to be written. A tax entry says the rate it was computed at
+    and its base, the taxable amount (signed as the amount: a negative tax has a negative base), so
+    that tax returns read them from the ledger (docs/decisions/0023-tax-returns.md)."""
 
     account_id: int
     way: str
@@ -22,6 +24,8 @@ class Posting:
     label: str = ""
     lettering: str | None = None
     party_id: int | None = None
+    tax_rate: Decimal | None = None
+    tax_base: Decimal | None = None
 
     @property
     def signed(self) -> Decimal:
@@ -73,7 +77,7 @@ def net(postings: Iterable[Posting]) -> list[Posting]:
         if posting.amount == 0:
             continue
         if posting.amount < 0:
-            posting = Posting(posting.account_id, CREDIT if posting.way == DEBIT else DEBIT, -posting.amount,
-                              posting.label, posting.lettering, posting.party_id)
+            posting = replace(posting, way=CREDIT if posting.way == DEBIT else DEBIT, amount=-posting.amount,
+                              tax_base=None if posting.tax_base is None else -posting.tax_base)
         result.append(posting)
     return result

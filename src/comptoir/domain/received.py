@@ -292,7 +292,6 @@ def family_for(number: str, accounts: Iterable[Any]) -> Any | None:
 # the French chart (partners' charts are longer than ours) every account numbered 40 (vendors), 41
 # (customers) or 445 (VAT).
 PARTY_ROLES = {SALES: charts.RECEIVABLE, PURCHASE: charts.PAYABLE}
-TAX_ROLES = (charts.TAX_PAYABLE, charts.TAX_RECEIVABLE)
 FRENCH_CHART = charts.FRENCH_CHART
 FRENCH_PARTY_PREFIXES = {SALES: "41", PURCHASE: "40"}
 FRENCH_TAX_PREFIX = "445"
@@ -319,7 +318,8 @@ def is_party_account(account: Any, kind: str, chart: str) -> bool:
 
 
 def is_tax_account(account: Any, chart: str) -> bool:
-    return account.role in TAX_ROLES or (chart == FRENCH_CHART and account.number.startswith(FRENCH_TAX_PREFIX))
+    """The chart's tax accounts, those of each rate among them (charts.tax_role)."""
+    return charts.is_tax_role(account.role) or (chart == FRENCH_CHART and account.number.startswith(FRENCH_TAX_PREFIX))
 
 
 def invoice_amounts(lines: Sequence[Line], kind: str, accounts: Mapping[str, Any], chart: str) -> InvoiceAmounts:

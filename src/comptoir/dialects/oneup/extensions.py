@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 
 from comptoir.domain.errors import DomainError
 from comptoir.services.documents.sales import INVOICES, convert, deliver
-from comptoir.services.reporting import reports, trail
+from comptoir.services.reporting import reports, tax_returns, trail
 from comptoir.services.reporting.printing import invoice_printable
 from comptoir.services.settlement.banking import BANK_ENTRIES
 
@@ -106,7 +106,7 @@ def _date(request: Request, name: str, default: date | None = None) -> date:
 
 
 async def report(name: str, request: Request) -> Response:
-    """GET /reports/{trial_balance|general_ledger|balance_sheet|profit_and_loss|aged_receivables}."""
+    """GET /reports/{trial_balance|general_ledger|balance_sheet|profit_and_loss|aged_receivables|tax_return}."""
     if name not in _REPORTS:
         raise OneUpError(2)
     fmt = request.query_params.get("format", "json")
@@ -234,6 +234,56 @@ def _aged_receivables(book, request):
     return ["customer_id", "name", *columns, "total"], rows, document
 
 
+def _tax_return(book, request):
+    """Tax collected and deductible per rate, their totals and the tax due, with the boxes of the
+    country's form (France CA3, Spain modelo 303) or the US sales taxes per jurisdiction. The period:
+    `date_from` to `date_to`, by default the quarter of `date_to` (today) up to it."""
+    date_to = _date(request, "date_to", date.today())
+    date_from = _date(request, "date_from", date(date_to.year, 3 * ((date_to.month - 1) // 3) + 1, 1))
+    try:
+        found = tax_returns.tax_return(book, date_from, date_to)
+    except DomainError as error:
+        raise OneUpError(5, error.describe()) from None
+    return ["section", "box", "label", "rate", "base", "tax", "amount"], _tax_return_rows(found), \
+        _tax_return_document(found)
+
+
+def _tax_return_rows(found) -> list[list]:
+    """The CSV: a row per rate and side (per jurisdiction in the US), the totals, the tax due, the boxes."""
+    def cell(value):
+        return "" if value is None else number(value)
+    rows = [[side, "", _side_label(side, line.rate), cell(line.rate), cell(line.base), number(line.tax), ""]
+            for side in ("collected", "deductible") for line in getattr(found, side)]
+    rows += [["jurisdiction", "", place.name, cell(place.rate), cell(place.taxable_sales),
+              number(place.tax_collected), ""] for place in found.jurisdictions]
+    rows += [["total_collected", "", "Total collected", "", number(found.total_collected_base),
+              number(found.total_collected), ""],
+             ["total_deductible", "", "Total deductible", "", number(found.total_deductible_base),
+              number(found.total_deductible), ""],
+             ["tax_due", "", "Tax due (collected - deductible; negative: a credit)", "", "", number(found.tax_due), ""]]
+    return rows + [["box", box.box, box.label, "", "", "", number(box.amount)] for box in found.boxes]
+
+
+def _tax_return_document(found) -> dict:
+    def line(tax_line) -> dict:
+        return {"rate": number(tax_line.rate), "base": number(tax_line.base), "tax": number(tax_line.tax)}
+    return {"date_from": found.date_from.isoformat(), "date_to": found.date_to.isoformat(),
+            "country": found.country, "form": found.form, "collected": [line(one) for one in found.collected],
+            "deductible": [line(one) for one in found.deductible],
+            "total_collected": number(found.total_collected), "total_collected_base": number(found.total_collected_base),
+            "total_deductible": number(found.total_deductible),
+            "total_deductible_base": number(found.total_deductible_base),
+            "tax_due": number(found.tax_due), "result": found.result,
+            "boxes": [{"box": box.box, "label": box.label, "amount": number(box.amount)} for box in found.boxes],
+            "jurisdictions": [{"name": place.name, "rate": number(place.rate),
+                               "taxable_sales": number(place.taxable_sales),
+                               "tax_collected": number(place.tax_collected)} for place in found.jurisdictions]}
+
+
+def _side_label(side: str, rate) -> str:
+    return f"Tax {side} at {number(rate)}%" if rate is not None else f"Tax {side}, rate not known"
+
+
 # -- the audit trail -----------------------------------------------------------------------------
 
 def _whole_number(request: Request, name: str) -> int | None:
@@ -279,4 +329,5 @@ _REPORTS = {
     "balance_sheet": _balance_sheet,
     "profit_and_loss": _profit_and_loss,
     "aged_receivables": _aged_receivables,
+    "tax_return": _tax_return,
 }

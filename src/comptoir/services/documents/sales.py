@@ -23,9 +23,12 @@ from comptoir.domain.documents import (
     SALES_ORDER,
     VENDOR_CREDIT,
     Line,
+    RateTax,
+    by_rate,
     compute_totals,
     deductible_part,
     line_amounts,
+    spread_tax,
 )
 from comptoir.domain.errors import ErrorKind, NotFound, Rule, broken, fail
 from comptoir.domain.ledger import CREDIT, DEBIT, Posting, net
@@ -325,10 +328,7 @@ class Documents:
         line.description = line.description or ""
 
     def _compute(self, book: Book, document: Any) -> None:
-        rates = reference.tax_rates(book)
-        lines = [Line(line.quantity, line.unit_price_wt, line.discount_rate,
-                      line.tax_rate if line.tax_rate is not None else rates.get(effective_tax_id(document, line)))
-                 for line in document.lines]
+        lines = _lines_with_rates(book, document)
         if document.taxes_per_line:
             self._compute_per_line(document, lines)
         else:
@@ -411,6 +411,44 @@ def _check_amounts(document: Any) -> None:
     checks.raise_if_any()
 
 
+def _lines_with_rates(book: Book, document: Any) -> list[Line]:
+    """The document's lines as its totals compute them, each with its tax rate: its own, else its tax's."""
+    rates = reference.tax_rates(book)
+    return [Line(line.quantity, line.unit_price_wt, line.discount_rate,
+                 line.tax_rate if line.tax_rate is not None else rates.get(effective_tax_id(document, line)))
+            for line in document.lines]
+
+
+def document_taxes(book: Book, document: Any) -> tuple[RateTax, ...]:
+    """The document's tax per rate, summing exactly to its tax amount: each line's rounded on its own
+    (Quipu's rule), or each rate's rounded once as its totals do (domain.documents.compute_totals); a
+    tax amount imported as such spread over the rates (domain.documents.spread_tax)."""
+    lines = _lines_with_rates(book, document)
+    if document.taxes_per_line:
+        taxes = by_rate(RateTax(computed.tax_rate, line.total, line.tax_amount)
+                        for line, computed in zip(document.lines, lines) if computed.tax_rate is not None)
+        base = document.subtotal
+    else:
+        taxes = compute_totals(lines, document.reduce_rate or Decimal(0)).taxes
+        base = document.subtotal - document.reduce_amount
+    return spread_tax(document.tax_amount, taxes, base)
+
+
+def _deductible_taxes(book: Book, document: Any) -> tuple[RateTax, ...]:
+    """What a purchase document's lines say may be deducted of their tax, per rate: the deductible
+    part of each line's tax, on the same part of its base (docs/decisions/0013)."""
+    lines = _lines_with_rates(book, document)
+    return by_rate(RateTax(computed.tax_rate, deductible_part(line.total, line.deductible_tax_rate),
+                           deductible_part(line.tax_amount, line.deductible_tax_rate))
+                   for line, computed in zip(document.lines, lines) if computed.tax_rate is not None)
+
+
+def _tax_postings(book: Book, side: str, way: str, taxes: Sequence[RateTax], label: str) -> list[Posting]:
+    """A posting per rate to that rate's tax account of the side, carrying its rate and base."""
+    return [Posting(chart.tax_account_id(book, side, part.rate), way, part.tax, label,
+                    tax_rate=part.rate, tax_base=part.base) for part in taxes if part.tax]
+
+
 def effective_tax_id(document: Document, line: DocumentLine) -> int | None:
     """A line's own tax, else (US style) the document's tax when the line is taxable."""
     if line.is_taxable is False:
@@ -479,8 +517,7 @@ def invoice_postings(book: Book, document: Document) -> list[Posting]:
     postings += [Posting(account_id, CREDIT, amount, f"{label} - Before taxes")
                  for account_id, amount in _net_by_account(book, document, charts.INCOME_ROLE).items()]
     if document.tax_amount:
-        postings.append(Posting(chart.account_id_for(book, charts.TAX_PAYABLE), CREDIT, document.tax_amount,
-                                f"{label} - Taxes"))
+        postings += _tax_postings(book, charts.TAX_PAYABLE, CREDIT, document_taxes(book, document), f"{label} - Taxes")
     if document.retention_amount:
         postings.append(Posting(chart.account_id_for(book, charts.RETENTION_RECEIVABLE), DEBIT,
                                 document.retention_amount, f"{label} - Income tax withheld"))
@@ -495,18 +532,16 @@ def purchase_postings(book: Book, document: Document) -> list[Posting]:
         return []
     label = _label(document)
     expense = _net_by_account(book, document, charts.EXPENSE_ROLE)
-    deductible = document.tax_amount
     if document.taxes_per_line:  # each line says how much of its tax may be deducted
-        deductible = Decimal(0)
+        deductible = _deductible_taxes(book, document)
         for line in document.lines:
-            part = deductible_part(line.tax_amount, line.deductible_tax_rate)
-            deductible += part
             account_id = line.account_id or _default_account(book, document, charts.EXPENSE_ROLE)
-            expense[account_id] = expense.get(account_id, Decimal(0)) + line.tax_amount - part
+            expense[account_id] = expense.get(account_id, Decimal(0)) + line.tax_amount - \
+                deductible_part(line.tax_amount, line.deductible_tax_rate)
+    else:
+        deductible = document_taxes(book, document)
     postings = [Posting(account_id, DEBIT, amount, f"{label} - Before taxes") for account_id, amount in expense.items()]
-    if deductible:
-        postings.append(Posting(chart.account_id_for(book, charts.TAX_RECEIVABLE), DEBIT, deductible,
-                                f"{label} - Deductible taxes"))
+    postings += _tax_postings(book, charts.TAX_RECEIVABLE, DEBIT, deductible, f"{label} - Deductible taxes")
     postings.append(Posting(chart.account_id_for(book, charts.PAYABLE), CREDIT, document.total, label,
                             document.vendor_reference or document.user_code, document.customer_id))
     if document.retention_amount:

@@ -3,6 +3,7 @@ journals that hold a posting role, and their use cases."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Mapping
 
 from comptoir.domain import charts, pcg
@@ -38,6 +39,23 @@ def account_id_for(book: Book, role: str) -> int:
     """The id of the chart's account for a role. It never changes once committed (an account that
     holds a role cannot be deleted, and its role and kind never change): the process keeps it. Not
     an account created by this unit of work (`_on_demand_account`): a savepoint rolled back may undo it."""
+    account_id = _role_account_id(book, role)
+    if account_id is None:
+        raise fail(ErrorKind.CONFLICT, None, f"the chart of accounts has no {role.replace('_', ' ')} account")
+    return account_id
+
+
+def tax_account_id(book: Book, side: str, rate: Decimal | None) -> int:
+    """The account of tax at `rate` on `side` (charts.TAX_PAYABLE: collected on sales, TAX_RECEIVABLE:
+    deductible on purchases), created on first use; the chart's account of the side when the rate is
+    not known, when the chart numbers no account for it, or when that number is taken by another."""
+    spec = charts.tax_account_spec(book.organization.chart, side, rate) if rate is not None else None
+    found = _role_account_id(book, spec.role) if spec is not None else None
+    return found if found is not None else account_id_for(book, side)
+
+
+def _role_account_id(book: Book, role: str) -> int | None:
+    """`account_id_for`, None when the chart has no account for the role and none can be made."""
     key = ("account role", role)
     known = book.known(key, lasting=True)
     if known is not UNKNOWN:
@@ -49,21 +67,28 @@ def account_id_for(book: Book, role: str) -> int:
             book.note(("row", Account, account.id), account)  # loaded for this unit of work: no query to get it again
         else:
             account = account or _on_demand_account(book, role)
-            if account is None:
-                raise fail(ErrorKind.CONFLICT, None, f"the chart of accounts has no {role.replace('_', ' ')} account")
-            return account.id
+            return None if account is None else account.id
         account_id, is_family = account.id, bool(account.is_family)
     if not is_family:
         book.note(("postable account", account_id), True)
     return account_id
 
 
+def _on_demand_spec(chart: str, role: str) -> charts.AccountSpec | None:
+    """The account a chart gets on first use for a role (charts.ON_DEMAND, or a tax rate's account)."""
+    found = charts.tax_side_and_rate(role)
+    if found is not None and found[1] is not None:
+        return charts.tax_account_spec(chart, found[0], found[1])
+    return next((spec for spec in charts.ON_DEMAND.get(chart, []) if spec.role == role), None)
+
+
 def _on_demand_account(book: Book, role: str) -> Account | None:
-    """The chart's account for a role that books get on first use (charts.ON_DEMAND), created now.
-    An account of that number the book already has (made by hand, or by a OneConnect import: 421000
-    in a French book) takes the role when it holds none and takes entries; None when the chart has no
-    such role, or when its number is taken by a family or an account of another role."""
-    spec = next((s for s in charts.ON_DEMAND.get(book.organization.chart, []) if s.role == role), None)
+    """The chart's account for a role that books get on first use (charts.ON_DEMAND, a tax rate's
+    account), created now. An account of that number the book already has (made by hand, or by a
+    OneConnect import: 421000 in a French book) takes the role when it holds none and takes entries;
+    None when the chart has no such role, or when its number is taken by a family or an account of
+    another role."""
+    spec = _on_demand_spec(book.organization.chart, role)
     if spec is None:
         return None
     taken = book.accounts.find(number=spec.number)

@@ -111,7 +111,7 @@ def reverse(book: Book, before: Any) -> Any:
         checks.broken(Rule.ENTRY_CLOSED, "entries", f"the transaction {before.id} is already reversed")
     checks.raise_if_any()
     postings = reversal(Posting(entry.account_id, entry.way, entry.amount, entry.label, entry.lettering,
-                                entry.party_id) for entry in before.entries)
+                                entry.party_id, entry.tax_rate, entry.tax_base) for entry in before.entries)
     prepared = prepare(book, on=before.date, piece_number=before.piece_number, currency=before.currency_iso_code,
                        postings=postings, journal_id=before.journal_id)
     if before.source_type is not None:
@@ -128,7 +128,7 @@ def entry_values(posting: Posting, lettering: str | None, *, locked: bool = Fals
     """The columns of a new entry (TransactionStore adds its transaction and date)."""
     return {"label": posting.label[:128], "amount": posting.amount, "way": posting.way,
             "account_id": posting.account_id, "lettering": lettering, "party_id": posting.party_id,
-            "locked": locked, "reconciled": False}
+            "locked": locked, "reconciled": False, "tax_rate": posting.tax_rate, "tax_base": posting.tax_base}
 
 
 def _check_period(book: Book, on: date | None, checks: Checks) -> None:

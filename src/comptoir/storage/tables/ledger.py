@@ -89,6 +89,11 @@ class Entry(OrgScoped, Base):
     # Repeated from the transaction so that balances by account and date need no join.
     date: Mapped[date] = mapped_column(Date, nullable=False, active_history=True)
     party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
+    # A tax entry's rate (percent) and base (the taxable amount, signed as the amount): what tax
+    # returns read (docs/decisions/0023-tax-returns.md). None on other entries, and where the rate is
+    # not known (a tax imported as an amount, entries written by hand).
+    tax_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    tax_base: Mapped[Decimal | None] = mapped_column(ExactDecimal)
 
     transaction: Mapped[Transaction] = relationship(back_populates="entries")
     account: Mapped[Account] = relationship(lazy="joined")

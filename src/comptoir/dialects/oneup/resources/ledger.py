@@ -89,9 +89,12 @@ def account_label(account: Any) -> str:
 
 
 def render_entry(entry: Any) -> dict:
+    """An entry; `tax_rate` and `tax_base` (our extension, read-only): a tax entry's rate and the
+    taxable amount it was computed on, null on other entries (docs/decisions/0023-tax-returns.md)."""
     return {"id": entry.id, "label": entry.label, "amount": number(entry.amount), "way": entry.way,
             "account_id": entry.account_id, "account_label": account_label(entry.account),
-            "lettering": entry.lettering, "locked": entry.locked}
+            "lettering": entry.lettering, "locked": entry.locked, "tax_rate": number(entry.tax_rate),
+            "tax_base": number(entry.tax_base)}
 
 
 def render_transaction(transaction: Any, _book: Any = None) -> dict:
@@ -113,7 +116,8 @@ def render_transaction(transaction: Any, _book: Any = None) -> dict:
 
 TRANSACTIONS_RESOURCE = Resource(
     path="transactions", service=TRANSACTIONS, render=render_transaction, schema=TransactionIn,
-    read_only=frozenset({"id", "transaction_code", "status", "entries[].account_label", *TIMESTAMPS}),
+    read_only=frozenset({"id", "transaction_code", "status", "entries[].account_label", "entries[].tax_rate",
+                         "entries[].tax_base", *TIMESTAMPS}),
     refs={"journal": "journal_id"},
     nested={"entries": lambda entries: [entry_fields(entry) for entry in entries or []]},
     filters={**id_filter(), "date": Filter("date", as_date), "journal_id": integer_filter("journal_id"),
