@@ -54,6 +54,7 @@ HEADER_FIELDS = ("billing_contact_id", "shipping_contact_id", "po_number", "date
                  "taxes_per_line", "series_id", "vendor_reference", "paid_at", "amends_id", "account_id", "form")
 LINE_FIELDS = ("item_id", "description", "quantity", "unit_price_wt", "discount_rate", "tax_id", "is_taxable",
                "account_id", "tax_rate", "retention_rate", "deductible_tax_rate")
+ALLOCATED = (INVOICE, CREDIT_NOTE)  # the documents allocations link (docs/decisions/0008); not purchases
 NOT_DELIVERED, PARTIALLY_DELIVERED, DELIVERED = 1, 2, 3
 NOT_INVOICED, INVOICED, CANCELLED = 1, 2, 3
 HUNDRED = Decimal(100)
@@ -135,7 +136,7 @@ class Documents:
         settled = settling(book.link, book.org_id, [before.id])[before.id] if self.kind == INVOICE else None
         self._check_and_apply(book, draft, fields, creating=False, settled=settled or ())
         document = book.document_store.update(before, draft)
-        if self.kind in POSTED and check_allocations:
+        if self.kind in ALLOCATED and check_allocations:
             allocations.check(book, self._side(document), "order_lines", changed=document, current=settled)
         self._post(book, document)
         # The caller that replaces the allocations next (check_allocations=False) reads them again.
