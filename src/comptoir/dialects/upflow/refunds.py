@@ -15,8 +15,9 @@ from pydantic import Field, StrictInt
 from comptoir.codec import iso_timestamp
 from comptoir.domain.allocations import CREDIT_NOTE, INVOICE, PAYMENT, REFUND, Side
 from comptoir.domain.query import ListQuery
+from comptoir.services.documents import matching
 from comptoir.services.masterdata import parties
-from comptoir.services.settlement import allocations, reconciliations, refunds
+from comptoir.services.settlement import allocations, refunds
 
 from .customers import Link, Model, _reference, _unit, _validated, json_object, page
 from .errors import UpflowError
@@ -186,9 +187,9 @@ async def reconcile(request: Request) -> JSONResponse:
             raise UpflowError(400, "a reconciliation links records of one currency", "Bad Request")
         factor = minor_factor(book, currencies.pop()) if currencies else 1
         entries = [(kind, Side(kind, record.id), Decimal(link.cents) / factor) for kind, record, link in records]
-        reconciliations.reconcile(book, sent.externalId,
-                                  [(side, amount) for kind, side, amount in entries if kind in (PAYMENT, CREDIT_NOTE)],
-                                  [(side, amount) for kind, side, amount in entries if kind in (INVOICE, REFUND)])
+        matching.reconcile(book, sent.externalId,
+                           [(side, amount) for kind, side, amount in entries if kind in (PAYMENT, CREDIT_NOTE)],
+                           [(side, amount) for kind, side, amount in entries if kind in (INVOICE, REFUND)])
         return "CREATED"
 
     return JSONResponse(await _unit(request, work))

@@ -1,4 +1,5 @@
-"""Payments received: applied to an invoice's open settlements, posted bank against receivable."""
+"""Payments received: applied to an invoice's open settlements, posted bank against receivable
+(services/settlement/lettering.py)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from comptoir.domain import charts
 from comptoir.domain.documents import INVOICE
 from comptoir.domain.errors import ErrorKind, Rule, broken, fail
-from comptoir.domain.ledger import CREDIT, DEBIT, Posting
+from comptoir.domain.lettering import Part
 from comptoir.domain.money import round_minor
 from comptoir.services.kernel.codes import next_code
 from comptoir.services.kernel.imports import upsert
 from comptoir.services.kernel.records import ReadOnlyRecords
 from comptoir.services.kernel.validation import Checks
-from comptoir.services.ledger import chart, posting
+from comptoir.services.ledger import posting
 from comptoir.services.masterdata import reference
-from comptoir.services.settlement import allocations
+from comptoir.services.settlement import allocations, lettering
 from comptoir.services.settlement.standing import standing
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Allocation, Document, Payment
@@ -63,13 +63,19 @@ class Payments(ReadOnlyRecords):
         allocations.replace(book, allocations.owned_by(side),
                             [allocations.Link(side, allocations.Side(allocations.INVOICE, invoice.id), amount)],
                             owner=side, field="amount")
-        post_payment(book, payment, invoice.user_code)
+        lettering.post_payment(book, payment, [Part(lettering.document_letter(invoice), amount)])
         return payment
 
     def delete(self, book: Book, payment_id: int) -> None:
+        """The payment, its transaction and its allocations go; the refunds that gave back some of it
+        are posted again, their share of it now lettered as theirs."""
         payment = self.get(book, payment_id)
         posting.unpost(book, PAYMENT, payment.id)
+        refunded = [a.refund_id for a in payment.allocations if a.refund_id is not None]
         book.payments.remove(payment)
+        if refunded:
+            book.flush()
+            lettering.post_refunds_again(book, refunded)
 
     def _bank_account(self, book: Book, fields: Mapping[str, Any], invoice: Document, checks: Checks):
         bank_id = fields.get("bank_id")
@@ -141,8 +147,7 @@ class ReceivedPayments(ReadOnlyRecords):
                             owner=side, field="linkedInvoices")
 
     def _post(self, book: Book, payment: Payment) -> None:
-        invoices = [book.documents.get(a.document_id) for a in payment.allocations if a.document_id is not None]
-        post_payment(book, payment, invoices[0].user_code if len(invoices) == 1 else payment.user_code)
+        lettering.post_payment(book, payment)
 
 
 def write_movement(book: Book, row: Payment | Any, fields: Mapping[str, Any]) -> None:
@@ -170,22 +175,6 @@ def import_payment(book: Book, external_id: str, fields: Mapping[str, Any]) -> t
     return upsert(book, find=lambda: book.payments.find(external_id=external_id),
                   update=lambda existing: RECEIVED.update(book, existing.id, fields),
                   create=lambda: RECEIVED.create(book, {**fields, "external_id": external_id}))
-
-
-def post_payment(book: Book, payment: Payment, lettering: str | None) -> None:
-    """Bank (or undeposited funds) against receivable; the receivable side carries the invoice's
-    number as lettering, matching the invoice's own receivable entry."""
-    if payment.bank_account_id is not None:
-        cash_account = book.bank_accounts.get(payment.bank_account_id).ledger_account_id
-    else:
-        cash_account = chart.account_for(book, charts.UNDEPOSITED).id
-    label = f"Payment {payment.user_code}"
-    posting.post(book, source_type=PAYMENT, source_id=payment.id, journal_role="bank", on=payment.date,
-                 piece_number=payment.user_code, currency=payment.currency_iso_code, postings=[
-                    Posting(cash_account, DEBIT, payment.amount, label),
-                    Posting(chart.account_for(book, charts.RECEIVABLE).id, CREDIT, payment.amount, label, lettering,
-                            payment.party_id),
-                 ])
 
 
 def invoice_of(payment: Payment) -> int | None:
