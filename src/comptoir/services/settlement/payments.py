@@ -22,7 +22,7 @@ from comptoir.services.masterdata import reference
 from comptoir.services.settlement import allocations, lettering
 from comptoir.services.settlement.standing import standing
 from comptoir.storage.book import Book
-from comptoir.storage.tables import Allocation, Document, Payment
+from comptoir.storage.tables import Allocation, BankAccount, Document, Payment
 
 PAYMENT = "payment"
 
@@ -49,7 +49,7 @@ class Payments(ReadOnlyRecords):
             raise broken(Rule.PAYMENT_BEFORE_DOCUMENT, f"the payment date {on} is before the invoice date "
                                                        f"{invoice.date}", "date")
         checks.reference(fields, "payment_method_id", book.payment_methods)
-        bank_account = self._bank_account(book, fields, invoice, checks)
+        bank_account = bank_account_of(book, fields.get("bank_id"), invoice.currency_iso_code, "bank_id", checks)
         checks.raise_if_any()
         self._check_open(book, invoice, amount)
         payment = Payment(user_code=next_code(book, PAYMENT, book.payments, "user_code"), party_id=invoice.customer_id,
@@ -76,18 +76,6 @@ class Payments(ReadOnlyRecords):
         if refunded:
             book.flush()
             lettering.post_refunds_again(book, refunded)
-
-    def _bank_account(self, book: Book, fields: Mapping[str, Any], invoice: Document, checks: Checks):
-        bank_id = fields.get("bank_id")
-        if bank_id is None:
-            return None
-        bank_account = book.bank_accounts.get(bank_id)
-        if bank_account is None:
-            checks.add(ErrorKind.INVALID, "bank_id", f"no bank account with id {bank_id}")
-        elif bank_account.currency_iso_code != invoice.currency_iso_code:
-            checks.add(ErrorKind.INVALID, "bank_id", f"the bank account is in {bank_account.currency_iso_code}, "
-                                                     f"the invoice in {invoice.currency_iso_code}")
-        return bank_account
 
     def _check_open(self, book: Book, invoice: Document, amount: Decimal) -> None:
         state = standing(book, invoice)
@@ -151,8 +139,8 @@ class ReceivedPayments(ReadOnlyRecords):
 
 
 def write_movement(book: Book, row: Payment | Any, fields: Mapping[str, Any]) -> None:
-    """The customer, amount, currency, date and extra fields of money received or paid back (a
-    payment, a refund), checked: all problems at once, nothing written when one is found."""
+    """The customer, amount, currency, date, bank account and extra fields of money received or paid
+    back (a payment, a refund), checked: all problems at once, nothing written when one is found."""
     checks = Checks()
     party = book.parties.get(fields.get("party_id")) if fields.get("party_id") is not None else None
     if party is None or not party.is_customer:
@@ -163,9 +151,12 @@ def write_movement(book: Book, row: Payment | Any, fields: Mapping[str, Any]) ->
     currency = fields.get("currency_iso_code")
     if currency not in reference.minor_units(book):
         checks.add(ErrorKind.INVALID, "currency", f"{currency} is not a currency of this organization")
+    bank_id = fields.get("bank_account_id", row.bank_account_id)
+    bank_account = bank_account_of(book, bank_id, currency, "bankAccountId", checks)
     checks.raise_if_any()
     row.party_id, row.date, row.amount, row.currency_iso_code = party.id, fields.get("date") or date.today(), \
         amount, currency
+    row.bank_account_id = bank_account.id if bank_account is not None else None
     if fields.get("extra"):
         row.extra = {**(row.extra or {}), **fields["extra"]}
 
@@ -175,6 +166,20 @@ def import_payment(book: Book, external_id: str, fields: Mapping[str, Any]) -> t
     return upsert(book, find=lambda: book.payments.find(external_id=external_id),
                   update=lambda existing: RECEIVED.update(book, existing.id, fields),
                   create=lambda: RECEIVED.create(book, {**fields, "external_id": external_id}))
+
+
+def bank_account_of(book: Book, bank_id: Any, currency: str | None, field: str, checks: Checks) -> BankAccount | None:
+    """The bank account money moves through, when one is named: one of the organization's, in the
+    currency of the money (a problem added to `checks` otherwise)."""
+    if bank_id is None:
+        return None
+    bank_account = book.bank_accounts.get(bank_id)  # None for what is no id at all ("BA-1")
+    if bank_account is None:
+        checks.add(ErrorKind.INVALID, field, f"no bank account with id {bank_id}")
+    elif currency is not None and bank_account.currency_iso_code != currency:
+        checks.add(ErrorKind.INVALID, field, f"the bank account is in {bank_account.currency_iso_code}, "
+                                             f"the money in {currency}")
+    return bank_account
 
 
 def invoice_of(payment: Payment) -> int | None:

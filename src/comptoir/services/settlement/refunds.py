@@ -20,8 +20,9 @@ REFUND = "refund"
 
 
 class Refunds(ReadOnlyRecords):
-    """`fields`: party_id, amount, currency_iso_code, date, extra, and optionally `links`, the
-    (kind, id, amount) of each payment or credit note refunded (kind "payment" or "credit_note")."""
+    """`fields`: party_id, amount, currency_iso_code, date, extra, and optionally bank_account_id (the
+    bank account the money leaves from) and `links`, the (kind, id, amount) of each payment or credit
+    note refunded (kind "payment" or "credit_note")."""
 
     def create(self, book: Book, fields: Mapping[str, Any]) -> Refund:
         refund = Refund(user_code=next_code(book, REFUND, book.refunds, "user_code"), extra={},
