@@ -264,3 +264,16 @@ def test_paid_at_is_a_payment_in_the_book_seen_by_every_dialect(quipu, oneup, up
     payable = next(row for row in trial["accounts"] if row["number"].startswith("20"))
     assert payable["balance"] == 0, payable  # billed 50, then settled on paid_at
 
+
+def test_an_expense_invoice_can_be_patched(quipu, oneup):
+    """A PATCH of an expense invoice (a purchase: no allocation links it) answered 500 (the allocations'
+    check named only sales documents); its number and notes change, and its payable follows the number."""
+    contact = quipu.contact()
+    bill = quipu.create("/invoices", "invoices", {"kind": "expenses", "issue_date": "2024-03-01", "number": "FA-7"},
+                        {"contact": relationship("contacts", contact["id"]),
+                         "items": {"data": [item("Paper", "50", 1, 0)]}})
+    patched = quipu.ok("PATCH", f"/invoices/{bill['id']}", {"data": {"type": "invoices", "id": bill["id"],
+                                                                     "attributes": {"number": "FA-8", "notes": "n"}}})
+    assert (patched["data"]["attributes"]["number"], patched["data"]["attributes"]["notes"]) == ("FA-8", "n")
+    [transaction] = [t for t in oneup.ok("GET", "/transactions") if t["entries"][0]["label"].startswith("Purchase")]
+    assert {e["lettering"] for e in transaction["entries"] if e["way"] == "credit"} == {"FA-8"}

@@ -110,7 +110,8 @@ UPFLOW_ERROR = {"type": "object", "required": ["message", "error", "statusCode"]
     "statusCode": {"type": "integer"}}}
 UPFLOW_ERRORS = {str(status): _json(UPFLOW_ERROR) for status in (400, 401, 404, 405, 409, 413, 429)}
 UPFLOW_LISTS = {"/customers": "customers", "/invoices": "invoices", "/credit_notes": "creditNotes",
-                "/payments": "items", "/refunds": "items", "/custom_fields": "items", "/custom_field": "items"}
+                "/payments": "items", "/refunds": "items", "/custom_fields": "items", "/custom_field": "items",
+                "/bank_accounts": "items"}
 UPFLOW_MODELS = {
     ("post", "/customers"): customers.CustomerIn, ("put", "/customers/{ref}"): customers.CustomerIn,
     ("post", "/customers/{ref}/contacts"): customers.ContactIn,

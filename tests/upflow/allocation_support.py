@@ -146,13 +146,16 @@ def all_transactions(oneup: OneUpClient) -> list[dict]:
 
 
 def postings(oneup: OneUpClient, transaction: dict) -> dict[str, tuple[str, Decimal]]:
-    """(way, amount) by account number; every account appears once in these transactions."""
+    """(way, amount) by account number, the entries of one account summed: a settlement's receivable
+    side is one entry per document it settles, each with its letter (docs/decisions/0021-lettering.md);
+    an account on both sides of one transaction fails."""
     numbers = chart(oneup)
     found: dict[str, tuple[str, Decimal]] = {}
     for entry in transaction["entries"]:
         number = numbers[entry["account_id"]]
-        assert number not in found, ("an account twice in one transaction", transaction)
-        found[number] = (entry["way"], entry["amount"])
+        way, amount = found.get(number, (entry["way"], Decimal(0)))
+        assert way == entry["way"], ("an account on both sides of one transaction", transaction)
+        found[number] = (way, amount + entry["amount"])
     return found
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal as D
 
+from ..helpers import OneUpClient
 from .conftest import upflow_error
 
 FUTURE = (date.today() + timedelta(days=30)).isoformat()
@@ -168,3 +170,58 @@ def test_missing_required_fields_are_400(upflow):
         del body[name]
         upflow_error(upflow.post("/payments", body), 400)
     assert payments_of(upflow)["total"] == 0
+
+
+# == the bank account a payment names (issue 17 §11, docs/decisions/0021-lettering.md) ===========
+
+
+def test_a_payment_naming_a_bank_account_posts_to_its_ledger_account(upflow, client, org):
+    """A bank account of the book (made through OneUp) is listed by GET /bank_accounts; a payment of
+    90.00 that names its id debits that bank account's own ledger account 90 (not undeposited funds)
+    and credits the receivable 90; both dialects show the bank account on the payment."""
+    oneup = OneUpClient(client, org)
+    _, a, _ = setup(upflow)
+    bank = oneup.ok("POST", "/bank_accounts", {"name": "Main account", "currency": "EUR"})
+    listed = upflow.ok("GET", "/bank_accounts")
+    assert (listed["total"], [(row["id"], row["name"], row["currency"]) for row in listed["items"]]) == \
+        (1, [(str(bank["id"]), "Main account", "EUR")])
+
+    made = upflow.ok("POST", "/payments", payment_body([{"id": a["id"], "amountLinked": 9000}],
+                                                       bankAccountId=str(bank["id"])))
+    assert made["bankAccountId"] == str(bank["id"])
+    [shown] = oneup.ok("GET", "/payments")
+    assert shown["bank_id"] == bank["id"]
+    assert cash_side(oneup, shown["user_code"]) == (bank["account_id"], "debit", D(90))
+    assert oneup.ok("GET", f"/bank_accounts/{bank['id']}")["accounting_bank_balance"] == D(90)
+
+    # Sent again without it, the payment stays on that account; sent with null, it leaves it.
+    upflow.ok("POST", "/payments", payment_body([{"id": a["id"], "amountLinked": 9000}], amount=9500))
+    assert cash_side(oneup, shown["user_code"]) == (bank["account_id"], "debit", D(95))
+    cleared = upflow.ok("POST", "/payments", payment_body([{"id": a["id"], "amountLinked": 9000}], amount=9500,
+                                                          bankAccountId=None))
+    assert cleared["bankAccountId"] is None
+    assert cash_side(oneup, shown["user_code"]) == (undeposited_funds(oneup), "debit", D(95))
+
+
+def test_an_unknown_bank_account_or_one_in_another_currency_is_400_and_stores_nothing(upflow, client, org):
+    oneup = OneUpClient(client, org)
+    _, a, _ = setup(upflow)
+    dollars = oneup.ok("POST", "/bank_accounts", {"name": "Dollar account", "currency": "USD"})
+    for named in ("999999", "BA-1", str(dollars["id"])):
+        body = upflow_error(upflow.post("/payments", payment_body([{"id": a["id"], "amountLinked": 1000}],
+                                                                  bankAccountId=named)), 400)
+        assert "bankAccountId" in body["message"], body
+    assert payments_of(upflow)["total"] == 0
+    assert outstanding(upflow, a) == 10000
+
+
+def cash_side(oneup: OneUpClient, piece_number: str) -> tuple[int, str, D]:
+    """The (account id, way, amount) of the payment's transaction's entry that is not the receivable."""
+    receivable = next(a["id"] for a in oneup.ok("GET", "/accounts?limit=1000") if a["number"] == "11100")
+    [transaction] = oneup.ok("GET", f"/transactions?piece_number=eq:{piece_number}")
+    [entry] = [e for e in transaction["entries"] if e["account_id"] != receivable]
+    return entry["account_id"], entry["way"], entry["amount"]
+
+
+def undeposited_funds(oneup: OneUpClient) -> int:
+    return next(a["id"] for a in oneup.ok("GET", "/accounts?limit=1000") if a["number"] == "10500")

@@ -121,6 +121,7 @@ REFUSED = {
     "a payment in another currency": ({"payments": [ext("P-USD", 100)]}, 400),
     "an unknown payment": ({"payments": [ext("NOPE", 100)]}, 404),
     "an unknown credit note": ({"credit_notes": [ext("NOPE", 100)]}, 404),
+    "an unknown bank account": ({"bankAccountId": "404"}, 400),
 }
 
 
@@ -288,3 +289,27 @@ def test_the_balance_counts_refunds(upflow):
     refund(upflow, "R-1", 3000, payments=[ext("P-1", 3000)])
     refund(upflow, "R-2", 2000, credit_notes=[ext("CN-1", 2000)])
     assert balance(upflow) == 12000 - 3000 - 9000 + 3000 + 2000
+
+
+def test_a_refund_naming_a_bank_account_pays_out_of_its_ledger_account(upflow, client, org):
+    """A refund of 25.50 that names a bank account of the book credits that account's own ledger
+    account 25.50 (the payment's credit given back debits the receivable 25.50), and the bank account
+    can no longer be deleted; an unknown one is 400 and stores nothing."""
+    setup(upflow)
+    oneup = OneUpClient(client, org)
+    bank = oneup.ok("POST", "/bank_accounts", {"name": "Main account", "currency": "EUR"})
+    known = {t["id"] for t in all_transactions(oneup)}
+    made = refund(upflow, "R-1", 2550, payments=[ext("P-1", 2550)], bankAccountId=str(bank["id"]))
+    assert made["bankAccountId"] == str(bank["id"])
+    [transaction] = [t for t in all_transactions(oneup) if t["id"] not in known]
+    ledger_numbers = {a["id"]: a["number"] for a in oneup.ok("GET", "/accounts?limit=1000")}
+    assert postings(oneup, transaction) == {RECEIVABLE: ("debit", Decimal("25.5")),
+                                            ledger_numbers[bank["account_id"]]: ("credit", Decimal("25.5"))}
+    assert oneup.ok("GET", f"/bank_accounts/{bank['id']}")["accounting_bank_balance"] == Decimal("-25.5")
+    refused = oneup.delete(f"/bank_accounts/{bank['id']}")  # a refund names it
+    assert refused.status_code == 422 and "Refund" in refused.json()["error"]["reason"], refused.text
+
+    before = refunds_of(upflow)
+    body = upflow_error(upflow.post("/refunds", refund_body("R-2", 100, bankAccountId="404")), 400)
+    assert "bankAccountId" in body["message"], body
+    assert refunds_of(upflow) == before

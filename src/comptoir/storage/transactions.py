@@ -201,6 +201,14 @@ class TransactionStore:
         now = utcnow()
         return {"uuid": str(uuid.uuid4()), "created_at": now, "updated_at": now, **header, "org_id": self.org_id}
 
+    def holds(self, before: Any, header: Mapping[str, Any], entries: Sequence[Mapping[str, Any]]) -> bool:
+        """Whether the transaction already holds these header values and these entries, in order,
+        whatever their locks and reconciliations (a document posted again to the same entries)."""
+        if len(entries) != len(before.entries) or any(getattr(before, name) != value for name, value in header.items()):
+            return False
+        return all(getattr(old, name, _MISSING) == value for old, entry in zip(before.entries, entries)
+                   for name, value in entry.items() if name not in ("locked", "reconciled"))
+
     def rewrite(self, before: Any, header: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], *,
                 journal: Any, accounts: Mapping[int, Any]) -> Any:
         """The transaction with new header values and new entries in place of all its entries (a

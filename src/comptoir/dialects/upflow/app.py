@@ -13,7 +13,7 @@ from comptoir.routing import include_routes
 from comptoir.services.masterdata.work import EMPLOYEES
 from comptoir.wire import api
 
-from . import custom_fields, customers, invoices, payments, pdfs, portal, refunds
+from . import bank_accounts, custom_fields, customers, invoices, payments, pdfs, portal, refunds
 from .customers import employee_uuid
 from .errors import UpflowError, error_response
 
@@ -32,7 +32,7 @@ def build(context: Context) -> FastAPI:
     app = api("Comptoir: Upflow v1", version="1.0", docs_url="/docs", openapi_url="/openapi.json")
     app.state.context = context
     app.router.add_api_route("/users", users, methods=["GET"], tags=["users"])
-    for module in (customers, custom_fields, invoices, payments, pdfs, portal, refunds):
+    for module in (bank_accounts, customers, custom_fields, invoices, payments, pdfs, portal, refunds):
         include_routes(app, module.router)
 
     @app.exception_handler(UpflowError)

@@ -16,7 +16,7 @@ from comptoir.codec import iso_timestamp
 from comptoir.domain.allocations import CREDIT_NOTE, INVOICE, Side
 from comptoir.domain.allocations import Link as Allocated
 from comptoir.domain.query import Condition, ListQuery, Op
-from comptoir.services.documents import files, sales
+from comptoir.services.documents import files, matching, sales
 from comptoir.services.masterdata import custom_fields, parties, reference
 from comptoir.services.settlement import allocations, standing
 
@@ -219,8 +219,7 @@ def _credit_note_links(book: Any, note: Any, sent: CreditNoteIn) -> None:
     side = Side(CREDIT_NOTE, note.id)
     links = [Allocated(side, Side(INVOICE, find_record(book, INVOICE, link).id), Decimal(link.cents) / factor)
              for link in sent.linkedInvoices or []]
-    allocations.replace(book, allocations.owned_by(side, settling=INVOICE), links,
-                        owner=side, field="linkedInvoices")
+    matching.link_credit_note(book, note, links)
 
 
 def _lock_credit_note(book: Any, sent: CreditNoteIn) -> None:

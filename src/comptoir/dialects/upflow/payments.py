@@ -1,5 +1,6 @@
 """Upflow payments: imported by externalId, linked to one or several invoices with the amount
-applied to each (in cents); posted bank against receivable like every payment of the book."""
+applied to each (in cents); posted bank against receivable like every payment of the book, on the
+bank account `bankAccountId` names (one that GET /bank_accounts lists), else undeposited funds."""
 
 from __future__ import annotations
 
@@ -70,10 +71,27 @@ def _payment_fields(book: Any, sent: PaymentIn, existing: Any | None) -> dict[st
     if "linkedInvoices" in names:
         fields["allocations"] = [(find_record(book, INVOICE, link).id, Decimal(link.cents) / factor)
                                  for link in sent.linkedInvoices or []]
-    kept = {name: getattr(sent, name) for name in ("instrument", "bankAccountId") if name in names}
-    if kept:
-        fields["extra"] = {"upflow": {**((existing.extra or {}).get("upflow", {}) if existing else {}), **kept}}
+    if "bankAccountId" in names:
+        fields["bank_account_id"] = bank_account_id(sent.bankAccountId)
+    if "instrument" in names:
+        fields["extra"] = {"upflow": {**((existing.extra or {}).get("upflow", {}) if existing else {}),
+                                      "instrument": sent.instrument}}
     return fields
+
+
+def bank_account_id(sent: str | None) -> int | str | None:
+    """The bank account a `bankAccountId` names: the id GET /bank_accounts shows (the book's bank
+    account's, as a string). Anything else is passed on as it is, for the service to refuse as
+    naming no bank account (400)."""
+    return int(sent) if sent is not None and sent.isascii() and sent.isdigit() else sent
+
+
+def shown_bank_account_id(row: Any) -> str | None:
+    """The `bankAccountId` of a payment or refund: its bank account's id (one written through any
+    dialect), else what an import stored before bank accounts were resolved (kept as given then)."""
+    if row.bank_account_id is not None:
+        return str(row.bank_account_id)
+    return (row.extra or {}).get("upflow", {}).get("bankAccountId")
 
 
 def render_payment(book: Any, payment: Any, settings: Any, custom: list[dict] | None = None) -> dict:
@@ -99,7 +117,7 @@ def render_payment(book: Any, payment: Any, settings: Any, custom: list[dict] | 
         "amount": to_cents(payment.amount, factor),
         "instrument": upflow.get("instrument", "UNKNOWN"),
         "validatedAt": iso_timestamp(_midnight(payment.date)),
-        "bankAccountId": upflow.get("bankAccountId"),
+        "bankAccountId": shown_bank_account_id(payment),
         "type": "ACCOUNT",
         "amountLinked": sum(link["linkedAmount"] for link in linked),
         "linkedInvoices": linked,

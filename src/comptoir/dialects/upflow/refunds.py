@@ -15,14 +15,15 @@ from pydantic import Field, StrictInt
 from comptoir.codec import iso_timestamp
 from comptoir.domain.allocations import CREDIT_NOTE, INVOICE, PAYMENT, REFUND, Side
 from comptoir.domain.query import ListQuery
+from comptoir.services.documents import matching
 from comptoir.services.masterdata import parties
-from comptoir.services.settlement import allocations, reconciliations, refunds
+from comptoir.services.settlement import allocations, refunds
 
 from .customers import Link, Model, _reference, _unit, _validated, json_object, page
 from .errors import UpflowError
 from .invoices import minor_factor, parse_day, to_cents
 from .links import CENTS_MAX, LinkedRecord, document_link, find_record, record_link, sides
-from .payments import INSTRUMENTS
+from .payments import INSTRUMENTS, bank_account_id, shown_bank_account_id
 
 REFUNDS_PAGE_MAX = 500
 
@@ -76,9 +77,11 @@ def _refund_fields(book: Any, sent: RefundIn, existing: Any | None) -> dict[str,
         fields["links"] = kept + [(side.kind, side.id, amount) for side, amount in
                                   sides(book, PAYMENT, sent.linkedPayments, factor)
                                   + sides(book, CREDIT_NOTE, sent.linkedCreditNotes, factor)]
-    kept_fields = {name: getattr(sent, name) for name in ("instrument", "bankAccountId") if name in names}
-    if kept_fields:
-        fields["extra"] = {"upflow": {**((existing.extra or {}).get("upflow", {}) if existing else {}), **kept_fields}}
+    if "bankAccountId" in names:
+        fields["bank_account_id"] = bank_account_id(sent.bankAccountId)
+    if "instrument" in names:
+        fields["extra"] = {"upflow": {**((existing.extra or {}).get("upflow", {}) if existing else {}),
+                                      "instrument": sent.instrument}}
     return fields
 
 
@@ -111,7 +114,7 @@ def render_refund(book: Any, refund: Any) -> dict:
         "amount": to_cents(refund.amount, factor),
         "instrument": upflow.get("instrument", "UNKNOWN"),
         "validatedAt": iso_timestamp(datetime.combine(refund.date, datetime.min.time())),
-        "bankAccountId": upflow.get("bankAccountId"),
+        "bankAccountId": shown_bank_account_id(refund),
         "amountLinked": sum(link["amountLinked"] for link in payments + credit_notes),
         "linkedPayments": payments,
         "linkedCreditNotes": credit_notes,
@@ -186,9 +189,9 @@ async def reconcile(request: Request) -> JSONResponse:
             raise UpflowError(400, "a reconciliation links records of one currency", "Bad Request")
         factor = minor_factor(book, currencies.pop()) if currencies else 1
         entries = [(kind, Side(kind, record.id), Decimal(link.cents) / factor) for kind, record, link in records]
-        reconciliations.reconcile(book, sent.externalId,
-                                  [(side, amount) for kind, side, amount in entries if kind in (PAYMENT, CREDIT_NOTE)],
-                                  [(side, amount) for kind, side, amount in entries if kind in (INVOICE, REFUND)])
+        matching.reconcile(book, sent.externalId,
+                           [(side, amount) for kind, side, amount in entries if kind in (PAYMENT, CREDIT_NOTE)],
+                           [(side, amount) for kind, side, amount in entries if kind in (INVOICE, REFUND)])
         return "CREATED"
 
     return JSONResponse(await _unit(request, work))

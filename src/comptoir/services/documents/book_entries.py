@@ -34,6 +34,7 @@ from comptoir.services.documents.sales import (
 from comptoir.services.kernel.imports import upsert
 from comptoir.services.ledger import chart, posting
 from comptoir.services.masterdata import parties
+from comptoir.services.settlement import lettering
 from comptoir.services.settlement.payments import PAYMENTS
 from comptoir.services.settlement.standing import standing
 from comptoir.storage import masterdata
@@ -116,10 +117,12 @@ def update(book: Book, document_id: int, fields: Mapping[str, Any], *, form: str
     if "party_id" in fields:
         _give_role(book, document.kind, fields["party_id"])
     documents = BY_KIND[document.kind]
-    paid_at, total = document.paid_at, document.total  # as they were (the row is read again after)
+    # As they were (the row is read again after): what is declared paid follows them.
+    paid_at, total, letter = document.paid_at, document.total, _payable_letter(document)
     updated = documents.update(book, document.id, _core(documents, fields, form))
     declared = "paid_at" in fields and updated.paid_at != paid_at  # declared, moved or withdrawn
-    if declared or (updated.paid_at is not None and updated.total != total):  # or its amount moved
+    if declared or (updated.paid_at is not None and (updated.total, _payable_letter(updated))
+                    != (total, letter)):  # or its amount or its letter moved
         settle_declared(book, updated)
     return updated
 
@@ -202,11 +205,12 @@ def settle_declared(book: Book, document: Any) -> None:
     owed, amount = _owed(book, document)
     if amount == 0:
         return
-    label = f"Paid {document.vendor_reference or document.user_code}"
+    letter = lettering.document_letter(document)  # the document's own entry's: their group sums to zero
+    label = f"Paid {letter}"
     posting.post(book, source_type=DECLARED_PAYMENT, source_id=document.id, journal_role="bank",
                  on=document.paid_at, piece_number=document.user_code, currency=document.currency_iso_code,
-                 postings=[Posting(chart.account_for(book, owed).id, DEBIT, amount, label,
-                                   document.user_code, document.customer_id),
+                 postings=[Posting(chart.account_for(book, owed).id, DEBIT, amount, label, letter,
+                                   document.customer_id),
                            Posting(chart.account_for(book, charts.UNDEPOSITED).id, CREDIT, amount, label)])
 
 
@@ -216,6 +220,12 @@ def _owed(book: Book, document: Any) -> tuple[str, Decimal]:
     if document.kind == PAYSHEET:
         return charts.WAGES_PAYABLE, book.paysheet_amounts.find(document_id=document.id).net_pay
     return charts.PAYABLE, document.total
+
+
+def _payable_letter(document: Any) -> str | None:
+    """The letter a purchase invoice's declared payment carries (a sales invoice's payment takes its
+    invoice's new letter when the invoice is renumbered: services/documents/sales.py)."""
+    return lettering.document_letter(document) if document.kind == PURCHASE_INVOICE else None
 
 
 def withdraw_declared(book: Book, document: Any) -> None:

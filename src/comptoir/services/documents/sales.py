@@ -32,6 +32,7 @@ from comptoir.domain.documents import (
 )
 from comptoir.domain.errors import ErrorKind, NotFound, Rule, broken, fail
 from comptoir.domain.ledger import CREDIT, DEBIT, Posting, net
+from comptoir.domain.lettering import Part
 from comptoir.domain.lists import replace_list
 from comptoir.domain.money import TOO_LARGE, within_bounds
 from comptoir.domain.query import Condition, ListQuery, Op
@@ -43,7 +44,7 @@ from comptoir.services.kernel.references import ensure_unreferenced
 from comptoir.services.kernel.validation import Checks, apply
 from comptoir.services.ledger import chart, posting
 from comptoir.services.masterdata import reference
-from comptoir.services.settlement import allocations
+from comptoir.services.settlement import allocations, lettering
 from comptoir.services.settlement.standing import installments
 from comptoir.storage import masterdata
 from comptoir.storage.book import Book
@@ -57,6 +58,7 @@ HEADER_FIELDS = ("billing_contact_id", "shipping_contact_id", "po_number", "date
                  "taxes_per_line", "series_id", "vendor_reference", "paid_at", "amends_id", "account_id", "form")
 LINE_FIELDS = ("item_id", "description", "quantity", "unit_price_wt", "discount_rate", "tax_id", "is_taxable",
                "account_id", "tax_rate", "retention_rate", "deductible_tax_rate")
+ALLOCATED = (INVOICE, CREDIT_NOTE)  # the documents allocations link (docs/decisions/0008); not purchases
 NOT_DELIVERED, PARTIALLY_DELIVERED, DELIVERED = 1, 2, 3
 NOT_INVOICED, INVOICED, CANCELLED = 1, 2, 3
 HUNDRED = Decimal(100)
@@ -138,9 +140,12 @@ class Documents:
         settled = settling(book.link, book.org_id, [before.id])[before.id] if self.kind == INVOICE else None
         self._check_and_apply(book, draft, fields, creating=False, settled=settled or ())
         document = book.document_store.update(before, draft)
-        if self.kind in POSTED and check_allocations:
+        if self.kind in ALLOCATED and check_allocations:
             allocations.check(book, self._side(document), "order_lines", changed=document, current=settled)
-        self._post(book, document)
+        if check_allocations:  # else posted once its new allocations are written (documents/matching.py)
+            self._post(book, document, lettered_before=(lettering.document_letter(before),))
+        if lettering.document_letter(document) != lettering.document_letter(before):
+            _post_again_what_carries_its_letter(book, document, settled or ())
         # The caller that replaces the allocations next (check_allocations=False) reads them again.
         return document._replace(settled=tuple(settled)) if settled is not None and check_allocations else document
 
@@ -150,6 +155,7 @@ class Documents:
         self._guard_editable(document, touches_lines=True)
         _guard_not_received(document)
         ensure_unreferenced(book, Document, document.id, LABELS[self.kind])
+        refunded = lettering.refunds_of(book, self._side(document)) if self.kind == CREDIT_NOTE else []
         if self.kind == CREDIT_NOTE:  # what it settled is open again
             book.allocations.delete_where(Allocation.credit_note_id == document.id)
         if self.kind in POSTED:
@@ -157,6 +163,9 @@ class Documents:
             for order in book.documents.all(Document.invoice_id == document.id):
                 order.invoice_id = None
         book.documents.remove(document)
+        if refunded:  # what they gave back of it is lettered as theirs now
+            book.flush()
+            lettering.post_refunds_again(book, refunded)
 
     def _side(self, document: Any) -> allocations.Side:
         return allocations.Side(self.kind, document.id)
@@ -359,11 +368,13 @@ class Documents:
         document.total = totals.subtotal - totals.reduce_amount + document.tax_amount
 
     def _postings(self, book: Book, document: Any) -> list[Posting]:
-        """What the document posts (none for a kind that does not post, or lines that cancel out)."""
+        """What the document posts (none for a kind that does not post, or lines that cancel out). A
+        credit note's receivable side is lettered by the invoices it settles."""
         if self.kind not in POSTED:
             return []
         purchase = self.kind in PURCHASES
-        postings = purchase_postings(book, document) if purchase else invoice_postings(book, document)
+        settles = lettering.credit_note_parts(book, document) if self.kind == CREDIT_NOTE and document.id else None
+        postings = purchase_postings(book, document) if purchase else invoice_postings(book, document, settles)
         if self.kind in CREDITS:
             postings = [replace(p, way=CREDIT if p.way == DEBIT else DEBIT) for p in postings]
         return net(postings)
@@ -372,8 +383,10 @@ class Documents:
         return {"journal_role": "purchases" if self.kind in PURCHASES else "sales", "on": document.date,
                 "piece_number": document.user_code, "currency": document.currency_iso_code}
 
-    def _post(self, book: Book, document: Any) -> None:
-        """Post the changed document again (its transaction rewritten, or removed when it posts nothing)."""
+    def _post(self, book: Book, document: Any, *, lettered_before: Sequence[str] = (),
+              when_changed: bool = False) -> None:
+        """Post the changed document again (its transaction rewritten, or removed when it posts nothing).
+        `lettered_before`, `when_changed`: as services/ledger/posting.post's."""
         if self.kind not in POSTED:
             return
         postings = self._postings(book, document)
@@ -381,7 +394,11 @@ class Documents:
             posting.unpost(book, self.kind, document.id)
             return
         posting.post(book, source_type=self.kind, source_id=document.id, postings=postings,
-                     **self._posted_as(document))
+                     lettered_before=lettered_before, when_changed=when_changed, **self._posted_as(document))
+
+    def post_again(self, book: Book, document: Any, *, when_changed: bool = False) -> None:
+        """Post the document (as read, unchanged) again after what it settles changed (documents/matching.py)."""
+        self._post(book, document, when_changed=when_changed)
 
 
 @dataclass(frozen=True)
@@ -505,15 +522,16 @@ def _label(document: Document) -> str:
     return f"{LABELS[document.kind].capitalize()} {document.user_code}"
 
 
-def invoice_postings(book: Book, document: Document) -> list[Posting]:
+def invoice_postings(book: Book, document: Document, settles: Sequence[Part] | None = None) -> list[Posting]:
     """Receivable for the total, income per line (net of discounts and reduce), tax payable, and the
     income tax the customer withheld as a claim on the tax office (a credit note's are the same, on
-    the opposite sides)."""
+    the opposite sides). The receivable entry carries the document's letter; `settles`: a credit
+    note's total by letter of what it settles (one receivable entry each)."""
     if _is_empty(document):
         return []
-    label = _label(document)
-    postings = [Posting(chart.account_id_for(book, charts.RECEIVABLE), DEBIT, document.total, label,
-                        document.user_code, document.customer_id)]
+    label, letter = _label(document), lettering.document_letter(document)
+    shares = settles if settles is not None else [Part(letter, document.total)]
+    postings = lettering.receivable_postings(book, DEBIT, label, letter, shares, document.customer_id)
     postings += [Posting(account_id, CREDIT, amount, f"{label} - Before taxes")
                  for account_id, amount in _net_by_account(book, document, charts.INCOME_ROLE).items()]
     if document.tax_amount:
@@ -543,11 +561,23 @@ def purchase_postings(book: Book, document: Document) -> list[Posting]:
     postings = [Posting(account_id, DEBIT, amount, f"{label} - Before taxes") for account_id, amount in expense.items()]
     postings += _tax_postings(book, charts.TAX_RECEIVABLE, DEBIT, deductible, f"{label} - Deductible taxes")
     postings.append(Posting(chart.account_id_for(book, charts.PAYABLE), CREDIT, document.total, label,
-                            document.vendor_reference or document.user_code, document.customer_id))
+                            lettering.document_letter(document), document.customer_id))
     if document.retention_amount:
         postings.append(Posting(chart.account_id_for(book, charts.RETENTION_PAYABLE), CREDIT,
                                 document.retention_amount, f"{label} - Income tax withheld"))
     return postings
+
+
+def _post_again_what_carries_its_letter(book: Book, document: Any, settled: Sequence[Any]) -> None:
+    """A renumbered document's letter moves: the payments and credit notes that settle an invoice
+    (`settled`), the refunds that give back a credit note's credit, are posted again with the new one."""
+    if document.kind == CREDIT_NOTE:
+        lettering.post_refunds_again(book, lettering.refunds_of(book, allocations.Side(CREDIT_NOTE, document.id)))
+        return
+    for payment_id in dict.fromkeys(a.payment_id for a in settled if a.payment_id is not None):
+        lettering.post_payment(book, book.payments.get(payment_id), when_changed=True)
+    for note_id in dict.fromkeys(a.credit_note_id for a in settled if a.credit_note_id is not None):
+        CREDIT_NOTES.post_again(book, CREDIT_NOTES.get(book, note_id), when_changed=True)
 
 
 def _first_payment_date(book: Book, settled: Sequence[Any]) -> date | None:

@@ -24,6 +24,7 @@ from comptoir.storage.tables import (
     Party,
     Payment,
     Project,
+    Refund,
     Task,
     Transaction,
 )
@@ -64,7 +65,8 @@ REFERRERS = {
               ("accounts", Account.category_id, "Account", ())],
     Journal: [("transactions", Transaction.journal_id, "Accounting Transaction", ())],
     BankAccount: [("bank_entries", BankEntry.bank_account_id, "Bank Entry", ()),
-                  ("payments", Payment.bank_account_id, "Incoming Payment", ())],
+                  ("payments", Payment.bank_account_id, "Incoming Payment", ()),
+                  ("refunds", Refund.bank_account_id, "Refund", ())],
 }
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
-from comptoir.domain.errors import ErrorKind, Rule
+from comptoir.domain.errors import ErrorKind, Rule, broken
 from comptoir.domain.ledger import Posting, balance_problems, net, reversal
 from comptoir.services.kernel.validation import Checks
 from comptoir.services.ledger.chart import journal_id_for
@@ -19,6 +19,7 @@ REALIZED, FORECAST, CLOSED = "Realized", "Forecast", "Closed"
 # transaction of a document keeps its source kind with this mark (and no source id), so that the
 # document (an invoice edited back to posting something, say) may post a transaction anew.
 REVERSAL, REVERSED_MARK = "reversal", ":reversed"
+LABEL_MAX = 128  # entries.label
 
 
 @dataclass(frozen=True)
@@ -33,35 +34,38 @@ class Prepared:
 
 def prepare(book: Book, *, on: date, piece_number: str, currency: str, postings: Sequence[Posting],
             journal_role: str | None = None, journal_id: int | None = None,
-            letterings: Mapping[tuple[int, str], str] | None = None) -> Prepared:
+            letterings: Mapping[tuple[int, str, str], str] | None = None) -> Prepared:
     """The transaction these postings make, checked (it balances, falls in the open period, posts to
-    postable accounts), not written. `letterings`: hand-set ones to keep, by (account, way)."""
+    postable accounts), not written. `letterings`: hand-set ones to keep, by entry (`_identity`)."""
     postings = net(postings)
     checks = Checks()
     _check_period(book, on, checks)
     accounts = _check_postings(book, postings, checks)
     checks.raise_if_any()
-    header = {"date": on, "journal_id": journal_id or journal_id_for(book, journal_role),
-              "piece_number": piece_number, "currency_iso_code": currency}
-    kept = letterings or {}
-    return Prepared(header, [entry_values(p, kept.get((p.account_id, p.way), p.lettering)) for p in postings],
-                    accounts)
+    return Prepared(_header(book, on, piece_number, currency, journal_role, journal_id),
+                    _entries(postings, piece_number, letterings or {}), accounts)
 
 
 def post(book: Book, *, source_type: str, source_id: int, journal_role: str | None = None, on: date,
-         piece_number: str, currency: str, postings: Sequence[Posting], journal_id: int | None = None) -> Any:
+         piece_number: str, currency: str, postings: Sequence[Posting], journal_id: int | None = None,
+         lettered_before: Collection[str] = (), when_changed: bool = False) -> Any:
     """Write (or rewrite) the transaction a document generates, in the journal of that role (or the
     journal given by id). The previous entries must still be changeable, and the new ones must balance
-    and fall in the open period. The transaction as written (a TransactionView)."""
+    and fall in the open period. The transaction as written (a TransactionView).
+
+    Letterings set by hand survive (`_set_by_hand`); `lettered_before`: letters the document gave its
+    entries besides its number (a purchase's vendor reference as it was), which are not. `when_changed`:
+    the document is posted again because another one changed what it settles (its letters may move),
+    so a transaction that comes out the same is left as it is, unchecked (a closed or locked one too)."""
     before = book.transaction_store.find_by_source(source_type, source_id)
+    postings = net(postings)
+    letterings = _set_by_hand(before, postings, piece_number, lettered_before) if before is not None else {}
     if before is not None:
-        checks = Checks()
-        for entry in before.entries:
-            _check_changeable(before, entry, checks)
-        checks.raise_if_any()
-    # Letterings set by hand (not the document's own number, which follows a renumbering) survive.
-    letterings = {(entry.account_id, entry.way): entry.lettering for entry in (before.entries if before else ())
-                  if entry.lettering and entry.lettering != before.piece_number}
+        if when_changed and book.transaction_store.holds(
+                before, _header(book, on, piece_number, currency, journal_role, journal_id),
+                _entries(postings, piece_number, letterings)):
+            return before
+        _check_all_changeable(before)
     prepared = prepare(book, on=on, piece_number=piece_number, currency=currency, postings=postings,
                        journal_role=journal_role, journal_id=journal_id, letterings=letterings)
     if before is not None:
@@ -104,12 +108,9 @@ def reverse(book: Book, before: Any) -> Any:
     (its period must be open), in its journal and under its piece number, with every entry on the
     other side. Both stay in the book; closed, locked and reconciled entries cannot be reversed. The
     reversing transaction (a TransactionView)."""
-    checks = Checks()
-    for entry in before.entries:
-        _check_changeable(before, entry, checks)
+    _check_all_changeable(before)
     if reversal_of(book, before.id) is not None:
-        checks.broken(Rule.ENTRY_CLOSED, "entries", f"the transaction {before.id} is already reversed")
-    checks.raise_if_any()
+        raise broken(Rule.ENTRY_CLOSED, f"the transaction {before.id} is already reversed", "entries")
     postings = reversal(Posting(entry.account_id, entry.way, entry.amount, entry.label, entry.lettering,
                                 entry.party_id, entry.tax_rate, entry.tax_base) for entry in before.entries)
     prepared = prepare(book, on=before.date, piece_number=before.piece_number, currency=before.currency_iso_code,
@@ -124,9 +125,52 @@ def reversal_of(book: Book, transaction_id: int) -> Any | None:
     return book.transaction_store.find_by_source(REVERSAL, transaction_id)
 
 
+def _check_all_changeable(transaction: Any) -> None:
+    checks = Checks()
+    for entry in transaction.entries:
+        _check_changeable(transaction, entry, checks)
+    checks.raise_if_any()
+
+
+def _header(book: Book, on: date, piece_number: str, currency: str, journal_role: str | None,
+            journal_id: int | None) -> dict[str, Any]:
+    return {"date": on, "journal_id": journal_id or journal_id_for(book, journal_role),
+            "piece_number": piece_number, "currency_iso_code": currency}
+
+
+def _entries(postings: Sequence[Posting], piece_number: str,
+             letterings: Mapping[tuple[int, str, str], str]) -> list[dict[str, Any]]:
+    return [entry_values(p, letterings.get(_identity(p.account_id, p.way, p.label, piece_number), p.lettering))
+            for p in postings]
+
+
+def _identity(account_id: int, way: str, label: str, piece_number: str) -> tuple[int, str, str]:
+    """What makes an entry the same entry when its document posts again: its account, its way and its
+    label (which names what a settlement's entry settles: "Payment IPAY-001 - F-2025-001"), the
+    document's own number after the label's first word left out, so that a renumbered document keeps
+    its entries."""
+    return account_id, way, label[:LABEL_MAX].replace(f" {piece_number}", " ", 1)
+
+
+def _set_by_hand(before: Any, postings: Sequence[Posting], piece_number: str,
+                 lettered_before: Collection[str]) -> dict[tuple[int, str, str], str]:
+    """The letterings set by hand on the entries the document posts again, by entry: those that are
+    none the document gave, neither its number then (a letter that follows a renumbering), nor one of
+    `lettered_before`, nor the letter the entry is posted with now. An entry no longer posted (a
+    payment's share of an invoice it no longer settles) takes its lettering with it."""
+    generated = {_identity(p.account_id, p.way, p.label, piece_number): p.lettering for p in postings}
+    kept = {}
+    for entry in before.entries:
+        identity = _identity(entry.account_id, entry.way, entry.label, before.piece_number)
+        if entry.lettering and identity in generated and \
+                entry.lettering not in (generated[identity], before.piece_number, *lettered_before):
+            kept[identity] = entry.lettering
+    return kept
+
+
 def entry_values(posting: Posting, lettering: str | None, *, locked: bool = False) -> dict[str, Any]:
     """The columns of a new entry (TransactionStore adds its transaction and date)."""
-    return {"label": posting.label[:128], "amount": posting.amount, "way": posting.way,
+    return {"label": posting.label[:LABEL_MAX], "amount": posting.amount, "way": posting.way,
             "account_id": posting.account_id, "lettering": lettering, "party_id": posting.party_id,
             "locked": locked, "reconciled": False, "tax_rate": posting.tax_rate, "tax_base": posting.tax_base}
 

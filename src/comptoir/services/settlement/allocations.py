@@ -80,10 +80,11 @@ def side_of(allocation: Allocation, kinds: Iterable[str]) -> Side:
 
 
 def replace(book: Book, criteria: Sequence[ColumnElement[bool]], links: Sequence[Link], *,
-            owner: Side | None = None, reconciliation_id: int | None = None, field: str = "links") -> None:
+            owner: Side | None = None, reconciliation_id: int | None = None, field: str = "links") -> set[Side]:
     """Replace the allocations selected by `criteria` with `links`, checked; nothing is written
     when a rule is broken (the caller's transaction is rolled back by the DomainError). The `owner`
-    (the document whose links these are) is checked even when it has no links left."""
+    (the document whose links these are) is checked even when it has no links left. The documents
+    on either side of the allocations replaced or written (their letters may move: settlement/lettering.py)."""
     current = book.allocations.all(*criteria)
     sides = {link.credit for link in links} | {link.debit for link in links} | ({owner} if owner else set())
     sides |= {side_of(a, CREDITS) for a in current} | {side_of(a, DEBITS) for a in current}
@@ -104,6 +105,7 @@ def replace(book: Book, criteria: Sequence[ColumnElement[bool]], links: Sequence
         _check_fits(book, side, document, checks, field, counterparts=side == owner)
     checks.raise_if_any()
     _forget_loaded(book, sides)
+    return sides
 
 
 def check(book: Book, side: Side, field: str, changed: Any = None, current: Sequence[Any] | None = None) -> None:

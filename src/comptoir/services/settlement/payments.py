@@ -1,4 +1,5 @@
-"""Payments received: applied to an invoice's open settlements, posted bank against receivable."""
+"""Payments received: applied to an invoice's open settlements, posted bank against receivable
+(services/settlement/lettering.py)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,20 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from comptoir.domain import charts
 from comptoir.domain.documents import INVOICE
 from comptoir.domain.errors import ErrorKind, Rule, broken, fail
-from comptoir.domain.ledger import CREDIT, DEBIT, Posting
+from comptoir.domain.lettering import Part
 from comptoir.domain.money import round_minor
 from comptoir.services.kernel.codes import next_code
 from comptoir.services.kernel.imports import upsert
 from comptoir.services.kernel.records import ReadOnlyRecords
 from comptoir.services.kernel.validation import Checks
-from comptoir.services.ledger import chart, posting
+from comptoir.services.ledger import posting
 from comptoir.services.masterdata import reference
-from comptoir.services.settlement import allocations
+from comptoir.services.settlement import allocations, lettering
 from comptoir.services.settlement.standing import standing
 from comptoir.storage.book import Book
-from comptoir.storage.tables import Allocation, Document, Payment
+from comptoir.storage.tables import Allocation, BankAccount, Document, Payment
 
 PAYMENT = "payment"
 
@@ -49,7 +49,7 @@ class Payments(ReadOnlyRecords):
             raise broken(Rule.PAYMENT_BEFORE_DOCUMENT, f"the payment date {on} is before the invoice date "
                                                        f"{invoice.date}", "date")
         checks.reference(fields, "payment_method_id", book.payment_methods)
-        bank_account = self._bank_account(book, fields, invoice, checks)
+        bank_account = bank_account_of(book, fields.get("bank_id"), invoice.currency_iso_code, "bank_id", checks)
         checks.raise_if_any()
         self._check_open(book, invoice, amount)
         payment = Payment(user_code=next_code(book, PAYMENT, book.payments, "user_code"), party_id=invoice.customer_id,
@@ -63,25 +63,19 @@ class Payments(ReadOnlyRecords):
         allocations.replace(book, allocations.owned_by(side),
                             [allocations.Link(side, allocations.Side(allocations.INVOICE, invoice.id), amount)],
                             owner=side, field="amount")
-        post_payment(book, payment, invoice.user_code)
+        lettering.post_payment(book, payment, [Part(lettering.document_letter(invoice), amount)])
         return payment
 
     def delete(self, book: Book, payment_id: int) -> None:
+        """The payment, its transaction and its allocations go; the refunds that gave back some of it
+        are posted again, their share of it now lettered as theirs."""
         payment = self.get(book, payment_id)
         posting.unpost(book, PAYMENT, payment.id)
+        refunded = [a.refund_id for a in payment.allocations if a.refund_id is not None]
         book.payments.remove(payment)
-
-    def _bank_account(self, book: Book, fields: Mapping[str, Any], invoice: Document, checks: Checks):
-        bank_id = fields.get("bank_id")
-        if bank_id is None:
-            return None
-        bank_account = book.bank_accounts.get(bank_id)
-        if bank_account is None:
-            checks.add(ErrorKind.INVALID, "bank_id", f"no bank account with id {bank_id}")
-        elif bank_account.currency_iso_code != invoice.currency_iso_code:
-            checks.add(ErrorKind.INVALID, "bank_id", f"the bank account is in {bank_account.currency_iso_code}, "
-                                                     f"the invoice in {invoice.currency_iso_code}")
-        return bank_account
+        if refunded:
+            book.flush()
+            lettering.post_refunds_again(book, refunded)
 
     def _check_open(self, book: Book, invoice: Document, amount: Decimal) -> None:
         state = standing(book, invoice)
@@ -141,13 +135,12 @@ class ReceivedPayments(ReadOnlyRecords):
                             owner=side, field="linkedInvoices")
 
     def _post(self, book: Book, payment: Payment) -> None:
-        invoices = [book.documents.get(a.document_id) for a in payment.allocations if a.document_id is not None]
-        post_payment(book, payment, invoices[0].user_code if len(invoices) == 1 else payment.user_code)
+        lettering.post_payment(book, payment)
 
 
 def write_movement(book: Book, row: Payment | Any, fields: Mapping[str, Any]) -> None:
-    """The customer, amount, currency, date and extra fields of money received or paid back (a
-    payment, a refund), checked: all problems at once, nothing written when one is found."""
+    """The customer, amount, currency, date, bank account and extra fields of money received or paid
+    back (a payment, a refund), checked: all problems at once, nothing written when one is found."""
     checks = Checks()
     party = book.parties.get(fields.get("party_id")) if fields.get("party_id") is not None else None
     if party is None or not party.is_customer:
@@ -158,9 +151,12 @@ def write_movement(book: Book, row: Payment | Any, fields: Mapping[str, Any]) ->
     currency = fields.get("currency_iso_code")
     if currency not in reference.minor_units(book):
         checks.add(ErrorKind.INVALID, "currency", f"{currency} is not a currency of this organization")
+    bank_id = fields.get("bank_account_id", row.bank_account_id)
+    bank_account = bank_account_of(book, bank_id, currency, "bankAccountId", checks)
     checks.raise_if_any()
     row.party_id, row.date, row.amount, row.currency_iso_code = party.id, fields.get("date") or date.today(), \
         amount, currency
+    row.bank_account_id = bank_account.id if bank_account is not None else None
     if fields.get("extra"):
         row.extra = {**(row.extra or {}), **fields["extra"]}
 
@@ -172,20 +168,18 @@ def import_payment(book: Book, external_id: str, fields: Mapping[str, Any]) -> t
                   create=lambda: RECEIVED.create(book, {**fields, "external_id": external_id}))
 
 
-def post_payment(book: Book, payment: Payment, lettering: str | None) -> None:
-    """Bank (or undeposited funds) against receivable; the receivable side carries the invoice's
-    number as lettering, matching the invoice's own receivable entry."""
-    if payment.bank_account_id is not None:
-        cash_account = book.bank_accounts.get(payment.bank_account_id).ledger_account_id
-    else:
-        cash_account = chart.account_for(book, charts.UNDEPOSITED).id
-    label = f"Payment {payment.user_code}"
-    posting.post(book, source_type=PAYMENT, source_id=payment.id, journal_role="bank", on=payment.date,
-                 piece_number=payment.user_code, currency=payment.currency_iso_code, postings=[
-                    Posting(cash_account, DEBIT, payment.amount, label),
-                    Posting(chart.account_for(book, charts.RECEIVABLE).id, CREDIT, payment.amount, label, lettering,
-                            payment.party_id),
-                 ])
+def bank_account_of(book: Book, bank_id: Any, currency: str | None, field: str, checks: Checks) -> BankAccount | None:
+    """The bank account money moves through, when one is named: one of the organization's, in the
+    currency of the money (a problem added to `checks` otherwise)."""
+    if bank_id is None:
+        return None
+    bank_account = book.bank_accounts.get(bank_id)  # None for what is no id at all ("BA-1")
+    if bank_account is None:
+        checks.add(ErrorKind.INVALID, field, f"no bank account with id {bank_id}")
+    elif currency is not None and bank_account.currency_iso_code != currency:
+        checks.add(ErrorKind.INVALID, field, f"the bank account is in {bank_account.currency_iso_code}, "
+                                             f"the money in {currency}")
+    return bank_account
 
 
 def invoice_of(payment: Payment) -> int | None:

@@ -17,10 +17,11 @@ from comptoir.storage.tables import Reconciliation
 
 
 def reconcile(book: Book, external_id: str, credits: Sequence[tuple[Side, Decimal]],
-              debits: Sequence[tuple[Side, Decimal]]) -> Reconciliation | None:
+              debits: Sequence[tuple[Side, Decimal]]) -> set[Side]:
     """Match the credits against the debits (in the order given) and store the allocations this
-    makes in place of the reconciliation's previous ones. The two sides must carry equal totals.
-    Returns None when the reconciliation was emptied (and so removed)."""
+    makes in place of the reconciliation's previous ones (emptied, the reconciliation is removed).
+    The two sides must carry equal totals. The documents matched before or now: what they settle
+    moved (services/documents/matching.py posts them again)."""
     credits = [(side, round_minor(amount)) for side, amount in credits]
     debits = [(side, round_minor(amount)) for side, amount in debits]
     credit_total, debit_total = sum((a for _, a in credits), Decimal(0)), sum((a for _, a in debits), Decimal(0))
@@ -32,9 +33,8 @@ def reconcile(book: Book, external_id: str, credits: Sequence[tuple[Side, Decima
     reconciliation, _ = upsert(book, find=lambda: book.reconciliations.find(external_id=external_id),
                                update=lambda existing: existing,
                                create=lambda: book.reconciliations.add(Reconciliation(external_id=external_id)))
-    allocations.replace(book, allocations.owned_by(reconciliation_id=reconciliation.id),
-                        pair(credits, debits), reconciliation_id=reconciliation.id, field="reconcile")
+    touched = allocations.replace(book, allocations.owned_by(reconciliation_id=reconciliation.id),
+                                  pair(credits, debits), reconciliation_id=reconciliation.id, field="reconcile")
     if not credits:
         book.reconciliations.remove(reconciliation)
-        return None
-    return reconciliation
+    return touched

@@ -1,18 +1,17 @@
 """Refunds: money paid back to a customer, the opposite of a payment. A refund is posted receivable
-against bank, and settles (through allocations) the payments or credit notes it gives back."""
+against bank (services/settlement/lettering.py), and settles (through allocations) the payments or
+credit notes it gives back."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from comptoir.domain import charts
-from comptoir.domain.ledger import CREDIT, DEBIT, Posting
 from comptoir.services.kernel.codes import next_code
 from comptoir.services.kernel.imports import upsert
 from comptoir.services.kernel.records import ReadOnlyRecords
-from comptoir.services.ledger import chart, posting
-from comptoir.services.settlement import allocations
+from comptoir.services.ledger import posting
+from comptoir.services.settlement import allocations, lettering
 from comptoir.services.settlement.payments import write_movement
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Refund
@@ -21,8 +20,9 @@ REFUND = "refund"
 
 
 class Refunds(ReadOnlyRecords):
-    """`fields`: party_id, amount, currency_iso_code, date, extra, and optionally `links`, the
-    (kind, id, amount) of each payment or credit note refunded (kind "payment" or "credit_note")."""
+    """`fields`: party_id, amount, currency_iso_code, date, extra, and optionally bank_account_id (the
+    bank account the money leaves from) and `links`, the (kind, id, amount) of each payment or credit
+    note refunded (kind "payment" or "credit_note")."""
 
     def create(self, book: Book, fields: Mapping[str, Any]) -> Refund:
         refund = Refund(user_code=next_code(book, REFUND, book.refunds, "user_code"), extra={},
@@ -65,18 +65,7 @@ class Refunds(ReadOnlyRecords):
         allocations.replace(book, allocations.owned_by(side), links, owner=side, field="linkedPayments")
 
     def _post(self, book: Book, refund: Refund) -> None:
-        """Receivable (the customer's credit given back) against bank."""
-        if refund.bank_account_id is not None:
-            cash_account = book.bank_accounts.get(refund.bank_account_id).ledger_account_id
-        else:
-            cash_account = chart.account_for(book, charts.UNDEPOSITED).id
-        label = f"Refund {refund.user_code}"
-        posting.post(book, source_type=REFUND, source_id=refund.id, journal_role="bank", on=refund.date,
-                     piece_number=refund.user_code, currency=refund.currency_iso_code, postings=[
-                        Posting(chart.account_for(book, charts.RECEIVABLE).id, DEBIT, refund.amount, label,
-                                None, refund.party_id),
-                        Posting(cash_account, CREDIT, refund.amount, label),
-                     ])
+        lettering.post_refund(book, refund)
 
 
 def import_refund(book: Book, external_id: str, fields: Mapping[str, Any]) -> tuple[Refund, bool]:
