@@ -50,6 +50,9 @@ NOT_AUDITED = {
     "counters": "numbers handed out outside the transaction (docs/decisions/0016); the documents are audited",
     "outbox_events": "the delivery state of webhooks, not the book",
 }
+# Columns whose change alone is not a change of the book: the version of the organization's chart
+# that the process caches key on (storage/reference.py), bumped by every write of an account or journal.
+NOT_A_CHANGE: dict[str, tuple[str, ...]] = {"organizations": ("reference_version",)}
 SYSTEM = "system"
 _ACTOR_SHAPE = re.compile(r"[a-z_]+(:[0-9]+)?")
 _current_actor: contextvars.ContextVar[str] = contextvars.ContextVar("comptoir_actor", default=SYSTEM)
@@ -129,7 +132,7 @@ BEGIN
     SELECT (r->>TG_ARGV[0])::bigint, now(), who, 'update', TG_TABLE_NAME, (r->>'id')::bigint,
            comptoir_audit_parent(r, TG_ARGV[1]), (r->>TG_ARGV[2])::bigint, o::text, r::text
     FROM (SELECT to_jsonb(n) AS r, to_jsonb(p) AS o FROM new_rows n JOIN old_rows p ON p.id = n.id) x
-    WHERE r IS DISTINCT FROM o;
+    WHERE (r - string_to_array(TG_ARGV[3], ',')) IS DISTINCT FROM (o - string_to_array(TG_ARGV[3], ','));
   ELSE
     INSERT INTO audit_events (org_id, at, actor, action, subject, subject_id, parent, parent_id, before, after)
     SELECT (o->>TG_ARGV[0])::bigint, now(), who, 'delete', TG_TABLE_NAME, (o->>'id')::bigint,
@@ -181,9 +184,18 @@ def install(connection: Connection, tables: list[str] | None = None) -> None:
         connection.exec_driver_sql(statement)
 
 
+def uninstall(connection: Connection, tables: list[str]) -> None:
+    """Drop the audit triggers of these tables: before a migration drops one of their columns (SQLite
+    refuses to drop a column a trigger names), after which `install` makes them again."""
+    postgres = connection.dialect.name == "postgresql"
+    for table in tables:
+        for action, _ in _EVENTS:
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS audit_{action}_{table}" + (f" ON {table}" if postgres else ""))
+
+
 def _postgres_triggers(table: str) -> list[str]:
     parent, parent_id = PARENTS.get(table, ("", ""))
-    arguments = f"'{org_column(table)}', '{parent}', '{parent_id or 'none'}'"
+    arguments = f"'{org_column(table)}', '{parent}', '{parent_id or 'none'}', '{','.join(NOT_A_CHANGE.get(table, ()))}'"
     statements = []
     for action, event in _EVENTS:
         transition = {"insert": "NEW TABLE AS new_rows", "update": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
@@ -208,7 +220,8 @@ def _sqlite_triggers(connection: Connection, table: str) -> list[str]:
                 f"before, after) VALUES ({alias}.{org_column(table)}, strftime('%Y-%m-%d %H:%M:%f', 'now'), "
                 f"comptoir_actor(), '{action}', '{table}', {alias}.id, {parent_value}, {parent_id_value}, "
                 f"{before}, {after});")
-    changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in columns)
+    changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in columns
+                          if column not in NOT_A_CHANGE.get(table, ()))
     return [
         f"DROP TRIGGER IF EXISTS audit_insert_{table}",
         f"CREATE TRIGGER audit_insert_{table} AFTER INSERT ON {table} BEGIN "

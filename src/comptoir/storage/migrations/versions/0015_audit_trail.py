@@ -50,11 +50,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    for table in audit.audited_tables():
-        for action in ("insert", "update", "delete"):
-            if bind.dialect.name == "postgresql":
-                op.execute(f"DROP TRIGGER IF EXISTS audit_{action}_{table} ON {table}")
-            else:
-                op.execute(f"DROP TRIGGER IF EXISTS audit_{action}_{table}")
+    audit.uninstall(op.get_bind(), audit.audited_tables())
     op.drop_table('audit_events')

@@ -32,6 +32,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    audit.uninstall(op.get_bind(), ['entries'])  # SQLite drops no column a trigger names
     with op.batch_alter_table('entries', recreate='never') as batch:
         batch.drop_column('tax_base')
         batch.drop_column('tax_rate')
