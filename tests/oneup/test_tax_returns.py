@@ -202,6 +202,20 @@ def test_a_credit_note_takes_its_tax_and_base_off_the_quarter_it_is_dated_in(spa
                             "45": D(0), "46": D("31.5"), "71": D("31.5")}
 
 
+def test_a_deleted_invoice_leaves_the_return_as_if_it_never_was(spain):
+    """Issue 17 §8 with §9: an invoice of 80 at 21 % (tax 16.80) deleted in Q1 is reversed, not
+    removed; its reversal carries the same rate and base, so Q1's return is exactly the one above."""
+    oneup, quipu = spain
+    spanish_quarters(oneup, quipu)
+    extra = invoice(oneup, "2025-03-10", [("80", tax_id(oneup, "IVA 21%"))])
+    assert tax_return(oneup, **Q1_2025)["collected"][0] == {"rate": D(21), "base": D(180), "tax": D("37.8")}
+    oneup.ok("DELETE", f"/invoices/{extra['id']}")
+    found = tax_return(oneup, **Q1_2025)
+    assert found["collected"] == [{"rate": D(21), "base": D(100), "tax": D(21)},
+                                  {"rate": D(10), "base": D(50), "tax": D(5)}]
+    assert found["tax_due"] == D("17.6")
+
+
 def test_the_spanish_return_as_csv_has_the_same_figures_and_its_totals(spain):
     oneup, quipu = spain
     spanish_quarters(oneup, quipu)
