@@ -323,7 +323,8 @@ def payment_rows(context: _Context, spec: PaymentSpec, invoice: tuple[int, int, 
     label = f"Payment {code}"
     transaction, entries = _transaction(context, next_id, transaction_code, spec.on, context.bank_journal, code, [
         (context.undeposited, "debit", spec.amount, label, None, None),
-        (context.receivable, "credit", spec.amount, label, invoice_code, customer_id)], source=("payment", payment_id))
+        (context.receivable, "credit", spec.amount, f"{label} - {invoice_code}", invoice_code, customer_id)],
+        source=("payment", payment_id))  # the receivable's label names what it settles (docs/decisions/0021)
     return payment, allocation, transaction, entries
 
 
