@@ -418,17 +418,20 @@ WITH o AS (
   SELECT chart, fiscal_year_start_month AS m,
          make_date(extract(year FROM $5::date)::int - (extract(month FROM $5::date) < fiscal_year_start_month)::int,
                    fiscal_year_start_month, 1) AS fy
-  FROM organizations WHERE id = $1)
+  FROM organizations WHERE id = $1),
+s AS (
+  SELECT b.account_id,
+         sum(b.debit - b.credit) FILTER (WHERE b.first_day < o.fy) AS before,
+         sum(b.debit) FILTER (WHERE b.first_day >= o.fy) AS debit,
+         sum(b.credit) FILTER (WHERE b.first_day >= o.fy) AS credit
+  FROM account_balances b, o
+  WHERE b.org_id = $1 AND ((b.span = 'day' AND b.first_day >= $2 AND b.first_day <= $3)
+                           OR (b.span = 'month' AND b.first_day <= $4))
+  GROUP BY b.account_id)
 SELECT o.chart, o.m, o.fy, a.id, a.number, a.name, a.nature, a.role,
-       coalesce(sum(b.debit - b.credit) FILTER (WHERE b.first_day < o.fy), 0),
-       coalesce(sum(b.debit) FILTER (WHERE b.first_day >= o.fy), 0),
-       coalesce(sum(b.credit) FILTER (WHERE b.first_day >= o.fy), 0)
-FROM o LEFT JOIN accounts a ON a.org_id = $1
-  AND (a.role IN ('retained_earnings', 'retained_losses')
-       OR EXISTS (SELECT 1 FROM account_balances x WHERE x.org_id = $1 AND x.account_id = a.id))
-LEFT JOIN account_balances b ON b.org_id = $1 AND b.account_id = a.id
-  AND ((b.span = 'day' AND b.first_day >= $2 AND b.first_day <= $3) OR (b.span = 'month' AND b.first_day <= $4))
-GROUP BY o.chart, o.m, o.fy, a.id, a.number, a.name, a.nature, a.role
+       coalesce(s.before, 0), coalesce(s.debit, 0), coalesce(s.credit, 0)
+FROM o LEFT JOIN accounts a ON a.org_id = $1 LEFT JOIN s ON s.account_id = a.id
+WHERE a.id IS NULL OR s.account_id IS NOT NULL OR a.role IN ('retained_earnings', 'retained_losses')
 """
 RESETS = ("income", "expense")
 
