@@ -16,6 +16,7 @@ from comptoir.domain.errors import ErrorKind, fail
 from comptoir.domain.fiscal import FiscalYear, fiscal_year
 from comptoir.domain.documents import INVOICE
 from comptoir.domain.ledger import DEBIT
+from comptoir.services.ledger.chart import account_id_for
 from comptoir.services.settlement.standing import standings
 from comptoir.storage.balances import Totals
 from comptoir.storage.link import balance_totals, balance_totals_of_periods
@@ -95,13 +96,9 @@ def opening_balances(book: Book, day: date, *, until: date | None = None) -> tup
     for account_id, pair in in_year.items():
         opening[account_id] = opening.get(account_id, ZERO) + _net(pair)
     if carried:
-        retained = account_for_role(book, charts.carried_forward_role(book.organization.chart, carried))
+        retained = account_id_for(book, charts.carried_forward_role(book.organization.chart, carried))
         opening[retained] = opening.get(retained, ZERO) + carried
     return opening, (movements[0] if movements else {})
-
-
-def account_for_role(book: Book, role: str) -> int:
-    return next(account.id for account in book.accounts_by_id().values() if account.role == role)
 
 
 def trial_balance(book: Book, date_to: date, date_from: date | None = None) -> TrialBalance:
@@ -206,7 +203,7 @@ def balance_sheet(book: Book, as_of: date) -> dict:
     retained = -sum((line.balance for line in sections[charts.EQUITY].lines
                      if accounts[line.account_id].role in retained_roles), ZERO)
     result_role = charts.year_result_role(chart, -earnings)
-    result_account = accounts[account_for_role(book, result_role)] if result_role else None
+    result_account = accounts[account_id_for(book, result_role)] if result_role else None
     return {"as_of": as_of, "fiscal_year": trial.fiscal_year, "sections": sections, "retained_earnings": retained,
             "current_earnings": earnings, "current_earnings_account": result_account, "total_assets": sections[charts.ASSET].total,
             "total_liabilities_and_equity": sections[charts.LIABILITY].total + sections[charts.EQUITY].total + earnings}
