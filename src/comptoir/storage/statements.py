@@ -16,7 +16,8 @@ so that whoever counts statements (tests/test_statements.py) sees these too."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,7 +149,8 @@ class Statement:
             if connection.dialect.is_async:
                 await_only(driver.executemany(compiled.sql, arguments))
             else:
-                driver.cursor().executemany(compiled.sql, arguments)
+                with _cursor(driver) as cursor:
+                    cursor.executemany(compiled.sql, arguments)
         except Exception as error:
             raise _translated(connection, error, compiled.sql, arguments) from error
 
@@ -425,11 +427,26 @@ def _fetch(connection: Connection, compiled: _Compiled, values: Mapping[str, Any
     try:
         if connection.dialect.is_async:
             return await_only(driver.fetch(compiled.sql, *arguments))
-        cursor = driver.cursor()
-        cursor.execute(compiled.sql, arguments)
-        return cursor.fetchall() if cursor.description is not None else ()
+        with _cursor(driver) as cursor:
+            cursor.execute(compiled.sql, arguments)
+            return cursor.fetchall() if cursor.description is not None else ()
     except Exception as error:
         raise _translated(connection, error, compiled.sql, arguments) from error
+
+
+@contextmanager
+def _cursor(driver: Any) -> Iterator[Any]:
+    """A DBAPI cursor, closed when the block ends, in this thread, even when it raises. Left to the
+    garbage collector (a cursor kept alive by the traceback of a refused statement, the traceback by a
+    reference cycle), an sqlite3 cursor resets its statement in whichever thread collects it, which
+    waits for its connection's mutex while holding the GIL: when that connection's thread is waiting
+    for the write lock that the collecting thread holds, every thread of the process stops until the
+    busy timeout gives up (30 s, a request lost)."""
+    cursor = driver.cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
 
 
 def _dispatch(connection: Connection, sql: str, arguments: Any, *, many: bool) -> None:
