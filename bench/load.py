@@ -290,7 +290,7 @@ def invoice_rows(context: _Context, spec: InvoiceSpec, code: str, transaction_co
         "reduce_amount": totals.reduce_amount, "tax_amount": totals.tax_amount,
         "total": totals.subtotal - totals.reduce_amount + totals.tax_amount, "fixed_tax_amount": None,
         "delivery_status": 1, "sent": False, "invoice_id": None, "cancelled": False, "external_id": None,
-        "extra": {}, "pdf_file_id": None,
+        "extra": {}, "pdf_file_id": None, "series_number": int(code.rsplit("-", 1)[1]),  # its automatic code's
     }
     lines = [{"id": next_id("document_lines"), "org_id": context.org_id, "document_id": document_id,
               "position": position, "item_id": item[0], "description": item[2], "quantity": line.quantity,

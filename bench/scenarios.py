@@ -218,7 +218,9 @@ def quipu_invoice(book: BookInfo, seed: int, run: str, tokens: dict | None = Non
                                                   "quantity": rng.randint(1, 10), "vat_percent": int(rng.choice(QUIPU_VAT_RATES)),
                                                   **({"discount_percent": 5} if index else {})}}
                  for index in range(2)]
-        body = {"data": {"type": "invoices", "attributes": {"kind": "income", "issue_date": ISSUED}, "relationships": {
+        # Today, as the OneUp invoices of create_invoice: numbers of a series follow their dates.
+        body = {"data": {"type": "invoices", "attributes": {"kind": "income", "issue_date": date.today().isoformat()},
+                         "relationships": {
             "contact": {"data": {"id": str(rng.choice(book.customer_ids)), "type": "contacts"}},
             "items": {"data": items}}}}
         return "POST", "/quipu/invoices", headers, json_body(body)

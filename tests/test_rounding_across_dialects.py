@@ -86,8 +86,9 @@ def test_each_writer_computes_with_its_rule_and_every_dialect_shows_its_figures(
     by_line = assert_one_set_of_figures(oneup, quipu, upflow, listed["id"], created["id"], number)
     assert by_rate[0] == by_line[0]  # the same lines, the same net: only the VAT's rounding differs
     assert by_rate[1] == by_line[1] + D("0.01"), (by_rate, by_line)
-    # Changed through another dialect, a document keeps its writer's rule (taxes_per_line is the document's).
-    oneup.ok("PUT", f"/invoices/{listed['id']}", {"public_note": "Merci", "order_lines": [
+    # Changed through another dialect, a document keeps its writer's rule (taxes_per_line is the document's):
+    # its lines sent back as they are, computed again, and a note it does not print (it is final, issue 17 §7).
+    oneup.ok("PUT", f"/invoices/{listed['id']}", {"private_note": "Merci", "order_lines": [
         {"id": line["id"], "quantity": line["quantity"]} for line in oneup.ok("GET", f"/invoices/{listed['id']}")
         ["order_lines"]]})
     assert assert_one_set_of_figures(oneup, quipu, upflow, listed["id"], created["id"], number) == by_line

@@ -58,12 +58,13 @@ STATEMENTS: dict[str, Count] = {
     # 1 credential  2 the page's ids (filter, sort, offset, limit)  3 those invoices, as above: the same
     # three for any number of rows (SQLite: + lines, allocations)
     "list_invoices": Count(sqlite=5, postgresql=3, numbers=0, round_trips=3),
-    # 1 credential  2 the customer and the 3 items, read ahead in one statement  3 the invoice's and the
-    # transaction's numbers, and whether that invoice code is taken by hand (documents.user_code)
-    # BEGIN  4 INSERT the invoice and its lines, and the transaction and its entries (receivable,
-    # income, tax), one statement  5 upsert the maintained balances, COMMIT   (SQLite: the customer and
-    # the items apart, + 1 number, + 1 code check, + lines, + the transaction apart, + entries)
-    "create_invoice": Count(sqlite=11, postgresql=5, numbers=0, round_trips=6),
+    # 1 credential  2 the customer and the 3 items, read ahead in one statement  3 the transaction's
+    # number (autocommit)  BEGIN  4 the invoice's number, held until COMMIT (gap-free: issue 17 §7)
+    # 5 whether that code is taken by hand, and the date of the invoice numbered before it (the dates
+    # follow the numbers)  6 INSERT the invoice and its lines, and the transaction and its entries
+    # (receivable, income, tax), one statement  7 upsert the maintained balances, COMMIT   (SQLite: the
+    # customer and the items apart, + lines, + the transaction apart, + entries)
+    "create_invoice": Count(sqlite=11, postgresql=7, numbers=0, round_trips=8),
     # 1 credential  2 the transaction's number  BEGIN  3 INSERT the transaction and its 2 entries
     # 4 upsert the maintained balances, COMMIT   (the journal and accounts: the cached chart)
     # (SQLite: + entries)
@@ -77,22 +78,25 @@ STATEMENTS: dict[str, Count] = {
     # invoice's allocations, nor its custom fields: it has none)
     # (SQLite: + SAVEPOINT and RELEASE, + 1 code check, + line, + the transaction apart, + entries)
     "upflow_create": Count(sqlite=11, postgresql=5, numbers=0, round_trips=6),
-    # 1 credential  2 the customer by externalId, and the invoice's id  BEGIN  3 the invoice, read whole
-    # (lines, allocations) and locked  4 what its update reads, in one statement once its row is held:
-    # its allocations (the payment dates checked, the allocations checked against the new amount, the
-    # answer), its transaction with its entries, its custom field values  5 UPDATE the invoice and its
-    # line (one statement)  6 its entries replaced (DELETE and INSERT in one statement)  7 upsert the
-    # maintained balances, COMMIT
+    # A new amount for an issued invoice: its issuer's correction (issue 17 §7), the transaction reversed
+    # and posted anew. 1 credential  2 the customer by externalId, and the invoice's id  BEGIN  3 the
+    # invoice, read whole (lines, allocations) and locked  4 what its update reads, in one statement
+    # once its row is held: its allocations, its transaction with its entries, its custom field values
+    # 5 UPDATE the invoice and its line (one statement)  6 its transaction read  7 detached from the
+    # invoice  (number: the reversal's)  8 INSERT the reversal and its entries  9 the invoice's
+    # transaction looked for (none now)  (number: the new transaction's)  10 INSERT it and its entries
+    # 11 upsert the maintained balances, COMMIT
     # (SQLite: the invoice's id, + lines and allocations read apart, + the line's UPDATE apart,
-    # + entries read apart, + DELETE apart)
-    "upflow_update": Count(sqlite=15, postgresql=7, numbers=0, round_trips=8),
+    # + entries read apart, + the numbers, + transactions and entries written apart)
+    "upflow_update": Count(sqlite=22, postgresql=11, numbers=2, round_trips=14),
     # 1 access token ⋈ organization, credential  2 the contact (it is a customer already: no role to
-    # give)  3 the invoice's numbers (the invoice's and the transaction's) and whether that code is
-    # taken  BEGIN  4 INSERT the invoice and its 2 lines, and the transaction and its entries
-    # (receivable, income, VAT), one statement  5 upsert the maintained balances, COMMIT   (what is
-    # paid of it: nothing, it is new; the invoices that amend it: none, it is new)
-    # (SQLite: + 1 number, + 1 code check, + lines, + the transaction apart, + entries)
-    "quipu_invoice": Count(sqlite=10, postgresql=5, numbers=0, round_trips=6),
+    # give)  3 the transaction's number (autocommit)  BEGIN  4 the invoice's number, held until COMMIT
+    # 5 whether that code is taken, and the date of the invoice numbered before it  6 INSERT the
+    # invoice and its 2 lines, and the transaction and its entries (receivable, income, VAT), one
+    # statement  7 upsert the maintained balances, COMMIT   (what is paid of it: nothing, it is new;
+    # the invoices that amend it: none, it is new)
+    # (SQLite: + lines, + the transaction apart, + entries)
+    "quipu_invoice": Count(sqlite=10, postgresql=7, numbers=0, round_trips=8),
     # 1 the two credentials (partner, integration) ⋈ organization  2 the vendor by code (the entries
     # are checked and their transaction prepared before anything is written: the savepoint that would
     # undo an account, journal or third party made for them sends nothing, none is made)  BEGIN

@@ -225,7 +225,8 @@ REFERENCES: dict[str, Callable[[Any], tuple[dict, dict[str, dict]]]] = {
 
 def _document_references(w) -> tuple[dict, dict[str, dict]]:
     line = {"item_id": w.a_records["items"]["id"], "quantity": 1}
-    return ({"customer_id": w.a_records["customers"]["id"], "date": "2024-03-01", "order_lines": [line]}, {
+    # Dated after the world's other invoices: the automatic numbers follow their dates (issue 17 §7).
+    return ({"customer_id": w.a_records["customers"]["id"], "date": "2024-04-01", "order_lines": [line]}, {
         "customer_id": {"customer_id": w.b_id("customers")},
         "billing_contact_id": {"billing_contact_id": w.b_contact},
         "shipping_contact_id": {"shipping_contact_id": w.b_contact},

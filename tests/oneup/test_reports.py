@@ -256,10 +256,10 @@ def test_profit_and_loss(oneup):
 def test_aged_receivables_by_days_past_due(oneup):
     customer, item = customer_and_item(oneup, "ACME")
     other, _ = customer_and_item(oneup, "Zenith")
+    invoice(oneup, other, item, "2023-10-01", 1, 15)  # 137 days late
     invoice(oneup, customer, item, "2024-01-01", 1, 100)  # due on receipt: 45 days late on 2024-02-15
     invoice(oneup, customer, item, "2024-02-05", 1, 40)  # 10 days late
     invoice(oneup, other, item, "2024-02-10", 1, 70, due_date="2024-03-10")  # not due yet
-    invoice(oneup, other, item, "2023-10-01", 1, 15)  # 137 days late
     invoice(oneup, other, item, "2024-03-01", 1, 999)  # after the report date
     aged = report(oneup, "aged_receivables", date="2024-02-15")
     assert aged["date"] == "2024-02-15"

@@ -90,8 +90,10 @@ def test_amending_invoices_full_and_partial_refunds(quipu, oneup):
 
 
 def test_patching_items_updates_creates_and_deletes(quipu):
+    """On an expense (the supplier's invoice, booked here): an income invoice is final (below)."""
     contact = quipu.contact()
-    invoice = income(quipu, contact["id"], [item("Keep", "10", 1, 21), item("Drop", "20", 1, 21)])
+    invoice = income(quipu, contact["id"], [item("Keep", "10", 1, 21), item("Drop", "20", 1, 21)], kind="expenses",
+                     number="F-77")
     keep, _drop = invoice["relationships"]["items"]["data"]
     patched = quipu.ok("PATCH", f"/invoices/{invoice['id']}", {"data": {"type": "invoices", "relationships": {
         "items": {"data": [{"id": keep["id"], "type": "items", "attributes": {"quantity": 3}},
@@ -99,6 +101,33 @@ def test_patching_items_updates_creates_and_deletes(quipu):
     assert patched["attributes"]["total_amount_without_taxes"] == "40.0"
     assert patched["attributes"]["concepts"] == ["Keep", "New"]
     assert patched["relationships"]["items"]["data"][0] == keep
+    assert patched["attributes"]["stage"] == "final"
+
+
+def test_an_income_invoice_is_final_what_it_says_cannot_change(quipu, context, org):
+    """Issue 17 §7: Quipu numbers an income invoice as it is created, and it is final: its items, date,
+    number and contact cannot change, nor can it be deleted (403, nothing written); what it does not
+    say (its payment, notes, tags) still can; an amending invoice corrects it."""
+    contact, other = quipu.contact(), quipu.contact()
+    invoice = income(quipu, contact["id"], [item("Work", "100", 1, 21)])
+    assert invoice["attributes"]["stage"] == "final"
+    path = f"/invoices/{invoice['id']}"
+    before = book_snapshot(context, org.id)
+    for attributes, relationships in (({}, {"items": {"data": [item("More", "5", 1, 21)]}}),
+                                      ({"issue_date": "2024-03-13"}, {}), ({"number": "X-1"}, {}),
+                                      ({}, {"contact": relationship("contacts", other["id"])})):
+        errors = quipu_errors(quipu.patch(path, {"data": {"type": "invoices", "attributes": attributes,
+                                                          "relationships": relationships}}), 403)
+        assert "has been issued" in errors[1]["detail"], errors
+    quipu_errors(quipu.delete(path), 403)
+    assert book_snapshot(context, org.id) == before
+    paid = quipu.ok("PATCH", path, {"data": {"type": "invoices", "attributes": {
+        "paid_at": "2024-03-20", "payment_method": "bank_transfer", "notes": "Paid by wire", "tags": "q1"}}})["data"]
+    assert (paid["attributes"]["paid_at"], paid["attributes"]["notes"]) == ("2024-03-20", "Paid by wire")
+    assert paid["attributes"]["total_amount"] == invoice["attributes"]["total_amount"]
+    amending = quipu.create("/invoices", "invoices", {}, {"amended_invoice": relationship("invoices", invoice["id"])})
+    assert amending["attributes"]["total_amount"] == "-121.0"
+    assert amending["attributes"]["stage"] == "final"
 
 
 def test_bad_invoices_are_422_with_pointers_and_write_nothing(quipu, context, org):
@@ -167,7 +196,7 @@ def test_book_entries_list_what_every_dialect_wrote(quipu, oneup, upflow_client)
     quipu.create("/paysheets", "paysheets", {"kind": "expenses", "issue_date": "2024-03-31", "net_pay": "900"},
                  {"contact": relationship("contacts", contact["id"])})
     thing = oneup.ok("POST", "/items", {"type": 2, "name": "Thing", "sales_price": 50})
-    oneup.ok("POST", "/invoices", {"customer_id": int(contact["id"]), "date": "2024-03-02",
+    oneup.ok("POST", "/invoices", {"customer_id": int(contact["id"]), "date": "2024-03-12",  # CINV-002, after -001
                                    "order_lines": [{"item_id": thing["id"], "quantity": 1, "is_taxable": False}]})
     customer = upflow_client.ok("POST", "/customers", {"name": "Upflow Customer", "externalId": "U-1"})
     upflow_client.ok("POST", "/invoices", {"customId": "UP-1", "issuedAt": "2024-03-03", "dueDate": "2024-04-03",

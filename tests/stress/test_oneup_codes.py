@@ -96,3 +96,24 @@ def test_fifty_creates_without_a_code_get_fifty_codes(root, context, round_):
     assert len(rows) == RACERS
     assert len({row["user_code"] for row in rows}) == RACERS
     assert {row["id"] for row in rows} == {r.json()["id"] for r in responses}
+
+
+@pytest.mark.parametrize("round_", range(ROUNDS))
+def test_fifty_invoices_at_once_are_numbered_without_a_gap_in_date_order(root, context, round_):
+    """Issue 17 §7: invoice numbers are taken in each request's transaction. 50 invoices created at
+    once, every other one dated before the invoices already numbered (refused, 3001, rolled back with
+    the number it took), leave CINV-001 to CINV-026 exactly: the first made before the race, then 25."""
+    org = create_organization(context.database, "Racing invoice numbers")
+    auth = (org.oneup.email, org.oneup.api_key)
+    first = body_of(root, auth, "/invoices", "unused")
+    del first["user_code"]
+    first["date"] = "2024-03-10"
+    with httpx.Client(base_url=root, auth=auth, timeout=TIMEOUT_S) as http:
+        assert http.post("/invoices", json=first).json()["user_code"] == "CINV-001"
+    bodies = [{**first, "date": "2024-03-01" if n % 2 else "2024-03-10"} for n in range(RACERS)]
+    responses = all_at_once(root, auth, "/invoices", bodies)
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * (RACERS // 2) + [422] * (RACERS // 2), [r.text[:200] for r in responses]
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 422} == {"3001"}
+    codes = sorted(row["user_code"] for row in listed(root, auth, "/invoices"))
+    assert codes == [f"CINV-{n:03d}" for n in range(1, RACERS // 2 + 2)]

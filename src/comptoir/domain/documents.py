@@ -24,6 +24,9 @@ LABELS = {INVOICE: "invoice", SALES_ORDER: "sales order", CREDIT_NOTE: "credit n
 POSTED = (INVOICE, CREDIT_NOTE, PURCHASE_INVOICE, VENDOR_CREDIT)  # the kinds that write a transaction
 PURCHASES = (PURCHASE_INVOICE, VENDOR_CREDIT)  # their party is a vendor
 CREDITS = (CREDIT_NOTE, VENDOR_CREDIT)  # they post the opposite of the invoice of their side
+# The documents an organization issues under numbers the law says run without gaps and in date order
+# (docs/decisions/0026): their automatic codes are numbered so. A purchase's number is its vendor's.
+SEQUENCED = (INVOICE, CREDIT_NOTE)
 PAYSHEET = "paysheet"  # a payroll document (Quipu's paysheets)
 INVOICE_KINDS = (INVOICE, CREDIT_NOTE, PURCHASE_INVOICE, VENDOR_CREDIT)
 ALL_KINDS = (*INVOICE_KINDS, PAYSHEET)  # the documents Quipu lists as book entries

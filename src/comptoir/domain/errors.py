@@ -36,6 +36,8 @@ class Rule(str, Enum):
     ALREADY_CONVERTED = "already_converted"
     CANNOT_CONVERT = "cannot_convert"
     ORDER_DELIVERED = "order_delivered"
+    NUMBER_DATE_ORDER = "number_date_order"  # a number of a series dated out of the series' order
+    NUMBER_IN_SEQUENCE = "number_in_sequence"  # a number given back that is not its series' last
 
 
 @dataclass(frozen=True)

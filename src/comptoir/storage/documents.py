@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import field, make_dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
@@ -160,6 +161,36 @@ _EXTERNAL_ID_KEY = ("org_id", "kind", "external_id")  # the unique index of an e
 _LINE_COLUMNS = tuple(column.name for column in _lines.columns)
 
 
+def _series_neighbour(later: bool, in_series: bool) -> Statement:
+    """The date and code of the document numbered next to `number`: before it (or after, `later`) in
+    the numbering series `series_id`, or among the automatic codes of `kind` (`in_series` false)."""
+    number = _documents.c.series_number
+    series = ((_documents.c.series_id == bindparam("series_id"),) if in_series
+              else (_documents.c.series_id.is_(None), _documents.c.kind == bindparam("kind")))
+    return Statement(select(_documents.c.date, _documents.c.user_code)
+                     .where(_documents.c.org_id == bindparam("org_id"), *series,
+                            number > bindparam("number") if later else number < bindparam("number"))
+                     .order_by(number.asc() if later else number.desc()).limit(1))
+
+
+_SERIES_NEIGHBOURS = {(later, in_series): _series_neighbour(later, in_series)
+                      for later in (False, True) for in_series in (False, True)}
+
+
+def _code_and_previous() -> Statement:
+    """Whether a document of the organization holds the code `code` already (a user took it by
+    hand), and the date and code of the document numbered just before `number` among the automatic
+    codes of `kind`: one statement for both."""
+    before = _series_neighbour(False, False).statement.subquery()
+    taken = select(_documents.c.id).where(_documents.c.org_id == bindparam("org_id"),
+                                          _documents.c.user_code == bindparam("code")).exists()
+    return Statement(select(taken, select(before.c.date).scalar_subquery(), select(before.c.user_code)
+                            .scalar_subquery()))
+
+
+_CODE_AND_PREVIOUS = _code_and_previous()
+
+
 class DocumentStore:
     def __init__(self, link: Link, org_id: int) -> None:
         self.link = link
@@ -232,6 +263,21 @@ class DocumentStore:
         if document_id in created and not self.link.orm_in_use:
             return sorted(row_id for row_id, amends_id in created.items() if amends_id == document_id)
         return [row[0] for row in _AMENDING.all(self.link, org_id=self.org_id, document_id=document_id)]
+
+    def series_neighbour(self, kind: str, series_id: int | None, number: int, *,
+                         later: bool = False) -> tuple[date, str] | None:
+        """The date and code of the document numbered just before `number` (or just after, `later`)
+        in its series: the numbering series `series_id`, else the automatic codes of `kind`."""
+        statement = _SERIES_NEIGHBOURS[later, series_id is not None]
+        row = statement.first(self.link, org_id=self.org_id, kind=kind, series_id=series_id, number=number)
+        return (row[0], row[1]) if row is not None else None
+
+    def code_and_previous(self, kind: str, code: str, number: int) -> tuple[bool, tuple[date, str] | None]:
+        """Whether `code` is taken already, and `series_neighbour` of the automatic code `number` of
+        `kind`, in one statement."""
+        taken, on, previous = _CODE_AND_PREVIOUS.first(self.link, org_id=self.org_id, kind=kind, code=code,
+                                                       number=number)
+        return bool(taken), (on, previous) if previous is not None else None
 
     def _read_whole(self, ids: list[int], lock: bool) -> dict[int, Any]:
         return self._views_of_whole((_WHOLE_LOCKED if lock else _WHOLE_FREE).all(self.link, org_id=self.org_id,

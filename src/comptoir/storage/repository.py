@@ -27,6 +27,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -357,6 +358,19 @@ class Counters:
                 self._reserved[row_key] = [int(number)]
         return found, taken
 
+    def next_held(self, key: str) -> int:
+        """The next number of `key`, taken in the unit's own transaction: the counter's row is held
+        until it ends, so that numbers come out in the order of the commits that use them, and a
+        rollback gives the number back (gap-free numbering: docs/decisions/0026)."""
+        self._held.add(key)
+        return int(_INCREMENT[self.link.dialect.name].scalar(self.link, org_id=self.org_id, key=key, count=1))
+
+    def give_back(self, key: str, number: int) -> bool:
+        """Step the counter of `key` back from `number`, in the unit's transaction, if `number` is the
+        last it gave (a numbered draft deleted); whether it was."""
+        self._held.add(key)
+        return _GIVE_BACK.first(self.link, org_id=self.org_id, key=key, number=number) is not None
+
     def reserve(self, key: str, count: int) -> None:
         """Take `count` numbers of this key at once, for the next calls of `next` (a bulk import):
         one statement instead of one each. Outside the transaction only (PostgreSQL): numbers this
@@ -407,6 +421,11 @@ def _increment(dialect: Any) -> Statement:
 
 
 _INCREMENT = {"postgresql": _increment(postgresql), "sqlite": _increment(sqlite)}
+_GIVE_BACK = Statement(update(Counter.__table__)
+                       .where(Counter.__table__.c.org_id == bindparam("org_id"),
+                              Counter.__table__.c.key == bindparam("key"),
+                              Counter.__table__.c.value == bindparam("number"))
+                       .values(value=Counter.__table__.c.value - 1).returning(Counter.__table__.c.value))
 
 
 @functools.cache

@@ -50,6 +50,7 @@ _CODE_OF_KIND = {
 
 RULE_CODES = {
     Rule.OUTSIDE_OPEN_PERIOD: 3001,
+    Rule.NUMBER_DATE_ORDER: 3001,  # "Date is not included in the validity interval": between its neighbours'
     Rule.UNBALANCED: 3002,
     Rule.ENTRY_CLOSED: 3003,
     Rule.ENTRY_LOCKED: 3004,
@@ -93,9 +94,7 @@ def from_domain(error: DomainError, wire_names: Mapping[str, str] | None = None)
     reason = describe(error, wire_names or {})
     if kind == ErrorKind.REFERENCED:
         return OneUpError(3, reason, NOT_DELETABLE)
-    if error.rule is not None:
-        return OneUpError(RULE_CODES[error.rule], reason)
-    return OneUpError(_CODE_OF_KIND[kind], reason)
+    return OneUpError(RULE_CODES.get(error.rule, _CODE_OF_KIND[kind]), reason)  # a rule of its own, else 30
 
 
 def describe(error: DomainError, wire_names: Mapping[str, str]) -> str:

@@ -210,6 +210,9 @@ class Entries:
         else:
             credit = False
         core = self._core(book, fields, side, credit)
+        # Quipu numbers an income entry as it is created, and a numbered invoice is final (issued:
+        # docs/decisions/0026); an expense is the supplier's invoice, booked.
+        core["sent"] = side == book_entries.INCOME
         return book_entries.create(book, side, core, form=self.form.form)
 
     def update(self, book: Any, document_id: int, fields: dict) -> Any:
@@ -341,7 +344,7 @@ def render_entry(form: Form):
             "total_amount_without_taxes": money(sign * document.subtotal),
             "vat_amount": money(sign * document.tax_amount),
             "retention_amount": money(sign * document.retention_amount),
-            "notes": document.private_note or None, "stage": "final",
+            "notes": document.private_note or None, "stage": "final" if document.sent or not income else "draft",
             "concepts": sorted({line.description for line in document.lines if line.description}),
             "filing_number": kept.get("filing_number"), "last_sent_at": None,
         }

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fastapi.responses import Response
 
 from comptoir.codec import dump_json
-from comptoir.domain.errors import DomainError, ErrorKind
+from comptoir.domain.errors import DomainError, ErrorKind, Rule
 
 MEDIA_TYPE = "application/vnd.quipu.v1+json"
 BAD_REQUEST = "Bad request"
@@ -18,6 +18,8 @@ FORBIDDEN = "You are not authorized to access this resource"
 NOT_FOUND = "Record not found"
 # Deleting what others still point at (a contact with invoices, a series in use) is 403 in Quipu.
 _STATUS = {ErrorKind.NOT_FOUND: 404, ErrorKind.REFERENCED: 403}
+# What a final invoice forbids (docs/decisions/0026), as Quipu refuses what it does not allow: 403.
+_RULE_STATUS = {Rule.DOCUMENT_SENT: 403, Rule.NUMBER_IN_SEQUENCE: 403}
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,8 @@ def error_response(error: QuipuError) -> Response:
 
 def from_domain(error: DomainError, pointers: Mapping[str, str]) -> QuipuError:
     """A domain error as Quipu shows it: 404 for what is not found, 403 for a deletion others
-    prevent, 422 for everything the request got wrong, with each field under its JSON pointer."""
-    status = _STATUS.get(error.kind, 422)
+    prevent and for a change a final invoice forbids, 422 for everything the request got wrong, with each field under its JSON pointer."""
+    status = _RULE_STATUS.get(error.rule) or _STATUS.get(error.kind, 422)
     if status == 404:
         return QuipuError(404, NOT_FOUND)
     details = [Detail(_sentence(problem.field, problem.message), pointer_of(problem.field, pointers))

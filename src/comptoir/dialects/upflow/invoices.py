@@ -91,7 +91,10 @@ def document_fields(book: Any, kind: str, sent: InvoiceIn, existing: Any | None)
     missing = [name for name in REQUIRED[kind] if existing is None and getattr(sent, name) is None]
     if missing:
         raise UpflowError(400, f"required to create {NAMES[kind]}: {', '.join(missing)}", "Bad Request")
-    fields: dict[str, Any] = {}
+    # Upflow receives invoices already issued by the accounting system they come from: final for every
+    # other dialect; their issuer's corrections and cancellations arriving through Upflow are recorded
+    # as such, with a reversal (docs/decisions/0026).
+    fields: dict[str, Any] = {} if existing is not None else {"sent": True}
     if "customer" in names and sent.customer is not None:
         link = sent.customer
         customer = parties.find_customer(book, uuid=link.id, lean=True) if link.id else \
@@ -247,11 +250,12 @@ def _import(book: Any, kind: str, sent: InvoiceIn) -> tuple[Any, list[dict] | No
                                          custom_fields_as=ENTITY_TYPES[kind])
         document, created = sales.import_document(book, kind, sent.externalId,
                                                   document_fields(book, kind, sent, existing),
-                                                  check_allocations=not relinked, found=existing, found_locked=True)
+                                                  check_allocations=not relinked, found=existing, found_locked=True,
+                                                  issued_elsewhere=True)
     elif sent.id:
         existing = sales.find_document(book, kind, uuid=sent.id)
         document = documents.update(book, existing.id, document_fields(book, kind, sent, existing),
-                                    check_allocations=not relinked)
+                                    check_allocations=not relinked, issued_elsewhere=True)
     else:
         document, created = documents.create(book, document_fields(book, kind, sent, None)), True
     if "customFields" in sent.model_fields_set:
@@ -329,7 +333,7 @@ async def _delete(request: Request, kind: str, ref: str) -> Response:
     def work(book):
         document = _find(book, kind, ref)
         stored = book.stored_files.get(document.pdf_file_id) if document.pdf_file_id else None
-        sales.BY_KIND[kind].delete(book, document.id)
+        sales.BY_KIND[kind].delete(book, document.id, issued_elsewhere=True)  # cancelled by its issuer
         custom_fields.clear_values(book, ENTITY_TYPES[kind], [document.id])
         if stored is not None:
             files.discard(book, root, stored)

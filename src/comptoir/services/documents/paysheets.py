@@ -19,8 +19,7 @@ from comptoir.domain.errors import ErrorKind, NotFound
 from comptoir.domain.ledger import CREDIT, DEBIT, Posting, net
 from comptoir.domain.money import round_minor
 from comptoir.services.documents import attachments, book_entries
-from comptoir.services.documents.numbering import number_from_series
-from comptoir.services.kernel.codes import next_code
+from comptoir.services.documents import numbering
 from comptoir.services.kernel.references import ensure_unreferenced
 from comptoir.services.kernel.validation import Checks, apply
 from comptoir.services.ledger import chart, posting
@@ -116,8 +115,7 @@ def _write(book: Book, document: Document, amounts: PaysheetAmounts, fields: Map
         document.date = document.date or date.today()
         document.due_date = document.date
         if not document.user_code:
-            document.user_code = number_from_series(book, document.series_id) if document.series_id \
-                else next_code(book, PAYSHEET, book.documents, "user_code")
+            numbering.number_document(book, document, with_transaction=False)
         document.subtotal = document.total = gross_pay(amounts)
         document.retention_amount = amounts.employee_retention
 

@@ -58,7 +58,9 @@ def draft_invoice(book: Book, received: Any, lines: Sequence[Line], accounts: Ma
         retention_amount=Decimal(0), taxes_per_line=False, vendor_reference=number if kind in PURCHASES else None,
         user_code=None if kind in PURCHASES else number, private_note=received.comment or "", public_note="",
         po_number="", extra={RECEIVED_MARK: {"documentId": received.uuid, "integrationId": received.integration_id}},
-        delivery_status=NOT_DELIVERED, sent=False, cancelled=False)
+        # A sale accepted is an invoice issued (by the partner's system, under its number): final
+        # (docs/decisions/0026); a purchase is its supplier's.
+        delivery_status=NOT_DELIVERED, sent=kind not in PURCHASES, cancelled=False)
 
 
 def number(book: Book, invoice: Any) -> None:

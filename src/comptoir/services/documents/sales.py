@@ -37,8 +37,7 @@ from comptoir.domain.lists import replace_list
 from comptoir.domain.money import TOO_LARGE, within_bounds
 from comptoir.domain.query import Condition, ListQuery, Op
 from comptoir.domain.settlements import schedule
-from comptoir.services.documents.numbering import number_from_series
-from comptoir.services.kernel.codes import next_code
+from comptoir.services.documents import numbering
 from comptoir.services.kernel.imports import upsert
 from comptoir.services.kernel.references import ensure_unreferenced
 from comptoir.services.kernel.validation import Checks, apply
@@ -125,11 +124,14 @@ class Documents:
         return documents
 
     def update(self, book: Book, document_id: int, fields: Mapping[str, Any], *,
-               check_allocations: bool = True, locked: Any = None) -> Any:
+               check_allocations: bool = True, locked: Any = None, issued_elsewhere: bool = False) -> Any:
         """The document with the fields changed, posted again (a DocumentView).
         `check_allocations=False`: the caller replaces the document's allocations next, and that
         checks them (a credit note re-imported with a lower amount and lower links). `locked`: the
-        document as the caller read it with `find_locked`, in this unit of work (not read again)."""
+        document as the caller read it with `find_locked`, in this unit of work (not read again).
+        `issued_elsewhere`: the document mirrors an invoice another system issued (Upflow's imports):
+        a change to what it says, refused otherwise once it is issued, is recorded as a correction,
+        its transaction reversed and posted anew (docs/decisions/0026)."""
         before = locked if locked is not None else self.get(book, document_id, lock=self.kind in POSTED)
         self._guard_editable(before, touches_lines="lines" in fields)
         _guard_not_received(before)
@@ -139,7 +141,13 @@ class Documents:
         # lock reads the rest of its answer as it was before the wait.
         settled = settling(book.link, book.org_id, [before.id])[before.id] if self.kind == INVOICE else None
         self._check_and_apply(book, draft, fields, creating=False, settled=settled or ())
+        corrected = _issued_change(before, draft)
+        if corrected is not None and not issued_elsewhere:
+            raise broken(Rule.DOCUMENT_SENT, f"{before.user_code} has been issued: {corrected} (a credit note "
+                                             "corrects it)")
         document = book.document_store.update(before, draft)
+        if corrected is not None and self.kind in POSTED:
+            posting.unpost(book, self.kind, document.id)  # reversed, then posted as it now is
         if self.kind in ALLOCATED and check_allocations:
             allocations.check(book, self._side(document), "order_lines", changed=document, current=settled)
         if check_allocations:  # else posted once its new allocations are written (documents/matching.py)
@@ -149,12 +157,18 @@ class Documents:
         # The caller that replaces the allocations next (check_allocations=False) reads them again.
         return document._replace(settled=tuple(settled)) if settled is not None and check_allocations else document
 
-    def delete(self, book: Book, document_id: int) -> None:
+    def delete(self, book: Book, document_id: int, *, issued_elsewhere: bool = False) -> None:
+        """Delete the document; its transaction is reversed. An issued document cannot be, unless it
+        mirrors one `issued_elsewhere` (`update`), which its issuer cancelled."""
         self.get(book, document_id)  # of this kind
         document = book.documents.get(document_id)  # deleted through the ORM (with its cascades): not a hot path
-        self._guard_editable(document, touches_lines=True)
         _guard_not_received(document)
+        if document.sent and not issued_elsewhere:
+            raise broken(Rule.DOCUMENT_SENT, f"{document.user_code} has been issued: it cannot be deleted "
+                                             "(a credit note cancels it)")
+        self._guard_editable(document, touches_lines=True)
         ensure_unreferenced(book, Document, document.id, LABELS[self.kind])
+        numbering.give_back_number(book, document)
         refunded = lettering.refunds_of(book, self._side(document)) if self.kind == CREDIT_NOTE else []
         if self.kind == CREDIT_NOTE:  # what it settled is open again
             book.allocations.delete_where(Allocation.credit_note_id == document.id)
@@ -173,8 +187,6 @@ class Documents:
     # -- writing -------------------------------------------------------------------------------
 
     def _guard_editable(self, document: Any, *, touches_lines: bool) -> None:
-        if document.sent:
-            raise broken(Rule.DOCUMENT_SENT, f"{document.user_code} has been sent")
         if self.kind == SALES_ORDER and document.invoice_id is not None:
             raise broken(Rule.ALREADY_CONVERTED, f"{document.user_code} is already converted into an invoice")
         if self.kind == SALES_ORDER and touches_lines and document.delivery_status != NOT_DELIVERED:
@@ -222,14 +234,15 @@ class Documents:
         checks.raise_if_any()
         self._compute(book, document)
         _check_amounts(document)  # before any number is taken for it
-        if fields.get("code"):
+        if fields.get("code") and fields["code"] != document.user_code:
+            if not creating:  # a draft renumbered by hand gives its number back
+                numbering.give_back_number(book, document)
+                document.series_number = None
             document.user_code = fields["code"]
-        elif not document.user_code and document.series_id is not None:
-            document.user_code = number_from_series(book, document.series_id)
         elif not document.user_code:
-            # A document that posts takes its transaction's number with its own (one round trip).
-            document.user_code = next_code(book, self.kind, book.documents, "user_code",
-                                           with_numbers=("transaction",) if self.kind in POSTED else ())
+            numbering.number_document(book, document, with_transaction=self.kind in POSTED)
+        elif "date" in fields and not creating:
+            numbering.check_date_order(book, document)
 
     def _check_header(self, book: Book, document: Any, fields: Mapping[str, Any], checks: Checks, *,
                       creating: bool) -> None:
@@ -482,6 +495,34 @@ def _is_row_id(value: Any) -> bool:
     return _is_id(value) and 0 < value < 2**63
 
 
+# What an issued document says (docs/decisions/0026): once sent, none of it changes; a credit note
+# corrects it. What it does not say may still change: private notes, custom fields, its due date (a
+# payment plan agreed later), the day it was declared paid, its project or the person following it.
+ISSUED_CONTENT = ("kind", "form", "customer_id", "user_code", "series_id", "date", "currency_iso_code",
+                  "billing_contact_id", "shipping_contact_id", "po_number", "public_note", "shipping_date",
+                  "tax_id", "reduce_rate", "subtotal", "reduce_amount", "tax_amount", "total", "retention_amount",
+                  "amends_id", "vendor_reference")
+ISSUED_LINE_CONTENT = ("item_id", "description", "quantity", "unit_price_wt", "discount_rate", "tax_id",
+                       "is_taxable", "tax_rate", "retention_rate", "total")
+
+
+def _issued_change(before: Any, after: Any) -> str | None:
+    """What a change does to an issued (sent) document that only a correction may do, in words: what
+    it says changed, or its return to a draft; None for a draft, or a change that leaves it as issued."""
+    if not before.sent:
+        return None
+    if not after.sent:
+        return "it cannot become a draft again"
+    changed = next((name for name in ISSUED_CONTENT if getattr(before, name) != getattr(after, name)), None)
+    if changed is None and _lines_said(before) != _lines_said(after):
+        changed = "lines"
+    return None if changed is None else f"its {changed.replace('_', ' ')} cannot change"
+
+
+def _lines_said(document: Any) -> list[tuple]:
+    return [tuple(getattr(line, name) for name in ISSUED_LINE_CONTENT) for line in document.lines]
+
+
 def _guard_not_received(document: Document) -> None:
     """A document filed from an accepted OneConnect document (services/received_invoices.py) is what
     its entries say, and their transaction is its own: rewritten here, it would post a second one."""
@@ -637,11 +678,12 @@ NOT_LOOKED_UP = object()
 
 def import_document(book: Book, kind: str, external_id: str, fields: Mapping[str, Any], *,
                     check_allocations: bool = True, found: Any = NOT_LOOKED_UP,
-                    found_locked: bool = False) -> tuple[Document, bool]:
+                    found_locked: bool = False, issued_elsewhere: bool = False) -> tuple[Document, bool]:
     """Create the document of this kind with this external id, or update it (exactly once:
     services/imports.py). `found`: what the caller's own `find_document` of this external id gave,
     in this unit of work (not looked up again, unless a concurrent import wins the race);
-    `found_locked`: it came from `find_locked`, and is updated as read."""
+    `found_locked`: it came from `find_locked`, and is updated as read. `issued_elsewhere`: see
+    `Documents.update`."""
     documents = BY_KIND[kind]
     known = [found]
     locked = found if found_locked and found is not None else None
@@ -658,7 +700,8 @@ def import_document(book: Book, kind: str, external_id: str, fields: Mapping[str
     return upsert(book, find=find,
                   update=lambda existing: documents.update(book, existing.id, fields,
                                                            check_allocations=check_allocations,
-                                                           locked=existing if existing is locked else None),
+                                                           locked=existing if existing is locked else None,
+                                                           issued_elsewhere=issued_elsewhere),
                   create=lambda: documents.create(book, {**fields, "external_id": external_id},
                                                   claiming_external_id=claiming),
                   create_leaves_nothing=claiming)
@@ -666,7 +709,8 @@ def import_document(book: Book, kind: str, external_id: str, fields: Mapping[str
 
 def import_invoice(book: Book, external_id: str, fields: Mapping[str, Any], *,
                    found: Any = NOT_LOOKED_UP) -> tuple[Document, bool]:
-    return import_document(book, INVOICE, external_id, fields, found=found)
+    """An invoice of an Upflow-format import file: issued elsewhere (`Documents.update`)."""
+    return import_document(book, INVOICE, external_id, fields, found=found, issued_elsewhere=True)
 
 
 def find_document(book: Book, kind: str, *, uuid: str | None = None, external_id: str | None = None,

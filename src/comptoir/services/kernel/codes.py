@@ -27,3 +27,4 @@ def next_code(book: Book, key: str, repository: Repository, attribute: str, *,
         if not taken:
             return code
     raise RuntimeError(f"no free {key} code after {ATTEMPTS_MAX} tries")
+

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -45,6 +46,9 @@ class Document(OrgScoped, PublicUuid, Timestamped, Base):
         # Automatic codes are checked for being free by (org_id, user_code), whatever the kind
         # (services/codes.next_code): without this index that check reads every document of the book.
         Index("ix_documents_org_id_user_code", "org_id", "user_code"),
+        # A series' numbers in order: the one before a new number, whose date it may not precede
+        # (services/documents/numbering.py).
+        Index("ix_documents_series_number", "org_id", "series_id", "series_number"),
     )
 
     # sales_order, invoice, credit_note; purchase_invoice, vendor_credit, paysheet
@@ -89,6 +93,9 @@ class Document(OrgScoped, PublicUuid, Timestamped, Base):
     taxes_per_line: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
     # The numbering series the number came from, when it came from one.
     series_id: Mapped[int | None] = mapped_column(ForeignKey("numbering_series.id"))
+    # Its place in the series that numbered it (its numbering series, else its kind's automatic codes)
+    # when Comptoir gave the number: such numbers run without gaps and in date order (ADR 0026).
+    series_number: Mapped[int | None] = mapped_column(Integer)
     # A purchase document's number as its vendor printed it (the user code is our own).
     vendor_reference: Mapped[str | None] = mapped_column(String(255))
     # The day the document was settled in full, when it was declared paid without a payment record.
