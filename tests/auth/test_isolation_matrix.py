@@ -162,6 +162,9 @@ RECIPES: list[tuple[str, Callable[[str, dict, dict], dict]]] = [
                                   "order_lines": [{"item_id": r["items"]["id"], "quantity": 1,
                                                    "is_taxable": False}]}),
     ("payments", lambda m, r, c: {"invoice_id": r["invoices"]["id"], "amount": 10, "date": "2024-03-02"}),
+    ("credit_notes", lambda m, r, c: {"invoice_id": r["invoices"]["id"], "date": "2024-03-04", "po_number": m,
+                                      "order_lines": [{"item_id": r["items"]["id"], "quantity": 1,
+                                                       "unit_price_wt": 5, "is_taxable": False}]}),
     ("journals", lambda m, r, c: {"name": f"{m} journal", "code": "MJ"}),
     ("accounts", lambda m, r, c: {"number": "56299", "name": f"{m} account", "family_id": c["50000"]}),
     ("transactions", lambda m, r, c: {"piece_number": f"{m}-1", "date": "2024-03-03", "entries": [
@@ -179,6 +182,7 @@ EDITS = {
     "item_families": {"name": "Taken over"}, "items": {"name": "Taken over"},
     "projects": {"name": "Taken over"}, "employees": {"last_name": "Taken over"},
     "sales_orders": {"po_number": "Taken over"}, "invoices": {"po_number": "Taken over"},
+    "credit_notes": {"po_number": "Taken over"},
     "transactions": {"piece_number": "Taken over"}, "journals": {"name": "Taken over"},
     "accounts": {"name": "Taken over"}, "bank_accounts": {"name": "Taken over"},
 }
@@ -203,6 +207,7 @@ REFERENCES: dict[str, Callable[[Any], tuple[dict, dict[str, dict]]]] = {
         "dimension_unit_id": {"dimension_unit_id": w.b_id("units")}}),
     "sales_orders": lambda w: _document_references(w),
     "invoices": lambda w: _document_references(w),
+    "credit_notes": lambda w: _document_references(w, invoice_id={"invoice_id": w.b_id("invoices")}),
     "payments": lambda w: ({"invoice_id": w.a_records["invoices"]["id"], "amount": 1, "date": "2024-03-05"},
                            {"invoice_id": {"invoice_id": w.b_id("invoices")},
                             "bank_id": {"bank_id": w.b_id("bank_accounts")}}),
@@ -223,7 +228,8 @@ REFERENCES: dict[str, Callable[[Any], tuple[dict, dict[str, dict]]]] = {
 }
 
 
-def _document_references(w) -> tuple[dict, dict[str, dict]]:
+def _document_references(w, **more: dict) -> tuple[dict, dict[str, dict]]:
+    """A sales document's references (`more`: other overrides, a credit note's invoice)."""
     line = {"item_id": w.a_records["items"]["id"], "quantity": 1}
     # Dated after the world's other invoices: the automatic numbers follow their dates (issue 17 §7).
     return ({"customer_id": w.a_records["customers"]["id"], "date": "2024-04-01", "order_lines": [line]}, {
@@ -235,7 +241,7 @@ def _document_references(w) -> tuple[dict, dict[str, dict]]:
         "project_id": {"project_id": w.b_id("projects")},
         "employee_id": {"employee_id": w.b_id("employees")},
         "order_lines[].item_id": {"order_lines": [{**line, "item_id": w.b_id("items")}]},
-        "order_lines[].tax_id": {"order_lines": [{**line, "tax_id": w.b_id("taxes")}]}})
+        "order_lines[].tax_id": {"order_lines": [{**line, "tax_id": w.b_id("taxes")}]}, **more})
 
 
 OWN_CREATES: dict[str, Callable[[str], dict]] = {

@@ -1,5 +1,6 @@
 """Our documented extensions to OneUp v1: sales order conversion and delivery, bank reconciliation,
-invoice printing, and reports (docs/dialects/oneup.md lists them)."""
+invoice printing, and reports (docs/dialects/oneup.md lists them). Credit notes are one too, a whole
+resource: declared beside invoices (resources/sales.py) and mounted with the other resources."""
 
 from __future__ import annotations
 

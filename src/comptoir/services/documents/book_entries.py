@@ -95,11 +95,8 @@ def create(book: Book, side: str, fields: Mapping[str, Any], *, form: str | None
         amended = get(book, fields["amends_id"], form=form, kinds=(INVOICE, PURCHASE_INVOICE))
         kind = _CREDIT_OF[amended.kind]
         fields.setdefault("party_id", amended.customer_id)
-        if "lines" not in fields and not amended.lines:  # an invoice imported with its totals only
-            raise fail(ErrorKind.MISSING, "lines", "the amended entry has no items to refund in full: "
-                                                   "send the items of the refund")
         if "lines" not in fields:
-            fields["lines"] = [_copy_line(line) for line in amended.lines]
+            fields["lines"] = full_refund_lines(amended)
     if form is not None and fields.get("party_id") is None:  # a receipt names no one: a walk-in party
         fields["party_id"] = walk_in_party(book, side).id
     _give_role(book, kind, fields.get("party_id"))
@@ -169,6 +166,15 @@ def _give_role(book: Book, kind: str, party_id: int | None) -> None:
     role = "vendor" if kind in PURCHASES else "customer"
     if not getattr(party, f"is_{role}"):
         parties.take_role(book, book.parties.get(party_id), role)
+
+
+def full_refund_lines(amended: Any) -> list[dict[str, Any]]:
+    """The lines of a credit note that refunds the amended document in full: a copy of its own (OneUp's
+    credit notes without order lines do the same: services/documents/credit_notes.py)."""
+    if not amended.lines:  # an invoice imported with its totals only
+        raise fail(ErrorKind.MISSING, "lines", "the amended entry has no items to refund in full: "
+                                               "send the items of the refund")
+    return [_copy_line(line) for line in amended.lines]
 
 
 def _copy_line(line: Any) -> dict[str, Any]:

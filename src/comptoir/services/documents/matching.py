@@ -15,12 +15,12 @@ from comptoir.services.settlement import allocations, lettering, reconciliations
 from comptoir.storage.book import Book
 
 
-def link_credit_note(book: Book, note: Any, links: Sequence[Link]) -> None:
+def link_credit_note(book: Book, note: Any, links: Sequence[Link], *, field: str = "linkedInvoices") -> None:
     """The invoices the credit note settles (its own links, all of them: those not sent are removed),
-    checked; the credit note posted with its receivable side lettered by them."""
+    checked; the credit note posted with its receivable side lettered by them. `field`: what the
+    problems name (Upflow's linkedInvoices; the invoice a OneUp credit note corrects, amends_id)."""
     side = Side(CREDIT_NOTE, note.id)
-    allocations.replace(book, allocations.owned_by(side, settling=INVOICE), links, owner=side,
-                        field="linkedInvoices")
+    allocations.replace(book, allocations.owned_by(side, settling=INVOICE), links, owner=side, field=field)
     CREDIT_NOTES.post_again(book, note)
 
 

@@ -1,10 +1,12 @@
-"""Sales orders, invoices (with their order lines and settlements) and payments."""
+"""Sales orders, invoices (with their order lines and settlements), payments, and credit notes (our
+extension: OneUp has none, docs/dialects/oneup.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from comptoir.services.documents.credit_notes import CORRECTIONS, applied_amounts
 from comptoir.services.documents.sales import (
     INVOICES,
     SALES_ORDERS,
@@ -193,6 +195,37 @@ SALES_ORDERS_RESOURCE = Resource(path="sales_orders", service=SALES_ORDERS, rend
                                  **DOCUMENT_MAPPING)
 INVOICES_RESOURCE = Resource(path="invoices", service=INVOICES, render=render_invoice, render_page=render_invoices,
                              **DOCUMENT_MAPPING)
+
+
+class CreditNoteIn(DocumentIn):
+    """An invoice's fields, `invoice_id` (the invoice it corrects: writable on create only) and what
+    the credit note settles."""
+
+    applied: Number | None = None
+    unapplied: Number | None = None
+
+
+def render_credit_note(note: Any, book: Any, applied: Any = None) -> dict:
+    """`applied`: what the credit note settles, when the caller read it for a whole page."""
+    applied = applied_amounts(book, [note])[note.id] if applied is None else applied
+    return {**_render_document(note), "invoice_id": note.amends_id, "applied": number(applied),
+            "unapplied": number(note.total - applied)}
+
+
+def render_credit_notes(notes: Sequence[Any], book: Any) -> list[dict]:
+    applied = applied_amounts(book, notes)
+    return [render_credit_note(note, book, applied[note.id]) for note in notes]
+
+
+# The invoice a credit note corrects is its `amends_id`, as a Quipu amending invoice's; the services
+# refuse to change it (an error naming invoice_id), so it is not read-only here, where it would be
+# dropped on create as well.
+CREDIT_NOTES_RESOURCE = Resource(
+    path="credit_notes", service=CORRECTIONS, render=render_credit_note, render_page=render_credit_notes,
+    **{**DOCUMENT_MAPPING, "schema": CreditNoteIn,
+       "read_only": DOCUMENT_READ_ONLY - {"invoice_id"} | {"applied", "unapplied"},
+       "rename": {**DOCUMENT_MAPPING["rename"], "invoice_id": "amends_id"},
+       "filters": {**DOCUMENT_FILTERS, "invoice_id": integer_filter("amends_id")}})
 
 
 class PaymentIn(WireModel):
