@@ -231,8 +231,9 @@ REFERENCES: dict[str, Callable[[Any], tuple[dict, dict[str, dict]]]] = {
 def _document_references(w, **more: dict) -> tuple[dict, dict[str, dict]]:
     """A sales document's references (`more`: other overrides, a credit note's invoice)."""
     line = {"item_id": w.a_records["items"]["id"], "quantity": 1}
-    # Dated after the world's other invoices: the automatic numbers follow their dates (issue 17 §7).
-    return ({"customer_id": w.a_records["customers"]["id"], "date": "2024-04-01", "order_lines": [line]}, {
+    # Dated today, on or after the world's other documents (some take today's date by default): the
+    # automatic numbers of invoices and credit notes follow their dates (issue 17 §7).
+    return ({"customer_id": w.a_records["customers"]["id"], "date": date.today().isoformat(), "order_lines": [line]}, {
         "customer_id": {"customer_id": w.b_id("customers")},
         "billing_contact_id": {"billing_contact_id": w.b_contact},
         "shipping_contact_id": {"shipping_contact_id": w.b_contact},
@@ -1481,7 +1482,7 @@ def _quipu_writes(w: World) -> dict[str, tuple[dict, dict[str, dict]]]:
         return w.a_quipu_id(resource)
 
     def entry(kind: str = "income") -> dict:
-        return {"kind": kind, "issue_date": "2024-04-01"}
+        return {"kind": kind, "issue_date": date.today().isoformat()}  # numbers follow dates (issue 17 §7)
 
     invoice_refs = {
         "contact": {"contact": _link("contacts", b("contacts"))},
