@@ -52,7 +52,7 @@ from comptoir.services.documents.sales import INVOICES
 from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.services.ledger.chart import account_for
 from comptoir.services.ledger.closing import close_period
-from comptoir.services.ledger.posting import CLOSED, REVERSAL
+from comptoir.services.ledger.posting import CLOSED, REVERSAL, reversal_of
 from comptoir.services.ledger.transactions import TRANSACTIONS
 from comptoir.services.masterdata.catalogue import ITEMS
 from comptoir.services.masterdata.parties import CUSTOMERS
@@ -161,6 +161,7 @@ class BookMachine(RuleBasedStateMachine):
             self.income_ids = [a.id for a in accounts if a.nature == charts.INCOME and not a.is_family]
             self.receivable_id = account_for(book, charts.RECEIVABLE).id
         self.invoice_ids: list[int] = []  # invoices that exist
+        self.numbered: list[tuple[int, date]] = []  # (id, date) of the invoices that exist, in number order
         self.payment_ids: list[int] = []  # payments that exist
         self.gone: list[int] = []  # ids of deleted invoices and payments
         self.closed_until: date | None = None
@@ -234,7 +235,7 @@ class BookMachine(RuleBasedStateMachine):
     @initialize(invoices=st.lists(st.tuples(picks, st.lists(line_specs, min_size=1, max_size=5), optional_tax,
                                             rates, st.one_of(st.none(), picks), days), min_size=1, max_size=3))
     def start_with_invoices(self, invoices):
-        for customer, lines, tax, reduce_rate, terms, day in invoices:
+        for customer, lines, tax, reduce_rate, terms, day in sorted(invoices, key=lambda spec: spec[5]):  # by date
             self.create_invoice(customer, lines, tax, reduce_rate, terms, day, None)
 
     @rule(customer=picks, lines=st.lists(line_specs, min_size=1, max_size=5), tax=optional_tax,
@@ -256,6 +257,8 @@ class BookMachine(RuleBasedStateMachine):
         if self.in_closed_period(fields["date"]) and \
                 self.expected_total(fields["lines"], fields.get("tax_id"), reduce_rate) != 0:
             expect.fail = expect.fail or "it posts in the closed period"
+        if self.numbered and fields["date"] < self.numbered[-1][1]:  # numbers follow dates (issue 17 §7)
+            expect.fail = expect.fail or "it is dated before the last numbered invoice"
 
         def create(book):
             invoice = INVOICES.create(book, fields)
@@ -267,6 +270,7 @@ class BookMachine(RuleBasedStateMachine):
         accepted, invoice_id = self.attempt(create, expect)
         if accepted:
             self.invoice_ids.append(invoice_id)
+            self.numbered.append((invoice_id, fields["date"]))
 
     @precondition(lambda self: self.invoice_ids)
     @rule(change=st.fixed_dictionaries({
@@ -327,6 +331,8 @@ class BookMachine(RuleBasedStateMachine):
     def delete_invoice(self, invoice):
         invoice_id = self.target(self.invoice_ids, invoice)
         expect = Expect(fail=None if invoice_id in self.invoice_ids else "the invoice does not exist")
+        if expect.fail is None and self.numbered[-1][0] != invoice_id:  # a draft's number would be a gap
+            expect.fail = "its number is not the last of its series"
 
         def delete(book):
             transaction = generated_by(book, INVOICE, invoice_id)
@@ -339,6 +345,7 @@ class BookMachine(RuleBasedStateMachine):
 
         if self.attempt(delete, expect)[0]:
             self.invoice_ids.remove(invoice_id)
+            self.numbered.pop()
             self.gone.append(invoice_id)
 
     # -- payments ---------------------------------------------------------------------------------
@@ -486,6 +493,8 @@ class BookMachine(RuleBasedStateMachine):
                 expect.succeed = True
             elif not target.locked:
                 expect.fail = "its transaction is closed"
+            if chosen.source_type is None and reversal_of(book, chosen.id) is not None:
+                expect.fail = expect.fail or "its transaction is reversed (deleted)"
             TRANSACTIONS.update(book, chosen.id, {"entries": [
                 {"id": e.id, "locked": True if e.id == target.id else e.locked} for e in chosen.entries]})
 
