@@ -5,8 +5,8 @@ Each scenario's request (bench/scenarios.py, the generator the benchmark's load 
 book. Their answers must be equal (status, body, the headers that matter), and so must what each
 wrote (every row it added, changed or removed, the counters it moved and the balances it added to),
 once the values that differ by construction are replaced explicitly: the ids of new rows, their
-uuids and timestamps, the numbers (codes, transaction codes), the run tag each side's keys carry.
-That is what shows the floor skips none of the work the answer or the book needs.
+uuids and timestamps, the numbers (codes, their series numbers, transaction codes), the run tag each
+side's keys carry. That is what shows the floor skips none of the work the answer or the book needs.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ TABLES = ("documents", "document_lines", "transactions", "entries", "payment_all
 REFERENCES = {"document_id": "documents", "transaction_id": "transactions", "file_id": "stored_files",
               "stored_file_id": "stored_files", "customer_id": "parties", "party_id": "parties",
               "pdf_file_id": "stored_files"}
-SOURCES = {"invoice": "documents", "received_document": "received_documents"}
+SOURCES = {"invoice": "documents", "received_document": "received_documents", "reversal": "transactions"}
 # Columns whose values differ by construction: when the row was written, its number.
 BY_CONSTRUCTION = {"created_at", "updated_at", "deposited_at", "decided_at", "next_attempt_at", "transaction_code",
                    "issued_at"}
@@ -131,6 +131,8 @@ def _written(before: dict, after: dict, names: Names) -> dict:
             return names(target, raw)
         if column in BY_CONSTRUCTION:
             return "<by construction>" if raw is not None else None
+        if column == "series_number" and raw is not None and str(row.get("user_code")).endswith(f"-{raw:03d}"):
+            return "<the number of its code>"  # a number (by construction), the one its code shows
         if isinstance(raw, str):
             return names.text(raw)
         if isinstance(raw, dict):

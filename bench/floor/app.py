@@ -17,7 +17,8 @@ import hashlib
 import hmac
 import os
 import random
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -223,11 +224,12 @@ def balance_deltas(deltas: dict, on: date, postings: Iterable[Sequence], sign: i
 # Each CTE below has the function that builds its parameters beside it, in the order its numbers
 # say: the statements number their parameters by hand, and the two must not drift apart.
 
-def transaction_cte(code: int, *, on: int, journal: int, piece: int, currency: int, source: str = "d") -> str:
+def transaction_cte(code: int, *, on: int, journal: int, piece: int, currency: int, source: str = "d",
+                    source_type: str | None = None) -> str:
     """The CTE `t` inserting the Realized transaction a document posts (parameters: the numbers of its
     code, date, journal, piece number and currency), written only when the document's CTE `source`
-    wrote its row: `d` an invoice, `r` a received document."""
-    source_type = {"d": "invoice", "r": "received_document"}[source]
+    wrote its row: `d` an invoice, `r` a received document, another of `source_type`."""
+    source_type = source_type or {"d": "invoice", "r": "received_document"}[source]
     return f"""t AS (
   INSERT INTO transactions (org_id, uuid, created_at, updated_at, transaction_code, status, date, journal_id,
                             piece_number, currency_iso_code, source_type, source_id)
@@ -303,20 +305,80 @@ def ledger_args(postings: list[Posting], on: date, *, deltas: dict | None = None
 
 # -- numbers -------------------------------------------------------------------------------------
 
-NUMBERS = """
+def code_sql(number: str) -> str:
+    """The digits of the code of `number` (an SQL expression), as format_code writes them."""
+    return f"CASE WHEN {number} < 1000 THEN lpad({number}::text, 3, '0') ELSE {number}::text END"
+
+
+NUMBERS = f"""
 WITH n AS (
   INSERT INTO counters AS c (org_id, key, value) SELECT $1, k, 1 FROM unnest($2::text[]) WITH ORDINALITY AS u(k, i)
   ORDER BY u.i
   ON CONFLICT (org_id, key) DO UPDATE SET value = c.value + 1 RETURNING key, value)
 SELECT n.key, n.value,
        n.key = ANY($3::text[]) AND EXISTS (SELECT 1 FROM documents d WHERE d.org_id = $1
-         AND d.user_code = $4 || CASE WHEN n.value < 1000 THEN lpad(n.value::text, 3, '0') ELSE n.value::text END)
+         AND d.user_code = $4 || {code_sql("n.value")})
 FROM n
+"""
+
+# The numbers the law numbers (invoices: CINV-001) are taken in the request's transaction, their
+# counter's row held until it ends (gap-free, in date order: docs/decisions/0026). HOLD begins the
+# transaction and increments the counter in one round trip (simple query protocol: no parameters,
+# the organization's id written in); SEQUENCED, a statement of its own so that its snapshot is taken
+# once the row is held (READ COMMITTED: the invoice numbered before is committed by then), reads the
+# number, whether a document has its code already (taken by hand) and the date and code of the one
+# numbered before it. NEXT_SEQUENCED skips a taken code: the next number, under the row already held.
+HOLD = ("BEGIN;INSERT INTO counters AS c (org_id, key, value) VALUES ({org_id}, '{key}', 1) "
+        "ON CONFLICT (org_id, key) DO UPDATE SET value = c.value + 1")
+_SEQUENCED = f"""
+SELECT n.value, EXISTS (SELECT 1 FROM documents d WHERE d.org_id = $1 AND d.user_code = $3 || {code_sql("n.value")}),
+       p.date, p.user_code
+FROM {{counter}} n
+LEFT JOIN LATERAL (SELECT d.date, d.user_code FROM documents d
+                   WHERE d.org_id = $1 AND d.series_id IS NULL AND d.kind = $2 AND d.series_number < n.value
+                   ORDER BY d.series_number DESC LIMIT 1) p ON true
+"""
+SEQUENCED = _SEQUENCED.format(counter="(SELECT value FROM counters WHERE org_id = $1 AND key = $2)")
+NEXT_SEQUENCED = ("WITH u AS (UPDATE counters SET value = value + 1 WHERE org_id = $1 AND key = $2 RETURNING value)"
+                  + _SEQUENCED.format(counter="u"))
+
+
+# `count` numbers of one counter at once (a correction's reversal and new transaction): the last.
+RUN_OF_NUMBERS = """
+INSERT INTO counters AS c (org_id, key, value) VALUES ($1, $2, $3)
+ON CONFLICT (org_id, key) DO UPDATE SET value = c.value + excluded.value RETURNING value
 """
 
 
 def format_code(prefix: str, number: int) -> str:
     return f"{prefix}-{number:03d}"
+
+
+def out_of_date_order(code: str, on: date, before: tuple[date, str] | None) -> str | None:
+    """Why a new number dated `on` would break its series' date order (services/documents/numbering.py's
+    words), `before` being the date and code of the one numbered before it; None when it does not."""
+    if before is None or on >= before[0]:
+        return None
+    return (f"{code} would be dated {on}, before {before[1]} of {before[0]}: numbers of a series follow the order "
+            "of their dates")
+
+
+@asynccontextmanager
+async def transaction(connection: asyncpg.Connection, first: str = "") -> AsyncIterator[None]:
+    """A transaction of the request's connection: BEGIN, with `first` (statements without parameters)
+    in its round trip; COMMIT when the block ends, ROLLBACK when it raises (a connection that cannot
+    roll back is closed: it never goes back to the pool inside a transaction, which _keep would not
+    see)."""
+    try:
+        await connection.execute(f"BEGIN;{first}" if first else "BEGIN")
+        yield
+        await connection.execute("COMMIT")
+    except BaseException:
+        try:
+            await connection.execute("ROLLBACK")
+        except BaseException:  # noqa: BLE001 - whatever it was, the connection is not left in a transaction
+            connection.terminate()
+        raise
 
 
 # -- the application -----------------------------------------------------------------------------
@@ -455,11 +517,30 @@ class Floor:
                 wanted = retry
         raise RuntimeError("no free code after 1000 numbers")
 
-    async def invoice_numbers(self, org_id: int) -> tuple[str, int]:
-        """A new sales invoice's code (CINV-001, a code taken by hand skipped) and its transaction's
-        number, both in the one statement of numbers."""
-        numbers = await self.numbers(org_id, ["invoice", "transaction"], "invoice", "CINV")
-        return format_code("CINV", numbers["invoice"]), numbers["transaction"]
+    async def run_of_numbers(self, org_id: int, key: str, count: int) -> list[int]:
+        """`count` numbers of one counter, lowest first, in one statement of its own (as `numbers`)."""
+        assert self.numbers_pool is not None
+        async with self.numbers_pool.acquire() as connection:
+            last = await connection.fetchval(RUN_OF_NUMBERS, org_id, key, count)
+        return list(range(last - count + 1, last + 1))
+
+    @asynccontextmanager
+    async def numbered(self, connection: asyncpg.Connection, org_id: int, kind: str = "invoice",
+                       prefix: str = "CINV") -> AsyncIterator[tuple[str, int, tuple[date, str] | None]]:
+        """A transaction of the request's connection (`transaction`) that holds the next number of
+        `kind` until it ends, as services/documents/numbering does (docs/decisions/0026): the block
+        gets the code (`prefix`-001, a code taken by hand skipped), its number (the document's
+        `series_number`) and the date and code of the document numbered before it (out_of_date_order).
+        2 round trips: BEGIN with the increment (HOLD), then SEQUENCED (+ 1 per code taken by hand)."""
+        async with transaction(connection, HOLD.format(org_id=int(org_id), key=kind)):
+            statement = SEQUENCED
+            for _ in range(1000):
+                number, taken, on, code = await connection.fetchrow(statement, org_id, kind, prefix + "-")
+                if not taken:
+                    yield format_code(prefix, number), number, None if code is None else (on, code)
+                    return
+                statement = NEXT_SEQUENCED
+            raise RuntimeError("no free code after 1000 numbers")
 
     # -- ASGI --
 

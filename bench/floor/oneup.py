@@ -28,6 +28,7 @@ from .app import (
     loads_exact,
     not_served,
     num,
+    out_of_date_order,
     plain_text,
     posting,
     stamp,
@@ -215,9 +216,9 @@ WITH d AS (
   INSERT INTO documents (org_id, uuid, created_at, updated_at, kind, customer_id, user_code, po_number, date, due_date,
                          due_date_explicit, tax_id, currency_iso_code, reduce_rate, public_note, private_note,
                          payment_terms_id, employee_id, subtotal, reduce_amount, tax_amount, total, delivery_status,
-                         sent, cancelled, extra, retention_amount, taxes_per_line)
+                         sent, cancelled, extra, retention_amount, taxes_per_line, series_number)
   VALUES ($1, gen_random_uuid()::text, now(), now(), 'invoice', $2, $3, '', $4, $5, false, $6, $7, 0, '', '', $8, $9,
-          $10, 0, $11, $12, 1, false, false, '{{}}', 0, false)
+          $10, 0, $11, $12, 1, false, false, '{{}}', 0, false, $39)
   RETURNING id, created_at),
 l AS (
   INSERT INTO document_lines (org_id, document_id, position, item_id, description, quantity, unit_price_wt,
@@ -243,9 +244,11 @@ def _is_id(value: Any) -> bool:
 
 
 async def create_invoice(floor: Floor, request: Request) -> tuple:
-    """4 statements: the credential; the customer, the items and the open period; the invoice's number
-    and its transaction's (ADR 0016); then the invoice, its lines, its transaction, its entries and
-    their day and month balances in one statement (one durable commit)."""
+    """6 statements, 7 round trips: the credential; the customer, the items and the open period; the
+    transaction's number (apart: ADR 0016); then in one transaction, BEGIN with the invoice's number
+    held until COMMIT, whether its code is taken and the date of the invoice numbered before it (a
+    date before it refused: docs/decisions/0026), the invoice, its lines, its transaction, its entries
+    and their day and month balances in one statement, COMMIT (one durable commit)."""
     sent = loads_exact(request.body)
     if not isinstance(sent, dict):
         raise error(5, "The body must be a JSON object")
@@ -273,8 +276,6 @@ async def create_invoice(floor: Floor, request: Request) -> tuple:
                 problems.append(f"order_lines[new {index}].item_id: no item with id {line['item_id']}")
         if problems:
             raise error(3, "; ".join(problems))
-        if closed_until is not None and on <= closed_until:
-            raise error(3001, f"date: {on} is in a closed period (closed until {closed_until})")
         terms_id = terms_id or reference.default_terms_id
         written = []  # (item, description, quantity, price, discount, tax_id, taxable)
         computed = []
@@ -292,16 +293,23 @@ async def create_invoice(floor: Floor, request: Request) -> tuple:
         totals = compute_totals(computed)
         settlements = schedule(totals.total, on, reference.installments.get(terms_id, ()))
         due_date = settlements[-1].due_date if settlements else on
-        code, transaction_number = await floor.invoice_numbers(org_id)
         income = sum(compute_totals([Line(c.quantity, c.unit_price, c.discount_rate) for c in computed]).net_lines,
                      ZERO)
-        postings = await floor.sale_postings(connection, org_id, code, party_id, totals.total, income,
-                                             spread_tax(totals.tax_amount, totals.taxes, totals.subtotal))
-        row = await connection.fetchrow(
-            WRITE_INVOICE, org_id, party_id, code, on, due_date, tax_id, currency, terms_id, employee_id,
-            totals.subtotal, totals.tax_amount, totals.total,
-            *map(list, zip(*written)), list(totals.line_totals),
-            transaction_number, reference.role_journals["sales"], *ledger_args(postings, on))
+        transaction_number = (await floor.numbers(org_id, ["transaction"]))["transaction"]
+        async with floor.numbered(connection, org_id) as (code, number, before):
+            # Comptoir numbers the invoice, then checks the period as it prepares its transaction.
+            wrong = out_of_date_order(code, on, before)
+            if wrong:
+                raise error(3001, f"date: {wrong}")
+            if closed_until is not None and on <= closed_until:
+                raise error(3001, f"date: {on} is in a closed period (closed until {closed_until})")
+            postings = await floor.sale_postings(connection, org_id, code, party_id, totals.total, income,
+                                                 spread_tax(totals.tax_amount, totals.taxes, totals.subtotal))
+            row = await connection.fetchrow(
+                WRITE_INVOICE, org_id, party_id, code, on, due_date, tax_id, currency, terms_id, employee_id,
+                totals.subtotal, totals.tax_amount, totals.total,
+                *map(list, zip(*written)), list(totals.line_totals),
+                transaction_number, reference.role_journals["sales"], *ledger_args(postings, on), number)
     doc_id, created_at, line_ids = row
     rendered = render_invoice((
         doc_id, party_id, None, code, "", on, due_date, False, tax_id, currency, "0", "", None, None, terms_id, None,

@@ -27,6 +27,7 @@ from .app import (
     ledger_ctes,
     loads_exact,
     not_served,
+    out_of_date_order,
     transaction_cte,
 )
 
@@ -72,9 +73,9 @@ WITH d AS (
   INSERT INTO documents (org_id, uuid, created_at, updated_at, kind, customer_id, user_code, po_number, date, due_date,
                          due_date_explicit, currency_iso_code, reduce_rate, public_note, private_note, payment_terms_id,
                          employee_id, subtotal, reduce_amount, tax_amount, total, delivery_status, sent, cancelled,
-                         extra, retention_amount, taxes_per_line)
+                         extra, retention_amount, taxes_per_line, series_number)
   VALUES ($1, gen_random_uuid()::text, now(), now(), 'invoice', $2, $3, '', $4, $5, $6, $7, 0, '', $8, $9, $10, $11, 0,
-          $12, $13, 1, false, false, $14, $15, true)
+          $12, $13, 1, true, false, $14, $15, true, $43)
   RETURNING id),
 l AS (
   INSERT INTO document_lines (org_id, document_id, position, description, quantity, unit_price_wt, discount_rate,
@@ -116,9 +117,12 @@ def _id(value: Any) -> int | None:
 
 
 async def create_invoice(floor: Floor, request: Request, slug: str | None) -> tuple:
-    """4 statements: the token (with its credential and organization); the contact and the open
-    period; the invoice's number and its transaction's (ADR 0016); then the invoice, its items, its
-    transaction, entries and balances in one statement (one durable commit)."""
+    """6 statements, 7 round trips: the token (with its credential and organization); the contact
+    and the open period; the transaction's number (apart: ADR 0016); then in one transaction, BEGIN
+    with the invoice's number held until COMMIT, whether its code is taken and the date of the invoice
+    numbered before it (a date before it refused: docs/decisions/0026), the invoice (issued: `sent`,
+    stage final), its items, its transaction, entries and balances in one statement, COMMIT (one
+    durable commit)."""
     scheme, _, token = request.header(b"authorization").partition(" ")
     token = token.strip()
     async with floor.pool.acquire() as connection:
@@ -166,9 +170,6 @@ async def create_invoice(floor: Floor, request: Request, slug: str | None) -> tu
             raise refusal(422, f"No customer with id {party_id}.", "/data/relationships/contact", headers)
         if not is_customer:
             raise not_served("invoicing a contact that is not a customer yet")
-        if closed_until is not None and on <= closed_until:
-            raise refusal(422, f"{on} is in a closed period (closed until {closed_until}).",
-                          "/data/attributes/issue_date", headers)
         reference = await floor.reference_of(connection, org_id)
         terms_id = terms_id or reference.default_terms_id
         amounts = [line_amounts(Line(quantity, price, discount, vat), retention)
@@ -186,20 +187,30 @@ async def create_invoice(floor: Floor, request: Request, slug: str | None) -> tu
             settlements = schedule(total, on, reference.installments.get(terms_id, ()))
             due = settlements[-1].due_date if settlements else on
         extra = {"quipu": {"due_dates": [day.isoformat() for day in due_dates]}} if due_dates is not None else {}
-        code, transaction_number = await floor.invoice_numbers(org_id)
+        if not (total or tax or any(a.base for a in amounts)):
+            raise not_served("an invoice that posts nothing")
         income = compute_totals([Line(quantity, price, discount) for _, quantity, price, _, _, discount in lines])
         taxes = by_rate(RateTax(line[3], amount.base, amount.tax) for line, amount in zip(lines, amounts))
-        postings = await floor.sale_postings(connection, org_id, code, party_id, total, sum(income.net_lines, ZERO),
-                                             spread_tax(tax, taxes, subtotal))
-        if not postings or not (total or tax or any(a.base for a in amounts)):
-            raise not_served("an invoice that posts nothing")
-        document_id, line_ids = await connection.fetchrow(
-            WRITE, org_id, party_id, code, on, due, explicit, currency, attributes.get("notes") or "", terms_id,
-            employee_id, subtotal, tax, total, extra, retention,
-            [line[0] for line in lines], [line[1] for line in lines], [line[2] for line in lines],
-            [line[5] for line in lines], [a.base for a in amounts], [line[3] for line in lines],
-            [line[4] for line in lines], [a.tax for a in amounts], [a.retention for a in amounts],
-            transaction_number, reference.role_journals["sales"], *ledger_args(postings, on))
+        transaction_number = (await floor.numbers(org_id, ["transaction"]))["transaction"]
+        async with floor.numbered(connection, org_id) as (code, number, before):
+            # Comptoir numbers the invoice, then checks the period as it prepares its transaction.
+            wrong = out_of_date_order(code, on, before)
+            if wrong:
+                raise refusal(422, wrong + ".", "/data/attributes/issue_date", headers)
+            if closed_until is not None and on <= closed_until:
+                raise refusal(422, f"{on} is in a closed period (closed until {closed_until}).",
+                              "/data/attributes/issue_date", headers)
+            postings = await floor.sale_postings(connection, org_id, code, party_id, total,
+                                                 sum(income.net_lines, ZERO), spread_tax(tax, taxes, subtotal))
+            if not postings:
+                raise not_served("an invoice that posts nothing")
+            document_id, line_ids = await connection.fetchrow(
+                WRITE, org_id, party_id, code, on, due, explicit, currency, attributes.get("notes") or "", terms_id,
+                employee_id, subtotal, tax, total, extra, retention,
+                [line[0] for line in lines], [line[1] for line in lines], [line[2] for line in lines],
+                [line[5] for line in lines], [a.base for a in amounts], [line[3] for line in lines],
+                [line[4] for line in lines], [a.tax for a in amounts], [a.retention for a in amounts],
+                transaction_number, reference.role_journals["sales"], *ledger_args(postings, on), number)
     address = address or {}
     country_code = (address.get("country") or "")
     base = f"{floor.config.public_url.rstrip('/')}/quipu/invoices/{document_id}"

@@ -23,6 +23,7 @@ from .app import (
     loads_exact,
     not_served,
     stamp,
+    transaction,
     transaction_cte,
 )
 
@@ -64,7 +65,7 @@ WITH d AS (
                          employee_id, subtotal, reduce_amount, tax_amount, total, fixed_tax_amount, delivery_status,
                          sent, cancelled, external_id, extra, retention_amount, taxes_per_line)
   VALUES ($1, gen_random_uuid()::text, now(), now(), 'invoice', $2, $3, '', $4, $5, true, $6, 0, '', '', $7, $8, $9, 0,
-          $10, $11, $10, 1, false, false, $12, $13, 0, false)
+          $10, $11, $10, 1, true, false, $12, $13, 0, false)
   ON CONFLICT (org_id, kind, external_id) DO NOTHING
   RETURNING id, uuid, created_at),
 l AS (
@@ -76,23 +77,34 @@ l AS (
 SELECT d.id, d.uuid, d.created_at FROM d
 """
 
-# Under the invoice's lock: what rewriting it must check and undo.
+# The invoice's row held until COMMIT, in BEGIN's round trip (simple query protocol: its ids written
+# in). What the rewrite reads is read by the next statement: at READ COMMITTED a statement that
+# waited for a row lock reads the other rows as they were when it started.
+LOCK = "SELECT FROM documents WHERE org_id = {org_id} AND id = {doc_id} FOR UPDATE"
+FIND = "SELECT id FROM documents WHERE org_id = $1 AND kind = 'invoice' AND external_id = $2"
+
+# Under the invoice's lock: what rewriting it must check, compare (what the invoice says; its
+# transaction's header and entries, in posting order) and undo.
 LOCKED = """
-SELECT d.id, d.uuid, d.created_at, d.updated_at, d.sent, d.extra, d.pdf_file_id, d.customer_id, d.currency_iso_code,
-       (SELECT array_agg(l.id) FROM document_lines l WHERE l.document_id = d.id AND l.org_id = d.org_id),
-       t.id, t.status, t.piece_number,
-       (SELECT array_agg(ROW(e.account_id, e.way, e.amount, e.date, e.lettering, e.locked, e.reconciled) ORDER BY e.id)
+SELECT d.uuid, d.created_at, d.sent, d.extra, d.pdf_file_id, d.customer_id, d.user_code, d.date, d.currency_iso_code,
+       d.subtotal, d.tax_amount, d.total,
+       (SELECT array_agg(ROW(l.id, l.description, l.quantity, l.unit_price_wt, l.is_taxable, l.total))
+          FROM document_lines l WHERE l.document_id = d.id AND l.org_id = d.org_id),
+       t.id, t.status, t.date, t.piece_number, t.currency_iso_code,
+       (SELECT array_agg(ROW(e.account_id, e.way, e.amount, e.label, e.lettering, e.party_id, e.tax_rate, e.tax_base,
+                             e.date, e.locked, e.reconciled) ORDER BY e.id)
           FROM entries e WHERE e.transaction_id = t.id AND e.org_id = d.org_id),
        (SELECT count(*) FROM payment_allocations a WHERE a.document_id = d.id AND a.org_id = d.org_id),
        EXISTS (SELECT 1 FROM custom_field_values v JOIN custom_fields f ON f.id = v.field_id
                WHERE f.org_id = d.org_id AND f.entity_type = 'INVOICE' AND v.entity_id = d.id)
 FROM documents d
 LEFT JOIN transactions t ON t.org_id = d.org_id AND t.source_type = 'invoice' AND t.source_id = d.id
-WHERE d.org_id = $1 AND d.kind = 'invoice' AND d.external_id = $2
-FOR UPDATE OF d
+WHERE d.org_id = $1 AND d.id = $2 AND d.kind = 'invoice'
 """
 
-UPDATE = f"""
+# The invoice and its line rewritten (`updated_at` moved only when a value changed): what every
+# rewrite starts with (parameters $1..$14).
+DOCUMENT = """
 WITH d AS (
   UPDATE documents SET customer_id = $3::bigint, user_code = $4::varchar, date = $5::date, due_date = $6::date,
          due_date_explicit = true, currency_iso_code = $7::varchar, subtotal = $8::numeric, tax_amount = $9::numeric,
@@ -102,10 +114,17 @@ WITH d AS (
                                 IS DISTINCT FROM ($3::bigint, $4::varchar, $5::date, $6::date, true, $7::varchar,
                                                   $8::numeric, $9::numeric, $9::numeric, $10::numeric, $11::jsonb)
                            THEN now() ELSE updated_at END
-  WHERE id = $2 AND org_id = $1 RETURNING updated_at),
+  WHERE id = $2 AND org_id = $1 RETURNING id, updated_at),
 l AS (UPDATE document_lines SET description = $12, quantity = 1, unit_price_wt = $13, is_taxable = false,
         total = $8::numeric
-      WHERE id = $14 AND org_id = $1),
+      WHERE id = $14 AND org_id = $1)"""
+
+# Its transaction posts what it posted: the invoice and its line alone.
+REWRITE_DOCUMENT = f"{DOCUMENT}\nSELECT updated_at FROM d"
+
+# Its transaction rewritten in place ($15): the entries replaced, the balances moved by the difference,
+# the header when it changed.
+UPDATE = f"""{DOCUMENT},
 gone AS (DELETE FROM entries WHERE transaction_id = $15 AND org_id = $1),
 t AS (SELECT $15::bigint AS id),
 tu AS (UPDATE transactions SET date = $5::date, piece_number = $4::varchar, currency_iso_code = $7::varchar,
@@ -116,13 +135,43 @@ tu AS (UPDATE transactions SET date = $5::date, piece_number = $4::varchar, curr
 SELECT updated_at FROM d
 """
 
+# An issued invoice whose issuer corrected it (docs/decisions/0026 §3; services/ledger/posting.reverse):
+# its transaction ($15) detached from it (source 'invoice:reversed') and reversed by a transaction of
+# its own (number $16: its date, journal, piece number and currency, every entry on the other side,
+# lettering, party and tax kept), then a new transaction (number $17) posted for the invoice as it now
+# reads; the balances moved by both. `n` makes the new transaction wait for the reversal's entries,
+# so that ids come in Comptoir's order (the reversal first).
+CORRECT = f"""{DOCUMENT},
+x AS (UPDATE transactions SET source_type = 'invoice:reversed', source_id = NULL, updated_at = now()
+      WHERE id = $15 AND org_id = $1 RETURNING id, date, journal_id, piece_number, currency_iso_code),
+r AS (
+  INSERT INTO transactions (org_id, uuid, created_at, updated_at, transaction_code, status, date, journal_id,
+                            piece_number, currency_iso_code, source_type, source_id)
+  SELECT $1, gen_random_uuid()::text, now(), now(), $16, 'Realized', x.date, x.journal_id, x.piece_number,
+         x.currency_iso_code, 'reversal', x.id
+  FROM x RETURNING id, date),
+re AS (
+  INSERT INTO entries (org_id, transaction_id, label, amount, way, account_id, lettering, locked, reconciled, date,
+                       party_id, tax_rate, tax_base)
+  SELECT $1, r.id, CASE WHEN e.label <> '' THEN left('Reversal: ' || e.label, 128) ELSE 'Reversal' END, e.amount,
+         CASE WHEN e.way = 'debit' THEN 'credit' ELSE 'debit' END, e.account_id, e.lettering, false, false, r.date,
+         e.party_id, e.tax_rate, e.tax_base
+  FROM r, entries e WHERE e.transaction_id = $15 AND e.org_id = $1 ORDER BY e.id RETURNING id),
+n AS (SELECT d.id FROM d, (SELECT count(*) FROM re) written),
+{transaction_cte(17, on=5, journal=18, piece=4, currency=7, source="n", source_type="invoice")},
+{ledger_ctes(19, "d")}
+SELECT updated_at FROM d
+"""
+
 
 async def import_invoice(floor: Floor, request: Request) -> tuple:
     """A new externalId: 4 statements (the credential; the customer, the open period and whether the
-    externalId is known; the transaction's number; the invoice, its line, its transaction, entries and
-    balances in one statement). A known one: 6 (the credential; the same read; then in one
-    transaction, the invoice locked with what it settles and posts, and its rewrite: the invoice,
-    its line, its entries replaced, the balances moved, in one statement)."""
+    externalId is known; the transaction's number; the invoice (issued: `sent`), its line, its
+    transaction, entries and balances in one statement). A known one: 5 statements, 6 round trips
+    (the credential; the same read; then in one transaction, BEGIN with the invoice's row locked, what
+    it settles and posts read once the row is held, its rewrite in one statement, COMMIT); when what
+    an issued invoice says changed (its issuer's correction), 6 statements, 7 round trips: the two
+    transaction numbers too, and the rewrite reverses its transaction and posts a new one (`_update`)."""
     async with floor.pool.acquire() as connection:
         key, secret = request.header(b"x-api-key"), request.header(b"x-api-secret")
         who = await floor.credential(connection, "upflow", key, secret) if key and secret else None
@@ -152,9 +201,9 @@ async def import_invoice(floor: Floor, request: Request) -> tuple:
             raise refusal(400, "grossAmount: cannot be less than netAmount", "Bad Request")
         on, due = parse_day(sent["issuedAt"], "issuedAt"), parse_day(sent["dueDate"], "dueDate")
         if due < on:
-            raise refusal(400, "due_date: due date before the document date", "Bad Request")
+            raise refusal(409, "due_date: due date before the document date", "Conflict")
         if closed_until is not None and on <= closed_until:
-            raise refusal(400, f"date: {on} is in a closed period (closed until {closed_until})", "Bad Request")
+            raise refusal(409, f"date: {on} is in a closed period (closed until {closed_until})", "Conflict")
         code = sent["customId"]
         subtotal = (Decimal(net_cents) / factor).quantize(CENT, ROUND_HALF_UP)
         tax = Decimal(gross_cents - net_cents) / factor
@@ -178,10 +227,14 @@ async def import_invoice(floor: Floor, request: Request) -> tuple:
         if created is not None:
             doc_uuid, created_at, updated_at = created[1], created[2], created[2]
         else:  # known (or created meanwhile by another request): rewritten under its lock
-            async with connection.transaction():
+            if existing is None:
+                existing = await connection.fetchval(FIND, org_id, sent["externalId"])
+                if existing is None:
+                    raise not_served("an invoice deleted while it was imported again")
+            async with transaction(connection, LOCK.format(org_id=int(org_id), doc_id=int(existing))):
                 doc_uuid, created_at, updated_at, extra = await _update(
-                    connection, org_id, sent, customer_id, code, on, due, currency, subtotal, tax, total, description,
-                    Decimal(net_cents) / factor, postings)
+                    floor, connection, org_id, existing, closed_until, sent, customer_id, code, on, due, currency,
+                    subtotal, tax, total, description, Decimal(net_cents) / factor, postings, journal_id)
     state = "OVERDUE" if due < date.today() else "DUE"  # nothing settles it: the floor serves no settled invoice
     return 200, dumps({
         "id": doc_uuid, "externalId": sent["externalId"], "customId": code, "customerId": customer_uuid,
@@ -193,31 +246,62 @@ async def import_invoice(floor: Floor, request: Request) -> tuple:
         "amountOutstanding": to_cents(total, factor), "state": state, "payments": [], "creditNotes": []}), JSON, []
 
 
-async def _update(connection: asyncpg.Connection, org_id: int, sent: dict, customer_id: int, code: str, on: date,
-                  due: date, currency: str, subtotal: Decimal, tax: Decimal, total: Decimal, description: str,
-                  price: Decimal, postings: list) -> tuple[str, Any, Any, dict]:
-    row = await connection.fetchrow(LOCKED, org_id, sent["externalId"])
-    (doc_id, doc_uuid, created_at, _updated_at, sent_flag, extra, pdf_file_id, _customer, _currency, line_ids,
-     transaction_id, status, piece_number, old_entries, allocated, has_custom) = row
+async def _update(floor: Floor, connection: asyncpg.Connection, org_id: int, doc_id: int, closed_until: date | None,
+                  sent: dict, customer_id: int, code: str, on: date, due: date, currency: str, subtotal: Decimal,
+                  tax: Decimal, total: Decimal, description: str, price: Decimal, postings: list,
+                  journal_id: int) -> tuple[str, Any, Any, dict]:
+    """The invoice rewritten under its lock (services/documents/sales.Documents.update): a change to
+    what an issued invoice says is its issuer's correction (issued elsewhere: docs/decisions/0026 §3),
+    its transaction reversed and a new one posted; otherwise its transaction is rewritten, or left as
+    it is when it would post the same (what storage/transactions.rewrite does)."""
+    row = await connection.fetchrow(LOCKED, org_id, doc_id)
+    if row is None:
+        raise not_served("an invoice deleted while it was imported again")
+    (doc_uuid, created_at, issued, extra, pdf_file_id, *said, lines, transaction_id, status, posted_on, piece_number,
+     posted_currency, old_entries, allocated, has_custom) = row
     extra = extra or {}
-    if sent_flag or extra.get("oneconnect") or pdf_file_id or has_custom or allocated or transaction_id is None \
-            or len(line_ids or ()) != 1:
-        raise not_served("rewriting an invoice that was sent, received, settled, has a PDF, custom field values, "
+    if extra.get("oneconnect") or pdf_file_id or has_custom or allocated or transaction_id is None \
+            or len(lines or ()) != 1:
+        raise not_served("rewriting an invoice that was received, settled, has a PDF, custom field values, "
                          "no transaction or several lines")
-    if status == "Closed" or any(entry[5] or entry[6] for entry in old_entries or ()):
-        raise refusal(400, "entries: an entry of the invoice is closed, locked or reconciled", "Bad Request")
+    if status == "Closed" or any(entry[9] or entry[10] for entry in old_entries or ()):
+        raise refusal(409, "entries: an entry of the invoice is closed, locked or reconciled", "Conflict")
     if "name" in sent:
         extra = {**extra, "upflow": {**(extra.get("upflow") or {}), "name": sent["name"]}}
+    old_entries = old_entries or []
+    (line_id, *line_said) = lines[0]
+    # What an issued invoice says, of what the import rewrites (services/documents/sales.ISSUED_CONTENT
+    # and ISSUED_LINE_CONTENT): a change to it is a correction.
+    corrected = issued and (tuple(said) != (customer_id, code, on, currency, subtotal, tax, total)
+                            or tuple(line_said) != (description, 1, price, False, subtotal))
+    document = (org_id, doc_id, customer_id, code, on, due, currency, subtotal, tax, total, extra, description, price,
+                line_id)
+    if corrected:
+        if closed_until is not None and posted_on <= closed_until:
+            raise refusal(409, f"date: {posted_on} is in a closed period (closed until {closed_until})",
+                          "Conflict")
+        # Undone by entries on the other side, on the day it was posted; then posted as it now reads.
+        deltas = balance_deltas({}, posted_on, [(entry[0], "credit" if entry[1] == "debit" else "debit", entry[2])
+                                                for entry in old_entries])
+        reversal_number, number = await floor.run_of_numbers(org_id, "transaction", 2)
+        (updated_at,) = await connection.fetchrow(
+            CORRECT, *document, transaction_id, reversal_number, number, journal_id,
+            *ledger_args(postings, on, deltas=balance_deltas(deltas, on, postings)))
+        return doc_uuid, created_at, updated_at, extra
     # Letterings set by hand (not the document's own number) stay on the entry of the same account and way.
-    kept = {(entry[0], entry[1]): entry[4] for entry in old_entries or () if entry[4] and entry[4] != piece_number}
+    kept = {(entry[0], entry[1]): entry[4] for entry in old_entries if entry[4] and entry[4] != piece_number}
     postings = [(*p[:4], kept.get((p[0], p[1]), p[4]), *p[5:]) for p in postings]
+    if (posted_on, piece_number, posted_currency) == (on, code, currency) and len(old_entries) == len(postings) \
+            and all(tuple(entry[:8]) == (*p[:3], p[3][:128], *p[4:]) and entry[8] == on
+                    for entry, p in zip(old_entries, postings)):
+        (updated_at,) = await connection.fetchrow(REWRITE_DOCUMENT, *document)
+        return doc_uuid, created_at, updated_at, extra
     deltas: dict = {}
-    for entry in old_entries or ():  # (account, way, amount, date, ...): undone on the day it was posted
-        balance_deltas(deltas, entry[3], [entry], -1)
+    for entry in old_entries:  # (account, way, amount, ..., date, ...): undone on the day it was posted
+        balance_deltas(deltas, entry[8], [entry], -1)
     balance_deltas(deltas, on, postings)
-    (updated_at,) = await connection.fetchrow(
-        UPDATE, org_id, doc_id, customer_id, code, on, due, currency, subtotal, tax, total, extra, description, price,
-        line_ids[0], transaction_id, *ledger_args(postings, on, deltas=deltas))
+    (updated_at,) = await connection.fetchrow(UPDATE, *document, transaction_id,
+                                              *ledger_args(postings, on, deltas=deltas))
     return doc_uuid, created_at, updated_at, extra
 
 
