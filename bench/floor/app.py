@@ -335,8 +335,15 @@ SELECT n.value, EXISTS (SELECT 1 FROM documents d WHERE d.org_id = $1 AND d.user
        p.date, p.user_code
 FROM {{counter}} n
 LEFT JOIN LATERAL (SELECT d.date, d.user_code FROM documents d
-                   WHERE d.org_id = $1 AND d.series_id IS NULL AND d.kind = $2 AND d.series_number < n.value
-                   ORDER BY d.series_number DESC LIMIT 1) p ON true
+                   WHERE d.org_id = $1 AND d.series_id IS NULL AND d.kind = $2 AND d.series_number = n.value - 1
+                   LIMIT 1) p ON true
+"""
+# The nearest document numbered before $3, when number - 1 is no document's (a code taken by hand, the
+# first number): rare, and its generic plan may scan the organization's documents.
+NEAREST_BEFORE = """
+SELECT d.date, d.user_code FROM documents d
+WHERE d.org_id = $1 AND d.series_id IS NULL AND d.kind = $2 AND d.series_number < $3
+ORDER BY d.series_number DESC LIMIT 1
 """
 SEQUENCED = _SEQUENCED.format(counter="(SELECT value FROM counters WHERE org_id = $1 AND key = $2)")
 NEXT_SEQUENCED = ("WITH u AS (UPDATE counters SET value = value + 1 WHERE org_id = $1 AND key = $2 RETURNING value)"
@@ -537,6 +544,9 @@ class Floor:
             for _ in range(1000):
                 number, taken, on, code = await connection.fetchrow(statement, org_id, kind, prefix + "-")
                 if not taken:
+                    if code is None and number > 1:
+                        nearest = await connection.fetchrow(NEAREST_BEFORE, org_id, kind, number)
+                        on, code = nearest if nearest is not None else (None, None)
                     yield format_code(prefix, number), number, None if code is None else (on, code)
                     return
                 statement = NEXT_SEQUENCED

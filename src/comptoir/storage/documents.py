@@ -161,27 +161,35 @@ _EXTERNAL_ID_KEY = ("org_id", "kind", "external_id")  # the unique index of an e
 _LINE_COLUMNS = tuple(column.name for column in _lines.columns)
 
 
-def _series_neighbour(later: bool, in_series: bool) -> Statement:
+def _series_neighbour(later: bool, in_series: bool, next_door: bool) -> Statement:
     """The date and code of the document numbered next to `number`: before it (or after, `later`) in
-    the numbering series `series_id`, or among the automatic codes of `kind` (`in_series` false)."""
+    the numbering series `series_id`, or among the automatic codes of `kind` (`in_series` false).
+    `next_door`: the one numbered exactly `number` - 1 (+ 1), found by key whatever the plan; else the
+    nearest, for when that number is no document's (a code taken by hand, a book older than
+    series_number, the first number). PostgreSQL's generic plan of the nearest one can scan the
+    organization's documents, so it is only asked when the number next door is missing."""
     number = _documents.c.series_number
     series = ((_documents.c.series_id == bindparam("series_id"),) if in_series
               else (_documents.c.series_id.is_(None), _documents.c.kind == bindparam("kind")))
+    step = 1 if later else -1
+    if next_door:
+        where = number == bindparam("number") + step
+    else:
+        where = number > bindparam("number") if later else number < bindparam("number")
     return Statement(select(_documents.c.date, _documents.c.user_code)
-                     .where(_documents.c.org_id == bindparam("org_id"), *series,
-                            number > bindparam("number") if later else number < bindparam("number"))
+                     .where(_documents.c.org_id == bindparam("org_id"), *series, where)
                      .order_by(number.asc() if later else number.desc()).limit(1))
 
 
-_SERIES_NEIGHBOURS = {(later, in_series): _series_neighbour(later, in_series)
-                      for later in (False, True) for in_series in (False, True)}
+_SERIES_NEIGHBOURS = {(later, in_series, next_door): _series_neighbour(later, in_series, next_door)
+                      for later in (False, True) for in_series in (False, True) for next_door in (False, True)}
 
 
 def _code_and_previous() -> Statement:
     """Whether a document of the organization holds the code `code` already (a user took it by
-    hand), and the date and code of the document numbered just before `number` among the automatic
-    codes of `kind`: one statement for both."""
-    before = _series_neighbour(False, False).statement.subquery()
+    hand), and the date and code of the document numbered `number` - 1 among the automatic codes of
+    `kind`: one statement for both."""
+    before = _series_neighbour(False, False, True).statement.subquery()
     taken = select(_documents.c.id).where(_documents.c.org_id == bindparam("org_id"),
                                           _documents.c.user_code == bindparam("code")).exists()
     return Statement(select(taken, select(before.c.date).scalar_subquery(), select(before.c.user_code)
@@ -268,8 +276,10 @@ class DocumentStore:
                          later: bool = False) -> tuple[date, str] | None:
         """The date and code of the document numbered just before `number` (or just after, `later`)
         in its series: the numbering series `series_id`, else the automatic codes of `kind`."""
-        statement = _SERIES_NEIGHBOURS[later, series_id is not None]
-        row = statement.first(self.link, org_id=self.org_id, kind=kind, series_id=series_id, number=number)
+        values = dict(org_id=self.org_id, kind=kind, series_id=series_id, number=number)
+        row = _SERIES_NEIGHBOURS[later, series_id is not None, True].first(self.link, **values)
+        if row is None and (later or number > 1):
+            row = _SERIES_NEIGHBOURS[later, series_id is not None, False].first(self.link, **values)
         return (row[0], row[1]) if row is not None else None
 
     def code_and_previous(self, kind: str, code: str, number: int) -> tuple[bool, tuple[date, str] | None]:
@@ -277,6 +287,8 @@ class DocumentStore:
         `kind`, in one statement."""
         taken, on, previous = _CODE_AND_PREVIOUS.first(self.link, org_id=self.org_id, kind=kind, code=code,
                                                        number=number)
+        if previous is None and number > 1:  # not the number just before: the nearest (rare)
+            return bool(taken), self.series_neighbour(kind, None, number)
         return bool(taken), (on, previous) if previous is not None else None
 
     def _read_whole(self, ids: list[int], lock: bool) -> dict[int, Any]:
