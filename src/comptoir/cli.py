@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import multiprocessing
 import os
@@ -13,14 +14,15 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
+from rich.table import Table
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -35,12 +37,14 @@ from comptoir.app import DIALECTS, create_app
 from comptoir.codec import MalformedJson, parse_json
 from comptoir.dialects.upflow import invoices as upflow_invoices
 from comptoir.dialects.upflow.errors import UpflowError
-from comptoir.domain.errors import DomainError
+from comptoir.domain.errors import DomainError, ErrorKind, fail
+from comptoir.domain.rates import CSV_HEADER
 from comptoir.jobs.webhooks import Worker as WebhookWorker
 from comptoir.services.access import credentials, identity, webhooks
 from comptoir.services.documents import files, sales
 from comptoir.services.kernel import unit_of_work
 from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.ledger import rates
 from comptoir.services.ledger.closing import close_period
 from comptoir.services.masterdata import parties
 from comptoir.services.reporting import portal
@@ -264,6 +268,88 @@ def org_fiscal_year(slug: str, start_month: int = typer.Option(..., help="Month 
         console.print(f"[red]Cannot set the fiscal year:[/red] {error.describe()}")
         raise typer.Exit(2) from None
     console.print(f"Fiscal years of {slug} begin on the first of month {start_month}.")
+
+
+rates_cli = typer.Typer(help="Exchange rates of an organization (docs/currencies.md).", no_args_is_help=True)
+cli.add_typer(rates_cli, name="rates")
+PROGRESS_ROWS_MIN = 1000  # a file of rates at least this long shows a progress bar
+_DAY_FORMATS = ["%Y-%m-%d"]
+
+
+@rates_cli.command("set")
+def rates_set(currency: str = typer.Argument(..., help="ISO 4217 code of the currency (EUR)."),
+              rate: str = typer.Argument(..., help="What one unit of it is worth in the organization's currency."),
+              org: str = typer.Option(..., "--org", help="Slug of the organization."),
+              day: datetime = typer.Option(None, "--date", formats=_DAY_FORMATS,
+                                           help="First day of the rate, YYYY-MM-DD (default: today).")) -> None:
+    """Set the rate of a currency from a day on; setting it again for the same day replaces it."""
+    database = _database()
+    org_id = _org_or_exit(database, org)
+    fields = {"currency": currency, "rate": rate, "date": (day.date() if day else date.today()).isoformat()}
+    try:
+        with open_book(database, org_id) as book:
+            kept = rates.set_rate_from_text(book, fields)
+    except DomainError as error:
+        _refuse("Cannot set the rate", error)
+    console.print(f"Rate of {kept.currency} from {kept.day.isoformat()} on: {kept.rate}")
+
+
+@rates_cli.command("import")
+def rates_import(file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                             help="CSV with the header date,currency,rate."),
+                 org: str = typer.Option(..., "--org", help="Slug of the organization.")) -> None:
+    """Import a CSV file of rates, all or nothing: a file with any bad line is refused, with the number
+    of each bad line and why, and nothing is written."""
+    database = _database()
+    org_id = _org_or_exit(database, org)
+    try:
+        lines = _rate_lines(file)
+        with open_book(database, org_id) as book, \
+                Progress(*_RATE_COLUMNS, console=console, disable=len(lines) < PROGRESS_ROWS_MIN) as progress:
+            task = progress.add_task("Importing rates", total=len(lines))
+            count = rates.import_rates(book, lines, lambda written: progress.advance(task, written))
+    except DomainError as error:
+        _refuse("Refused, nothing was imported", error)
+    console.print(f"Imported {count} rates into {org}.")
+
+
+_RATE_COLUMNS = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                 TimeElapsedColumn())
+
+
+def _rate_lines(file: Path) -> list[tuple[int, list[str]]]:
+    """The lines of a CSV file of rates after its header (checked), with their numbers; blank ones left out."""
+    with file.open(newline="", encoding="utf-8-sig") as text:
+        reader = csv.reader(text)
+        header = next(reader, [])
+        if tuple(name.strip() for name in header) != CSV_HEADER:
+            raise fail(ErrorKind.INVALID, "line 1", f"the header must be exactly {','.join(CSV_HEADER)}")
+        return [(reader.line_num, values) for values in reader if any(value.strip() for value in values)]
+
+
+@rates_cli.command("list")
+def rates_list(org: str = typer.Option(..., "--org", help="Slug of the organization."),
+               currency: str = typer.Option(None, "--currency", help="Only this currency (EUR)."),
+               date_from: datetime = typer.Option(None, "--from", formats=_DAY_FORMATS, help="From this day (YYYY-MM-DD)."),
+               date_to: datetime = typer.Option(None, "--to", formats=_DAY_FORMATS, help="Up to this day (YYYY-MM-DD).")
+               ) -> None:
+    """List the organization's rates by currency and date."""
+    database = _database()
+    with open_book(database, _org_or_exit(database, org)) as book:
+        found = rates.list_rates(book, currency, date_from and date_from.date(), date_to and date_to.date())
+    table = Table("Currency", "Date", "Rate", "Source", title=f"Exchange rates of {org}")
+    for rate in found:
+        table.add_row(rate.currency, rate.day.isoformat(), str(rate.rate), rate.source)
+    console.print(table)
+
+
+def _refuse(what: str, error: DomainError) -> NoReturn:
+    """Say why a command refused, one problem a line, and exit with code 1 (nothing was changed)."""
+    console.print(f"[red]{what}:[/red]")
+    for problem in error.problems:
+        console.print(f"  {problem.field}: {problem.message}" if problem.field else f"  {problem.message}",
+                      soft_wrap=True, markup=False, highlight=False)
+    raise typer.Exit(1) from None
 
 
 import_cli = typer.Typer(help="Bulk imports from files.", no_args_is_help=True)

@@ -237,7 +237,6 @@ def _sqlite_triggers(connection: Connection, table: str) -> list[str]:
 
 # -- reading what was recorded -------------------------------------------------------------------
 
-_SCALE = Decimal(10) ** 6
 _trail = AuditEvent.__table__
 _COLUMNS = (_trail.c.id, type_coerce(_trail.c.at, String).label("at"), _trail.c.actor, _trail.c.action,
             _trail.c.subject, _trail.c.subject_id, _trail.c.parent, _trail.c.parent_id, _trail.c.before,
@@ -268,7 +267,7 @@ def moment(value: Any) -> str:
 
 def decoded(table: str, raw: str | None, dialect: str) -> dict[str, Any] | None:
     """A row as the trail holds it (JSON), with its values as the book shows them: exact amounts
-    (SQLite keeps millionths), booleans, ISO dates and times in UTC."""
+    (SQLite keeps a count of millionths, or of the column's own 10^-scale), booleans, ISO dates and times in UTC."""
     if raw is None:
         return None
     values = json.loads(raw, parse_float=Decimal)
@@ -281,7 +280,7 @@ def _value(kind: Any, value: Any, dialect: str) -> Any:
     if value is None or kind is None:
         return value
     if isinstance(kind, ExactDecimal):
-        amount = Decimal(value) / _SCALE if dialect == "sqlite" else Decimal(str(value))
+        amount = Decimal(value) / kind.factor if dialect == "sqlite" else Decimal(str(value))
         return amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount.normalize()
     if isinstance(kind, Boolean):
         return bool(value)

@@ -15,6 +15,7 @@ from .database import UNKNOWN, Database
 from .documents import DocumentStore
 from .identity import organization_facts
 from .link import Link, link_of
+from .rates import RateRepository
 from .repository import Counters, Repository, flush
 from .tables import (
     Account,
@@ -33,6 +34,7 @@ from .tables import (
     DocumentLine,
     Employee,
     Entry,
+    ExchangeRate,
     Item,
     ItemFamily,
     Journal,
@@ -351,3 +353,7 @@ class Book:
     @per_book
     def analytic_categories(self) -> Repository[AnalyticCategory]:
         return self._repository(AnalyticCategory, "analytic category")
+
+    @per_book
+    def exchange_rates(self) -> RateRepository:
+        return RateRepository(self.link, self.org_id, ExchangeRate, "exchange rate")

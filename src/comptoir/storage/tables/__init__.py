@@ -10,6 +10,7 @@ from .identity import AccessToken, AuthorizationCode, OAuthClient, SigningKey
 from .ledger import Account, AccountBalance, Entry, Journal, PaymentMethod, Transaction
 from .organizations import Counter, Credential, Employee, Organization
 from .parties import Contact, ContactPosition, Party
+from .rates import ExchangeRate
 from .received import OutboxEvent, ReceivedDocument, WebhookEndpoint
 from .reference import Currency, PaymentTerm, PriceFamily, Tax, Unit
 from .sales import Allocation, BankAccount, BankEntry, Document, DocumentLine, Payment, Reconciliation, Refund
@@ -46,6 +47,7 @@ __all__ = [
     "DocumentLine",
     "Employee",
     "Entry",
+    "ExchangeRate",
     "Item",
     "ItemFamily",
     "Journal",

@@ -1,0 +1,70 @@
+"""Exchange rates of an organization's book (issue 18 §1; domain/rates.py, docs/currencies.md): set
+one, import a file of them (all or nothing), list them, and find the rate of a currency on a day.
+Nothing converts a document with them yet."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+
+from comptoir.domain import rates
+from comptoir.domain.errors import DomainError, ErrorKind, Problem
+from comptoir.storage.book import Book
+
+WRITE_CHUNK = 1000  # rates written per round trip by an import
+
+
+def set_rate(book: Book, currency: str, day: date, rate: Decimal, source: str = "manual") -> rates.Rate:
+    """Set the rate of the currency from `day` on (replacing one set for that day)."""
+    return _kept(book, rates.checked_rate(currency, day, rate, _own_currency(book), source))
+
+
+def set_rate_from_text(book: Book, fields: Mapping[str, str], source: str = "manual") -> rates.Rate:
+    """`set_rate` with the date, currency and rate written as text (the command line's)."""
+    return _kept(book, rates.rate_from_text(fields, _own_currency(book), source))
+
+
+def import_rates(book: Book, rows: Iterable[tuple[int, Sequence[str]]],
+                 written: Callable[[int], None] | None = None) -> int:
+    """Import rates given as the text values of a file's lines (rates.CSV_HEADER's order), each with
+    its line number: all of them, or none when any line is
+    refused (a DomainError naming every refused line and why). A currency and day given twice: the
+    later line wins. `written(count)` is told as each chunk is written. How many were imported."""
+    own, parsed, problems = _own_currency(book), [], []
+    for line, values in rows:
+        try:
+            parsed.append(rates.rate_from_values(values, own, "import"))
+        except DomainError as error:
+            problems.append(Problem(ErrorKind.INVALID, f"line {line}", error.describe()))
+    if problems:
+        raise DomainError(problems)
+    for start in range(0, len(parsed), WRITE_CHUNK):
+        chunk = parsed[start:start + WRITE_CHUNK]
+        book.exchange_rates.put(chunk)
+        if written is not None:
+            written(len(chunk))
+    return len(parsed)
+
+
+def list_rates(book: Book, currency: str | None = None, date_from: date | None = None,
+               date_to: date | None = None) -> list[rates.Rate]:
+    """The organization's rates by currency and date, within the bounds given (inclusive)."""
+    return book.exchange_rates.listed(currency.upper() if currency else None, date_from, date_to)
+
+
+def rate_on(book: Book, currency: str, day: date) -> Decimal:
+    """The rate of the currency on the day: its latest on or before the day (one indexed query), 1 for
+    the organization's own currency; rates.NoRate when there is none."""
+    own = _own_currency(book)
+    found = [] if currency == own else book.exchange_rates.latest(currency, day)
+    return rates.rate_on(found, currency, day, own_currency=own)
+
+
+def _kept(book: Book, rate: rates.Rate) -> rates.Rate:
+    book.exchange_rates.put([rate])
+    return rate
+
+
+def _own_currency(book: Book) -> str:
+    return book.organization.currency_iso_code
