@@ -14,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,12 +64,13 @@ def matches(expected: Any, actual: Any) -> bool:
 
 
 def run_page(page: Path, environment: dict[str, str], tmp_path: Path) -> None:
+    """Each example of the page in page order, in `tmp_path` (the files an example writes go there)."""
     state = tmp_path / f"{page.stem}.env"
     state.write_text("")
     for example in examples(page):
         script = f"set -euo pipefail\nsource {state}\n{example.command}\nexport -p > {state}\n"
         result = subprocess.run(["bash", "-c", script], env={**os.environ, **environment}, capture_output=True,
-                                text=True, timeout=60)
+                                text=True, timeout=60, cwd=tmp_path)
         where = f"{page.name}:{example.line}"
         assert result.returncode == 0, f"{where}: exit {result.returncode}\n{result.stderr}"
         if example.kind == "json":
@@ -86,6 +88,14 @@ def test_the_accounting_guide_runs_as_written(app, context, tmp_path):
     with served(app) as base:
         run_page(DOCS / "accounting.md", {"BASE": base, "ONEUP": f"{us.oneup.email}:{us.oneup.api_key}",
                                           "ONEUP_FR": f"{french.oneup.email}:{french.oneup.api_key}"}, tmp_path)
+
+
+def test_the_currencies_page_runs_as_written(context, tmp_path):
+    """docs/currencies.md: the `comptoir rates` commands, on an organization whose slug is acme-inc."""
+    create_organization(context.database, "Acme Inc", slug="acme-inc")
+    run_page(DOCS / "currencies.md", {"COMPTOIR_DATABASE_URL": context.database.url,
+                                      "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
+             tmp_path)
 
 
 @pytest.mark.parametrize("expected, actual, same", [
