@@ -287,8 +287,10 @@ class DocumentStore:
         `kind`, in one statement."""
         taken, on, previous = _CODE_AND_PREVIOUS.first(self.link, org_id=self.org_id, kind=kind, code=code,
                                                        number=number)
-        if previous is None and number > 1:  # not the number just before: the nearest (rare)
-            return bool(taken), self.series_neighbour(kind, None, number)
+        if previous is None and number > 1:  # number - 1 is no document's: the nearest before (rare)
+            nearest = _SERIES_NEIGHBOURS[False, False, False].first(self.link, org_id=self.org_id, kind=kind,
+                                                                    number=number)
+            on, previous = nearest if nearest is not None else (None, None)
         return bool(taken), (on, previous) if previous is not None else None
 
     def _read_whole(self, ids: list[int], lock: bool) -> dict[int, Any]:

@@ -203,7 +203,7 @@ class Documents:
                               items=[line.get("item_id") for line in lines if isinstance(line, Mapping)])
         checks = Checks()
         self._check_header(book, document, fields, checks, creating=creating)
-        due_before = document.due_date
+        due_before, dated_before = document.due_date, document.date
         apply(document, fields, HEADER_FIELDS, checks)
         # A due date sent as it stands stays what it was: derived from the terms, a client that sends
         # back what it read pins nothing (docs/decisions/0019).
@@ -241,7 +241,7 @@ class Documents:
             document.user_code = fields["code"]
         elif not document.user_code:
             numbering.number_document(book, document, with_transaction=self.kind in POSTED)
-        elif "date" in fields and not creating:
+        elif document.date != dated_before and not creating:
             numbering.check_date_order(book, document)
 
     def _check_header(self, book: Book, document: Any, fields: Mapping[str, Any], checks: Checks, *,
