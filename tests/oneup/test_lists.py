@@ -578,7 +578,7 @@ def test_task_filters(oneup, book_with_everything):
 def test_currencies_main_currency_is_usd(oneup):
     currencies = oneup.ok("GET", "/currencies")
     main = [c for c in currencies if c["is_main_currency"] is True]
-    assert [(c["iso_code"], c["name"]) for c in main] == [("USD", "U.S. Dollar")]
+    assert [(c["iso_code"], c["name"]) for c in main] == [("USD", "US Dollar")]  # ISO 4217's name
     assert all(c["is_main_currency"] is False for c in currencies if c["iso_code"] != "USD")
     assert all(set(c) == {"id", "iso_code", "name", "is_main_currency"} for c in currencies)
     usd = main[0]

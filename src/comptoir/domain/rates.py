@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from babel.numbers import is_currency
 
+from .currencies import is_currency
 from .errors import DomainError, ErrorKind, Problem
 from .money import plain
 
@@ -114,7 +114,7 @@ def _rate_from_text(text: str) -> tuple[Decimal | None, tuple[str, str | None]]:
 
 
 def _currency_problems(currency: str, own_currency: str) -> list[tuple[str, str]]:
-    if not (len(currency) == 3 and currency.isalpha() and currency.isupper() and is_currency(currency)):
+    if not is_currency(currency):
         return [("currency", f"{currency!r} is not an ISO 4217 currency code")]
     if currency == own_currency:
         return [("currency", f"{currency} is the organization's currency: its rate is always 1")]

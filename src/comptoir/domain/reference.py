@@ -8,15 +8,6 @@ from decimal import Decimal
 
 import eu_vat_rates_data
 
-CURRENCIES = {  # iso code: (name, minor units)
-    "USD": ("U.S. Dollar", 2),
-    "EUR": ("Euro", 2),
-    "GBP": ("Pound Sterling", 2),
-    "CAD": ("Canadian Dollar", 2),
-    "CHF": ("Swiss Franc", 2),
-    "JPY": ("Japanese Yen", 0),
-}
-
 US_TAXES = [
     ("0.0% Example of Sales Tax (Collected)", Decimal(0)),
     ("10% Federal Tax", Decimal(10)),

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from comptoir.domain import fiscal, reference
+from comptoir.domain import currencies, fiscal, reference
 from comptoir.domain.errors import ErrorKind, fail
 from comptoir.services.access import credentials
 from comptoir.services.access.identity import create_web_login
@@ -76,8 +76,9 @@ def create_organization(database: Database, name: str, *, currency: str = "USD",
     currency = currency.upper()
     if not name:
         raise fail(ErrorKind.MISSING, "name", "an organization needs a name")
-    if currency not in reference.CURRENCIES:
-        raise fail(ErrorKind.INVALID, "currency", f"one of {', '.join(reference.CURRENCIES)}")
+    # Until amounts round to each currency's minor units (issue 18 §2), a book is kept in one of these.
+    if currency not in currencies.DEFAULT_CURRENCIES:
+        raise fail(ErrorKind.INVALID, "currency", f"one of {', '.join(currencies.DEFAULT_CURRENCIES)}")
     if chart not in CHARTS:
         raise fail(ErrorKind.INVALID, "chart", f"one of {', '.join(CHARTS)}")
     _check_start_month(fiscal_year_start_month)
@@ -181,8 +182,9 @@ def _code(book: Book, key: str) -> str:
 
 
 def _seed_reference_data(book: Book, currency: str, country: str) -> None:
-    for iso_code, (name, minor_units) in reference.CURRENCIES.items():
-        book.currencies.add(Currency(iso_code=iso_code, name=name, minor_units=minor_units,
+    for iso_code in currencies.DEFAULT_CURRENCIES:
+        book.currencies.add(Currency(iso_code=iso_code, name=currencies.currency_name(iso_code),
+                                     minor_units=currencies.minor_units(iso_code),
                                      is_main_currency=iso_code == currency))
     for name, rate in reference.taxes_for(country):
         book.taxes.add(Tax(name=name, rate=rate))

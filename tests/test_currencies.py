@@ -1,0 +1,53 @@
+"""Issue 18 §2, first part: currencies are ISO 4217's, with ISO's names and minor units, from ISO's
+own list (domain/currencies.py, docs/decisions/0027): JPY has none, BHD three, HUF two (where the
+Unicode CLDR says none). Amounts do not round to them yet (§2's next part): until then a book is kept
+in one of the six currencies an organization starts with."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from comptoir.domain import currencies
+from comptoir.domain.errors import DomainError
+from comptoir.services.kernel.unit_of_work import open_book
+from comptoir.services.masterdata import reference
+from comptoir.services.tenancy.organizations import create_organization
+
+from .helpers import OneUpClient
+from .upflow.conftest import UpflowClient
+
+D = Decimal
+
+
+@pytest.mark.parametrize("code, digits, name", [("USD", 2, "US Dollar"), ("JPY", 0, "Yen"), ("BHD", 3, "Bahraini Dinar"),
+                                                ("HUF", 2, "Forint"), ("CLP", 0, "Chilean Peso")])
+def test_minor_units_and_names_are_iso_4217s(code, digits, name):
+    assert (currencies.minor_units(code), currencies.currency_name(code)) == (digits, name)
+
+
+@pytest.mark.parametrize("code", ["ABC", "DEM", "XAU", "XXX", "usd", "US"])
+def test_what_is_not_a_current_iso_currency_with_minor_units(code):
+    assert not currencies.is_currency(code)
+
+
+def test_an_organization_starts_with_the_usual_currencies_and_their_iso_minor_units(context):
+    org = create_organization(context.database, "Tokyo Trading", currency="jpy", country="JP")
+    with pytest.raises(DomainError, match="one of USD, EUR, GBP, CAD, CHF, JPY"):
+        create_organization(context.database, "Manama Trading", currency="BHD")  # until §2 rounds to 3 digits
+    with open_book(context.database, org.id) as book:
+        assert dict(reference.minor_units(book)) == {"USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "CHF": 2, "JPY": 0}
+
+
+def test_upflow_cents_are_the_currencys_minor_units(client, org):
+    """1000 "cents" of yen are 1000 JPY (yen have no minor unit), 1000 of dollars 10.00 USD."""
+    upflow, oneup = UpflowClient(client, org), OneUpClient(client, org)
+    upflow.ok("POST", "/customers", {"externalId": "C-1", "name": "Buyer"})
+    for external_id, currency in (("JP-1", "JPY"), ("US-1", "USD")):
+        imported = upflow.ok("POST", "/invoices", {
+            "externalId": external_id, "customId": external_id, "issuedAt": "2026-01-15", "dueDate": "2026-02-15",
+            "currency": currency, "netAmount": 1000, "grossAmount": 1000, "customer": {"externalId": "C-1"}})
+        assert (imported["grossAmount"], imported["currency"]) == (1000, currency)
+    totals = {row["user_code"]: (row["total"], row["currency_iso_code"]) for row in oneup.ok("GET", "/invoices")}
+    assert totals == {"JP-1": (D(1000), "JPY"), "US-1": (D(10), "USD")}
