@@ -117,3 +117,17 @@ def assert_reversed(original: dict, transactions: list[dict]) -> dict:
                   and t["date"] == original["date"] and t["journal_id"] == original["journal_id"]
                   and sorted((e["account_id"], e["way"], e["amount"]) for e in t["entries"]) == mirrored]
     return reversal
+
+
+def set_rates(context: Any, org_id: int, rates: dict[str, str], since: str = "2000-01-01") -> None:
+    """Exchange rates of the organization's book from `since` on (1 currency = rate own currency), as
+    `comptoir rates set` writes them: what a document in another currency is booked at."""
+    from datetime import date
+    from decimal import Decimal
+
+    from comptoir.services.kernel.unit_of_work import open_book
+    from comptoir.services.ledger import rates as book_rates
+
+    with open_book(context.database, org_id) as book:
+        for currency, rate in rates.items():
+            book_rates.set_rate(book, currency, date.fromisoformat(since), Decimal(rate))

@@ -15,7 +15,7 @@ from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.services.masterdata import reference
 from comptoir.services.tenancy.organizations import create_organization
 
-from .helpers import OneUpClient
+from .helpers import OneUpClient, set_rates
 from .upflow.conftest import UpflowClient
 
 D = Decimal
@@ -40,9 +40,10 @@ def test_an_organization_starts_with_the_usual_currencies_and_their_iso_minor_un
         assert dict(reference.minor_units(book)) == {"USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "CHF": 2, "JPY": 0}
 
 
-def test_upflow_cents_are_the_currencys_minor_units(client, org):
+def test_upflow_cents_are_the_currencys_minor_units(client, context, org):
     """1000 "cents" of yen are 1000 JPY (yen have no minor unit), 1000 of dollars 10.00 USD."""
     upflow, oneup = UpflowClient(client, org), OneUpClient(client, org)
+    set_rates(context, org.id, {"JPY": "0.0067"})
     upflow.ok("POST", "/customers", {"externalId": "C-1", "name": "Buyer"})
     for external_id, currency in (("JP-1", "JPY"), ("US-1", "USD")):
         imported = upflow.ok("POST", "/invoices", {

@@ -15,6 +15,8 @@ from decimal import Decimal
 
 import pytest
 
+from comptoir.services.tenancy.organizations import create_organization
+
 from .helpers import OneUpClient
 from .oneup.sales_support import simple_invoice
 from .quipu.conftest import QuipuClient, item, relationship
@@ -23,6 +25,13 @@ from .upflow.conftest import UpflowClient
 
 D = Decimal
 RECEIVABLE, PAYABLE = "11100", "20100"
+
+
+@pytest.fixture
+def org(context):
+    """A book kept in euros, as the tests' documents are (tests/currencies/ letters documents in
+    another currency than the book's)."""
+    return create_organization(context.database, "Test Company", currency="EUR")
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 
 from comptoir.services.tenancy.organizations import create_organization
 
+from tests.helpers import set_rates
 from ..helpers import OneUpClient, assert_reversed, book_snapshot, error_of
 from .sales_support import (
     CONTACT_ADDRESS,
@@ -94,7 +95,8 @@ def test_a_line_discount_applies_before_tax(oneup):
     assert invoice["tax_amount"] == D("5.25") and invoice["total"] == D("57.72")
 
 
-def test_defaults_of_an_invoice_and_its_lines(oneup):
+def test_defaults_of_an_invoice_and_its_lines(oneup, context, org):
+    set_rates(context, org.id, {"EUR": "1.10"})
     buyer = customer(oneup, currency_iso_code="EUR")
     thing = item(oneup, "Nintendo Wii", "199", "A video game console.")
     first = oneup.ok("POST", "/invoices", {"customer_id": buyer["id"], "order_lines": [{"item_id": thing["id"]}]})

@@ -15,6 +15,7 @@ import pytest
 from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.services.tenancy.organizations import create_organization
 
+from tests.helpers import set_rates
 from ..helpers import OneUpClient, book_snapshot, error_of
 
 # The error messages of the conventions seed's "Error Codes and Responses" table.
@@ -531,6 +532,7 @@ def test_integers_sent_back_as_whole_decimals_change_nothing(oneup, context, org
     is still refused (code 5)."""
     with open_book(context.database, org.id) as book:
         price_family_id = book.price_families.all()[0].id  # the organization's default (no endpoint lists them)
+    set_rates(context, org.id, {"EUR": "1.10"})  # the rich customer's invoices are in euros
     for collection, element_id in every_updatable_resource(oneup, price_family_id).items():
         body = fetch(oneup, collection, element_id)
         before = book_snapshot(context, org.id)

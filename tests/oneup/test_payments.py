@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.helpers import set_rates
 from ..helpers import assert_reversed, book_snapshot, error_of
 from .sales_support import (
     UNKNOWN_ID,
@@ -86,7 +87,8 @@ def test_the_date_defaults_to_today(oneup):
     assert payment["date"] == date.today().isoformat()
 
 
-def test_the_currency_is_the_invoices(oneup):
+def test_the_currency_is_the_invoices(oneup, context, org):
+    set_rates(context, org.id, {"EUR": "1.10"})
     buyer = customer(oneup, currency_iso_code="EUR")
     invoice = simple_invoice(oneup, buyer)
     assert invoice["currency_iso_code"] == "EUR"

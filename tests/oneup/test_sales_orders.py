@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.helpers import set_rates
 from ..helpers import assert_reversed, book_snapshot, error_of
 from .sales_support import (
     CONTACT_ADDRESS,
@@ -58,7 +59,8 @@ def test_the_seed_sales_order_example_comes_out_exactly(oneup):
     assert oneup.ok("GET", "/invoices") == []  # an order is not an invoice
 
 
-def test_defaults_of_a_sales_order_and_its_lines(oneup):
+def test_defaults_of_a_sales_order_and_its_lines(oneup, context, org):
+    set_rates(context, org.id, {"GBP": "1.27"})  # the invoice at the end is booked in dollars
     buyer = customer(oneup, currency_iso_code="GBP")
     thing = item(oneup, "Nintendo Wii", "199", "A video game console.")
     first = oneup.ok("POST", "/sales_orders", {"customer_id": buyer["id"], "order_lines": [{"item_id": thing["id"]}]})

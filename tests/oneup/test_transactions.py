@@ -387,7 +387,8 @@ def test_a_balanced_transaction_is_realized_in_miscellaneous_operations(oneup):
     assert receivable == {"id": receivable["id"], "label": "Invoice Payment", "amount": Decimal("17578.65"),
                           "way": "debit", "account_id": accounts["11100"]["id"],
                           "account_label": "11100  ( Accounts Receivable - Trade )", "lettering": "CINV-237",
-                          "locked": False, "tax_rate": None, "tax_base": None}
+                          "locked": False, "tax_rate": None, "tax_base": None, "currency_iso_code": None,
+                          "currency_amount": None, "exchange_rate": None}
     assert sales["account_label"] == "40150  ( Sales - Miscellaneous )"
     assert sales["amount"] == Decimal("16238.92") and sales["way"] == "credit"
     assert tax["account_label"] == "21100  ( Sales Tax Payable )"

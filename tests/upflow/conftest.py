@@ -54,6 +54,18 @@ def upflow_error(response, status: int) -> dict:
 
 
 @pytest.fixture
+def org(context):
+    """An organization whose book is kept in euros, as most of Upflow's users' are: the tests' EUR
+    documents are in its own currency, their USD ones booked at a rate (tests/currencies/ checks how)."""
+    from comptoir.services.tenancy.organizations import create_organization
+    from tests.helpers import set_rates
+
+    created = create_organization(context.database, "Test Company", currency="EUR")
+    set_rates(context, created.id, {"USD": "0.92"})
+    return created
+
+
+@pytest.fixture
 def upflow(client, org) -> UpflowClient:
     return UpflowClient(client, org)
 

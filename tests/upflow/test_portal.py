@@ -143,7 +143,7 @@ def test_the_page_shows_the_statement(upflow, client, statement, org):
 def test_a_customer_without_invoices(upflow, client):
     customer = upflow.ok("POST", "/customers", {"externalId": "empty", "name": "Empty Ltd"})
     text = text_of(client.get(portal_path(upflow, customer["id"])))
-    assert "Balance due: 0.00 USD" in text
+    assert "Balance due: 0.00 EUR" in text  # nothing owed, in the book's currency (the customer has none)
     assert "No open invoices." in text and "No paid invoices." in text
 
 

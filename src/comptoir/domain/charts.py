@@ -40,6 +40,12 @@ SALARIES = "salaries"
 SOCIAL_SECURITY = "social_security"  # the company's social security contributions
 SOCIAL_SECURITY_PAYABLE = "social_security_payable"
 WAGES_PAYABLE = "wages_payable"  # net pay owed to employees, apart from suppliers (docs/decisions/0022)
+# Roles of money in other currencies (issue 18, docs/currencies.md), created on first use: the realised
+# gain or loss of a settlement at another rate than its invoice's, the unrealised one of a revaluation
+# (`comptoir revalue`), and the rounding difference of a conversion.
+EXCHANGE_GAIN, EXCHANGE_LOSS = "exchange_gain", "exchange_loss"
+UNREALIZED_GAIN, UNREALIZED_LOSS = "unrealized_exchange_gain", "unrealized_exchange_loss"
+ROUNDING_GAIN, ROUNDING_LOSS = "rounding_gain", "rounding_loss"
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,12 @@ ON_DEMAND = {
         AccountSpec("21400", "Wages Payable", LIABILITY, WAGES_PAYABLE, "20000"),
         AccountSpec("64000", "Salaries and Wages", EXPENSE, SALARIES, "50000"),
         AccountSpec("64200", "Social Security - Company", EXPENSE, SOCIAL_SECURITY, "50000"),
+        AccountSpec("40900", "Realized Exchange Gains", INCOME, EXCHANGE_GAIN, "40000"),
+        AccountSpec("40910", "Unrealized Exchange Gains", INCOME, UNREALIZED_GAIN, "40000"),
+        AccountSpec("40990", "Currency Rounding Gains", INCOME, ROUNDING_GAIN, "40000"),
+        AccountSpec("62800", "Realized Exchange Losses", EXPENSE, EXCHANGE_LOSS, "50000"),
+        AccountSpec("62810", "Unrealized Exchange Losses", EXPENSE, UNREALIZED_LOSS, "50000"),
+        AccountSpec("62890", "Currency Rounding Losses", EXPENSE, ROUNDING_LOSS, "50000"),
     ],
     FRENCH_CHART: [
         AccountSpec("444700", "Retenues à la source subies", ASSET, RETENTION_RECEIVABLE, "4"),
@@ -147,6 +159,14 @@ ON_DEMAND = {
         AccountSpec("421000", "Personnel - Rémunérations dues", LIABILITY, WAGES_PAYABLE, "4"),
         AccountSpec("641000", "Rémunérations du personnel", EXPENSE, SALARIES, "6"),
         AccountSpec("645000", "Charges de sécurité sociale", EXPENSE, SOCIAL_SECURITY, "6"),
+        AccountSpec("766000", "Gains de change", INCOME, EXCHANGE_GAIN, "7"),
+        AccountSpec("666000", "Pertes de change", EXPENSE, EXCHANGE_LOSS, "6"),
+        # The PCG keeps unrealised differences on the balance sheet (art. 420-7): 476 for a loss,
+        # 477 for a gain, reversed on the first day of the next period.
+        AccountSpec("476000", "Différences de conversion - Actif", ASSET, UNREALIZED_LOSS, "4"),
+        AccountSpec("477000", "Différences de conversion - Passif", LIABILITY, UNREALIZED_GAIN, "4"),
+        AccountSpec("658000", "Charges diverses de gestion courante", EXPENSE, ROUNDING_LOSS, "6"),
+        AccountSpec("758000", "Produits divers de gestion courante", INCOME, ROUNDING_GAIN, "7"),
     ],
 }
 

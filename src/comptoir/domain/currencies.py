@@ -4,6 +4,7 @@ CLDR's: its digits differ from ISO's minor units for some currencies (HUF: CLDR 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 
 from iso4217 import Currency
@@ -32,6 +33,11 @@ def is_currency(code: str) -> bool:
 def minor_units(code: str) -> int:
     """The digits after the decimal point of the currency (ISO's minor unit): USD 2, JPY 0, BHD 3."""
     return _require(code).exponent
+
+
+def smallest_unit(code: str) -> Decimal:
+    """The currency's minor unit as an amount, what its amounts round to: 0.01 (USD), 1 (JPY), 0.001 (BHD)."""
+    return Decimal(1).scaleb(-minor_units(code))
 
 
 def currency_name(code: str) -> str:

@@ -26,11 +26,22 @@ class Posting:
     party_id: int | None = None
     tax_rate: Decimal | None = None
     tax_base: Decimal | None = None
+    # Money in another currency than the organization's (domain/conversion.py): the currency, the
+    # amount in it and the rate it converts at. Before conversion, `rate` alone may be set: the rate
+    # this posting converts at when it is not its transaction's (a payment's share of an invoice
+    # settles at the invoice's rate).
+    currency: str | None = None
+    currency_amount: Decimal | None = None
+    rate: Decimal | None = None
 
     @property
     def signed(self) -> Decimal:
         """Debits positive, credits negative: a balanced transaction sums to zero."""
         return self.amount if self.way == DEBIT else -self.amount
+
+    def signed_as(self, amount: Decimal) -> Decimal:
+        """An amount signed as this posting's way signs it."""
+        return amount if self.way == DEBIT else -amount
 
 
 def signed(way: str, amount: Decimal) -> Decimal:
@@ -78,6 +89,7 @@ def net(postings: Iterable[Posting]) -> list[Posting]:
             continue
         if posting.amount < 0:
             posting = replace(posting, way=CREDIT if posting.way == DEBIT else DEBIT, amount=-posting.amount,
-                              tax_base=None if posting.tax_base is None else -posting.tax_base)
+                              tax_base=None if posting.tax_base is None else -posting.tax_base,
+                              currency_amount=None if posting.currency_amount is None else -posting.currency_amount)
         result.append(posting)
     return result

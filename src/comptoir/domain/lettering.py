@@ -23,6 +23,9 @@ class Part:
 
     letter: str
     amount: Decimal
+    # The rate of the document it settles, when that is in another currency than the organization's:
+    # the share leaves the receivable at the rate it entered it (domain/conversion.py).
+    rate: Decimal | None = None
 
 
 def letter_of(kind: str, user_code: str, vendor_reference: str | None = None) -> str:
@@ -31,18 +34,20 @@ def letter_of(kind: str, user_code: str, vendor_reference: str | None = None) ->
     return printed_number(kind, user_code, vendor_reference) or user_code
 
 
-def parts(amount: Decimal, settled: Iterable[tuple[str, Decimal]], own_letter: str) -> list[Part]:
-    """A settlement's amount split by letter: what it settles of each document, summed per letter in
-    the order first met, and the rest under its own letter. Nothing settled beyond the amount is
-    lettered (the allocation rules forbid it; a document whose links are replaced next may hold its
-    old ones for a moment), and parts of zero are left out."""
+def parts(amount: Decimal, settled: Iterable[tuple[str, Decimal, Decimal | None]], own_letter: str) -> list[Part]:
+    """A settlement's amount split by letter: what it settles of each document (letter, amount, the
+    document's rate), summed per letter in the order first met, and the rest under its own letter.
+    Nothing settled beyond the amount is lettered (the allocation rules forbid it; a document whose
+    links are replaced next may hold its old ones for a moment), and parts of zero are left out."""
     shares: dict[str, Decimal] = {}
+    rates: dict[str, Decimal | None] = {own_letter: None}
     left = amount
-    for letter, settled_amount in settled:
+    for letter, settled_amount, rate in settled:
         share = min(settled_amount, left)
         if share > 0:
             shares[letter] = shares.get(letter, Decimal(0)) + share
+            rates.setdefault(letter, rate)
             left -= share
     if left > 0:
         shares[own_letter] = shares.get(own_letter, Decimal(0)) + left
-    return [Part(letter, share) for letter, share in shares.items()]
+    return [Part(letter, share, rates[letter]) for letter, share in shares.items()]

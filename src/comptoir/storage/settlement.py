@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, select
+from sqlalchemy import bindparam, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
 from .link import Link
@@ -55,17 +55,20 @@ def settling(where: Link | Session, org_id: int, document_ids: Sequence[int]) ->
 def _counterparts(owner: Any) -> Statement:
     """What one payment, credit note or refund (`owner`: its column of the allocations) is allocated
     against, in the order the allocations were made: the kind, code and vendor reference of each
-    counterpart (kind "payment" and its code for a payment), with the amount. A credit's counterparts
-    are the invoices it settles (what it gives back to a refund is not settled: it stays its own)."""
+    counterpart (kind "payment" and its code for a payment), with the amount and the rate it is booked
+    at. A credit's counterparts are the invoices it settles (what it gives back to a refund is not
+    settled: it stays its own)."""
     if owner is _allocations.c.refund_id:
         joined = (_allocations.outerjoin(_documents, _documents.c.id == _allocations.c.credit_note_id)
                   .outerjoin(_payments, _payments.c.id == _allocations.c.payment_id))
         kind = func.coalesce(_documents.c.kind, literal("payment"))
         code = func.coalesce(_documents.c.user_code, _payments.c.user_code)
+        rate = func.coalesce(_documents.c.exchange_rate, _payments.c.exchange_rate)
     else:
         joined = _allocations.join(_documents, _documents.c.id == _allocations.c.document_id)
-        kind, code = _documents.c.kind, _documents.c.user_code
-    return Statement(select(kind, code, _documents.c.vendor_reference, _allocations.c.amount).select_from(joined)
+        kind, code, rate = _documents.c.kind, _documents.c.user_code, _documents.c.exchange_rate
+    return Statement(select(kind, code, _documents.c.vendor_reference, _allocations.c.amount,
+                            type_coerce(rate, _documents.c.exchange_rate.type)).select_from(joined)
                      .where(_allocations.c.org_id == bindparam("org_id"), owner == bindparam("owner_id"))
                      .order_by(_allocations.c.id))
 
@@ -75,7 +78,7 @@ _COUNTERPARTS = {"payment": _counterparts(_allocations.c.payment_id),
                  "refund": _counterparts(_allocations.c.refund_id)}
 
 
-def counterparts(where: Link | Session, org_id: int, kind: str, owner_id: int) -> list[tuple[str, str, str | None, Any]]:
-    """(kind, code, vendor reference, amount) of what a payment or a credit note settles (invoices), or
+def counterparts(where: Link | Session, org_id: int, kind: str, owner_id: int) -> list[tuple[str, str, str | None, Any, Any]]:
+    """(kind, code, vendor reference, amount, rate) of what a payment or a credit note settles (invoices), or
     of what a refund gives back (payments, credit notes), in one statement (services/settlement/lettering.py)."""
     return _COUNTERPARTS[kind].all(where, org_id=org_id, owner_id=owner_id)

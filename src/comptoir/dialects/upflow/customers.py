@@ -248,7 +248,9 @@ def render_customer(book: Any, party: Any, base_url: str, custom: list[dict] | N
         "customFields": custom if custom is not None else
         custom_fields.values_of(book, "CUSTOMER", [party.id])[party.id],
         "contacts": [render_contact(contact) for contact in party.contacts],
-        "balance": int((receivable_balance(book, party.id) if balance is None else balance) * minor),
+        # What it owes in its currency: its invoices in another currency are not added to it.
+        "balance": int((receivable_balance(book, party.id, party.currency_iso_code) if balance is None
+                        else balance) * minor),
         "currency": party.currency_iso_code,
         "directUrl": f"{base_url}/upflow/v1/customers/{party.uuid}",
         "createdAt": iso_timestamp(party.created_at),
@@ -311,7 +313,7 @@ async def list_customers(request: Request) -> JSONResponse:
         total = parties.count_parties(book, "customer", conditions)
         ids = [row.id for row in rows]
         custom = custom_fields.values_of(book, "CUSTOMER", ids)
-        balances = receivable_balances(book, ids)  # one query for the page
+        balances = receivable_balances(book, ids, {row.id: row.currency_iso_code for row in rows})  # one query
         parents = book.parties.get_many([row.parent_id for row in rows if row.parent_id])  # held while rendering
         rendered = [render_customer(book, row, base_url(request), custom[row.id], balances[row.id]) for row in rows]
         del parents

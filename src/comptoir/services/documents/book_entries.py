@@ -216,7 +216,7 @@ def settle_declared(book: Book, document: Any) -> None:
     posting.post(book, source_type=DECLARED_PAYMENT, source_id=document.id, journal_role="bank",
                  on=document.paid_at, piece_number=document.user_code, currency=document.currency_iso_code,
                  postings=[Posting(chart.account_for(book, owed).id, DEBIT, amount, label, letter,
-                                   document.customer_id),
+                                   document.customer_id, rate=document.exchange_rate),  # leaves at its rate
                            Posting(chart.account_for(book, charts.UNDEPOSITED).id, CREDIT, amount, label)])
 
 

@@ -41,7 +41,7 @@ from comptoir.services.documents import numbering
 from comptoir.services.kernel.imports import upsert
 from comptoir.services.kernel.references import ensure_unreferenced
 from comptoir.services.kernel.validation import Checks, apply
-from comptoir.services.ledger import chart, posting
+from comptoir.services.ledger import chart, posting, rates
 from comptoir.services.masterdata import reference
 from comptoir.services.settlement import allocations, lettering
 from comptoir.services.settlement.standing import installments
@@ -203,7 +203,7 @@ class Documents:
                               items=[line.get("item_id") for line in lines if isinstance(line, Mapping)])
         checks = Checks()
         self._check_header(book, document, fields, checks, creating=creating)
-        due_before, dated_before = document.due_date, document.date
+        due_before, dated_before, currency_before = document.due_date, document.date, document.currency_iso_code
         apply(document, fields, HEADER_FIELDS, checks)
         # A due date sent as it stands stays what it was: derived from the terms, a client that sends
         # back what it read pins nothing (docs/decisions/0019).
@@ -234,6 +234,10 @@ class Documents:
         checks.raise_if_any()
         self._compute(book, document)
         _check_amounts(document)  # before any number is taken for it
+        if self.kind in POSTED:  # a rate it cannot be booked at refuses it, before a number is taken too
+            document.exchange_rate = rates.kept_or_new_rate(
+                book, document, document.currency_iso_code, document.date,
+                same=not creating and (document.currency_iso_code, document.date) == (currency_before, dated_before))
         if fields.get("code") and fields["code"] != document.user_code:
             if not creating:  # a draft renumbered by hand gives its number back
                 numbering.give_back_number(book, document)
@@ -394,7 +398,8 @@ class Documents:
 
     def _posted_as(self, document: Any) -> dict[str, Any]:
         return {"journal_role": "purchases" if self.kind in PURCHASES else "sales", "on": document.date,
-                "piece_number": document.user_code, "currency": document.currency_iso_code}
+                "piece_number": document.user_code, "currency": document.currency_iso_code,
+                "rate": document.exchange_rate}
 
     def _post(self, book: Book, document: Any, *, lettered_before: Sequence[str] = (),
               when_changed: bool = False) -> None:

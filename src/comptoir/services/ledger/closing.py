@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from sqlalchemy import case, func, update
 
@@ -47,20 +47,36 @@ def account_balance(book: Book, account_id: int, *, until: date | None = None, p
     return Decimal(debit) - Decimal(credit)
 
 
-def receivable_balance(book: Book, party_id: int) -> Decimal:
-    """What a customer owes: its entries on the receivable account."""
-    return receivable_balances(book, [party_id])[party_id]
+def receivable_balance(book: Book, party_id: int, currency: str | None = None) -> Decimal:
+    """What a customer owes in a currency (the organization's when None): its entries on the
+    receivable account in that currency."""
+    return receivable_balances(book, [party_id], {party_id: currency})[party_id]
 
 
-def receivable_balances(book: Book, party_ids: Sequence[int]) -> dict[int, Decimal]:
-    """What each of these customers owes (its entries on the receivable account), in one query."""
-    found = {party_id: Decimal(0) for party_id in party_ids}
+def receivable_balances(book: Book, party_ids: Sequence[int],
+                        currencies: Mapping[int, str | None] | None = None) -> dict[int, Decimal]:
+    """What each of these customers owes in its currency (`currencies`, by customer; the
+    organization's by default), in one query."""
+    own = book.organization.currency_iso_code
+    by_currency = receivable_balances_by_currency(book, party_ids)
+    return {party_id: balances.get((currencies or {}).get(party_id) or own, Decimal(0))
+            for party_id, balances in by_currency.items()}
+
+
+def receivable_balances_by_currency(book: Book, party_ids: Sequence[int]) -> dict[int, dict[str, Decimal]]:
+    """What each of these customers owes in each currency it has entries in (by customer, then
+    currency), in one query: an entry in another currency counts its amount in that currency
+    (docs/currencies.md), so that a customer's euros are never added to its dollars."""
+    found: dict[int, dict[str, Decimal]] = {party_id: {} for party_id in party_ids}
     if not found:
         return found
-    signed = case((Entry.way == DEBIT, Entry.amount), else_=-Entry.amount)
-    rows = book.entries.aggregate([Entry.party_id, func.sum(signed).label("balance")],
+    own = book.organization.currency_iso_code
+    money = func.coalesce(Entry.currency_amount, Entry.amount)
+    signed = case((Entry.way == DEBIT, money), else_=-money)
+    currency = func.coalesce(Entry.currency_iso_code, own).label("currency")
+    rows = book.entries.aggregate([Entry.party_id, currency, func.sum(signed).label("balance")],
                                   Entry.account_id == account_id_for(book, charts.RECEIVABLE),
-                                  Entry.party_id.in_(list(found)), group_by=[Entry.party_id])
+                                  Entry.party_id.in_(list(found)), group_by=[Entry.party_id, currency])
     for row in rows:
-        found[row.party_id] = Decimal(row.balance or 0)
+        found[row.party_id][row.currency] = Decimal(row.balance or 0)
     return found

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any, Collection, Mapping, Sequence
 
+from comptoir.domain import charts, conversion, currencies
 from comptoir.domain.errors import ErrorKind, Rule, broken
-from comptoir.domain.ledger import Posting, balance_problems, net, reversal
+from comptoir.domain.ledger import CREDIT, DEBIT, Posting, balance_problems, net, reversal
 from comptoir.services.kernel.validation import Checks
+from comptoir.services.ledger import chart, rates
 from comptoir.services.ledger.chart import journal_id_for
 from comptoir.storage.book import Book
 from comptoir.storage.transactions import PendingTransaction
@@ -34,10 +37,13 @@ class Prepared:
 
 def prepare(book: Book, *, on: date, piece_number: str, currency: str, postings: Sequence[Posting],
             journal_role: str | None = None, journal_id: int | None = None,
-            letterings: Mapping[tuple[int, str, str], str] | None = None) -> Prepared:
+            letterings: Mapping[tuple[int, str, str], str] | None = None, rate: Decimal | None = None,
+            converted: bool = False) -> Prepared:
     """The transaction these postings make, checked (it balances, falls in the open period, posts to
-    postable accounts), not written. `letterings`: hand-set ones to keep, by entry (`_identity`)."""
-    postings = net(postings)
+    postable accounts), not written. `letterings`: hand-set ones to keep, by entry (`_identity`).
+    Postings in another `currency` than the organization's are converted at `rate` (else the book's
+    rate of the day: rates.NoRate when it has none) unless they are `converted` already."""
+    postings = net(postings) if converted else in_own_currency(book, on, currency, rate, postings)
     checks = Checks()
     _check_period(book, on, checks)
     accounts = _check_postings(book, postings, checks)
@@ -48,7 +54,7 @@ def prepare(book: Book, *, on: date, piece_number: str, currency: str, postings:
 
 def post(book: Book, *, source_type: str, source_id: int, journal_role: str | None = None, on: date,
          piece_number: str, currency: str, postings: Sequence[Posting], journal_id: int | None = None,
-         lettered_before: Collection[str] = (), when_changed: bool = False) -> Any:
+         lettered_before: Collection[str] = (), when_changed: bool = False, rate: Decimal | None = None) -> Any:
     """Write (or rewrite) the transaction a document generates, in the journal of that role (or the
     journal given by id). The previous entries must still be changeable, and the new ones must balance
     and fall in the open period. The transaction as written (a TransactionView).
@@ -56,9 +62,10 @@ def post(book: Book, *, source_type: str, source_id: int, journal_role: str | No
     Letterings set by hand survive (`_set_by_hand`); `lettered_before`: letters the document gave its
     entries besides its number (a purchase's vendor reference as it was), which are not. `when_changed`:
     the document is posted again because another one changed what it settles (its letters may move),
-    so a transaction that comes out the same is left as it is, unchecked (a closed or locked one too)."""
+    so a transaction that comes out the same is left as it is, unchecked (a closed or locked one too).
+    `rate`: as `prepare`'s."""
     before = book.transaction_store.find_by_source(source_type, source_id)
-    postings = net(postings)
+    postings = in_own_currency(book, on, currency, rate, postings)
     letterings = _set_by_hand(before, postings, piece_number, lettered_before) if before is not None else {}
     if before is not None:
         if when_changed and book.transaction_store.holds(
@@ -67,7 +74,7 @@ def post(book: Book, *, source_type: str, source_id: int, journal_role: str | No
             return before
         _check_all_changeable(before)
     prepared = prepare(book, on=on, piece_number=piece_number, currency=currency, postings=postings,
-                       journal_role=journal_role, journal_id=journal_id, letterings=letterings)
+                       journal_role=journal_role, journal_id=journal_id, letterings=letterings, converted=True)
     if before is not None:
         return book.transaction_store.rewrite(before, prepared.header, prepared.entries, journal=None,
                                               accounts=prepared.accounts)
@@ -112,9 +119,10 @@ def reverse(book: Book, before: Any) -> Any:
     if reversal_of(book, before.id) is not None:
         raise broken(Rule.ENTRY_CLOSED, f"the transaction {before.id} is already reversed", "entries")
     postings = reversal(Posting(entry.account_id, entry.way, entry.amount, entry.label, entry.lettering,
-                                entry.party_id, entry.tax_rate, entry.tax_base) for entry in before.entries)
+                                entry.party_id, entry.tax_rate, entry.tax_base, entry.currency_iso_code,
+                                entry.currency_amount, entry.rate) for entry in before.entries)
     prepared = prepare(book, on=before.date, piece_number=before.piece_number, currency=before.currency_iso_code,
-                       postings=postings, journal_id=before.journal_id)
+                       postings=postings, journal_id=before.journal_id, converted=True)
     if before.source_type is not None:
         book.transaction_store.detach(before, before.source_type + REVERSED_MARK)
     return post_new(book, [(REVERSAL, before.id, prepared)])[0]
@@ -172,7 +180,40 @@ def entry_values(posting: Posting, lettering: str | None, *, locked: bool = Fals
     """The columns of a new entry (TransactionStore adds its transaction and date)."""
     return {"label": posting.label[:LABEL_MAX], "amount": posting.amount, "way": posting.way,
             "account_id": posting.account_id, "lettering": lettering, "party_id": posting.party_id,
-            "locked": locked, "reconciled": False, "tax_rate": posting.tax_rate, "tax_base": posting.tax_base}
+            "locked": locked, "reconciled": False, "tax_rate": posting.tax_rate, "tax_base": posting.tax_base,
+            "currency_iso_code": posting.currency, "currency_amount": posting.currency_amount,
+            "rate": posting.rate}
+
+
+# -- money in another currency (domain/conversion.py, docs/currencies.md) -------------------------
+
+def in_own_currency(book: Book, on: date, currency: str, rate: Decimal | None,
+                    postings: Sequence[Posting]) -> list[Posting]:
+    """The postings in the organization's currency: as they are when `currency` is its own; else
+    converted at `rate` (the book's rate of the day when None), with the exchange and rounding
+    differences of the conversion as entries of their own."""
+    postings = net(postings)
+    own = book.organization.currency_iso_code
+    if currency == own or not postings:
+        return postings
+    if rate is None:
+        rate = rates.rate_on(book, currency, on)
+    converted = conversion.in_own_currency(postings, currency, rate, currencies.smallest_unit(own))
+    differences = [_difference(book, converted.exchange_difference, charts.EXCHANGE_GAIN, charts.EXCHANGE_LOSS,
+                               f"Exchange difference {currency}"),
+                   _difference(book, converted.rounding_difference, charts.ROUNDING_GAIN, charts.ROUNDING_LOSS,
+                               f"Rounding difference {currency}")]
+    return net([*converted.postings, *(posting for posting in differences if posting is not None)])
+
+
+def _difference(book: Book, imbalance: Decimal, gain_role: str, loss_role: str, label: str) -> Posting | None:
+    """The entry that balances what the converted postings miss (debits minus credits): a credit to the
+    gain account when the debits exceed, a debit to the loss account when the credits do."""
+    if not imbalance:
+        return None
+    if imbalance > 0:
+        return Posting(chart.account_id_for(book, gain_role), CREDIT, imbalance, label)
+    return Posting(chart.account_id_for(book, loss_role), DEBIT, -imbalance, label)
 
 
 def _check_period(book: Book, on: date | None, checks: Checks) -> None:

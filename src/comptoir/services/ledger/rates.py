@@ -1,12 +1,13 @@
 """Exchange rates of an organization's book (issue 18 §1; domain/rates.py, docs/currencies.md): set
-one, import a file of them (all or nothing), list them, and find the rate of a currency on a day.
-Nothing converts a document with them yet."""
+one, import a file of them (all or nothing), list them, and find the rate of a currency on a day, the
+rate a document or a payment is booked at (services/ledger/posting.py converts with it)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from comptoir.domain import rates
 from comptoir.domain.errors import DomainError, ErrorKind, Problem
@@ -59,6 +60,23 @@ def rate_on(book: Book, currency: str, day: date) -> Decimal:
     own = _own_currency(book)
     found = [] if currency == own else book.exchange_rates.latest(currency, day)
     return rates.rate_on(found, currency, day, own_currency=own)
+
+
+def booking_rate(book: Book, currency: str, day: date) -> Decimal | None:
+    """The rate money in the currency is booked at on the day: None in the organization's own currency
+    (its amounts are booked as they are), else the book's rate of the day (rates.NoRate when none)."""
+    return None if currency == _own_currency(book) else rate_on(book, currency, day)
+
+
+def kept_or_new_rate(book: Book, row: Any, currency: str | None, day: date | None, *, same: bool) -> Decimal | None:
+    """The rate a document or a payment (`row`, with its `exchange_rate`) is booked at: the one it has
+    while it keeps its currency and date (`same`: a rate set again later does not move what is booked),
+    else the book's rate of its new day."""
+    if currency is None or day is None:
+        return None
+    if same and row.exchange_rate is not None:
+        return row.exchange_rate
+    return booking_rate(book, currency, day)
 
 
 def _kept(book: Book, rate: rates.Rate) -> rates.Rate:

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from comptoir.domain.query import Condition, ListQuery, Op, Order
 from comptoir.services.access import links
 from comptoir.services.documents import files, sales
-from comptoir.services.ledger.closing import receivable_balance
+from comptoir.services.ledger.closing import receivable_balances_by_currency
 from comptoir.services.reporting import printing
 from comptoir.services.settlement import standing
 from comptoir.storage.book import Book
@@ -125,7 +125,7 @@ class InvoiceLine:
 class Statement:
     organization: str
     customer: str
-    balance: Money
+    balances: list[Money]  # what the customer owes in each currency it is invoiced in, one at least
     open_invoices: list[InvoiceLine]
     paid_invoices: list[InvoiceLine]
     truncated: bool  # more invoices than INVOICES_MAX: the oldest are not listed
@@ -178,9 +178,18 @@ def statement(book: Book, grant: Grant, today: date | None = None) -> Statement 
                            money(max(unpaid, Decimal(0)), invoice.currency_iso_code), state)
         (paid_invoices if paid else open_invoices).append(line)
     open_invoices.sort(key=lambda line: (line.due_on or line.issued_on, line.number))
-    currency = customer.currency_iso_code or book.organization.currency_iso_code
-    return Statement(book.organization.name, customer.full_name,
-                     money(receivable_balance(book, customer.id), currency), open_invoices, paid_invoices, truncated)
+    return Statement(book.organization.name, customer.full_name, _balances(book, customer, money), open_invoices,
+                     paid_invoices, truncated)
+
+
+def _balances(book: Book, customer: Party, money: Callable[[Decimal, str], Money]) -> list[Money]:
+    """What the customer owes in each currency it has entries in, its own first; none at all reads as
+    nothing owed in its own currency. A currency is never converted into another here: the customer
+    owes euros and dollars, not their sum (docs/currencies.md)."""
+    own = customer.currency_iso_code or book.organization.currency_iso_code
+    owed = receivable_balances_by_currency(book, [customer.id])[customer.id]
+    shown = {currency: amount for currency, amount in owed.items() if amount} or {own: Decimal(0)}
+    return [money(shown[currency], currency) for currency in sorted(shown, key=lambda code: (code != own, code))]
 
 
 def invoice_pdf(book: Book, root: Path, grant: Grant, invoice_uuid: str) -> tuple[str, bytes] | None:

@@ -42,10 +42,12 @@ def refund_parts(book: Book, refund: Refund) -> list[Part]:
     return parts(refund.amount, _settled(book, REFUND, refund.id), refund.user_code)
 
 
-def _settled(book: Book, kind: str, row_id: int) -> list[tuple[str, Any]]:
-    """(letter, amount) of each allocation of the settlement to what it settles, read in one statement."""
-    return [(letter_of(counterpart_kind, code, vendor_reference), amount)
-            for counterpart_kind, code, vendor_reference, amount in counterparts(book.link, book.org_id, kind, row_id)]
+def _settled(book: Book, kind: str, row_id: int) -> list[tuple[str, Any, Any]]:
+    """(letter, amount, rate) of each allocation of the settlement to what it settles (the rate that
+    counterpart is booked at), read in one statement."""
+    return [(letter_of(counterpart_kind, code, vendor_reference), amount, rate)
+            for counterpart_kind, code, vendor_reference, amount, rate
+            in counterparts(book.link, book.org_id, kind, row_id)]
 
 
 def receivable_postings(book: Book, way: str, label: str, own_letter: str, shares: Sequence[Part],
@@ -55,7 +57,7 @@ def receivable_postings(book: Book, way: str, label: str, own_letter: str, share
     by hand on it)."""
     receivable = chart.account_id_for(book, charts.RECEIVABLE)
     return [Posting(receivable, way, share.amount, label if share.letter == own_letter else f"{label} - {share.letter}",
-                    share.letter, party_id) for share in shares]
+                    share.letter, party_id, rate=share.rate) for share in shares]
 
 
 def post_payment(book: Book, payment: Payment, settled: Iterable[Part] | None = None, *,
@@ -66,6 +68,7 @@ def post_payment(book: Book, payment: Payment, settled: Iterable[Part] | None = 
     shares = list(settled) if settled is not None else payment_parts(book, payment)
     posting.post(book, source_type=PAYMENT, source_id=payment.id, journal_role="bank", on=payment.date,
                  piece_number=payment.user_code, currency=payment.currency_iso_code, when_changed=when_changed,
+                 rate=payment.exchange_rate,
                  postings=[Posting(cash_account(book, payment.bank_account_id), DEBIT, payment.amount, label),
                            *receivable_postings(book, CREDIT, label, payment.user_code, shares, payment.party_id)])
 
@@ -76,6 +79,7 @@ def post_refund(book: Book, refund: Refund, *, when_changed: bool = False) -> No
     shares = refund_parts(book, refund)
     posting.post(book, source_type=REFUND, source_id=refund.id, journal_role="bank", on=refund.date,
                  piece_number=refund.user_code, currency=refund.currency_iso_code, when_changed=when_changed,
+                 rate=refund.exchange_rate,
                  postings=[*receivable_postings(book, DEBIT, label, refund.user_code, shares, refund.party_id),
                            Posting(cash_account(book, refund.bank_account_id), CREDIT, refund.amount, label)])
 

@@ -17,7 +17,7 @@ from comptoir.services.kernel.codes import next_code
 from comptoir.services.kernel.imports import upsert
 from comptoir.services.kernel.records import ReadOnlyRecords
 from comptoir.services.kernel.validation import Checks
-from comptoir.services.ledger import posting
+from comptoir.services.ledger import posting, rates
 from comptoir.services.masterdata import reference
 from comptoir.services.settlement import allocations, lettering
 from comptoir.services.settlement.standing import standing
@@ -57,13 +57,14 @@ class Payments(ReadOnlyRecords):
                           payment_method_id=fields.get("payment_method_id") or book.payment_methods.all()[0].id,
                           bank_reference=fields.get("bank_reference") or "",
                           bank_account_id=bank_account.id if bank_account else None,
-                          external_id=fields.get("external_id"), extra={})
+                          external_id=fields.get("external_id"), extra={},
+                          exchange_rate=rates.booking_rate(book, invoice.currency_iso_code, on))
         book.payments.add(payment)
         side = allocations.Side(allocations.PAYMENT, payment.id)
         allocations.replace(book, allocations.owned_by(side),
                             [allocations.Link(side, allocations.Side(allocations.INVOICE, invoice.id), amount)],
                             owner=side, field="amount")
-        lettering.post_payment(book, payment, [Part(lettering.document_letter(invoice), amount)])
+        lettering.post_payment(book, payment, [Part(lettering.document_letter(invoice), amount, invoice.exchange_rate)])
         return payment
 
     def delete(self, book: Book, payment_id: int) -> None:
@@ -154,8 +155,10 @@ def write_movement(book: Book, row: Payment | Any, fields: Mapping[str, Any]) ->
     bank_id = fields.get("bank_account_id", row.bank_account_id)
     bank_account = bank_account_of(book, bank_id, currency, "bankAccountId", checks)
     checks.raise_if_any()
-    row.party_id, row.date, row.amount, row.currency_iso_code = party.id, fields.get("date") or date.today(), \
-        amount, currency
+    on = fields.get("date") or date.today()
+    row.exchange_rate = rates.kept_or_new_rate(book, row, currency, on,
+                                               same=(row.currency_iso_code, row.date) == (currency, on))
+    row.party_id, row.date, row.amount, row.currency_iso_code = party.id, on, amount, currency
     row.bank_account_id = bank_account.id if bank_account is not None else None
     if fields.get("extra"):
         row.extra = {**(row.extra or {}), **fields["extra"]}

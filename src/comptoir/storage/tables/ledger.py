@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..types import ExactDecimal
 from .base import Base, OrgScoped, PublicUuid, Timestamped
+from .rates import RATE_SCALE
 
 
 class Account(OrgScoped, Timestamped, Base):
@@ -94,6 +95,13 @@ class Entry(OrgScoped, Base):
     # not known (a tax imported as an amount, entries written by hand).
     tax_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     tax_base: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    # An entry of money in another currency than the organization's (issue 18, docs/currencies.md):
+    # `amount` is in the organization's currency (what balances and what reports add), these say the
+    # currency, the amount in it and the rate that converted it (1 currency = rate own currency).
+    # None on an entry in the organization's currency, and on an exchange or rounding difference.
+    currency_iso_code: Mapped[str | None] = mapped_column(String(3))
+    currency_amount: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(24, RATE_SCALE))
 
     transaction: Mapped[Transaction] = relationship(back_populates="entries")
     account: Mapped[Account] = relationship(lazy="joined")

@@ -29,6 +29,7 @@ from comptoir.domain.documents import PURCHASES, printed_number
 from ..types import ExactDecimal
 from .base import Base, JsonDocument, OrgScoped, PublicUuid, Timestamped
 from .parties import Contact, Party
+from .rates import RATE_SCALE
 from .reference import PaymentTerm
 
 
@@ -64,6 +65,9 @@ class Document(OrgScoped, PublicUuid, Timestamped, Base):
     due_date_explicit: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     tax_id: Mapped[int | None] = mapped_column(ForeignKey("taxes.id"))
     currency_iso_code: Mapped[str] = mapped_column(String(4), nullable=False)
+    # The rate the document is booked at when its currency is not the organization's (1 currency =
+    # rate own currency; issue 18): taken when it is written, kept while its date and currency are.
+    exchange_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(24, RATE_SCALE))
     reduce_rate: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0), nullable=False)
     public_note: Mapped[str] = mapped_column(Text, default="", nullable=False)
     private_note: Mapped[str] = mapped_column(Text, default="", nullable=False)
@@ -183,6 +187,7 @@ class Payment(OrgScoped, PublicUuid, Timestamped, Base):
     date: Mapped[date] = mapped_column(Date, nullable=False)
     amount: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
     currency_iso_code: Mapped[str] = mapped_column(String(4), nullable=False)
+    exchange_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(24, RATE_SCALE))  # as Document's
     payment_method_id: Mapped[int | None] = mapped_column(ForeignKey("payment_methods.id"))
     bank_reference: Mapped[str] = mapped_column(String(255), default="", nullable=False)
     bank_account_id: Mapped[int | None] = mapped_column(ForeignKey("bank_accounts.id"))
@@ -204,6 +209,7 @@ class Refund(OrgScoped, PublicUuid, Timestamped, Base):
     date: Mapped[date] = mapped_column(Date, nullable=False)
     amount: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
     currency_iso_code: Mapped[str] = mapped_column(String(4), nullable=False)
+    exchange_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(24, RATE_SCALE))  # as Document's
     bank_account_id: Mapped[int | None] = mapped_column(ForeignKey("bank_accounts.id"))
     external_id: Mapped[str | None] = mapped_column(String(255))
     extra: Mapped[dict] = mapped_column(JsonDocument, default=dict, nullable=False)

@@ -90,11 +90,15 @@ def account_label(account: Any) -> str:
 
 def render_entry(entry: Any) -> dict:
     """An entry; `tax_rate` and `tax_base` (our extension, read-only): a tax entry's rate and the
-    taxable amount it was computed on, null on other entries (docs/decisions/0023-tax-returns.md)."""
+    taxable amount it was computed on, null on other entries (docs/decisions/0023-tax-returns.md).
+    `amount` is in the company's currency (what balances); `currency_iso_code`, `currency_amount` and
+    `exchange_rate` (our extension, read-only) say the money in another currency it converts, null on
+    an entry in the company's currency (docs/currencies.md)."""
     return {"id": entry.id, "label": entry.label, "amount": number(entry.amount), "way": entry.way,
             "account_id": entry.account_id, "account_label": account_label(entry.account),
             "lettering": entry.lettering, "locked": entry.locked, "tax_rate": number(entry.tax_rate),
-            "tax_base": number(entry.tax_base)}
+            "tax_base": number(entry.tax_base), "currency_iso_code": entry.currency_iso_code,
+            "currency_amount": number(entry.currency_amount), "exchange_rate": number(entry.rate)}
 
 
 def render_transaction(transaction: Any, _book: Any = None) -> dict:
