@@ -401,7 +401,7 @@ async def post_transaction(floor: Floor, request: Request) -> tuple:
         "piece_number": sent["piece_number"], "currency_iso_code": currency,
         "entries": [{"id": entry_id, "label": p[3], "amount": num(p[2]), "way": p[1], "account_id": p[0],
                      "account_label": labels[p[0]], "lettering": p[4], "locked": lock, "tax_rate": None,
-                     "tax_base": None}
+                     "tax_base": None, "currency_iso_code": None, "currency_amount": None, "exchange_rate": None}
                     for entry_id, p, lock in zip(entry_ids, postings, locked)],
         "created_at": stamp(created_at), "updated_at": stamp(created_at)}), JSON, []
 

@@ -152,10 +152,10 @@ r AS (
   FROM x RETURNING id, date),
 re AS (
   INSERT INTO entries (org_id, transaction_id, label, amount, way, account_id, lettering, locked, reconciled, date,
-                       party_id, tax_rate, tax_base)
+                       party_id, tax_rate, tax_base, currency_iso_code, currency_amount, rate)
   SELECT $1, r.id, CASE WHEN e.label <> '' THEN left('Reversal: ' || e.label, 128) ELSE 'Reversal' END, e.amount,
          CASE WHEN e.way = 'debit' THEN 'credit' ELSE 'debit' END, e.account_id, e.lettering, false, false, r.date,
-         e.party_id, e.tax_rate, e.tax_base
+         e.party_id, e.tax_rate, e.tax_base, e.currency_iso_code, e.currency_amount, e.rate
   FROM r, entries e WHERE e.transaction_id = $15 AND e.org_id = $1 ORDER BY e.id RETURNING id),
 n AS (SELECT d.id FROM d, (SELECT count(*) FROM re) written),
 {transaction_cte(17, on=5, journal=18, piece=4, currency=7, source="n", source_type="invoice")},
