@@ -97,6 +97,8 @@ def test_refusals_are_oneup_errors_and_write_nothing(oneup):
     assert _refusal(oneup, {"currency": "EUR", "date": "2025-01-01", "rate": "1.1"})[:2] == (400, "5")
     assert _refusal(oneup, {"currency": "EUR", "date": "01/01/2025", "rate": 1.1})[:2] == (422, "3")
     assert _refusal(oneup, [1])[:2] == (400, "5")
+    assert [error_of(oneup.request(method, "/exchange_rates"))["code"] for method in ("PUT", "DELETE")] == ["5", "5"]
+    assert oneup.get("/exchange_rates/EUR").status_code == 404  # a rate has no path of its own
     assert _listed(oneup) == []
 
 
