@@ -185,14 +185,14 @@ def test_a_refused_document_leaves_nothing_its_entries_would_have_made(partner, 
     for line in entries["data"]["lines"]:
         line.update(journal="NEWJ", thirdParty="FRN-NEW", thirdPartySiren="", thirdPartyLabel="Nouveau")
     entries["data"]["lines"][1]["account"] = "60610000"
-    entries["data"]["lines"][1]["credit"]["amount"] = 99.0
+    entries["data"]["lines"][1]["credit"].update(amount=99.0, currencyAmount=99.0)
     shown = partner.document(partner.deposited("purchase", externalReference="FA-REF", entries=entries))
     assert shown["documentState"] == "Refused" and "not balanced" in shown["rejectedReason"]
     assert shown["depositDate"] <= shown["decisionDate"]  # decided as it was deposited, never before
     oneup = OneUpClient(client, french_org)
     assert [a for a in oneup.ok("GET", "/accounts?limit=1000") if a["number"] == "60610000"] == []
     assert [v for v in oneup.ok("GET", "/vendors?limit=1000") if v["company_name"] == "Nouveau"] == []
-    entries["data"]["lines"][1]["credit"]["amount"] = 100.0  # balanced: both made
+    entries["data"]["lines"][1]["credit"].update(amount=100.0, currencyAmount=100.0)  # balanced: both made
     shown = partner.document(partner.deposited("purchase", externalReference="FA-OK", entries=entries))
     assert shown["documentState"] == "Accepted" and shown["depositDate"] <= shown["decisionDate"]
     assert [a["number"] for a in oneup.ok("GET", "/accounts?limit=1000") if a["number"] == "60610000"] == ["60610000"]

@@ -23,6 +23,7 @@ import re
 from starlette.routing import Mount
 
 from comptoir.dialects.oneup.app import RESOURCES
+from comptoir.dialects.oneup.exchange_rates import PATH as EXCHANGE_RATES, RateIn
 from comptoir.dialects.upflow import custom_fields, customers, invoices, payments, portal, refunds
 
 JSON = "application/json"
@@ -74,11 +75,12 @@ ONEUP_ERRORS = {str(status): _json(ONEUP_ERROR) for status in (400, 401, 404, 40
 def oneup(app) -> dict:
     document = published(app, "/oneup/v1")
     models = {f"/{resource.path}": resource.schema for resource in RESOURCES if resource.schema is not None}
+    models[EXCHANGE_RATES] = RateIn  # our extension: rates have no id of their own (a currency and a day)
     for path, item in document["paths"].items():
         for method, operation in item.items():
             element = "{element}" in path
             action = re.fullmatch(r"/\w+/\{element\}/([\w.]+)", path)
-            if path == "/me" or path.startswith("/reports/"):
+            if path == "/me" or path.startswith(("/reports/", EXCHANGE_RATES)):
                 success = _json({"type": ["object", "array"]})
             elif action and action.group(1) == "print.pdf":
                 success = {"description": "the PDF", "content": {"application/pdf": {"schema": {}}}}

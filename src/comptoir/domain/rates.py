@@ -3,7 +3,7 @@ organization's currency, from a day on.
 
 A rate of 1.10 for EUR on 2025-01-01 in a USD book says: 1 EUR = 1.10 USD from that day until the
 next day a EUR rate is given. The organization's own currency always has rate 1 and is never given
-one. Currency codes are ISO 4217 as Babel (CLDR) knows them (docs/decisions/0027-exchange-rates.md)."""
+one. Currency codes are ISO 4217's current ones (docs/decisions/0027-exchange-rates.md)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def rate_on(known_rates: Iterable[Rate], currency: str, day: date, *, own_curren
 def checked_rate(currency: str, day: date, rate: Decimal, own_currency: str, source: str = "manual") -> Rate:
     """The rate, when the book may keep it; else a DomainError with every problem at once."""
     problems = [Problem(ErrorKind.INVALID, field, message)
-                for field, message in (*_currency_problems(currency, own_currency), *_rate_problems(rate))]
+                for field, message in (*_currency_problems(currency, own_currency), *rate_problems(rate))]
     if source not in SOURCES:
         problems.append(Problem(ErrorKind.INVALID, "source", f"must be one of {', '.join(SOURCES)}"))
     if problems:
@@ -113,15 +113,27 @@ def _rate_from_text(text: str) -> tuple[Decimal | None, tuple[str, str | None]]:
     return (rate, ("rate", None)) if rate.is_finite() else (None, ("rate", f"{text!r} is not a number"))
 
 
+def require_currency(currency: str) -> None:
+    """A DomainError unless `currency` is a current ISO 4217 code."""
+    if not is_currency(currency):
+        raise DomainError([Problem(ErrorKind.INVALID, "currency", not_a_currency(currency))])
+
+
+def not_a_currency(currency: str) -> str:
+    return f"{currency!r} is not an ISO 4217 currency code"
+
+
 def _currency_problems(currency: str, own_currency: str) -> list[tuple[str, str]]:
     if not is_currency(currency):
-        return [("currency", f"{currency!r} is not an ISO 4217 currency code")]
+        return [("currency", not_a_currency(currency))]
     if currency == own_currency:
         return [("currency", f"{currency} is the organization's currency: its rate is always 1")]
     return []
 
 
-def _rate_problems(rate: Decimal) -> list[tuple[str, str]]:
+def rate_problems(rate: Decimal) -> list[tuple[str, str]]:
+    """What keeps the book from keeping this rate (("rate", why), none when it may): a rate is greater
+    than 0, below RATE_MAX, with at most PLACES_MAX decimal places."""
     if rate <= 0:
         return [("rate", "must be greater than 0")]
     if rate >= RATE_MAX:

@@ -5,19 +5,27 @@ An `entries` document is `{"data": {"lines": [line, ...]}}`; a line carries `dat
 `credit` (each with `amount`, `currency`, `currencyAmount`, `currencyRate`), `journal`, `account` and
 `reference`, and optionally `dueDate`, `journalLabel`, `thirdParty`, `thirdPartySiren`,
 `thirdPartyLabel`, `label` and `documentReference`.
+
+A side's `amount` is in the book's currency; `currency`, `currencyAmount` and `currencyRate` say the
+money it was in (issue 18; docs/decisions/0028, "OneConnect"): 1 `currency` = `currencyRate` of the
+book's currency, as the book's own rates say it (domain/rates.py).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from . import charts
+from .currencies import is_currency, minor_units, smallest_unit
 from .errors import ErrorKind, Problem
+from .ledger import CREDIT, DEBIT
+from .money import TOO_LARGE, plain, round_minor, within_bounds
+from .rates import not_a_currency, rate_problems
 
 PURCHASE, SALES = "purchase", "sales"
 WAITING, ACCEPTED, REFUSED = "Waiting", "Accepted", "Refused"
@@ -53,8 +61,19 @@ class ThirdParty:
 
 
 @dataclass(frozen=True)
+class Given:
+    """A side of a line as the partner's system had it: `amount` of `currency`, 1 `currency` being
+    `rate` of the book's currency (the line's `currency`, `currencyAmount` and `currencyRate`)."""
+
+    currency: str
+    amount: Decimal
+    rate: Decimal
+
+
+@dataclass(frozen=True)
 class Line:
-    """One line of entries, checked: a debit and a credit amount in the book's currency."""
+    """One line of entries, checked: a debit and a credit amount in the book's currency, and each side
+    as it was given in its own currency (`debit_given`, `credit_given`)."""
 
     on: date
     journal: str
@@ -66,6 +85,15 @@ class Line:
     due_on: date | None = None
     reference: str = ""  # on a purchase, the supplier's invoice number (the seed's FA-2026-042)
     document_reference: str = ""  # the invoice's reference, when the partner sends it apart
+    debit_given: Given | None = None
+    credit_given: Given | None = None
+
+
+def posted_sides(line: Line) -> list[tuple[str, Decimal, Given | None]]:
+    """The sides of the line that post an entry (a side of amount 0 posts none): (way, amount in the
+    book's currency, the side as given in its currency)."""
+    return [(way, amount, given) for way, amount, given in ((DEBIT, line.debit, line.debit_given),
+                                                            (CREDIT, line.credit, line.credit_given)) if amount]
 
 
 # -- the deposit -------------------------------------------------------------------------------
@@ -165,7 +193,8 @@ def _line(line: Any, where: str, minor_units: int) -> tuple[Line | None, list[Pr
                 debit=amounts["debit"], credit=amounts["credit"],
                 label=(line.get("label") or line["reference"]).strip(), third_party=third_party,
                 due_on=due_on, reference=line["reference"].strip(),
-                document_reference=(line.get("documentReference") or "").strip()), []
+                document_reference=(line.get("documentReference") or "").strip(),
+                debit_given=_given(line["debit"]), credit_given=_given(line["credit"])), []
 
 
 def _text_problems(source: Mapping[str, Any], name: str, longest: int, where: str, *, required: bool) -> list[Problem]:
@@ -222,6 +251,11 @@ def _side(value: Any, where: str, minor_units: int, problems: list[Problem]) -> 
     return amount
 
 
+def _given(side: Mapping[str, Any]) -> Given:
+    """A side checked by `_side`, as given in its currency."""
+    return Given(side["currency"], Decimal(side["currencyAmount"]), Decimal(side["currencyRate"]))
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, Decimal)) and not isinstance(value, bool) and Decimal(value).is_finite()
 
@@ -234,6 +268,94 @@ def one_value(lines: Sequence[Line], attribute: str, label: str) -> tuple[Any, l
         return None, [Problem(ErrorKind.CONFLICT, "entries", f"the lines have several {label}s ({shown}); "
                                                              f"a document books as one transaction of one {label}")]
     return values[0], []
+
+
+# -- money in another currency (docs/decisions/0028, "OneConnect") ----------------------------
+
+def currency_problems(lines: Sequence[Line], own_currency: str) -> list[Problem]:
+    """What each side that posts says in its currency, against its amount in the book's (every
+    problem at once, under the side's JSON path). In another currency than the book's: a current
+    ISO 4217 currency, a rate the book may keep (domain/rates.py), a `currencyAmount` not negative
+    with no more decimals than its currency has. In the book's own currency: a rate of 1 (one euro is
+    one euro: a line that says otherwise contradicts itself). Either way `amount` is `currencyAmount`
+    x `currencyRate` to within one minor unit of the book's currency: the partner may round the
+    product its own way, but a line further off than that says two different amounts."""
+    unit = smallest_unit(own_currency)
+    problems = []
+    for index, line in enumerate(lines):
+        for way, amount, given in posted_sides(line):
+            if given is not None:
+                problems.extend(_given_problems(amount, given, own_currency, unit,
+                                                f"entries.data.lines[{index}].{way}"))
+    return problems
+
+
+def _given_problems(amount: Decimal, given: Given, own_currency: str, unit: Decimal, where: str) -> list[Problem]:
+    problems = _own_rate_problems(given, own_currency, where) if given.currency == own_currency \
+        else _foreign_problems(given, where)
+    if problems:
+        return problems
+    product = given.amount * given.rate
+    if abs(amount - product) > unit:
+        return [Problem(ErrorKind.INVALID, f"{where}.amount",
+                        f"{plain(amount)} {own_currency} is not currencyAmount x currencyRate ({plain(given.amount)} "
+                        f"{given.currency} x {plain(given.rate)} = {round_minor(product, unit)} "
+                        f"{own_currency}), to within {plain(unit)}")]
+    return []
+
+
+def _own_rate_problems(given: Given, own_currency: str, where: str) -> list[Problem]:
+    if given.rate == 1:
+        return []
+    return [Problem(ErrorKind.INVALID, f"{where}.currencyRate",
+                    f"{own_currency} is the book's currency: its rate is 1, not {plain(given.rate)}")]
+
+
+def _foreign_problems(given: Given, where: str) -> list[Problem]:
+    if not is_currency(given.currency):
+        return [Problem(ErrorKind.INVALID, f"{where}.currency", not_a_currency(given.currency))]
+    problems = [Problem(ErrorKind.INVALID, f"{where}.currencyRate", message) for _, message in rate_problems(given.rate)]
+    places = minor_units(given.currency)
+    if given.amount < 0:
+        problems.append(Problem(ErrorKind.INVALID, f"{where}.currencyAmount", "must not be negative"))
+    elif not within_bounds(given.amount):
+        problems.append(Problem(ErrorKind.INVALID, f"{where}.currencyAmount", TOO_LARGE))
+    elif given.amount != round_minor(given.amount, smallest_unit(given.currency)):
+        problems.append(Problem(ErrorKind.INVALID, f"{where}.currencyAmount",
+                                f"has more than {places} decimals ({given.currency})"))
+    return problems
+
+
+def foreign(given: Given | None, own_currency: str) -> Given | None:
+    """The side as given when it is money in another currency than the book's; None otherwise."""
+    return given if given is not None and given.currency != own_currency else None
+
+
+def carried_rates(lines: Sequence[Line], own_currency: str) -> dict[str, Decimal]:
+    """The rate the lines carry for each currency other than the book's they post in: the first line's,
+    in the order of the lines, when several give one currency."""
+    found: dict[str, Decimal] = {}
+    for line in lines:
+        for _, _, given in posted_sides(line):
+            if foreign(given, own_currency) is not None:
+                found.setdefault(given.currency, given.rate)
+    return found
+
+
+def one_foreign_currency(lines: Sequence[Line], own_currency: str) -> str | None:
+    """The currency every side that posts is given in, when it is one currency and not the book's."""
+    currencies = {given.currency if given is not None else own_currency
+                  for line in lines for _, _, given in posted_sides(line)}
+    return currencies.pop() if len(currencies) == 1 and own_currency not in currencies else None
+
+
+def as_given(lines: Sequence[Line]) -> list[Line]:
+    """The lines with their amounts as given in their currency (`currencyAmount`), for the invoice they
+    describe in that currency (`invoice_amounts`); a side that posts nothing stays 0."""
+    def given_amount(amount: Decimal, given: Given | None) -> Decimal:
+        return given.amount if amount and given is not None else Decimal(0)
+    return [replace(line, debit=given_amount(line.debit, line.debit_given),
+                    credit=given_amount(line.credit, line.credit_given)) for line in lines]
 
 
 PIECE_NUMBER_MAX = 64  # the longest piece number a transaction has
@@ -341,3 +463,12 @@ def invoice_amounts(lines: Sequence[Line], kind: str, accounts: Mapping[str, Any
     if total < 0:
         return InvoiceAmounts(True, -total, -tax, due_on)
     return InvoiceAmounts(False, total, tax, due_on)
+
+
+def invoice_rate(lines: Sequence[Line], kind: str, accounts: Mapping[str, Any], chart: str) -> Decimal | None:
+    """The rate of the invoice the lines describe in another currency (`one_foreign_currency`): that of
+    the first line on its third party's account, the receivable or payable a payment settles at the
+    invoice's rate (docs/decisions/0028), else of the first line that posts."""
+    party = [line for line in lines if is_party_account(accounts[line.account], kind, chart)]
+    return next((given.rate for line in (*party, *lines) for _, _, given in posted_sides(line) if given is not None),
+                None)

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from comptoir.domain.query import ListQuery
 from comptoir.domain.rates import Rate
 
 from .repository import Repository
@@ -30,7 +31,15 @@ def _upsert(dialect) -> Statement:
               "updated_at": statement.excluded.updated_at}))
 
 
+def _insert_new(dialect) -> Statement:
+    """One rate written unless its currency and day have one already (which is kept)."""
+    values = {name: bindparam(name) for name in ("org_id", "currency", "date", "rate", "source")}
+    statement = dialect.insert(_rates).values(**values, created_at=bindparam("now"), updated_at=bindparam("now"))
+    return Statement(statement.on_conflict_do_nothing(index_elements=["org_id", "currency", "date"]))
+
+
 _UPSERT = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
+_INSERT_NEW = {"postgresql": _insert_new(postgresql), "sqlite": _insert_new(sqlite)}
 _LATEST = Statement(select(*_COLUMNS).where(_rates.c.org_id == bindparam("org_id"),
                                             _rates.c.currency == bindparam("currency"),
                                             _rates.c.date <= bindparam("day", type_=_rates.c.date.type))
@@ -44,6 +53,15 @@ class RateRepository(Repository[ExchangeRate]):
         rows = [{"org_id": self.org_id, "currency": r.currency, "date": r.day, "rate": r.rate, "source": r.source,
                  "now": now} for r in rates]
         _UPSERT[self.link.dialect.name].run_many(self.link, rows)
+        self.link.wrote(_rates)
+
+    def put_new(self, rates: Sequence[Rate]) -> None:
+        """Write these rates where their currency and day have none (one round trip): a rate of that day
+        written meanwhile, by anyone, is kept as it is."""
+        now = utcnow()
+        rows = [{"org_id": self.org_id, "currency": r.currency, "date": r.day, "rate": r.rate, "source": r.source,
+                 "now": now} for r in rates]
+        _INSERT_NEW[self.link.dialect.name].run_many(self.link, rows)
         self.link.wrote(_rates)
 
     def latest(self, currency: str, day: date) -> list[Rate]:
@@ -64,3 +82,14 @@ class RateRepository(Repository[ExchangeRate]):
         statement = select(*_COLUMNS).where(_rates.c.org_id == self.org_id, *criteria) \
             .order_by(_rates.c.currency, _rates.c.date)
         return [Rate(*row) for row in self.link.connection().execute(statement)]
+
+    def page(self, query: ListQuery) -> tuple[list[Rate], bool]:
+        """One page of the organization's rates that meet the query's conditions (on currency, date,
+        rate, source), in its order and then by currency and date (unique: pages are stable), and
+        whether another page follows."""
+        order = [_rates.c[o.attribute].desc() if o.descending else _rates.c[o.attribute] for o in query.order]
+        statement = select(*_COLUMNS).where(_rates.c.org_id == self.org_id,
+                                            *(self._condition(c) for c in query.conditions)) \
+            .order_by(*order, _rates.c.currency, _rates.c.date).offset(query.offset).limit(query.limit + 1)
+        rows = [Rate(*row) for row in self.link.connection().execute(statement)]
+        return rows[:query.limit], len(rows) > query.limit

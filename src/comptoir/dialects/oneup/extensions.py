@@ -1,5 +1,6 @@
 """Our documented extensions to OneUp v1: sales order conversion and delivery, bank reconciliation,
-invoice printing, and reports (docs/dialects/oneup.md lists them). Credit notes are one too, a whole
+invoice printing, reports, the audit trail and exchange rates (exchange_rates.py; docs/dialects/oneup.md
+lists them). Credit notes are one too, a whole
 resource: declared beside invoices (resources/sales.py) and mounted with the other resources."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from comptoir.services.settlement.banking import BANK_ENTRIES
 
 from .conventions import body_of, element_id, json_body, json_response, reading, writing
 from .errors import OneUpError
+from .exchange_rates import add_exchange_rates
 from .resources.banking import render_bank_entry
 from .resources.common import number
 from .resources.sales import SALES_ORDERS_RESOURCE, render_invoice, render_sales_order
@@ -35,6 +37,7 @@ def add_extensions(router: APIRouter) -> None:
     router.add_api_route("/invoices/{element}/print.json", print_json, methods=["GET"], tags=["invoices"])
     router.add_api_route("/reports/{name}", report, methods=["GET"], tags=["reports"])
     router.add_api_route("/audit_events", audit_events, methods=["GET"], tags=["audit"])
+    add_exchange_rates(router)
 
 
 def _object(body: Any) -> dict:

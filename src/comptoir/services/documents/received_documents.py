@@ -3,7 +3,9 @@ book, exactly once per externalReference), booking it, refusing it.
 
 A document with entries is decided at once: entries that balance and can be booked post as one
 transaction of the document (Accepted), and the document is filed in the book as the invoice they
-describe (services/received_invoices.py); otherwise it is Refused with the reason. A document without
+describe (services/received_invoices.py); otherwise it is Refused with the reason. Lines in another
+currency than the book's keep it on their entries, and the rates they carry are kept for days the
+book has none (docs/decisions/0028, "OneConnect"). A document without
 entries is Waiting until `book` or `refuse` decides it. Each decision writes a DocumentStatus event
 into the outbox, in the same transaction. The rules for accounts, journals and third parties the
 organization lacks are in docs/decisions/0011-oneconnect-documents.md.
@@ -21,14 +23,15 @@ from typing import Any
 from comptoir.codec import dump_json, parse_json
 from comptoir.domain import received as rules
 from comptoir.domain.errors import DomainError, ErrorKind, NotFound, Problem, fail
-from comptoir.domain.ledger import CREDIT, DEBIT, Posting
+from comptoir.domain.ledger import Posting
 from comptoir.domain.parties import COMPANY
+from comptoir.domain.rates import Rate
 from comptoir.domain.received import ACCEPTED, PURCHASE, REFUSED, SALES, WAITING, Line, ThirdParty
 from comptoir.services.access import webhooks
 from comptoir.services.documents import files, received_invoices
 from comptoir.services.kernel.imports import upsert
 from comptoir.services.kernel.validation import Checks
-from comptoir.services.ledger import chart, posting
+from comptoir.services.ledger import chart, posting, rates
 from comptoir.services.masterdata import parties, reference
 from comptoir.storage import deposits, masterdata
 from comptoir.storage.book import Book
@@ -184,6 +187,7 @@ class _Plan:
     transaction: Any  # posting.Prepared
     invoice: Any  # a DocumentDraft
     party_id: int | None
+    rates: tuple[Rate, ...] = ()  # the rates its lines carry that the book will keep (`_rates_to_keep`)
 
 
 def _decide(book: Book, document: Any, lines: Sequence[Line], counterparty: ThirdParty | None) -> _Plan | str:
@@ -207,6 +211,8 @@ def _plan(book: Book, document: Any, lines: Sequence[Line], counterparty: ThirdP
     checks.extend(problems)
     journal_code, problems = rules.one_value(lines, "journal", "journal")
     checks.extend(problems)
+    own = book.organization.currency_iso_code
+    checks.extend(rules.currency_problems(lines, own))
     known = list(book.accounts_by_id().values())
     numbers = dict.fromkeys(line.account for line in lines)
     accounts = {number: _account(book, number, known, checks) for number in numbers}
@@ -221,13 +227,30 @@ def _plan(book: Book, document: Any, lines: Sequence[Line], counterparty: ThirdP
     else:
         party_id = document.party_id
     postings = [Posting(accounts[line.account].id, way, amount, line.label[:128], None,
-                        named[line.third_party].id if line.third_party else None)
-                for line in lines for way, amount in ((DEBIT, line.debit), (CREDIT, line.credit)) if amount]
+                        named[line.third_party].id if line.third_party else None, **_in_currency(given, own))
+                for line in lines for way, amount, given in rules.posted_sides(line)]
     number = rules.piece_number(document.kind, lines, document.external_reference, document.uuid)
+    # The amounts are the book's already: posted as they are, in the currency of the invoice they describe.
     transaction = posting.prepare(book, on=on, piece_number=number, postings=postings, journal_id=journal_id,
-                                  currency=book.organization.currency_iso_code)
+                                  currency=received_invoices.currency_of(book, lines), converted=True)
     invoice = received_invoices.draft_invoice(book, document, lines, accounts, party_id, number)
-    return _Plan(transaction, invoice, party_id)
+    return _Plan(transaction, invoice, party_id, _rates_to_keep(book, lines, on))
+
+
+def _in_currency(given: rules.Given | None, own_currency: str) -> dict[str, Any]:
+    """An entry's money in another currency, as the line gave it (domain/ledger.Posting's fields):
+    nothing for money in the book's currency, whose entries carry none."""
+    given = rules.foreign(given, own_currency)
+    return {} if given is None else {"currency": given.currency, "currency_amount": given.amount, "rate": given.rate}
+
+
+def _rates_to_keep(book: Book, lines: Sequence[Line], on: Any) -> tuple[Rate, ...]:
+    """The rates the lines carry for the currencies the book has no rate of on their day: kept once the
+    document is booked, so that later documents of that day convert as it did (docs/decisions/0028,
+    "OneConnect"). A rate the book has in force on that day is its own and stays so."""
+    own = book.organization.currency_iso_code
+    return tuple(Rate(currency, on, rate, "document") for currency, rate in rules.carried_rates(lines, own).items()
+                 if not rates.has_rate_on(book, currency, on))
 
 
 def _book(book: Book, document: Any, plan: _Plan) -> None:
@@ -236,6 +259,7 @@ def _book(book: Book, document: Any, plan: _Plan) -> None:
     received_invoices.number(book, plan.invoice)  # with the transaction's number, in one round trip
     posting.post_new(book, [(SOURCE_TYPE, document.id, plan.transaction)])
     received_invoices.file_invoice(book, plan.invoice, document.file_id)
+    rates.keep_document_rates(book, plan.rates)
 
 
 def _account(book: Book, number: str, known: list[Account], checks: Checks) -> Account | None:

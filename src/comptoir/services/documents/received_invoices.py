@@ -3,7 +3,9 @@
 run the other way), so that Quipu's book entries and invoices, and OneUp's and Upflow's invoices, list
 it with every other document.
 
-It takes the received document's uuid (its documentId): that is the link both ways. It posts
+It takes the received document's uuid (its documentId): that is the link both ways. Lines given in
+one currency other than the book's describe an invoice in that currency, at the rate of its third
+party's line (docs/decisions/0028, "OneConnect"). It posts
 nothing: the transaction the received document posted from its entries is the invoice's, so the
 document services refuse to change or delete a document marked as received (`extra["oneconnect"]`,
 services/sales.py): rewriting it would post a second transaction.
@@ -30,6 +32,7 @@ from comptoir.services.documents.sales import (
     VENDOR_CREDIT,
 )
 from comptoir.services.kernel.codes import next_code
+from comptoir.services.masterdata import reference
 from comptoir.storage import deposits
 from comptoir.storage.book import Book
 from comptoir.storage.documents import DocumentDraft
@@ -47,13 +50,18 @@ def draft_invoice(book: Book, received: Any, lines: Sequence[Line], accounts: Ma
     document (its uuid, kind, integration and comment); `party_id`: the third party its entries name,
     if any; `number`: its transaction's piece number (`rules.piece_number`), which is a sale's number
     and a purchase's vendor reference (the supplier's invoice number)."""
-    amounts = rules.invoice_amounts(lines, received.kind, accounts, book.organization.chart)
+    chart = book.organization.chart
+    currency = currency_of(book, lines)
+    in_book_currency = currency == book.organization.currency_iso_code
+    amounts = rules.invoice_amounts(lines if in_book_currency else rules.as_given(lines), received.kind, accounts,
+                                    chart)
     kind = KINDS[received.kind, amounts.credit]
     on = lines[0].on  # every line has the same date: the document posted one transaction
     return DocumentDraft(
         kind=kind, uuid=received.uuid, customer_id=_party_id(book, received, party_id), date=on,
-        due_date=amounts.due_on or on, due_date_explicit=amounts.due_on is not None,
-        currency_iso_code=book.organization.currency_iso_code, subtotal=amounts.base, reduce_rate=Decimal(0),
+        due_date=amounts.due_on or on, due_date_explicit=amounts.due_on is not None, currency_iso_code=currency,
+        exchange_rate=None if in_book_currency else rules.invoice_rate(lines, received.kind, accounts, chart),
+        subtotal=amounts.base, reduce_rate=Decimal(0),
         reduce_amount=Decimal(0), tax_amount=amounts.tax, fixed_tax_amount=amounts.tax, total=amounts.total,
         retention_amount=Decimal(0), taxes_per_line=False, vendor_reference=number if kind in PURCHASES else None,
         user_code=None if kind in PURCHASES else number, private_note=received.comment or "", public_note="",
@@ -61,6 +69,16 @@ def draft_invoice(book: Book, received: Any, lines: Sequence[Line], accounts: Ma
         # A sale accepted is an invoice issued (by the partner's system, under its number): final
         # (docs/decisions/0026); a purchase is its supplier's.
         delivery_status=NOT_DELIVERED, sent=kind not in PURCHASES, cancelled=False)
+
+
+def currency_of(book: Book, lines: Sequence[Line]) -> str:
+    """The currency of the invoice the lines describe (and of their transaction): the one currency every
+    line that posts was given in, when it is not the book's and is one of the organization's (a
+    document's currency must be: OneUp, Upflow and Quipu read it); else the book's, the currency of
+    the lines' amounts (docs/decisions/0028, "OneConnect")."""
+    own = book.organization.currency_iso_code
+    given = rules.one_foreign_currency(lines, own)
+    return given if given is not None and given in reference.minor_units(book) else own
 
 
 def number(book: Book, invoice: Any) -> None:

@@ -1,6 +1,8 @@
 """Exchange rates of an organization's book (issue 18 §1; domain/rates.py, docs/currencies.md): set
-one, import a file of them (all or nothing), list them, and find the rate of a currency on a day, the
-rate a document or a payment is booked at (services/ledger/posting.py converts with it)."""
+one, import a file of them (all or nothing), list them (whole, or a page of them for an API), find
+the rate of a currency on a day, the rate a document or a payment is booked at
+(services/ledger/posting.py converts with it), and keep the rates documents carry (OneConnect's
+`currencyRate`) for days the book has none."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 
 from comptoir.domain import rates
 from comptoir.domain.errors import DomainError, ErrorKind, Problem
+from comptoir.domain.query import ListQuery
 from comptoir.storage.book import Book
 
 WRITE_CHUNK = 1000  # rates written per round trip by an import
@@ -52,6 +55,38 @@ def list_rates(book: Book, currency: str | None = None, date_from: date | None =
                date_to: date | None = None) -> list[rates.Rate]:
     """The organization's rates by currency and date, within the bounds given (inclusive)."""
     return book.exchange_rates.listed(currency.upper() if currency else None, date_from, date_to)
+
+
+def page_of_rates(book: Book, query: ListQuery) -> tuple[list[rates.Rate], bool]:
+    """One page of the organization's rates (conditions on currency, date, rate and source; by
+    currency and date unless the query orders otherwise), and whether another page follows."""
+    return book.exchange_rates.page(query)
+
+
+def rate_in_force(book: Book, currency: str, day: date) -> rates.Rate | None:
+    """The rate of the currency in force on the day, with its own date and source: the latest on or
+    before the day (rates.NoRate when there is none); None for the organization's own currency,
+    whose rate is always 1. A DomainError when `currency` is no ISO 4217 code."""
+    if currency == _own_currency(book):
+        return None
+    rates.require_currency(currency)
+    found = book.exchange_rates.latest(currency, day)
+    if not found:
+        raise rates.NoRate(currency, day)
+    return found[0]
+
+
+def has_rate_on(book: Book, currency: str, day: date) -> bool:
+    """Whether the book has a rate of the currency in force on the day (its own currency always has)."""
+    return currency == _own_currency(book) or bool(book.exchange_rates.latest(currency, day))
+
+
+def keep_document_rates(book: Book, carried: Sequence[rates.Rate]) -> None:
+    """Keep rates documents carried (source "document") for their currency and day, where the book
+    has none of that day: a rate of that day set meanwhile is never overwritten (the caller asked
+    `has_rate_on` first; this holds even against a concurrent writer)."""
+    if carried:
+        book.exchange_rates.put_new(carried)
 
 
 def rate_on(book: Book, currency: str, day: date) -> Decimal:
