@@ -90,12 +90,15 @@ def test_the_accounting_guide_runs_as_written(app, context, tmp_path):
                                           "ONEUP_FR": f"{french.oneup.email}:{french.oneup.api_key}"}, tmp_path)
 
 
-def test_the_currencies_page_runs_as_written(context, tmp_path):
-    """docs/currencies.md: the `comptoir rates` commands, on an organization whose slug is acme-inc."""
-    create_organization(context.database, "Acme Inc", slug="acme-inc")
-    run_page(DOCS / "currencies.md", {"COMPTOIR_DATABASE_URL": context.database.url,
-                                      "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
-             tmp_path)
+def test_the_currencies_page_runs_as_written(app, context, tmp_path):
+    """docs/currencies.md: the `comptoir rates` and `comptoir revalue` commands, on an organization whose
+    slug is acme-inc, and its OneUp requests (ONEUP: that organization's credentials)."""
+    acme = create_organization(context.database, "Acme Inc", slug="acme-inc")
+    with served(app) as base:
+        run_page(DOCS / "currencies.md", {"COMPTOIR_DATABASE_URL": context.database.url,
+                                          "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+                                          "BASE": base, "ONEUP": f"{acme.oneup.email}:{acme.oneup.api_key}"},
+                 tmp_path)
 
 
 @pytest.mark.parametrize("expected, actual, same", [

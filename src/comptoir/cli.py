@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -32,7 +33,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from comptoir.app import DIALECTS, create_app
 from comptoir.codec import MalformedJson, parse_json
@@ -366,6 +367,9 @@ def revalue(org: str = typer.Option(..., "--org", help="Slug of the organization
                 posted = revaluation.revalue(book, on)
     except DomainError as error:
         _refuse(f"Cannot {'undo the revaluation of' if undo else 'revalue'} {org} on {on.isoformat()}", error)
+    except IntegrityError:  # another run revalued the day meanwhile: the book holds one revaluation per day
+        _refuse(f"Cannot revalue {org} on {on.isoformat()}",
+                fail(ErrorKind.CONFLICT, "date", f"the book was revalued on {on.isoformat()} meanwhile"))
     if undo:
         console.print(f"The revaluation of {on.isoformat()} is undone: reversed by transactions "
                       f"{', '.join(f'{written.id} ({written.date.isoformat()})' for written in undone)}.", soft_wrap=True)
@@ -396,7 +400,7 @@ def _print_revaluation(org: str, posted: revaluation.Posted) -> None:
                   soft_wrap=True)
 
 
-def _money(amount: Any, currency: str) -> str:
+def _money(amount: Decimal, currency: str) -> str:
     return f"{amount.quantize(smallest_unit(currency)):,}"
 
 

@@ -330,6 +330,8 @@ def test_revalue_posts_the_differences_and_their_reversal_the_next_day(context, 
     [revaluation, reversal] = sorted(oneup.ok("GET", "/transactions?piece_number=eq:REVAL-2025-01-31"),
                                      key=lambda transaction: transaction["date"])
     assert revaluation["journal"]["code"] == reversal["journal"]["code"] == "OD"
+    for generated in (revaluation, reversal):  # taken out by `revalue --undo`, not through the API
+        assert_error(oneup.delete(f"/transactions/{generated['id']}"), "30")
     assert {entry["label"] for entry in reversal["entries"]} == \
         {f"Reversal: {entry['label']}" for entry in revaluation["entries"]}
 
@@ -338,6 +340,13 @@ def test_revalue_posts_the_differences_and_their_reversal_the_next_day(context, 
     assert on_the_day["11100"]["foreign"][0]["balance"] == 100 and on_the_day["20100"]["foreign"][0]["balance"] == -50
     # 110 of sales, 55 of purchases, 10 of unrealised gain and 5 of unrealised loss.
     assert _report(oneup, "profit_and_loss", date_from="2025-01-01", date_to="2025-01-31")["net_income"] == 60
+    ledger = _report(oneup, "general_ledger", account_id=_ids(oneup)["11100"], date_from="2025-01-01",
+                     date_to="2025-02-28")
+    assert [(row["date"], row["debit"], row["credit"], row["balance"], row["lettering"], row["currency_iso_code"],
+             row["currency_amount"], row["exchange_rate"]) for row in ledger["entries"]] == [
+        ("2025-01-15", 110, 0, 110, "CINV-001", "EUR", 100, D("1.1")),
+        ("2025-01-31", 10, 0, 120, "", "EUR", 0, D("1.2")),  # unlettered: it revalues a balance, not a document
+        ("2025-02-01", 0, 10, 110, "", "EUR", 0, D("1.2"))]
     next_day = _lines(_balanced(oneup, "2025-02-01"))
     assert (next_day["11100"]["balance"], next_day["20100"]["balance"]) == (110, -55)  # back to the booked rates
     assert next_day["40910"]["balance"] == next_day["62810"]["balance"] == 0

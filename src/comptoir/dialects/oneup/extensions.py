@@ -213,7 +213,7 @@ def _general_ledger(book, request):
     header = ["date", "transaction_id", "piece_number", "label", "debit", "credit", "balance", "lettering",
               "currency_iso_code", "currency_amount", "exchange_rate"]
     values = [[row.date.isoformat(), row.transaction_id, row.piece_number, row.label, number(row.debit),
-               number(row.credit), number(row.balance), row.lettering, row.currency, number(row.currency_amount),
+               number(row.credit), number(row.balance), row.lettering or "", row.currency, number(row.currency_amount),
                number(row.rate)] for row in ledger.rows]
     document = {"account_id": ledger.account_id, "number": ledger.number, "name": ledger.name,
                 "date_from": date_from.isoformat(), "date_to": date_to.isoformat(),

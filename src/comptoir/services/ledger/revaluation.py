@@ -111,8 +111,8 @@ def revalue(book: Book, day: date) -> Posted:
     closed period."""
     standing = book.transaction_store.find_by_source(REVALUATION, _source_id(day))
     if standing is not None:
-        raise fail(ErrorKind.CONFLICT, "date", f"the book is already revalued on {day.isoformat()} (transaction "
-                                               f"{standing.id}); undo that revaluation first to revalue it again")
+        raise fail(ErrorKind.CONFLICT, "date", f"the book is already revalued on {day.isoformat()}: undo that "
+                                               f"revaluation first to revalue the day again")
     found = _revaluation(book, day, None)
     moved = [line.revalued for line in found.differences]
     if not moved:
