@@ -91,13 +91,13 @@ def test_the_accounting_guide_runs_as_written(app, context, tmp_path):
 
 
 def test_the_currencies_page_runs_as_written(app, context, tmp_path):
-    """docs/currencies.md: the `comptoir rates` commands, on an organization whose slug is acme-inc, and
-    the requests to OneUp's `/exchange_rates` with its credentials (ONEUP), on the same book."""
+    """docs/currencies.md: the `comptoir rates` and `comptoir revalue` commands, on an organization whose
+    slug is acme-inc, and its OneUp requests (`/exchange_rates`, reports; ONEUP: its credentials)."""
     acme = create_organization(context.database, "Acme Inc", slug="acme-inc")
     with served(app) as base:
-        run_page(DOCS / "currencies.md", {"COMPTOIR_DATABASE_URL": context.database.url, "BASE": base,
-                                          "ONEUP": f"{acme.oneup.email}:{acme.oneup.api_key}",
-                                          "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
+        run_page(DOCS / "currencies.md", {"COMPTOIR_DATABASE_URL": context.database.url,
+                                          "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+                                          "BASE": base, "ONEUP": f"{acme.oneup.email}:{acme.oneup.api_key}"},
                  tmp_path)
 
 

@@ -15,12 +15,14 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
 import uvicorn
 from pydantic import ValidationError
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.progress import (
@@ -31,12 +33,13 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from comptoir.app import DIALECTS, create_app
 from comptoir.codec import MalformedJson, parse_json
 from comptoir.dialects.upflow import invoices as upflow_invoices
 from comptoir.dialects.upflow.errors import UpflowError
+from comptoir.domain.currencies import smallest_unit
 from comptoir.domain.errors import DomainError, ErrorKind, fail
 from comptoir.domain.rates import CSV_HEADER
 from comptoir.jobs.webhooks import Worker as WebhookWorker
@@ -44,7 +47,7 @@ from comptoir.services.access import credentials, identity, webhooks
 from comptoir.services.documents import files, sales
 from comptoir.services.kernel import unit_of_work
 from comptoir.services.kernel.unit_of_work import open_book
-from comptoir.services.ledger import rates
+from comptoir.services.ledger import rates, revaluation
 from comptoir.services.ledger.closing import close_period
 from comptoir.services.masterdata import parties
 from comptoir.services.reporting import portal
@@ -341,6 +344,64 @@ def rates_list(org: str = typer.Option(..., "--org", help="Slug of the organizat
     for rate in found:
         table.add_row(rate.currency, rate.day.isoformat(), str(rate.rate), rate.source)
     console.print(table)
+
+
+@cli.command()
+def revalue(org: str = typer.Option(..., "--org", help="Slug of the organization."),
+            day: datetime = typer.Option(..., "--date", formats=_DAY_FORMATS,
+                                         help="The day to revalue on (YYYY-MM-DD): its rates, the entries dated up to it."),
+            undo: bool = typer.Option(False, "--undo", help="Take the revaluation of that day out of the book "
+                                                            "instead (it and its reversal are reversed).")) -> None:
+    """Revalue the receivables and payables open in other currencies at a day's rates: post their
+    unrealised exchange gains and losses, dated that day, and the reversal of that posting, dated the
+    next day (docs/currencies.md, "Revaluation"). A day is revalued once: a second run is refused
+    until `--undo` takes the first out."""
+    database = _database()
+    org_id = _org_or_exit(database, org)
+    on = day.date()
+    try:
+        with open_book(database, org_id) as book:
+            if undo:
+                undone = revaluation.undo(book, on)
+            else:
+                posted = revaluation.revalue(book, on)
+    except DomainError as error:
+        _refuse(f"Cannot {'undo the revaluation of' if undo else 'revalue'} {org} on {on.isoformat()}", error)
+    except IntegrityError:  # another run revalued the day meanwhile: the book holds one revaluation per day
+        _refuse(f"Cannot revalue {org} on {on.isoformat()}",
+                fail(ErrorKind.CONFLICT, "date", f"the book was revalued on {on.isoformat()} meanwhile"))
+    if undo:
+        console.print(f"The revaluation of {on.isoformat()} is undone: reversed by transactions "
+                      f"{', '.join(f'{written.id} ({written.date.isoformat()})' for written in undone)}.", soft_wrap=True)
+    else:
+        _print_revaluation(org, posted)
+
+
+def _print_revaluation(org: str, posted: revaluation.Posted) -> None:
+    """What `revalue` posted: a line per party, currency and account it revalued, then its transactions."""
+    found = posted.revaluation
+    if posted.transaction is None:
+        why = ("every balance open in another currency is booked at that day's rates already" if found.lines
+               else "no receivable or payable is open in another currency")
+        console.print(f"Nothing to revalue in {org} on {found.day.isoformat()}: {why}.", soft_wrap=True)
+        return
+    own = found.currency
+    table = Table("Party", "Account", "Open", "Rate", "Booked", "At rate", "Gain/loss", box=box.SIMPLE_HEAD,
+                  title=f"Revaluation of {org} on {found.day.isoformat()} (booked, at rate, gain/loss: {own})")
+    for line in found.differences:
+        balance, revalued = line.balance, line.revalued
+        table.add_row(line.party_name, line.account_number,
+                      f"{_money(balance.open_amount, balance.currency)} {balance.currency}", str(revalued.rate),
+                      _money(balance.booked, own), _money(revalued.value, own), _money(revalued.difference, own))
+    console.print(table)
+    console.print(f"Posted {posted.transaction.piece_number} on {posted.transaction.date.isoformat()} (transaction "
+                  f"{posted.transaction.id}): gains {_money(found.gains, own)}, losses {_money(found.losses, own)} "
+                  f"{own}; reversed on {posted.reversal.date.isoformat()} (transaction {posted.reversal.id}).",
+                  soft_wrap=True)
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{amount.quantize(smallest_unit(currency)):,}"
 
 
 def _refuse(what: str, error: DomainError) -> NoReturn:

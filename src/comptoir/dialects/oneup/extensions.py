@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request, Response
 
 from comptoir.domain.errors import DomainError
 from comptoir.services.documents.sales import INVOICES, convert, deliver
+from comptoir.services.ledger import revaluation
 from comptoir.services.reporting import reports, tax_returns, trail
 from comptoir.services.reporting.printing import invoice_printable
 from comptoir.services.settlement.banking import BANK_ENTRIES
@@ -110,7 +111,8 @@ def _date(request: Request, name: str, default: date | None = None) -> date:
 
 
 async def report(name: str, request: Request) -> Response:
-    """GET /reports/{trial_balance|general_ledger|balance_sheet|profit_and_loss|aged_receivables|tax_return}."""
+    """GET /reports/{trial_balance|general_ledger|balance_sheet|profit_and_loss|aged_receivables|tax_return|
+    revaluation}."""
     if name not in _REPORTS:
         raise OneUpError(2)
     fmt = request.query_params.get("format", "json")
@@ -137,15 +139,17 @@ def _trial_balance(book, request):
     lines = trial.lines
     totals = {"opening_balance": _total(line.opening for line in lines), "debit": _total(line.debit for line in lines),
               "credit": _total(line.credit for line in lines), "balance": _total(line.balance for line in lines)}
-    header = ["number", "name", "opening_balance", "debit", "credit", "balance"]
+    codes = _foreign_currencies(lines, _TRIAL_FIGURES)
+    header = ["number", "name", "opening_balance", "debit", "credit", "balance", *_foreign_header(codes, _TRIAL_FIGURES)]
     rows = [[line.number, line.name, *(number(value) for value in (line.opening, line.debit, line.credit,
-                                                                    line.balance))] for line in lines]
-    rows.append(["", "Total", *(number(totals[name]) for name in header[2:])])
+                                                                    line.balance)),
+             *_foreign_cells(line, codes, _TRIAL_FIGURES)] for line in lines]
+    rows.append(["", "Total", *(number(totals[name]) for name in _TRIAL_FIGURES), *_blanks(codes, _TRIAL_FIGURES)])
     document = {"date_from": trial.date_from.isoformat(), "date": date_to.isoformat(),
                 "fiscal_year": _fiscal_year(trial.fiscal_year), "accounts": [
         {"account_id": line.account_id, "number": line.number, "name": line.name,
          "opening_balance": number(line.opening), "debit": number(line.debit), "credit": number(line.credit),
-         "balance": number(line.balance)} for line in lines],
+         "balance": number(line.balance), **_foreign_json(line, _TRIAL_FIGURES)} for line in lines],
         "total_opening_balance": number(totals["opening_balance"]), "total_debit": number(totals["debit"]),
         "total_credit": number(totals["credit"]), "total_balance": number(totals["balance"])}
     return header, rows, document
@@ -153,6 +157,49 @@ def _trial_balance(book, request):
 
 def _total(values) -> Decimal:
     return sum(values, Decimal(0))
+
+
+# -- the amounts in other currencies beside an account's line (docs/dialects/oneup.md, "Reports") ------
+# JSON: `foreign`, a list of the line's own figures in each other currency the account holds, on the
+# lines that hold any. CSV: the same figures in columns of their own, named `{figure}_{currency}`
+# (`balance_EUR`), one set per currency the report holds, left empty on the other lines and on the
+# totals (the organization's currency's columns still add up; a book in one currency keeps its columns).
+_TRIAL_FIGURES = ("opening_balance", "debit", "credit", "balance")
+_BALANCE_FIGURES = ("balance",)
+
+
+def _figures(figures: reports.ForeignFigures) -> dict[str, Decimal]:
+    return {"opening_balance": figures.opening, "debit": figures.debit, "credit": figures.credit,
+            "balance": figures.balance}
+
+
+def _shown_foreign(line: reports.AccountLine, names: tuple[str, ...]) -> list[reports.ForeignFigures]:
+    """The line's currencies with a figure to show among `names` (a balance sheet shows a currency the
+    account still holds, not one it held and settled)."""
+    return [figures for figures in line.foreign if any(_figures(figures)[name] for name in names)]
+
+
+def _foreign_json(line: reports.AccountLine, names: tuple[str, ...]) -> dict:
+    shown = _shown_foreign(line, names)
+    return {"foreign": [{"currency": figures.currency, **{name: number(_figures(figures)[name]) for name in names}}
+                        for figures in shown]} if shown else {}
+
+
+def _foreign_currencies(lines, names: tuple[str, ...]) -> list[str]:
+    return sorted({figures.currency for line in lines for figures in _shown_foreign(line, names)})
+
+
+def _foreign_header(codes: list[str], names: tuple[str, ...]) -> list[str]:
+    return [f"{name}_{code}" for code in codes for name in names]
+
+
+def _foreign_cells(line: reports.AccountLine, codes: list[str], names: tuple[str, ...]) -> list:
+    by_code = {figures.currency: _figures(figures) for figures in _shown_foreign(line, names)}
+    return [number(by_code[code][name]) if code in by_code else "" for code in codes for name in names]
+
+
+def _blanks(codes: list[str], names: tuple[str, ...]) -> list[str]:
+    return [""] * (len(codes) * len(names))
 
 
 def _fiscal_year(year) -> dict:
@@ -166,30 +213,35 @@ def _general_ledger(book, request):
     date_to = _date(request, "date_to", date.today())
     date_from = _date(request, "date_from", date(date_to.year, 1, 1))
     ledger = reports.general_ledger(book, int(raw_account), date_from, date_to)
-    rows = [[row.date.isoformat(), row.transaction_id, row.piece_number, row.label, number(row.debit),
-             number(row.credit), number(row.balance), row.lettering or ""] for row in ledger.rows]
+    header = ["date", "transaction_id", "piece_number", "label", "debit", "credit", "balance", "lettering",
+              "currency_iso_code", "currency_amount", "exchange_rate"]
+    values = [[row.date.isoformat(), row.transaction_id, row.piece_number, row.label, number(row.debit),
+               number(row.credit), number(row.balance), row.lettering or "", row.currency, number(row.currency_amount),
+               number(row.rate)] for row in ledger.rows]
     document = {"account_id": ledger.account_id, "number": ledger.number, "name": ledger.name,
                 "date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
                 "opening_balance": number(ledger.opening_balance), "closing_balance": number(ledger.closing_balance),
-                "entries": [dict(zip(("date", "transaction_id", "piece_number", "label", "debit", "credit", "balance",
-                                      "lettering"), row)) for row in rows]}
-    return ["date", "transaction_id", "piece_number", "label", "debit", "credit", "balance", "lettering"], rows, document
+                "entries": [dict(zip(header, row)) for row in values]}
+    rows = [["" if value is None else value for value in row] for row in values]
+    return header, rows, document
 
 
 def _section(section) -> dict:
     return {"total": number(section.total), "accounts": [
-        {"account_id": line.account_id, "number": line.number, "name": line.name, "balance": number(line.balance)}
-        for line in section.lines]}
+        {"account_id": line.account_id, "number": line.number, "name": line.name, "balance": number(line.balance),
+         **_foreign_json(line, _BALANCE_FIGURES)} for line in section.lines]}
 
 
 def _balance_sheet(book, request):
     as_of = _date(request, "date", date.today())
     sheet = reports.balance_sheet(book, as_of)
     sections = sheet["sections"]
-    rows = [[nature, line.number, line.name, number(line.balance)]
+    codes = _foreign_currencies([line for section in sections.values() for line in section.lines], _BALANCE_FIGURES)
+    blanks = _blanks(codes, _BALANCE_FIGURES)
+    rows = [[nature, line.number, line.name, number(line.balance), *_foreign_cells(line, codes, _BALANCE_FIGURES)]
             for nature, section in sections.items() for line in section.lines]
-    rows += [[nature, "", f"Total {nature}", number(section.total)] for nature, section in sections.items()]
-    rows += [[name, "", label, number(sheet[name])] for name, label in (
+    rows += [[nature, "", f"Total {nature}", number(section.total), *blanks] for nature, section in sections.items()]
+    rows += [[name, "", label, number(sheet[name]), *blanks] for name, label in (
         ("current_earnings", "Result of the year"), ("total_assets", "Total assets"),
         ("total_liabilities_and_equity", "Total liabilities and equity"))]
     document = {"date": as_of.isoformat(), "fiscal_year": _fiscal_year(sheet["fiscal_year"]),
@@ -199,7 +251,7 @@ def _balance_sheet(book, request):
                 "current_earnings_account": _account_reference(sheet["current_earnings_account"]),
                 "total_assets": number(sheet["total_assets"]),
                 "total_liabilities_and_equity": number(sheet["total_liabilities_and_equity"])}
-    return ["section", "number", "name", "balance"], rows, document
+    return ["section", "number", "name", "balance", *_foreign_header(codes, _BALANCE_FIGURES)], rows, document
 
 
 def _account_reference(account) -> dict | None:
@@ -211,14 +263,17 @@ def _profit_and_loss(book, request):
     date_to = _date(request, "date_to", date.today())
     date_from = _date(request, "date_from", reports.fiscal_year_of(book, date_to).start)
     result = reports.profit_and_loss(book, date_from, date_to)
-    rows = [[section, line.number, line.name, number(line.balance)]
-            for section in ("income", "expenses") for line in result[section].lines]
-    rows += [[section, "", f"Total {section}", number(result[section].total)] for section in ("income", "expenses")]
-    rows.append(["net_income", "", "Net income", number(result["net_income"])])
+    sections = ("income", "expenses")
+    codes = _foreign_currencies([line for section in sections for line in result[section].lines], _BALANCE_FIGURES)
+    blanks = _blanks(codes, _BALANCE_FIGURES)
+    rows = [[section, line.number, line.name, number(line.balance), *_foreign_cells(line, codes, _BALANCE_FIGURES)]
+            for section in sections for line in result[section].lines]
+    rows += [[section, "", f"Total {section}", number(result[section].total), *blanks] for section in sections]
+    rows.append(["net_income", "", "Net income", number(result["net_income"]), *blanks])
     document = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
                 "income": _section(result["income"]), "expenses": _section(result["expenses"]),
                 "net_income": number(result["net_income"])}
-    return ["section", "number", "name", "balance"], rows, document
+    return ["section", "number", "name", "balance", *_foreign_header(codes, _BALANCE_FIGURES)], rows, document
 
 
 def _aged_receivables(book, request):
@@ -288,6 +343,39 @@ def _side_label(side: str, rate) -> str:
     return f"Tax {side} at {number(rate)}%" if rate is not None else f"Tax {side}, rate not known"
 
 
+_REVALUATION_COLUMNS = ("kind", "party_id", "party", "account_id", "account_number", "currency", "open_amount",
+                        "booked_value", "rate", "value_at_rate", "gain_or_loss")
+
+
+def _revaluation(book, request):
+    """The open receivables and payables in other currencies on `date` (default today), per party,
+    currency and account, at the date's rates, with the unrealised gain or loss of each (what
+    `comptoir revalue` posts). A currency without a rate on or before the date: 422 code 3 naming it."""
+    found = revaluation.revaluation(book, _date(request, "date", date.today()))
+    lines = [dict(zip(_REVALUATION_COLUMNS, (
+        line.kind, line.balance.party_id, line.party_name, line.balance.account_id, line.account_number,
+        line.balance.currency, number(line.balance.open_amount), number(line.balance.booked),
+        number(line.revalued.rate), number(line.revalued.value), number(line.revalued.difference))))
+        for line in found.lines]
+    totals = {"total_booked_value": number(found.booked), "total_value_at_rate": number(found.value),
+              "total_gains": number(found.gains), "total_losses": number(found.losses),
+              "net_gain_or_loss": number(found.net)}
+    rows = [["" if value is None else value for value in line.values()] for line in lines]
+    rows += [_revaluation_total("Total gains", difference=totals["total_gains"]),
+             _revaluation_total("Total losses", difference=number(Decimal(0) - found.losses)),
+             _revaluation_total("Total", totals["total_booked_value"], totals["total_value_at_rate"],
+                                totals["net_gain_or_loss"])]
+    document = {"date": found.day.isoformat(), "currency": found.currency,
+                "revaluation_transaction_id": found.transaction_id, "lines": lines, **totals}
+    return list(_REVALUATION_COLUMNS), rows, document
+
+
+def _revaluation_total(label: str, booked: Any = "", value: Any = "", difference: Any = "") -> list:
+    """A totals line of the revaluation's CSV: its label under `party`, its figures in their columns
+    (the losses signed as the lines' differences are, negative)."""
+    return ["", "", label, "", "", "", "", booked, "", value, difference]
+
+
 # -- the audit trail -----------------------------------------------------------------------------
 
 def _whole_number(request: Request, name: str) -> int | None:
@@ -334,4 +422,5 @@ _REPORTS = {
     "profit_and_loss": _profit_and_loss,
     "aged_receivables": _aged_receivables,
     "tax_return": _tax_return,
+    "revaluation": _revaluation,
 }

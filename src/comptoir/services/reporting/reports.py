@@ -1,7 +1,11 @@
 """Reports over the ledger (our extension to OneUp): trial balance, general ledger, balance sheet,
 profit and loss, aged receivables. Totals by account come from the maintained balances
 (storage/balances.py: day and month totals kept with the entries), never from a sum of every entry;
-the general ledger lists the entries of its range, the aged receivables the invoices' settlements."""
+the general ledger lists the entries of its range, the aged receivables the invoices' settlements.
+
+Every figure is in the organization's currency. Beside an account's line, the amounts its entries
+carry in other currencies (issue 18 §4, docs/currencies.md "Reports"), per currency, read in one
+grouped query over the entries in another currency (`foreign_figures`)."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, func
+from sqlalchemy import and_, case, func
 
 from comptoir.domain import charts, pcg, received
 from comptoir.domain.errors import ErrorKind, fail
@@ -28,9 +32,25 @@ AGE_BUCKETS = (("current", None, 0), ("1_30", 1, 30), ("31_60", 31, 60), ("61_90
 
 
 @dataclass(frozen=True)
+class ForeignFigures:
+    """An account's figures in one other currency than the organization's: what its entries in that
+    currency carry beside their amounts (`currency_amount`), as AccountLine's."""
+
+    currency: str
+    debit: Decimal
+    credit: Decimal
+    opening: Decimal = ZERO
+
+    @property
+    def balance(self) -> Decimal:
+        return self.opening + self.debit - self.credit
+
+
+@dataclass(frozen=True)
 class AccountLine:
     """An account's figures over a period: its balance when the period opened (debits minus
-    credits), the debits and credits of the period, and its balance when it closed."""
+    credits), the debits and credits of the period, and its balance when it closed. `foreign`: the
+    same figures in each other currency its entries hold, by currency code (none for most accounts)."""
 
     account_id: int | None
     number: str
@@ -39,6 +59,7 @@ class AccountLine:
     debit: Decimal
     credit: Decimal
     opening: Decimal = ZERO
+    foreign: tuple[ForeignFigures, ...] = ()
 
     @property
     def balance(self) -> Decimal:
@@ -101,6 +122,40 @@ def opening_balances(book: Book, day: date, *, until: date | None = None) -> tup
     return opening, (movements[0] if movements else {})
 
 
+def foreign_figures(book: Book, date_to: date, *, date_from: date,
+                    year_start: date | None = None) -> dict[int, tuple[ForeignFigures, ...]]:
+    """What each account's entries in other currencies carry, per currency: the debits and credits
+    from `date_from` to `date_to`, and with `year_start` (the fiscal year's first day) the opening
+    balance as `opening_balances` counts it (income and expenses from the fiscal year's start only;
+    what earlier years earned is carried forward in the organization's currency alone). One grouped
+    statement over the entries in another currency (the partial index ix_entries_org_foreign): nothing
+    to read, and no more statements, in a book that holds none."""
+    signed = case((Entry.way == DEBIT, Entry.currency_amount), else_=-Entry.currency_amount)
+    in_period = Entry.date >= date_from
+    columns = [Entry.account_id, Entry.currency_iso_code,
+               func.sum(case((and_(in_period, Entry.way == DEBIT), Entry.currency_amount), else_=0)).label("debit"),
+               func.sum(case((and_(in_period, Entry.way != DEBIT), Entry.currency_amount), else_=0)).label("credit")]
+    criteria = [Entry.currency_iso_code.isnot(None), Entry.date <= date_to]
+    if year_start is None:
+        criteria.append(in_period)
+    else:
+        columns += [func.sum(case((Entry.date < year_start, signed), else_=0)).label("before_year"),
+                    func.sum(case((and_(Entry.date >= year_start, Entry.date < date_from), signed),
+                                  else_=0)).label("in_year")]
+    rows = book.entries.aggregate(columns, *criteria, group_by=[Entry.account_id, Entry.currency_iso_code])
+    accounts = book.accounts_by_id()
+    found: dict[int, list[ForeignFigures]] = {}
+    for row in rows:
+        opening = ZERO
+        if year_start is not None:
+            carried = ZERO if _resets(accounts[row.account_id].nature) else Decimal(row.before_year or 0)
+            opening = carried + Decimal(row.in_year or 0)
+        figures = ForeignFigures(row.currency_iso_code, Decimal(row.debit or 0), Decimal(row.credit or 0), opening)
+        if figures.opening or figures.debit or figures.credit:
+            found.setdefault(row.account_id, []).append(figures)
+    return {account_id: tuple(sorted(figures, key=lambda one: one.currency)) for account_id, figures in found.items()}
+
+
 def trial_balance(book: Book, date_to: date, date_from: date | None = None) -> TrialBalance:
     """Every account with its opening balance, the period's movements and its closing balance. The
     period lies within one fiscal year (from its start by default): across a year end, income and
@@ -113,20 +168,24 @@ def trial_balance(book: Book, date_to: date, date_from: date | None = None) -> T
         raise fail(ErrorKind.INVALID, "date_from", f"a trial balance lies within one fiscal year: {date_to} is in "
                                                    f"the year from {year.start} to {year.end}")
     opening, movements = opening_balances(book, date_from, until=date_to)
+    foreign = foreign_figures(book, date_to, date_from=date_from, year_start=year.start)
     accounts = book.accounts_by_id()
     lines = []
-    for account_id in opening.keys() | movements.keys():
+    for account_id in opening.keys() | movements.keys() | foreign.keys():
         account = accounts[account_id]
         debit, credit = movements.get(account_id, (ZERO, ZERO))
         line = AccountLine(account_id, account.number, account.name, account.nature, debit, credit,
-                           opening.get(account_id, ZERO))
-        if line.opening or line.debit or line.credit:
+                           opening.get(account_id, ZERO), foreign.get(account_id, ()))
+        if line.opening or line.debit or line.credit or line.foreign:
             lines.append(line)
     return TrialBalance(year, date_from, date_to, sorted(lines, key=lambda line: line.number))
 
 
 @dataclass(frozen=True)
 class LedgerRow:
+    """An entry of the general ledger, in the organization's currency, with its running balance; an
+    entry of money in another currency also says that currency, the amount in it and its rate."""
+
     date: date
     transaction_id: int
     piece_number: str
@@ -135,6 +194,9 @@ class LedgerRow:
     credit: Decimal
     balance: Decimal
     lettering: str | None
+    currency: str | None = None
+    currency_amount: Decimal | None = None
+    rate: Decimal | None = None
 
 
 @dataclass
@@ -166,7 +228,8 @@ def general_ledger(book: Book, account_id: int, date_from: date, date_to: date) 
         debit, credit = (entry.amount, ZERO) if entry.way == DEBIT else (ZERO, entry.amount)
         balance += debit - credit
         report.rows.append(LedgerRow(entry.date, entry.transaction_id, entry.transaction.piece_number, entry.label,
-                                     debit, credit, balance, entry.lettering))
+                                     debit, credit, balance, entry.lettering, entry.currency_iso_code,
+                                     entry.currency_amount, entry.rate))
     return report
 
 
@@ -211,8 +274,10 @@ def balance_sheet(book: Book, as_of: date) -> dict:
 
 def profit_and_loss(book: Book, date_from: date, date_to: date) -> dict:
     sums = _sums(book, date_from, date_to)
+    foreign = foreign_figures(book, date_to, date_from=date_from) if date_from <= date_to else {}
     accounts = book.accounts_by_id()
-    lines = sorted((AccountLine(i, accounts[i].number, accounts[i].name, accounts[i].nature, d, c)
+    lines = sorted((AccountLine(i, accounts[i].number, accounts[i].name, accounts[i].nature, d, c,
+                                foreign=foreign.get(i, ()))
                     for i, (d, c) in sums.items() if _resets(accounts[i].nature)),
                    key=lambda line: line.number)
     income = Section(charts.INCOME, [line for line in lines if line.nature == charts.INCOME])
