@@ -101,7 +101,7 @@ def create(book: Book, side: str, fields: Mapping[str, Any], *, form: str | None
         fields["party_id"] = walk_in_party(book, side).id
     _give_role(book, kind, fields.get("party_id"))
     documents = BY_KIND[kind]
-    document = documents.create(book, _core(documents, fields, form))
+    document = documents.create(book, {**_core(documents, fields, form), "taxes_per_line": True})
     if document.paid_at is not None:
         settle_declared(book, document)
     return document
@@ -133,12 +133,14 @@ def delete(book: Book, files_root: Path, document_id: int, *, form: str | None =
 
 
 def _core(documents: Any, fields: Mapping[str, Any], form: str | None) -> dict[str, Any]:
-    """The entry's fields as the document service names them: its party under the side's name, taxes
-    computed line by line."""
+    """The entry's fields as the document service names them: its party under the side's name. An
+    entry created here has its taxes computed line by line (`create`); one changed here keeps its own
+    rule: an invoice imported through Upflow with its tax as given, or a OneUp one taxed on its total,
+    is not recomputed line by line because Quipu declares it paid."""
     core = {name: value for name, value in fields.items() if name != "party_id"}
     if "party_id" in fields:
         core[documents.party_field] = fields["party_id"]
-    return {**core, "taxes_per_line": True, "form": form}
+    return {**core, "form": form}
 
 
 # The party of the entries that name none (simplified invoices, tickets, additional incomes sold over
