@@ -275,12 +275,13 @@ def amending_ids(book: Book, document: Document) -> list[int]:
     return book.document_store.amending(document.id)
 
 
-def party_totals(book: Book, party_id: int) -> dict[str, Decimal]:
-    """Totals of a party's entries by side: total, paid and unpaid (credit notes count negatively),
-    summed in the database."""
+def party_totals(book: Book, party_id: int, currency: str) -> dict[str, Decimal]:
+    """Totals of a party's entries in `currency` (its own) by side: total, paid and unpaid (credit
+    notes count negatively), summed in the database. Its entries in another currency are not added
+    to them, as Upflow's customer balance leaves them out (docs/currencies.md)."""
     totals = {f"{what}_{side}": Decimal(0) for what in ("total", "paid", "unpaid") for side in (INCOME, EXPENSES)}
     declared_paid = Document.paid_at.is_not(None)
-    of_party = (Document.customer_id == party_id, Document.kind.in_(ALL_KINDS))
+    of_party = (Document.customer_id == party_id, Document.kind.in_(ALL_KINDS), Document.currency_iso_code == currency)
     for kind, paid, amount in book.documents.aggregate(
             [Document.kind, declared_paid, func.sum(Document.total)], *of_party, group_by=[Document.kind, declared_paid]):
         _add(totals, kind, "total", amount)
