@@ -251,19 +251,22 @@ def aged_receivables(book: Book, as_of: date) -> list[AgedCustomer]:
     def row(customer_id: int | None, name: str, currency: str) -> AgedCustomer:
         return customers.setdefault((customer_id, currency), AgedCustomer(
             customer_id, name, currency, {bucket: ZERO for bucket, _, _ in AGE_BUCKETS}))
+    own = book.organization.currency_iso_code
     invoices = book.documents.all(Document.kind == INVOICE, Document.date <= as_of)
     states = standings(book, invoices, as_of)
     for invoice in invoices:
+        # An invoice booked at a rate is owed in its currency; one in another currency written before
+        # migration 0019 was booked unconverted, in the organization's currency, and is aged in it.
+        currency = invoice.currency_iso_code if invoice.exchange_rate is not None else own
         for settlement in states[invoice.id].settlements:
             if settlement.open_amount:
-                row(invoice.customer_id, invoice.customer.full_name, invoice.currency_iso_code).buckets[
+                row(invoice.customer_id, invoice.customer.full_name, currency).buckets[
                     _bucket((as_of - settlement.due_date).days)] += settlement.open_amount
     for (party_id, currency), balance in _receivable_by_party(book, as_of).items():
         explained = customers[party_id, currency].total if (party_id, currency) in customers else ZERO
         if balance != explained:
             name = NO_CUSTOMER if party_id is None else book.parties.require(party_id).full_name
             row(party_id, name, currency).unapplied += balance - explained
-    own = book.organization.currency_iso_code
     return sorted(customers.values(),
                   key=lambda found: (found.customer_id is None, found.name, found.currency != own, found.currency))
 
