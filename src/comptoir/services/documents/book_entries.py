@@ -116,7 +116,10 @@ def update(book: Book, document_id: int, fields: Mapping[str, Any], *, form: str
     documents = BY_KIND[document.kind]
     # As they were (the row is read again after): what is declared paid follows them.
     paid_at, total, letter = document.paid_at, document.total, _payable_letter(document)
-    updated = documents.update(book, document.id, _core(documents, fields, form))
+    core = _core(documents, fields, form)
+    if "lines" in fields:  # items written through Quipu: taxed as Quipu taxes them
+        core["taxes_per_line"] = True
+    updated = documents.update(book, document.id, core)
     declared = "paid_at" in fields and updated.paid_at != paid_at  # declared, moved or withdrawn
     if declared or (updated.paid_at is not None and (updated.total, _payable_letter(updated))
                     != (total, letter)):  # or its amount or its letter moved
@@ -134,9 +137,9 @@ def delete(book: Book, files_root: Path, document_id: int, *, form: str | None =
 
 def _core(documents: Any, fields: Mapping[str, Any], form: str | None) -> dict[str, Any]:
     """The entry's fields as the document service names them: its party under the side's name. An
-    entry created here has its taxes computed line by line (`create`); one changed here keeps its own
-    rule: an invoice imported through Upflow with its tax as given, or a OneUp one taxed on its total,
-    is not recomputed line by line because Quipu declares it paid."""
+    entry created here, or given items here, has its taxes computed line by line (`create`, `update`);
+    one changed otherwise keeps its own rule: an invoice imported through Upflow with its tax as given,
+    or a OneUp one taxed on its total, is not recomputed line by line because Quipu declares it paid."""
     core = {name: value for name, value in fields.items() if name != "party_id"}
     if "party_id" in fields:
         core[documents.party_field] = fields["party_id"]
