@@ -264,18 +264,19 @@ def test_aged_receivables_by_days_past_due(oneup):
     aged = report(oneup, "aged_receivables", date="2024-02-15")
     assert aged["date"] == "2024-02-15"
     assert aged["customers"] == [
-        {"customer_id": customer["id"], "name": "ACME", "current": D(0), "1_30": D(40), "31_60": D(100),
-         "61_90": D(0), "over_90": D(0), "unapplied": D(0), "total": D(140)},
-        {"customer_id": other["id"], "name": "Zenith", "current": D(70), "1_30": D(0), "31_60": D(0),
-         "61_90": D(0), "over_90": D(15), "unapplied": D(0), "total": D(85)},
+        {"customer_id": customer["id"], "name": "ACME", "currency_iso_code": "USD", "current": D(0), "1_30": D(40),
+         "31_60": D(100), "61_90": D(0), "over_90": D(0), "unapplied": D(0), "total": D(140)},
+        {"customer_id": other["id"], "name": "Zenith", "currency_iso_code": "USD", "current": D(70), "1_30": D(0),
+         "31_60": D(0), "61_90": D(0), "over_90": D(15), "unapplied": D(0), "total": D(85)},
     ]
     assert aged["totals"] == {"current": D(70), "1_30": D(40), "31_60": D(100), "61_90": D(0), "over_90": D(15),
                               "unapplied": D(0), "total": D(225)}
+    assert aged["totals_by_currency"] == {"USD": aged["totals"]}
     response = oneup.get("/reports/aged_receivables?date=2024-02-15&format=csv")
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0] == ["customer_id", "name", *BUCKETS, "unapplied", "total"]
-    assert rows[1][1] == "ACME" and D(rows[1][4]) == D(100)
-    assert rows[-1] == ["", "Total", "70", "40", "100", "0", "15", "0", "225"]
+    assert rows[0] == ["customer_id", "name", "currency", *BUCKETS, "unapplied", "total"]
+    assert rows[1][1:3] == ["ACME", "USD"] and D(rows[1][5]) == D(100)
+    assert rows[-1] == ["", "Total", "USD", "70", "40", "100", "0", "15", "0", "225"]
 
 
 def test_aged_receivables_leave_out_paid_invoices(oneup):

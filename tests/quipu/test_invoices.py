@@ -9,6 +9,7 @@ from decimal import Decimal
 import simplejson
 
 from ..helpers import OneUpClient, book_snapshot
+from ..oneup.sales_support import assert_seed_totals, seed_document
 from .conftest import item, quipu_errors, relationship
 
 
@@ -306,3 +307,28 @@ def test_an_expense_invoice_can_be_patched(quipu, oneup):
     assert (patched["data"]["attributes"]["number"], patched["data"]["attributes"]["notes"]) == ("FA-8", "n")
     [transaction] = [t for t in oneup.ok("GET", "/transactions") if t["entries"][0]["label"].startswith("Purchase")]
     assert {e["lettering"] for e in transaction["entries"] if e["way"] == "credit"} == {"FA-8"}
+
+
+def test_paid_at_on_invoices_written_through_oneup_and_upflow_keeps_what_they_say(quipu, oneup, upflow_client):
+    """Declaring paid through Quipu an invoice OneUp wrote (its tax on the total after a reduce) or Upflow
+    imported (its tax as given) answered 403 or 422: the PATCH recomputed its taxes line by line, as
+    Quipu's own invoices are, which changed what an issued invoice says. Its amounts stay as they are."""
+    seeded = seed_document(oneup)
+    quipu.ok("PATCH", f"/invoices/{seeded['id']}", {"data": {"type": "invoices", "id": str(seeded["id"]),
+                                                             "attributes": {"paid_at": "2014-06-01"}}})
+    paid = oneup.ok("GET", f"/invoices/{seeded['id']}")
+    assert_seed_totals(paid)
+    assert (paid["paid"], paid["unpaid"]) == (Decimal("1140.2"), 0)
+
+    buyer = upflow_client.ok("POST", "/customers", {"externalId": "C-TAX", "name": "Taxed"})
+    imported = upflow_client.ok("POST", "/invoices", {
+        "externalId": "I-TAX", "customId": "UF-TAX-1", "issuedAt": "2024-03-01", "dueDate": "2024-04-01",
+        "currency": "USD", "netAmount": 10000, "grossAmount": 12100, "customer": {"id": buyer["id"]}})
+    [found] = oneup.ok("GET", "/invoices?user_code=eq:UF-TAX-1")
+    declared = quipu.ok("PATCH", f"/invoices/{found['id']}", {"data": {"type": "invoices", "id": str(found["id"]),
+                                                                       "attributes": {"paid_at": "2024-03-15"}}})
+    assert (declared["data"]["attributes"]["total_amount"], declared["data"]["attributes"]["vat_amount"],
+            declared["data"]["attributes"]["payment_status"]) == ("121.0", "21.0", "paid")
+    shown = upflow_client.ok("GET", f"/invoices/{imported['id']}")
+    assert (shown["grossAmount"], shown["netAmount"], shown["amountOutstanding"], shown["state"]) == (
+        12100, 10000, 0, "PAID")

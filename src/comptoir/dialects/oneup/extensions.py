@@ -277,20 +277,32 @@ def _profit_and_loss(book, request):
 
 
 def _aged_receivables(book, request):
+    """One row per customer and currency, in that currency (`currency_iso_code`); `totals` are those of
+    the rows in the company's currency, `totals_by_currency` each currency's (docs/currencies.md)."""
     as_of = _date(request, "date", date.today())
     customers = reports.aged_receivables(book, as_of)
     columns = [name for name, _, _ in reports.AGE_BUCKETS] + ["unapplied"]
+    own = book.organization.currency_iso_code
 
     def figures(row) -> dict[str, Decimal]:
         return {**row.buckets, "unapplied": row.unapplied, "total": row.total}
-    totals = {name: _total(figures(row)[name] for row in customers) for name in [*columns, "total"]}
-    rows = [[row.customer_id or "", row.name, *(number(value) for value in figures(row).values())]
+
+    def totals_in(currency: str) -> dict[str, Decimal]:
+        return {name: _total(figures(row)[name] for row in customers if row.currency == currency)
+                for name in [*columns, "total"]}
+    currencies = [own, *sorted({row.currency for row in customers} - {own})]
+    totals = {currency: totals_in(currency) for currency in currencies}
+    rows = [[row.customer_id or "", row.name, row.currency, *(number(value) for value in figures(row).values())]
             for row in customers]
-    rows.append(["", "Total", *(number(totals[name]) for name in [*columns, "total"])])
+    rows += [["", "Total", currency, *(number(found[name]) for name in [*columns, "total"])]
+             for currency, found in totals.items()]
     document = {"date": as_of.isoformat(), "customers": [
-        {"customer_id": row.customer_id, "name": row.name, **{name: number(value) for name, value in figures(row).items()}}
-        for row in customers], "totals": {name: number(value) for name, value in totals.items()}}
-    return ["customer_id", "name", *columns, "total"], rows, document
+        {"customer_id": row.customer_id, "name": row.name, "currency_iso_code": row.currency,
+         **{name: number(value) for name, value in figures(row).items()}} for row in customers],
+        "totals": {name: number(value) for name, value in totals[own].items()},
+        "totals_by_currency": {currency: {name: number(value) for name, value in found.items()}
+                               for currency, found in totals.items()}}
+    return ["customer_id", "name", "currency", *columns, "total"], rows, document
 
 
 def _tax_return(book, request):

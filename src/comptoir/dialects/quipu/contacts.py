@@ -118,7 +118,7 @@ def render(party: Any, view: View) -> dict:
     book = view.book
     kept = (party.extra or {}).get("quipu", {})
     address = party.address or {}
-    totals = book_entries.party_totals(book, party.id)
+    totals = book_entries.party_totals(book, party.id, party.currency_iso_code)  # in its currency
     country = address.get("country") or ""
     attributes = {
         "name": party.full_name, "tax_id": party.taxpayer_id, "phone": party.phone_number,

@@ -101,7 +101,7 @@ def create(book: Book, side: str, fields: Mapping[str, Any], *, form: str | None
         fields["party_id"] = walk_in_party(book, side).id
     _give_role(book, kind, fields.get("party_id"))
     documents = BY_KIND[kind]
-    document = documents.create(book, _core(documents, fields, form))
+    document = documents.create(book, {**_core(documents, fields, form), "taxes_per_line": True})
     if document.paid_at is not None:
         settle_declared(book, document)
     return document
@@ -116,7 +116,10 @@ def update(book: Book, document_id: int, fields: Mapping[str, Any], *, form: str
     documents = BY_KIND[document.kind]
     # As they were (the row is read again after): what is declared paid follows them.
     paid_at, total, letter = document.paid_at, document.total, _payable_letter(document)
-    updated = documents.update(book, document.id, _core(documents, fields, form))
+    core = _core(documents, fields, form)
+    if "lines" in fields:  # items written through Quipu: taxed as Quipu taxes them
+        core["taxes_per_line"] = True
+    updated = documents.update(book, document.id, core)
     declared = "paid_at" in fields and updated.paid_at != paid_at  # declared, moved or withdrawn
     if declared or (updated.paid_at is not None and (updated.total, _payable_letter(updated))
                     != (total, letter)):  # or its amount or its letter moved
@@ -133,12 +136,14 @@ def delete(book: Book, files_root: Path, document_id: int, *, form: str | None =
 
 
 def _core(documents: Any, fields: Mapping[str, Any], form: str | None) -> dict[str, Any]:
-    """The entry's fields as the document service names them: its party under the side's name, taxes
-    computed line by line."""
+    """The entry's fields as the document service names them: its party under the side's name. An
+    entry created here, or given items here, has its taxes computed line by line (`create`, `update`);
+    one changed otherwise keeps its own rule: an invoice imported through Upflow with its tax as given,
+    or a OneUp one taxed on its total, is not recomputed line by line because Quipu declares it paid."""
     core = {name: value for name, value in fields.items() if name != "party_id"}
     if "party_id" in fields:
         core[documents.party_field] = fields["party_id"]
-    return {**core, "taxes_per_line": True, "form": form}
+    return {**core, "form": form}
 
 
 # The party of the entries that name none (simplified invoices, tickets, additional incomes sold over
@@ -273,12 +278,13 @@ def amending_ids(book: Book, document: Document) -> list[int]:
     return book.document_store.amending(document.id)
 
 
-def party_totals(book: Book, party_id: int) -> dict[str, Decimal]:
-    """Totals of a party's entries by side: total, paid and unpaid (credit notes count negatively),
-    summed in the database."""
+def party_totals(book: Book, party_id: int, currency: str) -> dict[str, Decimal]:
+    """Totals of a party's entries in `currency` (its own) by side: total, paid and unpaid (credit
+    notes count negatively), summed in the database. Its entries in another currency are not added
+    to them, as Upflow's customer balance leaves them out (docs/currencies.md)."""
     totals = {f"{what}_{side}": Decimal(0) for what in ("total", "paid", "unpaid") for side in (INCOME, EXPENSES)}
     declared_paid = Document.paid_at.is_not(None)
-    of_party = (Document.customer_id == party_id, Document.kind.in_(ALL_KINDS))
+    of_party = (Document.customer_id == party_id, Document.kind.in_(ALL_KINDS), Document.currency_iso_code == currency)
     for kind, paid, amount in book.documents.aggregate(
             [Document.kind, declared_paid, func.sum(Document.total)], *of_party, group_by=[Document.kind, declared_paid]):
         _add(totals, kind, "total", amount)

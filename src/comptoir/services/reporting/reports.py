@@ -288,12 +288,13 @@ def profit_and_loss(book: Book, date_from: date, date_to: date) -> dict:
 
 @dataclass
 class AgedCustomer:
-    """What one customer owes on a day: its invoices' open settlements by days past due, and the
-    rest of its receivable balance that no invoice explains (payments and credits not applied yet,
-    negative; entries made by hand)."""
+    """What one customer owes in one currency on a day: its invoices' open settlements in that
+    currency by days past due, and the rest of its receivable balance in that currency that no
+    invoice explains (payments and credits not applied yet, negative; entries made by hand)."""
 
     customer_id: int | None
     name: str
+    currency: str
     buckets: dict[str, Decimal]
     unapplied: Decimal = ZERO
 
@@ -306,37 +307,49 @@ NO_CUSTOMER = "(no customer)"
 
 
 def aged_receivables(book: Book, as_of: date) -> list[AgedCustomer]:
-    """Open settlements of invoices dated up to `as_of`, by customer and by days past due, and what
-    the receivable accounts hold beyond them: the rows add up to the receivable balance that day."""
-    customers: dict[int | None, AgedCustomer] = {}
+    """Open settlements of invoices dated up to `as_of`, by customer and currency and by days past
+    due, and what the receivable accounts hold beyond them: in each currency, the rows add up to the
+    receivable balance in it that day. A customer's euros are never added to its dollars, nor to the
+    dollars its euros were booked at (docs/currencies.md)."""
+    customers: dict[tuple[int | None, str], AgedCustomer] = {}
 
-    def row(customer_id: int | None, name: str) -> AgedCustomer:
-        return customers.setdefault(customer_id, AgedCustomer(customer_id, name,
-                                                              {bucket: ZERO for bucket, _, _ in AGE_BUCKETS}))
+    def row(customer_id: int | None, name: str, currency: str) -> AgedCustomer:
+        return customers.setdefault((customer_id, currency), AgedCustomer(
+            customer_id, name, currency, {bucket: ZERO for bucket, _, _ in AGE_BUCKETS}))
+    own = book.organization.currency_iso_code
     invoices = book.documents.all(Document.kind == INVOICE, Document.date <= as_of)
     states = standings(book, invoices, as_of)
     for invoice in invoices:
+        # An invoice booked at a rate is owed in its currency; one in another currency written before
+        # migration 0019 was booked unconverted, in the organization's currency, and is aged in it.
+        currency = invoice.currency_iso_code if invoice.exchange_rate is not None else own
         for settlement in states[invoice.id].settlements:
             if settlement.open_amount:
-                row(invoice.customer_id, invoice.customer.full_name).buckets[
+                row(invoice.customer_id, invoice.customer.full_name, currency).buckets[
                     _bucket((as_of - settlement.due_date).days)] += settlement.open_amount
-    for party_id, balance in _receivable_by_party(book, as_of).items():
-        explained = customers[party_id].total if party_id in customers else ZERO
+    for (party_id, currency), balance in _receivable_by_party(book, as_of).items():
+        explained = customers[party_id, currency].total if (party_id, currency) in customers else ZERO
         if balance != explained:
             name = NO_CUSTOMER if party_id is None else book.parties.require(party_id).full_name
-            row(party_id, name).unapplied += balance - explained
-    return sorted(customers.values(), key=lambda found: (found.customer_id is None, found.name))
+            row(party_id, name, currency).unapplied += balance - explained
+    return sorted(customers.values(),
+                  key=lambda found: (found.customer_id is None, found.name, found.currency != own, found.currency))
 
 
-def _receivable_by_party(book: Book, as_of: date) -> dict[int | None, Decimal]:
-    """The balance of every customer's entries on the receivable accounts, up to `as_of`."""
+def _receivable_by_party(book: Book, as_of: date) -> dict[tuple[int | None, str], Decimal]:
+    """The balance of every customer's entries on the receivable accounts up to `as_of`, in each
+    currency: an entry of money in another currency counts its amount in that currency (as
+    services/ledger/closing.receivable_balances_by_currency does)."""
     chart = book.organization.chart
     receivable = [account.id for account in book.accounts_by_id().values()
                   if not account.is_family and received.is_party_account(account, received.SALES, chart)]
-    signed = case((Entry.way == DEBIT, Entry.amount), else_=-Entry.amount)
-    rows = book.entries.aggregate([Entry.party_id, func.sum(signed).label("balance")],
-                                  Entry.account_id.in_(receivable), Entry.date <= as_of, group_by=[Entry.party_id])
-    return {found.party_id: Decimal(found.balance or 0) for found in rows}
+    money = func.coalesce(Entry.currency_amount, Entry.amount)
+    signed = case((Entry.way == DEBIT, money), else_=-money)
+    currency = func.coalesce(Entry.currency_iso_code, book.organization.currency_iso_code).label("currency")
+    rows = book.entries.aggregate([Entry.party_id, currency, func.sum(signed).label("balance")],
+                                  Entry.account_id.in_(receivable), Entry.date <= as_of,
+                                  group_by=[Entry.party_id, currency])
+    return {(found.party_id, found.currency): Decimal(found.balance or 0) for found in rows}
 
 
 def _bucket(days_late: int) -> str:
