@@ -1,7 +1,8 @@
-"""Issue 18 §5: a book written before migration 0019 keeps every figure. Its entries are in the
-organization's currency (the columns 0019 adds stay null); its entries, trial balance, maintained
-balances, invoices' open amounts and its dollar customer's balance are what they were; a EUR invoice
-it booked unconverted (1 EUR as 1 USD, the bug 0019 ends) is left as the book holds it: in dollars.
+"""Issue 18 §5: a book written before migration 0019 keeps every figure: its entries, trial balance,
+maintained balances, invoices' open amounts and its customers' balances are what they were. Its
+entries in the organization's currency keep the columns 0019 adds null; a EUR invoice it booked
+unconverted (1 EUR as 1 USD, the bug 0019 ends) and its payment say so: their entries carry EUR, their
+amount in it and rate 1, and the documents rate 1, so that the customer still owes euros.
 
 The book is written through the app, then taken down to revision 0018: what 0019 added is dropped,
 and the EUR invoice, booked at a rate of 1 and its rate deleted, holds exactly the rows that 0018's
@@ -153,28 +154,47 @@ def test_a_book_written_before_0019_keeps_every_figure(database_url_of_the_test,
             assert _rows(connection, org.id) == before
             assert _by_account(connection, org.id) == sums
             for table, columns in ADDED_BY_0019.items():
-                values = connection.execute(text(f"SELECT {', '.join(columns)} FROM {table} WHERE org_id = :org"),
-                                            {"org": org.id}).all()
-                assert values and all(value is None for row in values for value in row), (table, values)
+                rows = Base.metadata.tables[table]
+                values = connection.execute(select(rows.c.currency_iso_code, *(rows.c[name] for name in columns))
+                                            .where(rows.c.org_id == org.id)).all() \
+                    if table != "entries" else _entries_as_0019_left_them(connection, org.id)
+                assert values and all(value is None for row in values if row[0] == "USD" for value in row[1:]), \
+                    (table, values)
+                assert all(row[-1] == 1 for row in values if row[0] == "EUR"), (table, values)  # booked at 1
+            assert {row[0] for row in _entries_as_0019_left_them(connection, org.id)} == {"USD", "EUR"}
         with TestClient(create_app(context=context)) as client:
             _read_at_the_newest_revision(OneUpClient(client, org), UpflowClient(client, org), shown, sums)
     finally:
         context.database.dispose()
 
 
+def _entries_as_0019_left_them(connection, org_id: int) -> list[tuple]:
+    """(transaction currency, entry currency, currency amount, rate) of each entry, the currency amount
+    checked equal to the amount where 0019 set one."""
+    entries, transactions = Base.metadata.tables["entries"], Base.metadata.tables["transactions"]
+    rows = connection.execute(select(transactions.c.currency_iso_code, entries.c.currency_iso_code,
+                                     entries.c.currency_amount, entries.c.rate, entries.c.amount)
+                              .join_from(entries, transactions, transactions.c.id == entries.c.transaction_id)
+                              .where(entries.c.org_id == org_id)).all()
+    for transaction_currency, currency, currency_amount, _, amount in rows:
+        assert currency == (None if transaction_currency == "USD" else transaction_currency)
+        assert currency is None or D(currency_amount) == D(amount)
+    return [(transaction_currency, currency, currency_amount, rate)
+            for transaction_currency, currency, currency_amount, rate, _ in rows]
+
+
 def _read_at_the_newest_revision(oneup: OneUpClient, upflow: UpflowClient, shown: dict,
                                  sums: dict[str, tuple[Decimal, Decimal]]) -> None:
-    """Through the dialects: the same invoices' figures and dollar balance; the trial balance of the
-    entries' own sums, balanced; no entry in another currency; the aged receivables in dollars, the
-    EUR invoice aged as the book holds it."""
+    """Through the dialects: the same invoices' figures and dollar balance, the euro customer still
+    owing its euros; the trial balance of the entries' own sums, balanced; the aged receivables of
+    each customer in its currency."""
     assert _shown(oneup, upflow) == shown
     trial = oneup.ok("GET", "/reports/trial_balance?date=2024-12-31")
     assert {line["number"]: (line["debit"], line["credit"]) for line in trial["accounts"]} == sums
     assert trial["total_debit"] == trial["total_credit"] and trial["total_balance"] == 0
-    entries = [entry for transaction in oneup.ok("GET", "/transactions?limit=100") for entry in transaction["entries"]]
-    assert entries and {(e["currency_iso_code"], e["currency_amount"], e["exchange_rate"]) for e in entries} == {
-        (None, None, None)}
+    assert [c["balance"] for c in upflow.ok("GET", "/customers")["customers"] if c["name"] == "Euro Buyer"] == [7100]
     aged = oneup.ok("GET", "/reports/aged_receivables?date=2024-12-31")
     assert [(row["name"], row["currency_iso_code"], row["unapplied"], row["total"]) for row in aged["customers"]] == [
-        ("Dollar Buyer", "USD", 0, D(81)), ("Euro Buyer", "USD", 0, D(71))]
-    assert aged["totals"]["total"] == sums["11100"][0] - sums["11100"][1]
+        ("Dollar Buyer", "USD", 0, D(81)), ("Euro Buyer", "EUR", 0, D(71))]
+    euros_at_one = aged["totals_by_currency"]["EUR"]["total"]  # booked at a rate of 1
+    assert aged["totals"]["total"] + euros_at_one == sums["11100"][0] - sums["11100"][1]

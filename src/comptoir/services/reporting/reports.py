@@ -319,13 +319,10 @@ def aged_receivables(book: Book, as_of: date) -> list[AgedCustomer]:
     own = book.organization.currency_iso_code
     invoices = book.documents.all(Document.kind == INVOICE, Document.date <= as_of)
     states = standings(book, invoices, as_of)
-    for invoice in invoices:
-        # An invoice booked at a rate is owed in its currency; one in another currency written before
-        # migration 0019 was booked unconverted, in the organization's currency, and is aged in it.
-        currency = invoice.currency_iso_code if invoice.exchange_rate is not None else own
+    for invoice in invoices:  # owed in its currency
         for settlement in states[invoice.id].settlements:
             if settlement.open_amount:
-                row(invoice.customer_id, invoice.customer.full_name, currency).buckets[
+                row(invoice.customer_id, invoice.customer.full_name, invoice.currency_iso_code).buckets[
                     _bucket((as_of - settlement.due_date).days)] += settlement.open_amount
     for (party_id, currency), balance in _receivable_by_party(book, as_of).items():
         explained = customers[party_id, currency].total if (party_id, currency) in customers else ZERO
