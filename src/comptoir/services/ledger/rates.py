@@ -1,6 +1,11 @@
 """Exchange rates of an organization's book (issue 18 §1; domain/rates.py, docs/currencies.md): set
 one, import a file of them (all or nothing), list them, and find the rate of a currency on a day, the
-rate a document or a payment is booked at (services/ledger/posting.py converts with it)."""
+rate a document or a payment is booked at (services/ledger/posting.py converts with it).
+
+This is also where a book gains a currency (issue 18 §2): a rate set or imported for a currency the
+organization lacks adds it to its currencies, with ISO 4217's name and minor units, so that
+documents, payments, customers and bank accounts may then be in it (they may only be in the
+organization's currencies, and what is in a currency needs a rate to be booked anyway)."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from comptoir.domain import rates
+from comptoir.domain import currencies, rates
 from comptoir.domain.errors import DomainError, ErrorKind, Problem
 from comptoir.storage.book import Book
 
@@ -40,6 +45,7 @@ def import_rates(book: Book, rows: Iterable[tuple[int, Sequence[str]]],
             problems.append(Problem(ErrorKind.INVALID, f"line {line}", error.describe()))
     if problems:
         raise DomainError(problems)
+    _add_currencies(book, [rate.currency for rate in parsed])
     for start in range(0, len(parsed), WRITE_CHUNK):
         chunk = parsed[start:start + WRITE_CHUNK]
         book.exchange_rates.put(chunk)
@@ -80,8 +86,20 @@ def kept_or_new_rate(book: Book, row: Any, currency: str | None, day: date | Non
 
 
 def _kept(book: Book, rate: rates.Rate) -> rates.Rate:
+    _add_currencies(book, [rate.currency])
     book.exchange_rates.put([rate])
     return rate
+
+
+def _add_currencies(book: Book, codes: Iterable[str]) -> None:
+    """The currencies of these rates added to the organization's when it lacks them, named as ISO
+    4217 names them, with ISO's minor units (what their amounts round to). They were checked as ISO
+    codes already (rates.checked_rate); one the book has is left as it is (one query for the check,
+    and one statement when there is a currency to add)."""
+    missing = sorted(set(codes) - {currency.iso_code for currency in book.currencies.all()})
+    if missing:
+        book.currencies.add_missing([(code, currencies.currency_name(code), currencies.minor_units(code))
+                                     for code in missing])
 
 
 def _own_currency(book: Book) -> str:
