@@ -78,6 +78,31 @@ def test_a_yen_invoice_through_oneup_has_no_decimals(client, yen_book):
                                                  ("40150", "credit", D(951), None, None)]
 
 
+def test_a_usd_invoice_in_a_yen_book_is_booked_in_whole_yen(client, context, yen_book):
+    """11.01 USD at 150.5 JPY: each entry converted and rounded to the yen; the yen the entries miss
+    balancing by goes to the rounding account; paid later at 151, the gain is in whole yen too."""
+    oneup = OneUpClient(client, yen_book)
+    set_rates(context, yen_book.id, {"USD": "150.5"}, since="2025-01-01")
+    set_rates(context, yen_book.id, {"USD": "151"}, since="2025-02-01")
+    invoice = oneup.ok("POST", "/invoices", {
+        "customer_id": customer(oneup, currency_iso_code="USD")["id"], "date": "2025-01-15",
+        "tax_id": tax_id(oneup, "VAT 10%"), "order_lines": [{"item_id": item(oneup, "Thing", "10.01")["id"],
+                                                              "quantity": 1}]})
+    assert (invoice["tax_amount"], invoice["total"]) == (D(1), D("11.01"))  # in dollars, to the cent
+    # 11.01 x 150.5 = 1657.005 -> 1657; 10.01 -> 1506.505 -> 1507 and 1.00 -> 150.5 -> 151: 1658 of credits
+    assert _entries(oneup, invoice["user_code"]) == [("11100", "debit", D(1657), "USD", D("11.01")),
+                                                     ("21100-1000", "credit", D(151), "USD", D(1)),
+                                                     ("40150", "credit", D(1507), "USD", D("10.01")),
+                                                     ("62890", "debit", D(1), None, None)]
+    payment = oneup.ok("POST", "/payments", {"invoice_id": invoice["id"], "amount": D("11.01"), "date": "2025-02-10"})
+    # 11.01 x 151 = 1662.51 -> 1663 received for the 1657 the receivable was booked at
+    assert _entries(oneup, payment["user_code"]) == [("10500", "debit", D(1663), "USD", D("11.01")),
+                                                     ("11100", "credit", D(1657), "USD", D("11.01")),
+                                                     ("40900", "credit", D(6), None, None)]
+    accounts = _trial_balanced(oneup, "2025-12-31")
+    assert all(_decimals(line[side]) == 0 for line in accounts for side in ("debit", "credit"))
+
+
 def test_a_yen_payment_rounds_to_the_yen_and_one_below_half_a_yen_is_refused(client, yen_book):
     """What the API did with a dollar amount of three decimals (rounded half-up to the cent) it does
     with yen: rounded half-up to the yen; what rounds to nothing is not a payment."""
