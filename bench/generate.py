@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from comptoir.domain.documents import Line, compute_totals
-from comptoir.domain.money import round_minor
+from comptoir.domain.money import CENT, round_minor
 
 END = date(2025, 12, 31)  # the generated book covers the two years up to this day
 DAYS = 730
@@ -118,7 +118,7 @@ class Plan:
             written += invoice.entries
             yield invoice
             if self.entries - written >= 2 and rng.random() < PAID_SHARE:
-                amount = round_minor(invoice.total / 2) if rng.random() < 0.2 else invoice.total
+                amount = round_minor(invoice.total / 2, CENT) if rng.random() < 0.2 else invoice.total
                 written += 2
                 yield PaymentSpec(number, min(END, on + timedelta(days=rng.randint(0, 45))), amount)
         while self.entries - written >= 2:  # the rest: transfers, the last one of 3 entries if the rest is odd
@@ -139,7 +139,7 @@ def _invoice(rng: random.Random, number: int, customers: int, prices: list[Decim
         discount = Decimal(rng.choice((0, 0, 0, 0, 5, 10)))
         lines.append(LineSpec(rng.randrange(len(prices)), quantity, discount))
     totals = compute_totals([Line(line.quantity, prices[line.item], line.discount_rate,
-                                  TAX_RATE if taxed else None) for line in lines])
+                                  TAX_RATE if taxed else None) for line in lines], Decimal(0), CENT)  # in USD
     entries = 2 + (1 if totals.tax_amount else 0)
     return InvoiceSpec(number, rng.randrange(customers), on, taxed, tuple(lines), totals.total, entries)
 

@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from comptoir.domain import charts
 from comptoir.domain.codes import CODE_PREFIXES, format_code
 from comptoir.domain.documents import Line, compute_totals
+from comptoir.domain.money import CENT
 from comptoir.domain.settlements import schedule
 from comptoir.services.access import webhooks
 from comptoir.services.documents.sales import INVOICES
@@ -275,8 +276,8 @@ def invoice_rows(context: _Context, spec: InvoiceSpec, code: str, transaction_co
     items = [context.items[line.item] for line in spec.lines]
     tax_rate = TAX_RATE if spec.taxed else None
     totals = compute_totals([Line(line.quantity, item[1], line.discount_rate, tax_rate)
-                             for line, item in zip(spec.lines, items)])
-    settlements = schedule(totals.total, spec.on, context.installments[terms_id])
+                             for line, item in zip(spec.lines, items)], Decimal(0), CENT)  # a USD book
+    settlements = schedule(totals.total, spec.on, context.installments[terms_id], CENT)
     stamp = _stamp(spec.on)
     document_id = next_id("documents")
     document = {

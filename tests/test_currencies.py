@@ -1,7 +1,7 @@
-"""Issue 18 §2, first part: currencies are ISO 4217's, with ISO's names and minor units, from ISO's
-own list (domain/currencies.py, docs/decisions/0027): JPY has none, BHD three, HUF two (where the
-Unicode CLDR says none). Amounts do not round to them yet (§2's next part): until then a book is kept
-in one of the six currencies an organization starts with."""
+"""Issue 18 §2: currencies are ISO 4217's, with ISO's names and minor units, from ISO's own list
+(domain/currencies.py, docs/decisions/0027): JPY has none, BHD three, HUF two (where the Unicode CLDR
+says none). Every amount rounds to its currency's minor unit (tests/currencies/test_minor_units.py),
+so a book may be kept in any current ISO currency; it starts with the usual six and its own."""
 
 from __future__ import annotations
 
@@ -34,10 +34,22 @@ def test_what_is_not_a_current_iso_currency_with_minor_units(code):
 
 def test_an_organization_starts_with_the_usual_currencies_and_their_iso_minor_units(context):
     org = create_organization(context.database, "Tokyo Trading", currency="jpy", country="JP")
-    with pytest.raises(DomainError, match="one of USD, EUR, GBP, CAD, CHF, JPY"):
-        create_organization(context.database, "Manama Trading", currency="BHD")  # until §2 rounds to 3 digits
     with open_book(context.database, org.id) as book:
         assert dict(reference.minor_units(book)) == {"USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "CHF": 2, "JPY": 0}
+
+
+def test_an_organization_in_another_iso_currency_has_it_besides_the_usual_six(context):
+    org = create_organization(context.database, "Manama Trading", currency="BHD")
+    with open_book(context.database, org.id) as book:
+        assert dict(reference.minor_units(book)) == {"USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "CHF": 2, "JPY": 0,
+                                                     "BHD": 3}
+        assert [c.iso_code for c in book.currencies.all() if c.is_main_currency] == ["BHD"]
+
+
+@pytest.mark.parametrize("code", ["XAU", "DEM", "ABC"])
+def test_a_book_is_kept_in_no_code_that_is_not_a_current_iso_currency(context, code):
+    with pytest.raises(DomainError, match=f"'{code}' is not an ISO 4217 currency code"):
+        create_organization(context.database, "Gold Holdings", currency=code)
 
 
 def test_upflow_cents_are_the_currencys_minor_units(client, context, org):
@@ -52,3 +64,21 @@ def test_upflow_cents_are_the_currencys_minor_units(client, context, org):
         assert (imported["grossAmount"], imported["currency"]) == (1000, currency)
     totals = {row["user_code"]: (row["total"], row["currency_iso_code"]) for row in oneup.ok("GET", "/invoices")}
     assert totals == {"JP-1": (D(1000), "JPY"), "US-1": (D(10), "USD")}
+
+
+def test_rates_for_currencies_the_book_lacks_add_them_once_with_iso_names_and_minor_units(context, org):
+    """`comptoir rates set` and `rates import` are how a book gains a currency (services/ledger/rates.py)."""
+    from datetime import date
+
+    from comptoir.services.ledger import rates
+
+    with open_book(context.database, org.id) as book:
+        rates.import_rates(book, [(2, ["2025-01-01", "HUF", "0.0026"]), (3, ["2025-01-01", "BHD", "2.65"]),
+                                  (4, ["2025-02-01", "HUF", "0.0027"]), (5, ["2025-01-01", "EUR", "1.1"])])
+    with open_book(context.database, org.id) as book:
+        rates.set_rate(book, "BHD", date(2025, 3, 1), D("2.66"))
+    with open_book(context.database, org.id) as book:
+        added = {c.iso_code: (c.name, c.minor_units, c.is_main_currency) for c in book.currencies.all()}
+        assert len(book.currencies.all()) == 8
+        assert (added["HUF"], added["BHD"]) == (("Forint", 2, False), ("Bahraini Dinar", 3, False))
+        assert (reference.currency_minor_units(book, "BHD"), reference.smallest_unit(book, "BHD")) == (3, D("0.001"))

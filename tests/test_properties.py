@@ -47,7 +47,7 @@ from comptoir.domain import charts
 from comptoir.domain.documents import INVOICE, Line, compute_totals
 from comptoir.domain.errors import DomainError
 from comptoir.domain.ledger import CREDIT, DEBIT
-from comptoir.domain.money import round_minor
+from comptoir.domain.money import CENT, round_minor
 from comptoir.services.documents.sales import INVOICES
 from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.services.ledger.chart import account_for
@@ -209,7 +209,7 @@ class BookMachine(RuleBasedStateMachine):
         return compute_totals([
             Line(line["quantity"], line["unit_price_wt"], line["discount_rate"],
                  None if line.get("is_taxable") is False else self.tax_rates.get(line.get("tax_id") or header_tax_id))
-            for line in lines], reduce_rate).total
+            for line in lines], reduce_rate, CENT).total
 
     def line_fields(self, spec: dict, *, flaw: str | None = None) -> dict:
         fields = {
@@ -378,8 +378,8 @@ class BookMachine(RuleBasedStateMachine):
             invoice_id_paid = document.id
             unpaid = standing(book, document).unpaid
             value = {
-                "part": round_minor(unpaid * fraction / 100),
-                "early": round_minor(unpaid * fraction / 100),
+                "part": round_minor(unpaid * fraction / 100, CENT),
+                "early": round_minor(unpaid * fraction / 100, CENT),
                 "full": unpaid,
                 "over": unpaid + amount + Decimal("0.01"),
                 "any": amount,
@@ -387,9 +387,9 @@ class BookMachine(RuleBasedStateMachine):
                 "negative": -amount,
             }[mode]
             on = document.date + timedelta(days=-1 - offset % 30 if mode == "early" else offset)
-            if round_minor(value) <= 0:
+            if round_minor(value, CENT) <= 0:
                 expect.fail = "the amount is not positive"
-            elif round_minor(value) > unpaid:
+            elif round_minor(value, CENT) > unpaid:
                 expect.fail = "it pays more than the unpaid amount"
             elif on < document.date:
                 expect.fail = "it is dated before the invoice"
@@ -642,7 +642,7 @@ def test_a_valid_invoice_is_accepted(context, lines, tax, reduce_rate, terms, da
         expected = compute_totals([Line(line["quantity"], line["unit_price_wt"], line["discount_rate"],
                                         None if line.get("is_taxable") is False else
                                         rates_by_id.get(line.get("tax_id") or header_tax)) for line in sent],
-                                  reduce_rate)
+                                  reduce_rate, CENT)
         assert (invoice.subtotal, invoice.reduce_amount, invoice.tax_amount, invoice.total) == (
             expected.subtotal, expected.reduce_amount, expected.tax_amount, expected.total)
         transaction = generated_by(book, INVOICE, invoice.id)
@@ -657,13 +657,13 @@ def test_a_valid_invoice_is_accepted(context, lines, tax, reduce_rate, terms, da
 @given(lines=st.lists(st.tuples(cents(1, 100_000), cents(0, 1_000_000), rates,
                                 st.one_of(st.none(), st.sampled_from([Decimal(0), Decimal("5.5"), Decimal("8.25"),
                                                                       Decimal(20)]))), max_size=5),
-       reduce_rate=rates)
-def test_totals_add_up(lines, reduce_rate):
-    totals = compute_totals([Line(q, p, d, t) for q, p, d, t in lines], reduce_rate)
+       reduce_rate=rates, exponent=st.sampled_from([CENT, Decimal(1), Decimal("0.001")]))  # USD, JPY, BHD
+def test_totals_add_up(lines, reduce_rate, exponent):
+    totals = compute_totals([Line(q, p, d, t) for q, p, d, t in lines], reduce_rate, exponent)
     assert totals.subtotal == sum(totals.line_totals, ZERO)
     assert totals.total == totals.subtotal - totals.reduce_amount + totals.tax_amount
     assert sum(totals.net_lines, ZERO) == totals.subtotal - totals.reduce_amount
-    assert all(amount == round_minor(amount) for amount in (totals.subtotal, totals.reduce_amount,
+    assert all(amount == round_minor(amount, exponent) for amount in (totals.subtotal, totals.reduce_amount,
                                                             totals.tax_amount, totals.total, *totals.net_lines))
     assert ZERO <= totals.reduce_amount <= totals.subtotal
     assert totals.total >= 0

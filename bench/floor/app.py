@@ -172,6 +172,11 @@ class Reference:
     role_journals: dict[str, int]
     chart: str = "default"
 
+    def unit(self, currency: str | None) -> Decimal:
+        """The minor unit of one of the organization's currencies, what its amounts round to
+        (services/masterdata/reference.smallest_unit); the cent for none (the benchmark's books are in USD)."""
+        return Decimal(1).scaleb(-self.minor_units.get(currency, 2))
+
 
 REFERENCE = """
 SELECT (SELECT coalesce(array_agg(ROW(id, rate)), '{}') FROM taxes WHERE org_id = $1),

@@ -100,7 +100,7 @@ def _has(value: dict | None) -> bool:
     return any((value or {}).values())
 
 
-def render_invoice(row: Any, installments: tuple) -> dict:
+def render_invoice(row: Any, installments: tuple, unit: Decimal) -> dict:
     """An invoice's answer from its row (the columns of INVOICE, in order)."""
     (doc_id, customer_id, billing_id, code, po_number, on, due_date, due_explicit, tax_id, currency, reduce_rate,
      public_note, shipping_date, shipping_id, terms_id, project_id, employee_id, private_note, subtotal,
@@ -108,7 +108,7 @@ def render_invoice(row: Any, installments: tuple) -> dict:
      customer_shipping, billing_address, shipping_address, lines, paid, payment_ids) = row
     customer_address = customer_address or {}
     paid = paid or ZERO
-    settlements = fill(schedule(total, on, installments, due_date if due_explicit else None), paid)
+    settlements = fill(schedule(total, on, installments, unit, due_date if due_explicit else None), paid)
     shipping = shipping_address if _has(shipping_address) else (
         customer_shipping if _has(customer_shipping) else customer_address)
     return {
@@ -143,7 +143,7 @@ async def get_invoice(floor: Floor, request: Request, raw_id: str) -> tuple:
         if row is None:
             raise error(2)
         reference = await floor.reference_of(connection, who[1])
-    return 200, dumps(render_invoice(row, reference.installments.get(row[14], ()))), JSON, []
+    return 200, dumps(render_invoice(row, reference.installments.get(row[14], ()), reference.unit(row[9]))), JSON, []
 
 
 # -- a page of invoices --------------------------------------------------------------------------
@@ -195,9 +195,10 @@ async def list_invoices(floor: Floor, request: Request) -> tuple:
     async with floor.pool.acquire() as connection:
         who = await principal(floor, connection, request)
         rows = await connection.fetch(statement, who[1], offset, limit + 1, *values)
-        installments = (await floor.reference_of(connection, who[1])).installments
+        reference = await floor.reference_of(connection, who[1])
     has_next = b"true" if len(rows) > limit else b"false"
-    body = dumps([render_invoice(row, installments.get(row[14], ())) for row in rows[:limit]])
+    body = dumps([render_invoice(row, reference.installments.get(row[14], ()), reference.unit(row[9]))
+                  for row in rows[:limit]])
     return 200, body, JSON, [(b"x-oneup-has-next-page", has_next), (b"x-myerp-has-next-page", has_next)]
 
 
@@ -290,11 +291,12 @@ async def create_invoice(floor: Floor, request: Request) -> tuple:
             written.append((item[0], description or "", quantity, price, discount, line_tax, taxable))
             effective = (line_tax or tax_id) if taxable else None
             computed.append(Line(quantity, price, discount, reference.tax_rates.get(effective)))
-        totals = compute_totals(computed)
-        settlements = schedule(totals.total, on, reference.installments.get(terms_id, ()))
+        unit = reference.unit(currency)
+        totals = compute_totals(computed, ZERO, unit)
+        settlements = schedule(totals.total, on, reference.installments.get(terms_id, ()), unit)
         due_date = settlements[-1].due_date if settlements else on
-        income = sum(compute_totals([Line(c.quantity, c.unit_price, c.discount_rate) for c in computed]).net_lines,
-                     ZERO)
+        income = sum(compute_totals([Line(c.quantity, c.unit_price, c.discount_rate) for c in computed], ZERO,
+                                    unit).net_lines, ZERO)
         transaction_number = (await floor.numbers(org_id, ["transaction"]))["transaction"]
         async with floor.numbered(connection, org_id) as (code, number, before):
             # Comptoir numbers the invoice, then checks the period as it prepares its transaction.
@@ -304,7 +306,7 @@ async def create_invoice(floor: Floor, request: Request) -> tuple:
             if closed_until is not None and on <= closed_until:
                 raise error(3001, f"date: {on} is in a closed period (closed until {closed_until})")
             postings = await floor.sale_postings(connection, org_id, code, party_id, totals.total, income,
-                                                 spread_tax(totals.tax_amount, totals.taxes, totals.subtotal))
+                                                 spread_tax(totals.tax_amount, totals.taxes, totals.subtotal, unit))
             row = await connection.fetchrow(
                 WRITE_INVOICE, org_id, party_id, code, on, due_date, tax_id, currency, terms_id, employee_id,
                 totals.subtotal, totals.tax_amount, totals.total,
@@ -317,7 +319,7 @@ async def create_invoice(floor: Floor, request: Request) -> tuple:
         created_at, customer_address, customer_shipping, None, None,
         [(line_id, w[0], w[1], plain_text(w[2]), plain_text(w[3]), plain_text(w[4]), w[5], w[6], plain_text(total))
          for line_id, w, total in zip(line_ids, written, totals.line_totals)], ZERO, None),
-        reference.installments.get(terms_id, ()))
+        reference.installments.get(terms_id, ()), unit)
     return 200, dumps(rendered), JSON, []
 
 
@@ -360,6 +362,7 @@ async def post_transaction(floor: Floor, request: Request) -> tuple:
         problems.append("piece_number: is required")
     postings = []
     for index, entry in enumerate(entries):
+        # To the organization's currency's minor unit, as Comptoir does: the cent, the benchmark's books being in USD.
         amount = Decimal(entry["amount"]).quantize(CENT, ROUND_HALF_UP) if entry.get("amount") is not None else ZERO
         if entry.get("way", "debit") not in ("debit", "credit"):
             raise error(5, f"entries[{index}].way: Input should be one of debit, credit")

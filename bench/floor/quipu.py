@@ -172,7 +172,8 @@ async def create_invoice(floor: Floor, request: Request, slug: str | None) -> tu
             raise not_served("invoicing a contact that is not a customer yet")
         reference = await floor.reference_of(connection, org_id)
         terms_id = terms_id or reference.default_terms_id
-        amounts = [line_amounts(Line(quantity, price, discount, vat), retention)
+        unit = reference.unit(currency)
+        amounts = [line_amounts(Line(quantity, price, discount, vat), retention, unit)
                    for _, quantity, price, vat, retention, discount in lines]
         subtotal = sum((a.base for a in amounts), ZERO)
         tax = sum((a.tax for a in amounts), ZERO)
@@ -184,12 +185,13 @@ async def create_invoice(floor: Floor, request: Request, slug: str | None) -> tu
         if explicit:
             due = due_dates[0]
         else:
-            settlements = schedule(total, on, reference.installments.get(terms_id, ()))
+            settlements = schedule(total, on, reference.installments.get(terms_id, ()), unit)
             due = settlements[-1].due_date if settlements else on
         extra = {"quipu": {"due_dates": [day.isoformat() for day in due_dates]}} if due_dates is not None else {}
         if not (total or tax or any(a.base for a in amounts)):
             raise not_served("an invoice that posts nothing")
-        income = compute_totals([Line(quantity, price, discount) for _, quantity, price, _, _, discount in lines])
+        income = compute_totals([Line(quantity, price, discount) for _, quantity, price, _, _, discount in lines], ZERO,
+                                unit)
         taxes = by_rate(RateTax(line[3], amount.base, amount.tax) for line, amount in zip(lines, amounts))
         transaction_number = (await floor.numbers(org_id, ["transaction"]))["transaction"]
         async with floor.numbered(connection, org_id) as (code, number, before):
@@ -201,7 +203,7 @@ async def create_invoice(floor: Floor, request: Request, slug: str | None) -> tu
                 raise refusal(422, f"{on} is in a closed period (closed until {closed_until}).",
                               "/data/attributes/issue_date", headers)
             postings = await floor.sale_postings(connection, org_id, code, party_id, total,
-                                                 sum(income.net_lines, ZERO), spread_tax(tax, taxes, subtotal))
+                                                 sum(income.net_lines, ZERO), spread_tax(tax, taxes, subtotal, unit))
             if not postings:
                 raise not_served("an invoice that posts nothing")
             document_id, line_ids = await connection.fetchrow(

@@ -28,7 +28,6 @@ from .app import (
 )
 
 JSON = b"application/json"
-CENT = Decimal("0.01")
 FIELDS = {"externalId", "customId", "issuedAt", "dueDate", "currency", "netAmount", "grossAmount", "name", "customer"}
 
 
@@ -205,13 +204,14 @@ async def import_invoice(floor: Floor, request: Request) -> tuple:
         if closed_until is not None and on <= closed_until:
             raise refusal(409, f"date: {on} is in a closed period (closed until {closed_until})", "Conflict")
         code = sent["customId"]
-        subtotal = (Decimal(net_cents) / factor).quantize(CENT, ROUND_HALF_UP)
+        unit = reference.unit(currency)
+        subtotal = (Decimal(net_cents) / factor).quantize(unit, ROUND_HALF_UP)
         tax = Decimal(gross_cents - net_cents) / factor
         total = subtotal + tax
         description = sent.get("name") or code
         # The tax is given as an amount: of no known rate, on the whole net (domain.documents.spread_tax).
         postings = await floor.sale_postings(connection, org_id, code, customer_id, total, subtotal,
-                                             spread_tax(tax, (), subtotal))
+                                             spread_tax(tax, (), subtotal, unit))
         journal_id = reference.role_journals["sales"]
         created, extra = None, {}
         if existing is None:

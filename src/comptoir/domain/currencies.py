@@ -9,6 +9,8 @@ from functools import cache
 
 from iso4217 import Currency
 
+from .money import minor_unit
+
 # The currencies every new organization starts with, beside its own (OneUp's company settings: a
 # document's currency must be one of them).
 DEFAULT_CURRENCIES = ("USD", "EUR", "GBP", "CAD", "CHF", "JPY")
@@ -37,7 +39,7 @@ def minor_units(code: str) -> int:
 
 def smallest_unit(code: str) -> Decimal:
     """The currency's minor unit as an amount, what its amounts round to: 0.01 (USD), 1 (JPY), 0.001 (BHD)."""
-    return Decimal(1).scaleb(-minor_units(code))
+    return minor_unit(minor_units(code))
 
 
 def currency_name(code: str) -> str:

@@ -4,6 +4,10 @@ The rule, worked through in specs/oneup.md §5 on the seed's example (1092.3, 38
 each line total is quantity × unit price × (1 − discount), rounded to the cent; the subtotal is their
 sum; the reduce is subtotal × reduce rate, rounded; the tax of each rate is the taxable base of that
 rate, reduced by the same rate, times the tax rate, rounded once; total = subtotal − reduce + tax.
+
+"The cent" is the document's currency's minor unit (ISO 4217: 0.01 USD, 1 JPY, 0.001 BHD), which
+every function here is given as `exponent` (what `money.round_minor` rounds to): they do not know
+the document, its currency or the book, and look nothing up.
 """
 
 from __future__ import annotations
@@ -69,23 +73,24 @@ class Totals:
     taxes: tuple[RateTax, ...] = ()  # per rate, in the order the lines first name it; summing to tax_amount
 
 
-def line_total(line: Line) -> Decimal:
-    return round_minor(line.quantity * line.unit_price * (1 - line.discount_rate / HUNDRED))
+def line_total(line: Line, exponent: Decimal) -> Decimal:
+    return round_minor(line.quantity * line.unit_price * (1 - line.discount_rate / HUNDRED), exponent)
 
 
-def compute_totals(lines: list[Line], reduce_rate: Decimal = Decimal(0)) -> Totals:
-    line_totals = tuple(line_total(line) for line in lines)
+def compute_totals(lines: list[Line], reduce_rate: Decimal, exponent: Decimal) -> Totals:
+    """The document's totals, each amount rounded half-up to `exponent`, its currency's minor unit."""
+    line_totals = tuple(line_total(line, exponent) for line in lines)
     subtotal = sum(line_totals, Decimal(0))
-    reduce_amount = round_minor(subtotal * reduce_rate / HUNDRED)
-    net_lines = allocate(subtotal - reduce_amount, line_totals)
-    taxes = _taxes_by_rate(lines, line_totals, net_lines, 1 - reduce_rate / HUNDRED)
+    reduce_amount = round_minor(subtotal * reduce_rate / HUNDRED, exponent)
+    net_lines = allocate(subtotal - reduce_amount, line_totals, exponent)
+    taxes = _taxes_by_rate(lines, line_totals, net_lines, 1 - reduce_rate / HUNDRED, exponent)
     tax_amount = sum((part.tax for part in taxes), Decimal(0))
     total = subtotal - reduce_amount + tax_amount
     return Totals(line_totals, subtotal, reduce_amount, tax_amount, total, net_lines, taxes)
 
 
 def _taxes_by_rate(lines: Sequence[Line], line_totals: Sequence[Decimal], net_lines: Sequence[Decimal],
-                   remaining: Decimal) -> tuple[RateTax, ...]:
+                   remaining: Decimal, exponent: Decimal) -> tuple[RateTax, ...]:
     """The tax of each rate: the lines' totals at that rate, reduced by the document's reduce, times
     the rate, rounded once (the seed's rule); its base, the lines' amounts after the reduce."""
     gross: dict[Decimal, Decimal] = {}
@@ -94,7 +99,7 @@ def _taxes_by_rate(lines: Sequence[Line], line_totals: Sequence[Decimal], net_li
         if line.tax_rate is not None:
             gross[line.tax_rate] = gross.get(line.tax_rate, Decimal(0)) + amount
             net[line.tax_rate] = net.get(line.tax_rate, Decimal(0)) + after_reduce
-    return tuple(RateTax(rate, net[rate], round_minor(base * remaining * rate / HUNDRED))
+    return tuple(RateTax(rate, net[rate], round_minor(base * remaining * rate / HUNDRED, exponent))
                  for rate, base in gross.items())
 
 
@@ -108,7 +113,8 @@ def by_rate(parts: Iterable[RateTax]) -> tuple[RateTax, ...]:
     return tuple(found.values())
 
 
-def spread_tax(tax_amount: Decimal, taxes: Sequence[RateTax], base: Decimal) -> tuple[RateTax, ...]:
+def spread_tax(tax_amount: Decimal, taxes: Sequence[RateTax], base: Decimal,
+               exponent: Decimal) -> tuple[RateTax, ...]:
     """The document's tax amount over its rates, the parts summing to it exactly: each rate's own
     when they add up to it; a tax amount given as such (an import's) in proportion to the tax
     computed at each rate (documents.allocate), or, when none was computed, as tax of no known rate
@@ -116,13 +122,13 @@ def spread_tax(tax_amount: Decimal, taxes: Sequence[RateTax], base: Decimal) -> 
     computed = [part for part in taxes if part.tax]
     if not computed:
         return (RateTax(None, base, tax_amount),) if tax_amount else ()
-    amounts = allocate(tax_amount, tuple(part.tax for part in computed))
+    amounts = allocate(tax_amount, tuple(part.tax for part in computed), exponent)
     return tuple(RateTax(part.rate, part.base, amount) for part, amount in zip(computed, amounts))
 
 
-def allocate(amount: Decimal, weights: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
-    """Split `amount` in proportion to `weights`, to the cent, the parts summing exactly to it (the
-    rounding difference goes to the largest weight)."""
+def allocate(amount: Decimal, weights: tuple[Decimal, ...], exponent: Decimal) -> tuple[Decimal, ...]:
+    """Split `amount` in proportion to `weights`, to the minor unit `exponent`, the parts summing
+    exactly to it (the rounding difference goes to the largest weight)."""
     if not weights:
         return ()
     whole = sum(weights, Decimal(0))
@@ -130,7 +136,7 @@ def allocate(amount: Decimal, weights: tuple[Decimal, ...]) -> tuple[Decimal, ..
         parts = [Decimal(0)] * len(weights)
         parts[0] = amount
         return tuple(parts)
-    parts = [round_minor(amount * weight / whole) for weight in weights]
+    parts = [round_minor(amount * weight / whole, exponent) for weight in weights]
     largest = max(range(len(weights)), key=lambda index: abs(weights[index]))
     parts[largest] += amount - sum(parts, Decimal(0))
     return tuple(parts)
@@ -149,18 +155,18 @@ class LineAmounts:
         return self.base + self.tax - self.retention
 
 
-def line_amounts(line: Line, retention_rate: Decimal = Decimal(0)) -> LineAmounts:
+def line_amounts(line: Line, retention_rate: Decimal, exponent: Decimal) -> LineAmounts:
     """Base = quantity × unit price × (1 − discount), tax = base × rate, retention = base × retention
-    rate, each rounded half-up to the cent: the document's amounts are the sums of its lines', so
-    they add up exactly on the page and in the ledger."""
-    base = line_total(line)
-    tax = round_minor(base * line.tax_rate / HUNDRED) if line.tax_rate is not None else Decimal(0)
-    return LineAmounts(base, tax, round_minor(base * retention_rate / HUNDRED))
+    rate, each rounded half-up to `exponent` (the currency's minor unit): the document's amounts are
+    the sums of its lines', so they add up exactly on the page and in the ledger."""
+    base = line_total(line, exponent)
+    tax = round_minor(base * line.tax_rate / HUNDRED, exponent) if line.tax_rate is not None else Decimal(0)
+    return LineAmounts(base, tax, round_minor(base * retention_rate / HUNDRED, exponent))
 
 
-def deductible_part(tax: Decimal, deductible_rate: Decimal | None) -> Decimal:
-    """The part of a purchase's tax that may be deducted (all of it when no rate is given); also the
-    part of its base that the deducted tax stands on."""
+def deductible_part(tax: Decimal, deductible_rate: Decimal | None, exponent: Decimal) -> Decimal:
+    """The part of a purchase's tax that may be deducted (all of it when no rate is given), rounded to
+    the minor unit `exponent`; also the part of its base that the deducted tax stands on."""
     if deductible_rate is None:
         return tax
-    return round_minor(tax * deductible_rate / HUNDRED)
+    return round_minor(tax * deductible_rate / HUNDRED, exponent)

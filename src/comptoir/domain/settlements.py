@@ -29,11 +29,12 @@ class SettlementState:
         return self.amount - self.paid
 
 
-def schedule(total: Decimal, document_date: date, installments: Iterable[Mapping],
+def schedule(total: Decimal, document_date: date, installments: Iterable[Mapping], exponent: Decimal,
              due_date: date | None = None) -> list[Settlement]:
-    """The settlements of a total under payment terms: each installment is a percent of the total
-    due some days after the document date (optionally at the end of that month); the last one takes
-    the rounding remainder. An explicit due date moves the last settlement. A zero total has none."""
+    """The settlements of a total under payment terms: each installment is a percent of the total,
+    rounded to `exponent` (the document's currency's minor unit), due some days after the document
+    date (optionally at the end of that month); the last one takes the rounding remainder. An
+    explicit due date moves the last settlement. A zero total has none."""
     if total == 0:
         return []
     parts = list(installments) or [{"percent": "100", "days": 0, "end_of_month": False}]
@@ -41,7 +42,7 @@ def schedule(total: Decimal, document_date: date, installments: Iterable[Mapping
     allotted = Decimal(0)
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        amount = total - allotted if last else round_minor(total * Decimal(str(part["percent"])) / 100)
+        amount = total - allotted if last else round_minor(total * Decimal(str(part["percent"])) / 100, exponent)
         allotted += amount
         due = document_date + timedelta(days=int(part.get("days", 0)))
         if part.get("end_of_month"):

@@ -15,6 +15,7 @@ from .database import UNKNOWN, Database
 from .documents import DocumentStore
 from .identity import organization_facts
 from .link import Link, link_of
+from .currencies import CurrencyRepository
 from .rates import RateRepository
 from .repository import Counters, Repository, flush
 from .tables import (
@@ -235,8 +236,8 @@ class Book:
         return self._repository(Task, "task")
 
     @per_book
-    def currencies(self) -> Repository[Currency]:
-        return self._repository(Currency, "currency")
+    def currencies(self) -> CurrencyRepository:
+        return CurrencyRepository(self.link, self.org_id, Currency, "currency")
 
     @per_book
     def taxes(self) -> Repository[Tax]:

@@ -17,6 +17,7 @@ from comptoir.domain.documents import deductible_part, printed_number
 from comptoir.domain.errors import ErrorKind, fail
 from comptoir.domain.query import ListQuery
 from comptoir.services.documents import attachments, book_entries
+from comptoir.services.documents import sales
 from comptoir.services.documents.sales import CREDITS
 from comptoir.services.ledger import subaccounts
 
@@ -302,7 +303,8 @@ def entry_attributes(view: View, document: Any) -> dict:
         "total_amount": money(sign * document.total), "tags": kept.get("tags") or "",
         **counterparts(book, document),
         "accounting_account_code": account.number if account else None,
-        **({"detailed_amounts": detailed_amounts(document)} if view.detailed_amounts else {}),
+        **({"detailed_amounts": detailed_amounts(document, sales.unit_of(book, document))}
+           if view.detailed_amounts else {}),
     }
 
 
@@ -314,7 +316,7 @@ DETAILED = ("user_amount_without_taxes", "user_vat_amount", "user_equalization_t
             "assets_amount", "non_deductible_assets_amount", "disbursements_amount")
 
 
-def detailed_amounts(document: Any) -> dict[str, str]:
+def detailed_amounts(document: Any, exponent: Decimal) -> dict[str, str]:
     """The tax breakdown of an entry from its own amounts (specs/quipu.md §8.3). What the book does not
     track (equalization tax, assets, disbursements, non-deductible expenses) is zero."""
     sign = -1 if document.kind in CREDITS else 1
@@ -326,7 +328,8 @@ def detailed_amounts(document: Any) -> dict[str, str]:
     if book_entries.side_of(document.kind) == book_entries.INCOME:
         amounts.update(income_amount=base, output_vat_amount=vat, income_tax_withheld_amount=retention)
     else:
-        deductible = sign * sum((_deductible(line) for line in document.lines), Decimal(0)) if document.lines else vat
+        deductible = sign * sum((_deductible(line, exponent) for line in document.lines), Decimal(0)) \
+            if document.lines else vat
         amounts.update(expense_amount=base, input_vat_amount=deductible, non_deductible_input_vat_amount=vat - deductible,
                        income_tax_deducted_amount=retention)
     return {name: money(amount) for name, amount in amounts.items()}
@@ -363,7 +366,8 @@ def render_entry(form: Form):
     return render
 
 
-def render_item(line: Any, document: Any) -> dict:
+def render_item(line: Any, document: Any, exponent: Decimal) -> dict:
+    """A document's line; `exponent`: the minor unit of the document's currency, its amounts' unit."""
     kept = (line.extra or {}).get("quipu", {})
     sign = -1 if document.kind in CREDITS else 1
     base = line.total
@@ -374,8 +378,8 @@ def render_item(line: Any, document: Any) -> dict:
         "deductible_vat_percent": line.deductible_tax_rate if line.deductible_tax_rate is not None else HUNDRED,
         "deductible_expense_percent": Decimal(kept.get("deductible_expense_percent") or HUNDRED),
         "vat_amount": money(sign * line.tax_amount), "retention_amount": money(sign * line.retention_amount),
-        "discount_amount": money(sign * (line.quantity * line.unit_price_wt - base).quantize(Decimal("0.01"))),
-        "deductible_vat_amount": money(sign * _deductible(line)),
+        "discount_amount": money(sign * (line.quantity * line.unit_price_wt - base).quantize(exponent)),
+        "deductible_vat_amount": money(sign * _deductible(line, exponent)),
         "total_amount": money(sign * (base + line.tax_amount - line.retention_amount)),
         "description": kept.get("description"),
     }
@@ -384,8 +388,8 @@ def render_item(line: Any, document: Any) -> dict:
         accounting_subcategory=linkage("accounting_subcategories", kept.get("accounting_subcategory_id")))}
 
 
-def _deductible(line: Any) -> Decimal:
-    return deductible_part(line.tax_amount, line.deductible_tax_rate)
+def _deductible(line: Any, exponent: Decimal) -> Decimal:
+    return deductible_part(line.tax_amount, line.deductible_tax_rate, exponent)
 
 
 def related(document: Any, view: View, includes: frozenset[str]) -> list[dict]:
@@ -394,8 +398,9 @@ def related(document: Any, view: View, includes: frozenset[str]) -> list[dict]:
     names = {path.split(".")[0] for path in includes}
     nested = {path.split(".", 1)[1] for path in includes if "." in path}
     if "items" in names:
+        exponent = sales.unit_of(view.book, document)
         for line in document.lines:
-            found.append(render_item(line, document))
+            found.append(render_item(line, document, exponent))
             kept = (line.extra or {}).get("quipu", {})
             found += _categories(view, kept, nested)
     if "contact" in names and document.customer is not None:

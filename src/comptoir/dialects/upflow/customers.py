@@ -231,7 +231,9 @@ def render_customer(book: Any, party: Any, base_url: str, custom: list[dict] | N
     upflow = (party.extra or {}).get("upflow", {})
     address = party.address or {}
     parent = book.parties.get(party.parent_id) if party.parent_id else None
-    minor = 10 ** reference.minor_units(book).get(party.currency_iso_code, 2)
+    # The balance is in the customer's currency, the organization's when it has none; in its cents.
+    digits = reference.currency_minor_units(book, party.currency_iso_code or book.organization.currency_iso_code)
+    minor = 10 ** (digits if digits is not None else 2)
     return {
         "id": party.uuid,
         "externalId": party.external_id,

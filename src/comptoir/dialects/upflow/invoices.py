@@ -71,7 +71,9 @@ def parse_day(value: str, field: str) -> date:
 
 
 def minor_factor(book: Any, currency: str) -> int:
-    minor_units = reference.minor_units(book).get(currency)
+    """What Upflow's "cents" of the currency are multiplied by to make its amount: 10 ** its minor
+    units (100 for USD, 1 for JPY, 1000 for BHD). Integer cents are exact in every currency."""
+    minor_units = reference.currency_minor_units(book, currency)
     if minor_units is None:
         raise UpflowError(400, f"currency: {currency} is not a currency of this organization", "Bad Request")
     return 10 ** minor_units

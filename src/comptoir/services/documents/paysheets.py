@@ -23,7 +23,7 @@ from comptoir.services.documents import numbering
 from comptoir.services.kernel.references import ensure_unreferenced
 from comptoir.services.kernel.validation import Checks, apply
 from comptoir.services.ledger import chart, posting
-from comptoir.services.masterdata import parties
+from comptoir.services.masterdata import parties, reference
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Document, PaysheetAmounts
 
@@ -109,7 +109,9 @@ def _write(book: Book, document: Document, amounts: PaysheetAmounts, fields: Map
             document.customer_id = party.id
             document.customer = party
         apply(document, fields, HEADER)
-        apply(amounts, {name: round_minor(fields[name]) for name in AMOUNTS if fields.get(name) is not None}, AMOUNTS)
+        exponent = reference.smallest_unit(book, document.currency_iso_code)  # the organization's currency
+        apply(amounts, {name: round_minor(fields[name], exponent) for name in AMOUNTS if fields.get(name) is not None},
+              AMOUNTS)
         if fields.get("extra"):
             document.extra = {**(document.extra or {}), **fields["extra"]}
         document.date = document.date or date.today()

@@ -160,7 +160,8 @@ def _text(value: Any) -> str | None:
 
 
 def _lines(book: Book, entries: Any, checks: Checks) -> list[Line]:
-    minor_units = reference.minor_units(book).get(book.organization.currency_iso_code, 2)
+    minor_units = reference.currency_minor_units(book, book.organization.currency_iso_code)  # seeded with the book
+    minor_units = 2 if minor_units is None else minor_units
     lines, problems = rules.entries_lines(entries, minor_units)
     checks.extend(problems)
     return lines

@@ -277,7 +277,7 @@ class Documents:
             if contact is None or contact.party_id != (fields.get("customer_id") or document.customer_id):
                 checks.add(ErrorKind.INVALID, "billing_contact_id", "should be a contact of the document's customer")
         currency = fields.get("currency_iso_code")
-        if currency is not None and currency not in reference.minor_units(book):
+        if currency is not None and not reference.is_currency_of(book, currency):
             checks.add(ErrorKind.INVALID, "currency_iso_code", f"{currency} is not one of the organization's currencies")
         rate = fields.get("reduce_rate")
         if rate is not None and not Decimal(0) <= rate <= HUNDRED:
@@ -354,19 +354,22 @@ class Documents:
         line.description = line.description or ""
 
     def _compute(self, book: Book, document: Any) -> None:
+        """The document's amounts, each rounded to its currency's minor unit (issue 18 §2: a JPY
+        invoice has no decimals, a BHD one three)."""
         lines = _lines_with_rates(book, document)
+        exponent = unit_of(book, document)
         if document.taxes_per_line:
-            self._compute_per_line(document, lines)
+            self._compute_per_line(document, lines, exponent)
         else:
-            self._compute_per_rate(document, lines)
+            self._compute_per_rate(document, lines, exponent)
         if not document.due_date_explicit:
-            settlements = schedule(document.total, document.date, installments(book, document))
+            settlements = schedule(document.total, document.date, installments(book, document), exponent)
             document.due_date = settlements[-1].due_date if settlements else document.date
 
-    def _compute_per_line(self, document: Any, lines: list[Line]) -> None:
+    def _compute_per_line(self, document: Any, lines: list[Line], exponent: Decimal) -> None:
         """Quipu's rule: each line has its base, tax and retention; the document sums them."""
         for line, computed in zip(document.lines, lines):
-            amounts = line_amounts(computed, line.retention_rate or Decimal(0))
+            amounts = line_amounts(computed, line.retention_rate or Decimal(0), exponent)
             line.total, line.tax_amount, line.retention_amount = amounts.base, amounts.tax, amounts.retention
         document.subtotal = sum((line.total for line in document.lines), Decimal(0))
         document.reduce_amount = Decimal(0)
@@ -374,8 +377,8 @@ class Documents:
         document.retention_amount = sum((line.retention_amount for line in document.lines), Decimal(0))
         document.total = document.subtotal + document.tax_amount - document.retention_amount
 
-    def _compute_per_rate(self, document: Any, lines: list[Line]) -> None:
-        totals = compute_totals(lines, document.reduce_rate or Decimal(0))
+    def _compute_per_rate(self, document: Any, lines: list[Line], exponent: Decimal) -> None:
+        totals = compute_totals(lines, document.reduce_rate or Decimal(0), exponent)
         for line, amount in zip(document.lines, totals.line_totals):
             line.total = amount
         document.subtotal = totals.subtotal
@@ -446,6 +449,11 @@ def _check_amounts(document: Any) -> None:
     checks.raise_if_any()
 
 
+def unit_of(book: Book, document: Any) -> Decimal:
+    """The minor unit of the document's currency: what its amounts round to."""
+    return reference.smallest_unit(book, document.currency_iso_code)
+
+
 def _lines_with_rates(book: Book, document: Any) -> list[Line]:
     """The document's lines as its totals compute them, each with its tax rate: its own, else its tax's."""
     rates = reference.tax_rates(book)
@@ -458,23 +466,23 @@ def document_taxes(book: Book, document: Any) -> tuple[RateTax, ...]:
     """The document's tax per rate, summing exactly to its tax amount: each line's rounded on its own
     (Quipu's rule), or each rate's rounded once as its totals do (domain.documents.compute_totals); a
     tax amount imported as such spread over the rates (domain.documents.spread_tax)."""
-    lines = _lines_with_rates(book, document)
+    lines, exponent = _lines_with_rates(book, document), unit_of(book, document)
     if document.taxes_per_line:
         taxes = by_rate(RateTax(computed.tax_rate, line.total, line.tax_amount)
                         for line, computed in zip(document.lines, lines) if computed.tax_rate is not None)
         base = document.subtotal
     else:
-        taxes = compute_totals(lines, document.reduce_rate or Decimal(0)).taxes
+        taxes = compute_totals(lines, document.reduce_rate or Decimal(0), exponent).taxes
         base = document.subtotal - document.reduce_amount
-    return spread_tax(document.tax_amount, taxes, base)
+    return spread_tax(document.tax_amount, taxes, base, exponent)
 
 
 def _deductible_taxes(book: Book, document: Any) -> tuple[RateTax, ...]:
     """What a purchase document's lines say may be deducted of their tax, per rate: the deductible
     part of each line's tax, on the same part of its base (docs/decisions/0013)."""
-    lines = _lines_with_rates(book, document)
-    return by_rate(RateTax(computed.tax_rate, deductible_part(line.total, line.deductible_tax_rate),
-                           deductible_part(line.tax_amount, line.deductible_tax_rate))
+    lines, exponent = _lines_with_rates(book, document), unit_of(book, document)
+    return by_rate(RateTax(computed.tax_rate, deductible_part(line.total, line.deductible_tax_rate, exponent),
+                           deductible_part(line.tax_amount, line.deductible_tax_rate, exponent))
                    for line, computed in zip(document.lines, lines) if computed.tax_rate is not None)
 
 
@@ -552,7 +560,7 @@ def _net_by_account(book: Book, document: Document, default_role: str) -> dict[i
     """The lines' amounts before taxes (net of discounts and reduce), summed by the account each line
     posts to: its own, else the document's, else the chart's account for the role."""
     totals = compute_totals([Line(line.quantity, line.unit_price_wt, line.discount_rate) for line in document.lines],
-                            document.reduce_rate)
+                            document.reduce_rate, unit_of(book, document))
     by_account: dict[int, Decimal] = {}
     for line, amount in zip(document.lines, totals.net_lines):
         account_id = line.account_id or _default_account(book, document, default_role)
@@ -601,7 +609,7 @@ def purchase_postings(book: Book, document: Document) -> list[Posting]:
         for line in document.lines:
             account_id = line.account_id or _default_account(book, document, charts.EXPENSE_ROLE)
             expense[account_id] = expense.get(account_id, Decimal(0)) + line.tax_amount - \
-                deductible_part(line.tax_amount, line.deductible_tax_rate)
+                deductible_part(line.tax_amount, line.deductible_tax_rate, unit_of(book, document))
     else:
         deductible = document_taxes(book, document)
     postings = [Posting(account_id, DEBIT, amount, f"{label} - Before taxes") for account_id, amount in expense.items()]

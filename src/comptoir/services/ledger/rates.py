@@ -2,7 +2,12 @@
 one, import a file of them (all or nothing), list them (whole, or a page of them for an API), find
 the rate of a currency on a day, the rate a document or a payment is booked at
 (services/ledger/posting.py converts with it), and keep the rates documents carry (OneConnect's
-`currencyRate`) for days the book has none."""
+`currencyRate`) for days the book has none.
+
+This is also where a book gains a currency (issue 18 §2): a rate set or imported for a currency the
+organization lacks adds it to its currencies, with ISO 4217's name and minor units, so that
+documents, payments, customers and bank accounts may then be in it (they may only be in the
+organization's currencies, and what is in a currency needs a rate to be booked anyway)."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from comptoir.domain import rates
+from comptoir.domain import currencies, rates
 from comptoir.domain.errors import DomainError, ErrorKind, Problem
 from comptoir.domain.query import ListQuery
 from comptoir.storage.book import Book
@@ -43,6 +48,7 @@ def import_rates(book: Book, rows: Iterable[tuple[int, Sequence[str]]],
             problems.append(Problem(ErrorKind.INVALID, f"line {line}", error.describe()))
     if problems:
         raise DomainError(problems)
+    _add_currencies(book, [rate.currency for rate in parsed])
     for start in range(0, len(parsed), WRITE_CHUNK):
         chunk = parsed[start:start + WRITE_CHUNK]
         book.exchange_rates.put(chunk)
@@ -86,6 +92,7 @@ def keep_document_rates(book: Book, carried: Sequence[rates.Rate]) -> None:
     has none of that day: a rate of that day set meanwhile is never overwritten (the caller asked
     `has_rate_on` first; this holds even against a concurrent writer)."""
     if carried:
+        _add_currencies(book, [rate.currency for rate in carried])
         book.exchange_rates.put_new(carried)
 
 
@@ -115,8 +122,20 @@ def kept_or_new_rate(book: Book, row: Any, currency: str | None, day: date | Non
 
 
 def _kept(book: Book, rate: rates.Rate) -> rates.Rate:
+    _add_currencies(book, [rate.currency])
     book.exchange_rates.put([rate])
     return rate
+
+
+def _add_currencies(book: Book, codes: Iterable[str]) -> None:
+    """The currencies of these rates added to the organization's when it lacks them, named as ISO
+    4217 names them, with ISO's minor units (what their amounts round to). They were checked as ISO
+    codes already (rates.checked_rate); one the book has is left as it is (one query for the check,
+    and one statement when there is a currency to add)."""
+    missing = sorted(set(codes) - {currency.iso_code for currency in book.currencies.all()})
+    if missing:
+        book.currencies.add_missing([(code, currencies.currency_name(code), currencies.minor_units(code))
+                                     for code in missing])
 
 
 def _own_currency(book: Book) -> str:

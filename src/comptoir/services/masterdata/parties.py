@@ -110,7 +110,7 @@ def _check_and_apply(book: Book, role: str | None, party: Party, fields: Mapping
     if fields.get("parent_id") is not None and _is_ancestor(book, party.id, fields["parent_id"]):
         checks.add(ErrorKind.INVALID, "parent", "a customer cannot be its own parent or ancestor")
     currency = fields.get("currency_iso_code")
-    if currency is not None and currency not in reference.minor_units(book):
+    if currency is not None and not reference.is_currency_of(book, currency):
         checks.add(ErrorKind.INVALID, "currency_iso_code", f"{currency} is not one of the organization's currencies")
     if "type" in fields:
         party.type = fields["type"]

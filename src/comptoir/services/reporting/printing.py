@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from comptoir.domain.money import round_minor
+from comptoir.services.masterdata import reference
 from comptoir.domain.parties import full_address
 from comptoir.services.documents.sales import INVOICES
 from comptoir.services.settlement.standing import standing
@@ -16,7 +18,17 @@ from comptoir.storage.book import Book
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parents[2] / "templates"),
                         autoescape=select_autoescape(["html"]))
-TEMPLATES.filters["money"] = lambda value: f"{round_minor(Decimal(value)):.2f}"
+
+
+@pass_context
+def _money(context: Context, value: Decimal) -> str:
+    """An amount as the page prints it: with the decimals of the document's currency (the page's
+    `exponent`, its minor unit), 1140.20 USD, 1000 JPY, 12.345 BHD."""
+    exponent = context["exponent"]
+    return f"{round_minor(Decimal(value), exponent):.{-exponent.as_tuple().exponent}f}"
+
+
+TEMPLATES.filters["money"] = _money
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,7 @@ def invoice_printable(book: Book, invoice_id: int) -> Printable:
                 "total": line.total} for line in invoice.lines],
         paid=state.paid,
         unpaid=state.unpaid,
+        exponent=reference.smallest_unit(book, invoice.currency_iso_code),
     )
     return Printable(f"{invoice.user_code}.pdf", html)
 

@@ -18,6 +18,7 @@ from comptoir.domain.allocations import CREDIT_NOTE, CREDITS, DEBITS, INVOICE, P
 from comptoir.domain.errors import ErrorKind, Rule
 from comptoir.domain.money import plain, round_minor
 from comptoir.services.kernel.validation import Checks
+from comptoir.services.masterdata import reference
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Allocation, Payment
 
@@ -62,6 +63,15 @@ def _party_of_document(side: Side, document: Any) -> Party:
                  document.total, document.date)
 
 
+def currency_of(book: Book, side: Side) -> str | None:
+    """The currency of the document on either side (None when there is no such document)."""
+    if side.kind in (INVOICE, CREDIT_NOTE):
+        row = book.documents.get(side.id)
+    else:
+        row = (book.payments if side.kind == PAYMENT else book.refunds).get(side.id)
+    return row.currency_iso_code if row is not None else None
+
+
 def allocations_of(book: Book, side: Side) -> Sequence[Allocation]:
     return book.allocations.all(column(side.kind) == side.id)
 
@@ -92,12 +102,13 @@ def replace(book: Book, criteria: Sequence[ColumnElement[bool]], links: Sequence
     _forget_loaded(book, sides)
     checks = Checks()
     for link in links:
-        _check_link(link, documents, checks, field)
+        _check_link(book, link, documents, checks, field)
     checks.raise_if_any()
     for allocation in current:
         book.allocations.remove(allocation)
-    for link in links:
-        book.allocations.add(Allocation(amount=round_minor(link.amount), reconciliation_id=reconciliation_id,
+    for link in links:  # both sides in one currency (_check_link): the amount rounds to its minor unit
+        amount = round_minor(link.amount, _unit(book, documents[link.credit]))
+        book.allocations.add(Allocation(amount=amount, reconciliation_id=reconciliation_id,
                                         **{COLUMNS[link.credit.kind]: link.credit.id,
                                            COLUMNS[link.debit.kind]: link.debit.id}))
     book.flush()
@@ -119,6 +130,11 @@ def check(book: Book, side: Side, field: str, changed: Any = None, current: Sequ
     checks = Checks()
     _check_fits(book, side, document, checks, field, counterparts=True, current=current)
     checks.raise_if_any()
+
+
+def _unit(book: Book, document: Party) -> Decimal:
+    """The minor unit of the document's currency, what an amount allocated of it rounds to."""
+    return reference.smallest_unit(book, document.currency)
 
 
 def _check_fits(book: Book, side: Side, document: Party, checks: Checks, field: str, *, counterparts: bool,
@@ -148,14 +164,14 @@ def _forget_loaded(book: Book, sides: Iterable[Side]) -> None:
                 book.session.expire(payment, ["allocations"])
 
 
-def _check_link(link: Link, documents: dict[Side, Party | None], checks: Checks, field: str) -> None:
+def _check_link(book: Book, link: Link, documents: dict[Side, Party | None], checks: Checks, field: str) -> None:
     credit, debit = documents.get(link.credit), documents.get(link.debit)
     for side, document in ((link.credit, credit), (link.debit, debit)):
         if document is None:
             checks.add(ErrorKind.INVALID, field, f"no {LABELS[side.kind]} with id {side.id}")
     if credit is None or debit is None:
         return
-    if round_minor(link.amount) <= 0:
+    if round_minor(link.amount, _unit(book, credit)) <= 0:
         checks.add(ErrorKind.INVALID, field, "an allocated amount should be strictly positive")
     if credit.customer_id != debit.customer_id:
         checks.add(ErrorKind.INVALID, field, f"{credit.label} and {debit.label} belong to different customers")

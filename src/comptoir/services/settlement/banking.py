@@ -51,7 +51,7 @@ class BankAccounts(ReadOnlyRecords):
     def _write(self, book: Book, bank_account: BankAccount, fields: Mapping[str, Any]) -> None:
         checks = Checks()
         currency = fields.get("currency_iso_code")
-        if currency is not None and currency not in reference.minor_units(book):
+        if currency is not None and not reference.is_currency_of(book, currency):
             checks.add(ErrorKind.INVALID, "currency_iso_code", f"{currency} is not one of the organization's currencies")
         apply(bank_account, fields, BANK_ACCOUNT_FIELDS)
         checks.required(bank_account.name, "name")
@@ -82,7 +82,7 @@ class BankEntries(ReadOnlyRecords):
         bank_account = book.bank_accounts.get(fields["bank_account_id"])
         if bank_account is None:
             raise fail(ErrorKind.INVALID, "bank_account_id", f"no bank account with id {fields['bank_account_id']}")
-        amount = round_minor(fields["amount"])
+        amount = round_minor(fields["amount"], reference.smallest_unit(book, bank_account.currency_iso_code))
         if amount == 0:
             raise broken(Rule.ZERO_BANK_ENTRY, "bank entries with a zero amount are not recorded", "amount")
         currency = fields.get("currency_iso_code")

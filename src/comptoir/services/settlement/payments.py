@@ -39,7 +39,7 @@ class Payments(ReadOnlyRecords):
         invoice = book.documents.lock(invoice_id)
         if invoice is None or invoice.kind != INVOICE:
             raise fail(ErrorKind.INVALID, "invoice_id", f"no invoice with id {invoice_id}")
-        amount = round_minor(fields["amount"]) if fields.get("amount") is not None else None
+        amount = rounded(book, fields.get("amount"), invoice.currency_iso_code)  # the invoice's currency
         on = fields.get("date") or date.today()
         if amount is None:
             checks.required(None, "amount")
@@ -146,11 +146,11 @@ def write_movement(book: Book, row: Payment | Any, fields: Mapping[str, Any]) ->
     party = book.parties.get(fields.get("party_id")) if fields.get("party_id") is not None else None
     if party is None or not party.is_customer:
         checks.add(ErrorKind.INVALID, "customer", "no such customer")
-    amount = round_minor(fields["amount"]) if fields.get("amount") is not None else None
+    currency = fields.get("currency_iso_code")
+    amount = rounded(book, fields.get("amount"), currency)
     if amount is None or amount <= 0:
         raise broken(Rule.NOT_POSITIVE, "the amount should be strictly positive", "amount")
-    currency = fields.get("currency_iso_code")
-    if currency not in reference.minor_units(book):
+    if not reference.is_currency_of(book, currency):
         checks.add(ErrorKind.INVALID, "currency", f"{currency} is not a currency of this organization")
     bank_id = fields.get("bank_account_id", row.bank_account_id)
     bank_account = bank_account_of(book, bank_id, currency, "bankAccountId", checks)
@@ -162,6 +162,12 @@ def write_movement(book: Book, row: Payment | Any, fields: Mapping[str, Any]) ->
     row.bank_account_id = bank_account.id if bank_account is not None else None
     if fields.get("extra"):
         row.extra = {**(row.extra or {}), **fields["extra"]}
+
+
+def rounded(book: Book, amount: Decimal | None, currency: str | None) -> Decimal | None:
+    """An amount of money received or paid back, rounded half-up to its currency's minor unit (as
+    amounts sent with more decimals than the cents of a dollar always were): 1.5 JPY is 2 JPY."""
+    return round_minor(amount, reference.smallest_unit(book, currency)) if amount is not None else None
 
 
 def import_payment(book: Book, external_id: str, fields: Mapping[str, Any]) -> tuple[Payment, bool]:

@@ -11,6 +11,7 @@ from comptoir.domain.allocations import Side, pair
 from comptoir.domain.errors import ErrorKind, fail
 from comptoir.domain.money import round_minor
 from comptoir.services.kernel.imports import upsert
+from comptoir.services.masterdata import reference
 from comptoir.services.settlement import allocations
 from comptoir.storage.book import Book
 from comptoir.storage.tables import Reconciliation
@@ -22,8 +23,8 @@ def reconcile(book: Book, external_id: str, credits: Sequence[tuple[Side, Decima
     makes in place of the reconciliation's previous ones (emptied, the reconciliation is removed).
     The two sides must carry equal totals. The documents matched before or now: what they settle
     moved (services/documents/matching.py posts them again)."""
-    credits = [(side, round_minor(amount)) for side, amount in credits]
-    debits = [(side, round_minor(amount)) for side, amount in debits]
+    credits = [(side, _rounded(book, side, amount)) for side, amount in credits]
+    debits = [(side, _rounded(book, side, amount)) for side, amount in debits]
     credit_total, debit_total = sum((a for _, a in credits), Decimal(0)), sum((a for _, a in debits), Decimal(0))
     if credit_total != debit_total:
         raise fail(ErrorKind.INVALID, "amountLinked", f"the credits ({credit_total}) and the debits ({debit_total}) "
@@ -38,3 +39,9 @@ def reconcile(book: Book, external_id: str, credits: Sequence[tuple[Side, Decima
     if not credits:
         book.reconciliations.remove(reconciliation)
     return touched
+
+
+def _rounded(book: Book, side: Side, amount: Decimal) -> Decimal:
+    """The amount a record takes part with, rounded half-up to its currency's minor unit (a record
+    that does not exist is reported by allocations.replace)."""
+    return round_minor(amount, reference.smallest_unit(book, allocations.currency_of(book, side)))

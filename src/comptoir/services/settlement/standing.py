@@ -44,7 +44,8 @@ def standing(book: Book, document: Document, as_of: date | None = None,
         settled = [a for a in settled if _credit_date(book, a) <= as_of]
     paid = sum((allocation.amount for allocation in settled), Decimal(0))
     due_date = document.due_date if document.due_date_explicit else None
-    settlements = fill(schedule(document.total, document.date, installments(book, document), due_date), paid)
+    settlements = fill(schedule(document.total, document.date, installments(book, document),
+                                reference.smallest_unit(book, document.currency_iso_code), due_date), paid)
     payment_ids = sorted({allocation.payment_id for allocation in settled if allocation.payment_id is not None})
     return Standing(paid, document.total - paid, payment_ids, settlements)
 

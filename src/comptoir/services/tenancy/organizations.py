@@ -76,9 +76,9 @@ def create_organization(database: Database, name: str, *, currency: str = "USD",
     currency = currency.upper()
     if not name:
         raise fail(ErrorKind.MISSING, "name", "an organization needs a name")
-    # Until amounts round to each currency's minor units (issue 18 §2), a book is kept in one of these.
-    if currency not in currencies.DEFAULT_CURRENCIES:
-        raise fail(ErrorKind.INVALID, "currency", f"one of {', '.join(currencies.DEFAULT_CURRENCIES)}")
+    # Any current ISO 4217 currency with minor units: every amount rounds to its own (issue 18 §2).
+    if not currencies.is_currency(currency):
+        raise fail(ErrorKind.INVALID, "currency", f"{currency!r} is not an ISO 4217 currency code (USD, EUR, JPY, BHD)")
     if chart not in CHARTS:
         raise fail(ErrorKind.INVALID, "chart", f"one of {', '.join(CHARTS)}")
     _check_start_month(fiscal_year_start_month)
@@ -182,7 +182,8 @@ def _code(book: Book, key: str) -> str:
 
 
 def _seed_reference_data(book: Book, currency: str, country: str) -> None:
-    for iso_code in currencies.DEFAULT_CURRENCIES:
+    """The organization's currencies (the usual six and its own), taxes, terms, units and the rest."""
+    for iso_code in dict.fromkeys((*currencies.DEFAULT_CURRENCIES, currency)):
         book.currencies.add(Currency(iso_code=iso_code, name=currencies.currency_name(iso_code),
                                      minor_units=currencies.minor_units(iso_code),
                                      is_main_currency=iso_code == currency))
