@@ -98,3 +98,17 @@ def oneup(client, org) -> OneUpClient:
 @pytest.fixture
 def other_oneup(client, other_org) -> OneUpClient:
     return OneUpClient(client, other_org)
+
+
+@pytest.fixture
+def run(database_url, monkeypatch):
+    """`comptoir ...` as a user runs it, on the database under test (its result: typer's CliRunner's)."""
+    from typer.testing import CliRunner
+
+    from comptoir import cli
+    from comptoir.settings import get_settings
+
+    monkeypatch.setenv("COMPTOIR_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield lambda *args: CliRunner().invoke(cli.cli, list(args))
+    get_settings.cache_clear()

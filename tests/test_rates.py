@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from alembic import command
 from sqlalchemy import inspect, text
-from typer.testing import CliRunner
 
 from comptoir import cli
 from comptoir.domain.errors import DomainError
@@ -19,7 +18,6 @@ from comptoir.domain.rates import NoRate, Rate
 from comptoir.domain.rates import rate_on as rate_among
 from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.services.ledger import rates
-from comptoir.settings import get_settings
 from comptoir.storage import audit
 from comptoir.storage.database import Database, alembic_config
 from comptoir.storage.tables import AuditEvent
@@ -139,14 +137,6 @@ def test_the_audit_trail_records_rate_changes(context, org):
 
 
 # -- the command line ----------------------------------------------------------------------------
-
-@pytest.fixture
-def run(database_url, monkeypatch):
-    monkeypatch.setenv("COMPTOIR_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield lambda *args: CliRunner().invoke(cli.cli, list(args))
-    get_settings.cache_clear()
-
 
 def test_rates_set_and_list_on_the_command_line(run, context, org):
     done = run("rates", "set", "--org", org.slug, "EUR", "1.10", "--date", "2025-01-01")

@@ -438,10 +438,21 @@ s AS (
   FROM account_balances b, o
   WHERE b.org_id = $1 AND ((b.span = 'day' AND b.first_day >= $2 AND b.first_day <= $3)
                            OR (b.span = 'month' AND b.first_day <= $4))
-  GROUP BY b.account_id)
+  GROUP BY b.account_id),
+f AS (
+  SELECT e.account_id, e.currency_iso_code AS currency,
+         sum(CASE WHEN e.way = 'debit' THEN e.currency_amount ELSE -e.currency_amount END)
+           FILTER (WHERE e.date < o.fy) AS before,
+         coalesce(sum(e.currency_amount) FILTER (WHERE e.way = 'debit' AND e.date >= o.fy), 0) AS debit,
+         coalesce(sum(e.currency_amount) FILTER (WHERE e.way <> 'debit' AND e.date >= o.fy), 0) AS credit
+  FROM entries e, o
+  WHERE e.org_id = $1 AND e.currency_iso_code IS NOT NULL AND e.date <= $5
+  GROUP BY e.account_id, e.currency_iso_code),
+fa AS (SELECT account_id, array_agg(ROW(currency, coalesce(before, 0), debit, credit) ORDER BY currency) AS foreign
+       FROM f GROUP BY account_id)
 SELECT o.chart, o.m, o.fy, a.id, a.number, a.name, a.nature, a.role,
-       coalesce(s.before, 0), coalesce(s.debit, 0), coalesce(s.credit, 0)
-FROM o LEFT JOIN accounts a ON a.org_id = $1 LEFT JOIN s ON s.account_id = a.id
+       coalesce(s.before, 0), coalesce(s.debit, 0), coalesce(s.credit, 0), fa.foreign
+FROM o LEFT JOIN accounts a ON a.org_id = $1 LEFT JOIN s ON s.account_id = a.id LEFT JOIN fa ON fa.account_id = a.id
 WHERE a.id IS NULL OR s.account_id IS NOT NULL OR a.role IN ('retained_earnings', 'retained_losses')
 """
 RESETS = ("income", "expense")
@@ -450,7 +461,8 @@ RESETS = ("income", "expense")
 async def trial_balance(floor: Floor, request: Request) -> tuple:
     """2 statements: the credential, then the sums of the maintained balances (the month rows of the
     whole months, the day rows of the month of the day asked) by account, before the fiscal year
-    and within it; earlier years' income and expenses carried forward to retained earnings."""
+    and within it, with the amounts of the entries in other currencies beside them (the partial
+    index of those entries); earlier years' income and expenses carried forward to retained earnings."""
     params = dict(parse_qsl(request.query.decode("latin-1")))
     if set(params) - {"date", "format"} or params.get("format", "json") != "json":
         raise not_served("trial balance parameters beyond date")
@@ -470,6 +482,7 @@ async def trial_balance(floor: Floor, request: Request) -> tuple:
         role = "retained_losses" if chart == "pcg" and carried > 0 else "retained_earnings"
         retained = next(row[3] for row in rows if row[7] == role)
         opening[retained] += carried
+    foreign = {row[3]: _foreign(row[6], row[11]) for row in rows if row[3] is not None and row[11]}
     lines = sorted(((row[4], row[3], row[5], opening[row[3]], row[9], row[10]) for row in rows
                     if row[3] is not None and (opening[row[3]] or row[9] or row[10])))
     year_end = date(year_start.year + 1, start_month, 1) - timedelta(days=1)
@@ -477,12 +490,25 @@ async def trial_balance(floor: Floor, request: Request) -> tuple:
         "date_from": year_start.isoformat(), "date": as_of.isoformat(),
         "fiscal_year": {"start": year_start.isoformat(), "end": year_end.isoformat()},
         "accounts": [{"account_id": account_id, "number": number, "name": name, "opening_balance": num(before),
-                      "debit": num(debit), "credit": num(credit), "balance": num(before + debit - credit)}
+                      "debit": num(debit), "credit": num(credit), "balance": num(before + debit - credit),
+                      **({"foreign": foreign[account_id]} if foreign.get(account_id) else {})}
                      for number, account_id, name, before, debit, credit in lines],
         "total_opening_balance": num(sum((line[3] for line in lines), ZERO)),
         "total_debit": num(sum((line[4] for line in lines), ZERO)),
         "total_credit": num(sum((line[5] for line in lines), ZERO)),
         "total_balance": num(sum((line[3] + line[4] - line[5] for line in lines), ZERO))}), JSON, []
+
+
+def _foreign(nature: str, found: list) -> list[dict]:
+    """An account's figures in each other currency (income and expenses open each year at zero),
+    the currencies with none left out."""
+    shown = []
+    for currency, before, debit, credit in found:
+        opening = ZERO if nature in RESETS else before
+        if opening or debit or credit:
+            shown.append({"currency": currency, "opening_balance": num(opening), "debit": num(debit),
+                          "credit": num(credit), "balance": num(opening + debit - credit)})
+    return shown
 
 
 __all__ = ["MONTH", "create_invoice", "get_invoice", "list_invoices", "post_transaction", "trial_balance"]

@@ -66,6 +66,8 @@ RULES: list[tuple[str, str, str]] = [
      r"/oneup/oauth2/token|/oneup/oauth2/login|/quipu/oauth/token|/oneconnect/oauth2/token"),
     ("oneup me", "GET", r"/oneup/v1/me"),
     ("oneup report", "GET", r"/oneup/v1/reports/\{name\}"),
+    # The book's exchange rates (our extension): no ids, a currency and a day name a rate.
+    ("oneup rates", "GET|POST", r"/oneup/v1/exchange_rates(/rate)?"),
     ("oneup element action", "GET|POST|PUT|DELETE", r"/oneup/v1/(?P<resource>\w+)/\{element\}/[\w.]+"),
     ("oneup element", "GET|PUT|DELETE", r"/oneup/v1/(?P<resource>\w+)/\{element\}"),
     ("oneup list", "GET", r"/oneup/v1/(?P<resource>\w+)"),
@@ -91,7 +93,7 @@ RULES: list[tuple[str, str, str]] = [
     ("oneconnect integration", "GET|PUT|POST", r"/oneconnect/v1/integrations/\{integration_id\}(/[\w-]+)?"),
 ]
 # The rules whose routes need credentials: the credential tables aim every one of them.
-GATED = ("oneup me", "oneup report", "oneup element action", "oneup element", "oneup list", "oneup create",
+GATED = ("oneup me", "oneup report", "oneup rates", "oneup element action", "oneup element", "oneup list", "oneup create",
          "oneup bulk delete", "upflow list", "upflow create", "upflow element", "quipu list", "quipu owner",
          "quipu element", "quipu element action", "quipu create",
          "oneconnect integration", "upflow pdf upload", "oneconnect document")
@@ -504,6 +506,7 @@ def world(app, context) -> Iterator[World]:
         a_oneup, b_oneup = OneUpClient(client, a), OneUpClient(client, b)
         a_records = populate(a_oneup, context, "Alpha")
         b_records = populate(b_oneup, context, MARKER)
+        b_oneup.ok("POST", "/exchange_rates", B_RATE)
         resources = sorted({route.resource for route in routes
                             if route.dialect == "oneup" and route.resource})
         b_all = {resource: _ids(b_oneup, resource) for resource in resources}
@@ -681,6 +684,29 @@ def test_oneup_reports_with_b_ids_show_nothing_of_b(world, mode):
         url = route.path.replace("{name}", "general_ledger") + f"?account_id={bank_account}"
         outcomes[url] = world.oneup_outcome(world.call("GET", url, world.oneup_auth(mode)))
         expected[url] = (404, NOT_FOUND, [])
+    assert outcomes == expected
+    world.assert_b_unchanged()
+
+
+B_RATE = {"currency": "CHF", "date": "2024-06-01", "rate": 7.77}  # B's only, a rate A never sets
+
+
+@pytest.mark.parametrize("mode", ONEUP_MODES)
+def test_oneup_exchange_rates_are_the_organizations_own(world, mode):
+    """A lists none of B's rates and has no rate where only B has one; A setting the same currency and
+    day sets A's, B's stays."""
+    outcomes, expected = {}, {}
+    auth = world.oneup_auth(mode)
+    listed = world.call("GET", "/oneup/v1/exchange_rates?currency=CHF&limit=1000", auth)
+    outcomes["list"] = (listed.status_code, [row for row in _json(listed) or [] if row.get("rate") == Decimal("7.77")])
+    expected["list"] = (200, [])
+    asked = world.call("GET", "/oneup/v1/exchange_rates/rate?currency=CHF&date=2024-12-31", auth)
+    # 404 until a mode before this one set A's own (1.5): never B's 7.77.
+    outcomes["rate"] = (asked.status_code in (200, 404), (_json(asked) or {}).get("rate") in (None, Decimal("1.5")))
+    expected["rate"] = (True, True)
+    written = world.call("POST", "/oneup/v1/exchange_rates", auth, {**B_RATE, "rate": Decimal("1.5")})
+    outcomes["set"] = (written.status_code, (_json(written) or {}).get("rate"), world.leaks(written))
+    expected["set"] = (200, 1.5, [])
     assert outcomes == expected
     world.assert_b_unchanged()
 

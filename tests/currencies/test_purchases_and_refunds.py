@@ -130,6 +130,15 @@ def test_a_refund_of_unapplied_euros_at_a_later_rate_leaves_the_receivable_at_th
     the receivable are zero in dollars and in euros."""
     customer_id, payment = _unapplied_euros(book)
     refund = _refund(book, customer_id, linkedPayments=[{"externalId": "PAY-EUR", "amountLinked": 5000}])
+    _assert_gives_back_the_payment(book, refund, payment)
+    balances = book.trial_balance()
+    assert (balances[RECEIVABLE], balances[UNDEPOSITED], balances[EXCHANGE_GAIN]) == (ZERO, D("7.5"), D("-7.5"))
+
+
+def _assert_gives_back_the_payment(book, refund: dict, payment: dict) -> None:
+    """The refund's entries: the bank pays 52.50 at its rate, the receivable takes back the payment's
+    50 EUR at the payment's rate (60.00), a gain of 7.50; the payment's letter and the receivable zero
+    in dollars and in euros."""
     assert book.entries(refund["piece_number"]) == [
         (UNDEPOSITED, "credit", D("52.5"), "EUR", D(50), RATE_ON["2025-03-10"]),
         (RECEIVABLE, "debit", D(60), "EUR", D(50), RATE_ON["2025-02-10"]),
@@ -137,8 +146,6 @@ def test_a_refund_of_unapplied_euros_at_a_later_rate_leaves_the_receivable_at_th
     group = book.lettered(payment["user_code"])
     assert len(group) == 2 and signed(group, "amount") == ZERO and signed(group, "currency_amount") == ZERO
     assert _receivable(book) == (ZERO, ZERO)
-    balances = book.trial_balance()
-    assert (balances[RECEIVABLE], balances[UNDEPOSITED], balances[EXCHANGE_GAIN]) == (ZERO, D("7.5"), D("-7.5"))
 
 
 def test_a_refund_linked_to_nothing_is_an_open_item_until_reconciled(book):
@@ -157,12 +164,6 @@ def test_a_refund_linked_to_nothing_is_an_open_item_until_reconciled(book):
     book.upflow.ok("POST", "/reconcile", {"externalId": "MATCH-1", "invoices": [], "creditNotes": [],
                                           "payments": [{"externalId": "PAY-EUR", "amountLinked": 5000}],
                                           "refunds": [{"externalId": "REF-EUR", "amountLinked": 5000}]})
-    assert book.entries(refund["piece_number"]) == [
-        (UNDEPOSITED, "credit", D("52.5"), "EUR", D(50), RATE_ON["2025-03-10"]),
-        (RECEIVABLE, "debit", D(60), "EUR", D(50), RATE_ON["2025-02-10"]),
-        (EXCHANGE_GAIN, "credit", D("7.5"), None, None, None)]
-    group = book.lettered(payment["user_code"])
-    assert len(group) == 2 and signed(group, "amount") == ZERO and signed(group, "currency_amount") == ZERO
-    assert _receivable(book) == (ZERO, ZERO)
+    _assert_gives_back_the_payment(book, refund, payment)
     balances = book.trial_balance()
     assert (balances[RECEIVABLE], balances[EXCHANGE_GAIN]) == (ZERO, D("-7.5"))

@@ -10,16 +10,12 @@ import io
 from datetime import date
 from decimal import Decimal
 
-import pytest
-from typer.testing import CliRunner
 
-from comptoir import cli
 from comptoir.domain.ledger import CREDIT, DEBIT, Posting
 from comptoir.services.kernel.unit_of_work import open_book
 from comptoir.services.ledger import posting
 from comptoir.services.ledger.chart import account_id_for
 from comptoir.services.tenancy.organizations import create_organization
-from comptoir.settings import get_settings
 from tests.helpers import OneUpClient, set_rates
 from tests.oneup.sales_support import assert_error, customer, item
 from tests.quipu.conftest import QuipuClient
@@ -86,15 +82,6 @@ def _entries_of(oneup: OneUpClient, piece_number: str) -> list[tuple]:
                    entry["currency_iso_code"], entry["currency_amount"], entry["exchange_rate"])
                   for transaction in oneup.ok("GET", f"/transactions?limit=1000&piece_number=eq:{piece_number}")
                   for entry in transaction["entries"])
-
-
-@pytest.fixture
-def run(database_url, monkeypatch):
-    """`comptoir ...` as a user runs it, on the database under test."""
-    monkeypatch.setenv("COMPTOIR_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield lambda *args: CliRunner().invoke(cli.cli, list(args))
-    get_settings.cache_clear()
 
 
 def _usd_book_in_january(context, org, oneup, client) -> tuple[dict, dict]:

@@ -87,13 +87,14 @@ async def set_rate(request: Request) -> Response:
 async def rate_on_day(request: Request) -> Response:
     """GET /exchange_rates/rate?currency=EUR&date=2025-02-15: the rate in force that day (the latest on
     or before it; `date` is today when not given), with the date it was set for (`rate_date`) and its
-    source; 1 for the company's own currency. No rate: 404 code 2, the reason naming currency and day."""
-    currency = (request.query_params.get("currency") or "").strip().upper()
-    if not currency:
-        raise OneUpError(5, "currency is required (an ISO 4217 code, EUR)")
-    day = _day(request.query_params.get("date"))
+    source; 1 for the company's own currency. No rate: 404 code 2, the reason naming currency and day.
+    The parameters are read once the caller is known: without credentials, 401 whatever they say."""
 
     def work(book: Any) -> Response:
+        currency = (request.query_params.get("currency") or "").strip().upper()
+        if not currency:
+            raise OneUpError(5, "currency is required (an ISO 4217 code, EUR)")
+        day = _day(request.query_params.get("date"))
         try:
             found = rates.rate_in_force(book, currency, day)
         except NoRate as error:
