@@ -259,6 +259,7 @@ def test_every_page_with_examples_runs_or_says_why_not():
     unexplained = {name for name, page in with_examples.items()
                    if name not in RUN and not _PAGE_NOT_RUN.search(page.read_text())}
     assert unexplained == set(), "pages whose examples the suite neither runs nor says why"
+    assert RUN <= set(with_examples), "a page the tests above run has no examples left, or moved"
     assert {name for name, page in with_examples.items() if name in RUN and _PAGE_NOT_RUN.search(page.read_text())} == set()
 
 
