@@ -79,13 +79,20 @@ def book_snapshot(context, org_id: int) -> dict[str, list[tuple]]:
     return snapshot
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now (for a server that must know its address before it starts)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @contextmanager
-def served(app, *, start_timeout_s: float = 15) -> Iterator[str]:
-    """The app served by a real uvicorn in a background thread, on a free loopback port: its base URL
-    (http://127.0.0.1:PORT) while the block runs."""
+def served(app, *, start_timeout_s: float = 15, port: int = 0) -> Iterator[str]:
+    """The app served by a real uvicorn in a background thread, on a loopback port (`port`, else a free
+    one): its base URL (http://127.0.0.1:PORT) while the block runs."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", backlog=256))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
     thread.start()
