@@ -230,3 +230,43 @@ def test_postgresql_urls_without_a_driver_are_read_as_psycopg(monkeypatch):
         assert get_settings().database_url == "postgresql+psycopg://user:pw@db.example/books"
     finally:
         get_settings.cache_clear()
+
+
+def test_setup_installs_what_the_server_needs_and_only_test_setup_what_the_tests_need(tmp_path):
+    """Issue 19 §3: ./scripts/demo runs scripts/setup, which installs Comptoir (no test extra) and no
+    test tool; scripts/setup --test (scripts/test) adds the test extra, redis-server, curl and jq. Run
+    on a copy of the checkout whose .venv/bin/python and apt-get only record what they are asked, as
+    root, on a PATH where redis-server, curl and jq are missing."""
+    root = tmp_path / "checkout"
+    (root / "scripts").mkdir(parents=True)
+    shutil.copy(SRC.parent / "scripts" / "setup", root / "scripts" / "setup")
+    shutil.copy(SRC.parent / "pyproject.toml", root / "pyproject.toml")
+    calls = tmp_path / "calls"
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for name in ("bash", "sha256sum", "cut", "ldconfig", "grep", "rm", "touch", "dirname", "cat"):
+        found = shutil.which(name, path=f"{os.environ['PATH']}:/usr/sbin:/sbin")
+        assert found, name
+        (tools / name).symlink_to(found)
+    for name, body in (("apt-get", f'echo "apt-get $*" >> {calls}'), ("id", "echo 0")):
+        (tools / name).write_text(f"#!{shutil.which('bash')}\n{body}\n")
+        (tools / name).chmod(0o755)
+    (root / ".venv" / "bin").mkdir(parents=True)
+    (root / ".venv" / "bin" / "python").write_text(f"#!{shutil.which('bash')}\necho \"python $*\" >> {calls}\n")
+    (root / ".venv" / "bin" / "python").chmod(0o755)
+
+    def setup(*args: str) -> list[str]:
+        calls.write_text("")
+        result = subprocess.run([str(root / "scripts" / "setup"), *args], env={"PATH": str(tools)}, check=False,
+                                capture_output=True, text=True, timeout=60, cwd=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return calls.read_text().splitlines()
+
+    server = setup()
+    assert "python -m pip install --quiet -e ." in server
+    assert not any("redis-server" in call or " jq" in call or "chromium" in call or "[test]" in call for call in server)
+    assert setup() == []  # installed: nothing more to do
+    tests = setup("--test")
+    assert "python -m pip install --quiet -e .[test]" in tests
+    assert any("redis-server" in call for call in tests) and any("curl jq" in call for call in tests)
+    assert setup() == [] and not [call for call in setup("--test") if call.startswith("python")]
