@@ -71,7 +71,8 @@ def customers(port: int, email: str, key: str) -> int:
 def test_a_second_start_on_a_taken_port_fails_in_one_line_and_the_demo_keeps_its_credentials(tmp_path):
     """Issue 19 §1: `./scripts/demo` run again while the demo runs. The second start says, in one line,
     that the port is taken, exits 2 and touches nothing: the running demo still answers the keys it
-    printed. A restart of the demo on the same database prints the same credentials, which work."""
+    printed. Another demo on another port of the same database, and a restart of the demo, print the
+    same credentials, which work in every one of them."""
     with fresh_database(tmp_path) as url:
         env = {"COMPTOIR_DATABASE_URL": url, "COMPTOIR_DATA_DIR": str(tmp_path / "data")}
         port = free_port()
@@ -83,6 +84,10 @@ def test_a_second_start_on_a_taken_port_fails_in_one_line_and_the_demo_keeps_its
             assert second.stderr.count("\n") == 1 and f"cannot listen on 127.0.0.1:{port}" in second.stderr
             assert "Traceback" not in second.stderr
             assert customers(port, email, key) == 200
+            beside = free_port()  # a second demo on another port, the same database: nobody locked out
+            with demo(env, beside, tmp_path / "beside.log") as (_, email_beside, key_beside):
+                assert (email_beside, key_beside) == (email, key)
+                assert customers(port, email, key) == 200 and customers(beside, email, key) == 200
         again = free_port()
         with demo(env, again, tmp_path / "again.log") as (_, email_again, key_again):
             assert (email_again, key_again) == (email, key)
@@ -193,6 +198,8 @@ BAD_SETTINGS = [
      "sqlite:///PATH or postgresql+psycopg://"),
     ({"COMPTOIR_DATABASE_URL": "postgresql+psycopg://nobody:secret@127.0.0.1:9/comptoir"}, ("org", "create", "X"),
      "COMPTOIR_DATABASE_URL: cannot open postgresql+psycopg://***@127.0.0.1:9/comptoir", "refused"),
+    ({"COMPTOIR_DATABASE_URL": "postgresql://nobody:secret@127.0.0.1:9/comptoir"}, ("serve", "--port", "0"),
+     "COMPTOIR_DATABASE_URL: cannot open postgresql+psycopg://***@127.0.0.1:9/comptoir", "refused"),
     ({"COMPTOIR_RATE_LIMITS": "maybe"}, ("migrate",), "COMPTOIR_RATE_LIMITS is 'maybe'", "it accepts on or off"),
     ({"COMPTOIR_ONEUP_RATE_LIMIT": "lots"}, ("serve", "--port", "0"), "COMPTOIR_ONEUP_RATE_LIMIT is 'lots'",
      "1800/15 minutes"),
@@ -204,7 +211,7 @@ BAD_SETTINGS = [
 
 
 @pytest.mark.parametrize("setting, command, named, accepts", BAD_SETTINGS, ids=[
-    "malformed-url", "unsupported-scheme", "unreachable-postgresql", "rate-limits", "oneup-rate", "integer", "redis"])
+    "malformed-url", "unsupported-scheme", "unreachable-postgresql", "serve-unreachable-postgresql", "rate-limits", "oneup-rate", "integer", "redis"])
 def test_a_bad_setting_stops_the_command_in_one_line(tmp_path, setting, command, named, accepts):
     """Issue 19 §5: one line naming the setting and what it accepts, exit 2, no traceback; -v adds it.
     Nothing is written: no database file appears."""
@@ -215,7 +222,7 @@ def test_a_bad_setting_stops_the_command_in_one_line(tmp_path, setting, command,
     assert "Traceback" not in result.stdout + result.stderr
     line = result.stderr.strip().splitlines()
     assert len(line) == 1 and named in line[0] and accepts in line[0], result.stderr
-    assert "secret" not in result.stderr
+    assert "secret" not in result.stdout + result.stderr
     assert not (tmp_path / "never.sqlite3").exists()
     verbose = comptoir(*command, "-v", env=env)
     assert verbose.returncode == 2

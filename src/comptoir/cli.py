@@ -234,8 +234,9 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
           worker_healthcheck_timeout: int = typer.Option(
               5, min=1, help="Seconds a worker may take to answer the supervisor (when it starts, too) before it "
                              "is killed and replaced; raise it on a host too busy to start a worker in 5 s.")) -> None:
-    """Migrate the configured database, then serve every dialect. Exits with code 2, before touching the
-    database, when the port is taken or a setting cannot be used."""
+    """Migrate the configured database, then serve every dialect.
+
+    Exits with code 2, before touching the database, when the port is taken or a setting cannot be used."""
     protocols = {"httptools": "comptoir.serving:HttpToolsProtocol", "h11": "h11"}
     if http not in protocols:
         raise typer.BadParameter(f"one of {', '.join(protocols)}", param_hint="--http")
