@@ -72,8 +72,57 @@ def test_a_refused_line_is_reported_and_the_others_are_imported(context, databas
     code, summary = _import(database_url, path, created.slug, "--batch-size", "2")
     assert code == 1
     assert (summary["created"], summary["failed"]) == (2, 3)
+    assert (summary["lines"], summary["imported"], summary["refused"]) == (5, 2, 3)
     assert [failure.split(":")[0] for failure in summary["failures"]] == ["line 2", "line 3", "line 4"]
     assert _counts(context, created.id) == (2, 2)
+
+
+def _import_said(database_url: str, path, slug: str) -> subprocess.CompletedProcess:
+    """The command as a person runs it: its words, not --json."""
+    env = {**os.environ, "COMPTOIR_DATABASE_URL": database_url, "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "comptoir.cli", "import", "upflow-invoices", str(path),
+                           "--org", slug], env=env, capture_output=True, check=False, text=True, timeout=120)
+
+
+def test_the_summary_says_how_many_lines_were_imported_and_how_many_refused(context, database_url, tmp_path):
+    created = _organization_with_customers(context, "Import Words Co")
+    path = tmp_path / "invoices.jsonl"
+    lines = [json.dumps(_invoice(i)) for i in range(1, 4)] + [json.dumps(_invoice(4, "cust-unknown")), "{not [json"]
+    path.write_text("\n".join(lines) + "\n")
+
+    done = _import_said(database_url, path, created.slug)
+    assert done.returncode == 1, done.stdout + done.stderr  # something was refused: a script can tell
+    said = " ".join(done.stdout.split())
+    assert "Read 5 lines in " in said
+    assert "3 invoices imported (3 created, 0 updated), 2 lines refused." in said
+    assert "refused line 4: customer" in said  # each refused line with its number and reason
+    assert "refused line 5: Expecting property name" in said  # the JSON reader's words, printed as they are
+    assert _counts(context, created.id) == (3, 3)
+
+    path.write_text("\n".join(lines[:3]) + "\n")
+    again = _import_said(database_url, path, created.slug)
+    assert again.returncode == 0, again.stdout + again.stderr  # every line imported
+    assert "3 invoices imported (0 created, 3 updated), 0 lines refused." in " ".join(again.stdout.split())
+
+    missing = _import_said(database_url, path, "no-such-organization")
+    assert missing.returncode == 2  # nothing imported at all
+    assert "Cannot import" in missing.stdout + missing.stderr
+
+
+def test_past_twenty_refused_lines_the_summary_counts_the_rest(context, database_url, tmp_path):
+    created = _organization_with_customers(context, "Import Many Refusals Co")
+    path = tmp_path / "invoices.jsonl"
+    path.write_text("{bad\n" * 23 + json.dumps(_invoice(1)) + "\n")
+
+    done = _import_said(database_url, path, created.slug)
+    assert done.returncode == 1
+    said = " ".join(done.stdout.split())
+    assert "1 invoice imported (1 created, 0 updated), 23 lines refused." in said
+    assert said.count("refused line ") == 20 and "refused line 20: " in said and "refused line 21: " not in said
+    assert "… and 3 more refused lines." in said
+    code, summary = _import(database_url, path, created.slug)
+    assert code == 1
+    assert (summary["imported"], summary["refused"], len(summary["failures"])) == (1, 23, 20)
 
 
 # -- the batch, in-process: new invoices written together, the rest one by one ------------------------

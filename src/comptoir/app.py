@@ -32,9 +32,10 @@ from comptoir.jobs import webhooks as webhook_jobs
 from comptoir.serving import cased, redact_access_log
 from comptoir.services.access import signing
 from comptoir.settings import Settings, get_settings
+from comptoir.web import api_docs
 from comptoir.web import oauth as oauth_pages
 from comptoir.web import portal as portal_pages
-from comptoir.wire import AnswerUnexpected, BodyDeadline, FormBodyLimit, ForPaths, NulInUrl, api
+from comptoir.wire import STATIC_PATH, AnswerUnexpected, Assets, BodyDeadline, FormBodyLimit, ForPaths, NulInUrl, api
 
 DIALECTS = {"oneup": "/oneup/v1", "upflow": "/upflow/v1", "quipu": "/quipu", "oneconnect": "/oneconnect/v1"}
 
@@ -153,6 +154,8 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
                                       refuse=_refusal), idle_s=settings.body_idle_timeout_s,
                              total_s=settings.body_total_timeout_s))
         for mount in app.router.routes if isinstance(mount, Mount) and mount.app in dialect_apps.values())
+    # Swagger UI's and ReDoc's scripts, which every documentation page loads from here (wire.py).
+    app.mount(STATIC_PATH, Assets(), name="static")
     app.include_router(oauth_pages.router)
     app.include_router(portal_pages.router)  # the customer portal (Upflow's portal links)
     # OneConnect's token endpoint sits beside its API (Shine serves it from its auth host).
@@ -177,7 +180,13 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     async def index() -> JSONResponse:
         base = context.settings.public_url.rstrip("/")
         return JSONResponse({"name": "Comptoir", "version": __version__,
-                             "dialects": {name: base + path for name, path in DIALECTS.items()}})
+                             "dialects": {name: base + path for name, path in DIALECTS.items()},
+                             "docs": base + "/docs"})
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> Response:
+        """The documentation index: each dialect's Swagger UI, ReDoc and OpenAPI document, and /healthz."""
+        return api_docs.index(request, {prefix: dialect_app.title for prefix, dialect_app in dialect_apps.items()})
 
     @app.get("/healthz", include_in_schema=False)
     async def health() -> JSONResponse:

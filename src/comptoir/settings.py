@@ -23,7 +23,7 @@ class BadSetting(Exception):
 
 def default_data_dir() -> Path:
     """Where the book and the server's files live when no setting says: one place, wherever a command is
-    run from (docs/decisions/0031-where-the-book-lives.md). In a checkout (the package imported from
+    run from (docs/decisions/0032-where-the-book-lives.md). In a checkout (the package imported from
     its `src/`, as `pip install -e .` and scripts/setup leave it), the checkout's `var/`; installed
     elsewhere, the platform's data directory ($XDG_DATA_HOME/comptoir, ~/.local/share/comptoir)."""
     checkout = Path(__file__).resolve().parents[2]

@@ -1,4 +1,5 @@
-"""HTTP plumbing every dialect shares: bounded body reading and exact JSON.
+"""HTTP plumbing every dialect shares: bounded body reading, exact JSON, and the API documentation pages
+(Swagger UI and ReDoc) whose scripts the server serves itself.
 
 Dialects turn the exceptions raised here into their own error format.
 """
@@ -11,14 +12,18 @@ import binascii
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote, unquote_to_bytes
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from comptoir.routing import use_direct_router
@@ -55,8 +60,97 @@ NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False}
 
 
 def api(title: str, *, application: type[FastAPI] = FastAPI, **options: Any) -> FastAPI:
-    """A FastAPI application of ours (the root app, each dialect's), routed by comptoir/routing.py."""
-    return use_direct_router(application(title=title, telemetry=NO_TELEMETRY, **options))
+    """A FastAPI application of ours (the root app, each dialect's), routed by comptoir/routing.py. Its
+    documentation pages (`docs_url`, `redoc_url`: FastAPI's defaults unless None) are FastAPI's own,
+    but load their scripts from this server (`add_docs_pages`), never from a CDN."""
+    docs_url, redoc_url = options.pop("docs_url", "/docs"), options.pop("redoc_url", "/redoc")
+    app = use_direct_router(application(title=title, telemetry=NO_TELEMETRY, docs_url=None, redoc_url=None,
+                                        **options))
+    add_docs_pages(app, docs_url, redoc_url)
+    return app
+
+
+# -- the documentation pages, offline ----------------------------------------------------------
+# Swagger UI and ReDoc as published on npm, vendored in src/comptoir/static (its README.md and
+# docs/decisions/0030-vendored-api-docs-assets.md: which versions, why, how to update). The root
+# application serves the folder at STATIC_PATH; a folder's name carries its version, so an asset's
+# URL never changes content and browsers may keep it for a year.
+
+STATIC_DIRECTORY = Path(__file__).parent / "static"
+STATIC_PATH = "/static"
+SWAGGER_UI = "swagger-ui-5.36.0"  # swagger-ui-dist: swagger-ui-bundle.js, swagger-ui.css, favicon-32x32.png
+REDOC = "redoc-2.5.4"  # redoc: bundles/redoc.standalone.js
+FAVICON = f"{SWAGGER_UI}/favicon-32x32.png"
+ASSET_HEADERS = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
+# The pages may load nothing from another host. Their own markup names none, but ReDoc's script shows
+# Redocly's logo from cdn.redoc.ly: the browser refuses it (the logo is hidden, nothing leaves the host).
+# Inline scripts and styles: FastAPI's pages start Swagger UI inline, and both UIs style inline; blob:
+# workers are ReDoc's search.
+DOCS_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' "
+                               "'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:; base-uri 'self'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+class Assets(StaticFiles):
+    """The vendored files (STATIC_DIRECTORY), each answer cacheable for a year: their URLs are versioned."""
+
+    def __init__(self) -> None:
+        super().__init__(directory=STATIC_DIRECTORY)
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers.update(ASSET_HEADERS)
+        return response
+
+
+def asset_url(request: Request, name: str) -> str:
+    """The URL of a vendored asset from any of our applications: under the root application's own
+    root path (a reverse proxy's prefix), not the mounted dialect's."""
+    root = request.scope.get("app_root_path", request.scope.get("root_path", ""))
+    return f"{root.rstrip('/')}{STATIC_PATH}/{name}"
+
+
+def _with_policy(response: Response) -> Response:
+    response.headers.update(DOCS_PAGE_HEADERS)
+    return response
+
+
+def add_docs_pages(app: FastAPI, docs_url: str | None, redoc_url: str | None) -> None:
+    """Swagger UI at `docs_url` (and its OAuth2 redirect page), ReDoc at `redoc_url`, over the
+    application's OpenAPI document: FastAPI's pages with the vendored assets (FastAPI's "Custom Docs
+    UI Static Assets (Self-Hosting)"), and without ReDoc's Google Fonts."""
+    if not app.openapi_url:
+        return
+    openapi_url, redirect_url = app.openapi_url, app.swagger_ui_oauth2_redirect_url
+    app.docs_url, app.redoc_url = docs_url, redoc_url  # what FastAPI itself would show
+
+    async def swagger_ui(request: Request) -> Response:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return _with_policy(get_swagger_ui_html(
+            openapi_url=root + openapi_url, title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=root + redirect_url if redirect_url else None,
+            init_oauth=app.swagger_ui_init_oauth, swagger_ui_parameters=app.swagger_ui_parameters,
+            swagger_js_url=asset_url(request, f"{SWAGGER_UI}/swagger-ui-bundle.js"),
+            swagger_css_url=asset_url(request, f"{SWAGGER_UI}/swagger-ui.css"),
+            swagger_favicon_url=asset_url(request, FAVICON)))
+
+    async def swagger_ui_redirect(_request: Request) -> Response:
+        return _with_policy(get_swagger_ui_oauth2_redirect_html())
+
+    async def redoc(request: Request) -> Response:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return _with_policy(get_redoc_html(openapi_url=root + openapi_url, title=f"{app.title} - ReDoc",
+                                           redoc_js_url=asset_url(request, f"{REDOC}/redoc.standalone.js"),
+                                           redoc_favicon_url=asset_url(request, FAVICON), with_google_fonts=False))
+
+    if docs_url:
+        app.add_route(docs_url, swagger_ui, include_in_schema=False)
+        if redirect_url:
+            app.add_route(redirect_url, swagger_ui_redirect, include_in_schema=False)
+    if redoc_url:
+        app.add_route(redoc_url, redoc, include_in_schema=False)
 
 
 class ForPaths:

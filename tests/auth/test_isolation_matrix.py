@@ -35,6 +35,7 @@ import pytest
 import simplejson
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 
 from comptoir.dialects.oneup.extensions import _REPORTS
 from comptoir.services.access.identity import register_client
@@ -61,6 +62,8 @@ RULES: list[tuple[str, str, str]] = [
     ("public", "GET|HEAD",
      r"(/oneup/v1|/upflow/v1|/quipu|/oneconnect/v1)?/(openapi\.json|docs|docs/oauth2-redirect|redoc)"),
     ("public", "GET", r"/|/healthz|/\.well-known/jwks\.json|/oneup/oauth2/login"),
+    # The API documentation pages' scripts and styles, vendored (docs/decisions/0030).
+    ("public", "GET|HEAD", r"/static/[\w.-]+(/[\w.-]+)*"),
     ("consent page", "GET|POST", r"/oneup/oauth2/auth"),
     ("token endpoint", "POST",
      r"/oneup/oauth2/token|/oneup/oauth2/login|/quipu/oauth/token|/oneconnect/oauth2/token"),
@@ -121,7 +124,12 @@ def enumerate_routes(app) -> list[tuple[str, str]]:
     """(method, path template) of every route of the root app and of every mounted sub-app."""
     def walk(routes, prefix: str) -> Iterator[tuple[str, str]]:
         for route in routes:
-            if isinstance(route, Mount):
+            if isinstance(route, Mount) and isinstance(route.app, StaticFiles):  # each file a route of its own
+                for file in sorted(Path(route.app.directory).rglob("*")):
+                    if file.is_file():
+                        for method in ("GET", "HEAD"):
+                            yield method, f"{prefix}{route.path}/{file.relative_to(route.app.directory).as_posix()}"
+            elif isinstance(route, Mount):
                 yield from walk(route.routes, prefix + route.path)
             elif hasattr(route, "original_router"):  # FastAPI >= 0.16x keeps an included router as one node
                 yield from walk(route.original_router.routes, prefix + route.include_context.prefix)

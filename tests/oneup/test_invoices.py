@@ -499,6 +499,31 @@ def test_print_pdf_and_print_json(oneup):
     assert link["url"].endswith(f"/oneup/v1/invoices/{invoice['id']}/print.pdf")
 
 
+def _pdf_text(content: bytes) -> str:
+    """The words of a PDF as a reader extracts them, spaces and line breaks made single spaces."""
+    import io
+
+    from pypdf import PdfReader
+
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages).split())
+
+
+def test_the_printed_invoice_names_each_line_by_its_item_and_says_its_description(oneup):
+    buyer = customer(oneup)
+    bare = item(oneup, "Goalkeeper gloves", "30", "Leather, size 9.")
+    described = item(oneup, "Corner flag", "12")
+    invoice = oneup.ok("POST", "/invoices", {"customer_id": buyer["id"], "date": "2024-03-01", "order_lines": [
+        {"item_id": bare["id"], "quantity": D(2), "description": "", "is_taxable": False},
+        {"item_id": described["id"], "quantity": D(1), "description": "Orange, for the north corner",
+         "is_taxable": False}]})
+    response = oneup.get(f"/invoices/{invoice['id']}/print.pdf")
+    assert response.status_code == 200
+    text = _pdf_text(response.content)
+    # A line without a description prints its item's name; one with a description prints both.
+    assert "Goalkeeper gloves 2 30.00 0% 60.00" in text, text
+    assert "Corner flag Orange, for the north corner 1 12.00 0% 12.00" in text, text
+
+
 def test_print_of_an_unknown_invoice_is_404_code_2(oneup):
     assert_error(oneup.get(f"/invoices/{UNKNOWN_ID}/print.pdf"), "2")
     assert_error(oneup.get(f"/invoices/{UNKNOWN_ID}/print.json"), "2")

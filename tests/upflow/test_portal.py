@@ -129,6 +129,9 @@ def test_the_page_shows_the_statement(upflow, client, statement, org):
     assert statement.customer["name"] in text
     assert "<GmbH>" not in response.text and "&lt;GmbH&gt;" in response.text  # names are escaped
     assert f"Balance due: {BALANCE}" in text
+    assert (f"Left to pay on your open invoices {BALANCE} Less your payments and credit notes not yet applied to an "
+            f"invoice 0.00 USD Balance due: {BALANCE}") in text
+    assert "other amounts" not in text and "not yet matched" not in text
     assert rows_of(response, "open-invoices") == [
         f"{statement.overdue['customId']} 2024-01-10 2024-02-10 1,200.00 USD 1,200.00 USD OVERDUE PDF",
         f"{statement.due['customId']} 2024-01-10 2099-01-31 50.00 USD 30.00 USD DUE PDF"]
@@ -145,6 +148,96 @@ def test_a_customer_without_invoices(upflow, client):
     text = text_of(client.get(portal_path(upflow, customer["id"])))
     assert "Balance due: 0.00 EUR" in text  # nothing owed, in the book's currency (the customer has none)
     assert "No open invoices." in text and "No paid invoices." in text
+
+
+def balance_of(response) -> str:
+    """The text of the page's Balance section."""
+    match = re.search(r'<section aria-labelledby="balance-heading">(.*?)</section>', response.text, re.DOTALL)
+    assert match is not None
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1)))).strip()
+
+
+def test_a_payment_not_yet_applied_shows_beside_the_open_invoice_it_will_settle(upflow, client):
+    customer = upflow.ok("POST", "/customers", {"externalId": "early-payer", "name": "Early Payer"})
+    owed = {"currency": "EUR", "customer": {"id": customer["id"]}}
+    overdue = upflow.ok("POST", "/invoices", {"externalId": "ep-1", "customId": "EP-1", "issuedAt": "2024-01-10",
+                                              "dueDate": "2024-02-10", "netAmount": 100000, "grossAmount": 100000,
+                                              **owed})
+    upflow.ok("POST", "/payments", {"externalId": "ep-pay", "amount": 100000, "validatedAt": "2024-02-01",
+                                    **owed})  # received, matched to no invoice yet
+    response = client.get(portal_path(upflow, customer["id"]))
+    assert balance_of(response) == (
+        "Balance Left to pay on your open invoices 1,000.00 EUR "
+        "Less your payments and credit notes not yet applied to an invoice 1,000.00 EUR "
+        "Balance due: 0.00 EUR "
+        "We have received these payments or credit notes but not yet matched them to an invoice: they already "
+        "count in your balance, though the invoices they will settle still show as open.")
+    assert rows_of(response, "open-invoices") == [
+        f"{overdue['customId']} 2024-01-10 2024-02-10 1,000.00 EUR 1,000.00 EUR OVERDUE PDF"]
+
+    # A credit note not applied either, and more than is owed: the customer is in credit.
+    upflow.ok("POST", "/credit_notes", {"externalId": "ep-cn", "customId": "EP-CN", "issuedAt": "2024-02-05",
+                                        "netAmount": 25050, "grossAmount": 25050, **owed})
+    assert balance_of(client.get(portal_path(upflow, customer["id"]))).startswith(
+        "Balance Left to pay on your open invoices 1,000.00 EUR "
+        "Less your payments and credit notes not yet applied to an invoice 1,250.50 EUR "
+        "Credit in your favour: 250.50 EUR We have received")
+
+    # Applied to the invoice, the payment settles it: nothing open, nothing unapplied but the credit note.
+    upflow.ok("POST", "/payments", {"externalId": "ep-pay", "amount": 100000, "validatedAt": "2024-02-01",
+                                    "linkedInvoices": [{"id": overdue["id"], "amountLinked": 100000}], **owed})
+    settled = client.get(portal_path(upflow, customer["id"]))
+    assert balance_of(settled).startswith(
+        "Balance Left to pay on your open invoices 0.00 EUR "
+        "Less your payments and credit notes not yet applied to an invoice 250.50 EUR "
+        "Credit in your favour: 250.50 EUR")
+    assert rows_of(settled, "open-invoices") == []
+
+
+def test_what_no_invoice_nor_credit_explains_shows_as_other_amounts(upflow, client):
+    customer = upflow.ok("POST", "/customers", {"externalId": "refunded", "name": "Refunded Ltd"})
+    upflow.ok("POST", "/refunds", {"externalId": "rf-1", "currency": "EUR", "amount": 3000, "validatedAt": "2024-03-20",
+                                   "customer": {"id": customer["id"]}})  # given back, for no credit of the book
+    assert balance_of(client.get(portal_path(upflow, customer["id"]))) == (
+        "Balance Left to pay on your open invoices 0.00 EUR "
+        "Less your payments and credit notes not yet applied to an invoice 0.00 EUR "
+        "Plus other amounts on your account 30.00 EUR Balance due: 30.00 EUR")
+
+
+def test_the_totals_count_the_invoices_too_old_to_be_listed(upflow, client, monkeypatch):
+    customer = upflow.ok("POST", "/customers", {"externalId": "long-history", "name": "Long History"})
+    for number, issued in ((1, "2024-01-10"), (2, "2024-02-10"), (3, "2024-03-10")):
+        upflow.ok("POST", "/invoices", {"externalId": f"lh-{number}", "customId": f"LH-{number}", "issuedAt": issued,
+                                        "dueDate": "2099-01-01", "currency": "EUR", "netAmount": 1000 * number,
+                                        "grossAmount": 1000 * number, "customer": {"id": customer["id"]}})
+    monkeypatch.setattr(portal, "INVOICES_MAX", 2)  # the page lists the 2 most recent; the totals count all 3
+    response = client.get(portal_path(upflow, customer["id"]))
+    assert [row.split()[0] for row in rows_of(response, "open-invoices")] == ["LH-2", "LH-3"]
+    assert "Only the most recent invoices are listed." in text_of(response)
+    assert balance_of(response).startswith("Balance Left to pay on your open invoices 60.00 EUR "
+                                           "Less your payments and credit notes not yet applied to an invoice "
+                                           "0.00 EUR Balance due: 60.00 EUR")
+
+
+def test_each_currency_adds_up_on_its_own(upflow, client):
+    customer = upflow.ok("POST", "/customers", {"externalId": "two-currencies", "name": "Two Currencies"})
+    for currency, gross in (("EUR", 40000), ("USD", 12000)):
+        upflow.ok("POST", "/invoices", {"externalId": f"tc-{currency}", "customId": f"TC-{currency}",
+                                        "issuedAt": "2024-01-10", "dueDate": "2099-02-10", "currency": currency,
+                                        "netAmount": gross, "grossAmount": gross,
+                                        "customer": {"id": customer["id"]}})
+    upflow.ok("POST", "/payments", {"externalId": "tc-pay", "currency": "USD", "amount": 2000,
+                                    "validatedAt": "2024-02-01", "customer": {"id": customer["id"]}})
+    response = client.get(portal_path(upflow, customer["id"]))
+    assert balance_of(response) == (
+        "Balance In EUR Left to pay on your open invoices 400.00 EUR "
+        "Less your payments and credit notes not yet applied to an invoice 0.00 EUR Balance due: 400.00 EUR "
+        "In USD Left to pay on your open invoices 120.00 USD "
+        "Less your payments and credit notes not yet applied to an invoice 20.00 USD Balance due: 100.00 USD "
+        "We have received these payments or credit notes but not yet matched them to an invoice: they already "
+        "count in your balance, though the invoices they will settle still show as open.")
+    assert '<h3 id="balance-USD">In USD</h3>' in response.text
+    assert '<dl class="summary" aria-labelledby="balance-USD">' in response.text
 
 
 def test_the_pdf_links(upflow, client, statement):

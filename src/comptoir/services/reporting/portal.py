@@ -122,10 +122,23 @@ class InvoiceLine:
 
 
 @dataclass(frozen=True)
+class Balance:
+    """What the customer owes in one currency, and how it adds up: what is left to pay on its open
+    invoices, less its payments and credit notes not yet applied to an invoice, plus whatever else
+    its account holds (a refund linked to no credit); `owed` is the balance of its account in that currency,
+    negative when the customer is in credit. `open_invoices - unapplied + other == owed`."""
+
+    open_invoices: Money
+    unapplied: Money  # zero or more: the credits (payments, credit notes) no invoice was settled with
+    other: Money  # zero or more: what the account holds beyond its invoices and credits
+    owed: Money
+
+
+@dataclass(frozen=True)
 class Statement:
     organization: str
     customer: str
-    balances: list[Money]  # what the customer owes in each currency it is invoiced in, one at least
+    balances: list[Balance]  # one per currency the customer is invoiced or credited in, one at least
     open_invoices: list[InvoiceLine]
     paid_invoices: list[InvoiceLine]
     truncated: bool  # more invoices than INVOICES_MAX: the oldest are not listed
@@ -178,18 +191,52 @@ def statement(book: Book, grant: Grant, today: date | None = None) -> Statement 
                            money(max(unpaid, Decimal(0)), invoice.currency_iso_code), state)
         (paid_invoices if paid else open_invoices).append(line)
     open_invoices.sort(key=lambda line: (line.due_on or line.issued_on, line.number))
-    return Statement(book.organization.name, customer.full_name, _balances(book, customer, money), open_invoices,
-                     paid_invoices, truncated)
+    left_to_pay: dict[str, Decimal] = {}
+    for line in open_invoices:
+        left_to_pay[line.outstanding.currency] = left_to_pay.get(line.outstanding.currency, Decimal(0)) \
+            + line.outstanding.amount
+    if truncated:  # the older invoices, not listed, count in the totals all the same
+        left_to_pay = _left_to_pay(book, customer)
+    return Statement(book.organization.name, customer.full_name, _balances(book, customer, left_to_pay, money),
+                     open_invoices, paid_invoices, truncated)
 
 
-def _balances(book: Book, customer: Party, money: Callable[[Decimal, str], Money]) -> list[Money]:
-    """What the customer owes in each currency it has entries in, its own first; none at all reads as
-    nothing owed in its own currency. A currency is never converted into another here: the customer
-    owes euros and dollars, not their sum (docs/currencies.md)."""
+def _left_to_pay(book: Book, customer: Party) -> dict[str, Decimal]:
+    """What is left to pay on every open invoice of the customer, by currency, page after page."""
+    found: dict[str, Decimal] = {}
+    offset, more = 0, True
+    while more:
+        invoices, more = sales.INVOICES.list(book, ListQuery(
+            (Condition("customer_id", Op.EQ, customer.id),), (Order("date", descending=True),), offset, INVOICES_MAX))
+        states = standing.standings(book, invoices)
+        for invoice in invoices:
+            unpaid = states[invoice.id].unpaid
+            if not invoice.cancelled and unpaid > 0:
+                found[invoice.currency_iso_code] = found.get(invoice.currency_iso_code, Decimal(0)) + unpaid
+        offset += len(invoices)
+        more = more and bool(invoices)
+    return found
+
+
+def _balances(book: Book, customer: Party, left_to_pay: dict[str, Decimal],
+              money: Callable[[Decimal, str], Money]) -> list[Balance]:
+    """How much the customer owes in each currency it has entries or open invoices in, its own first
+    (none at all reads as nothing owed in its own currency), and how it adds up: the balance of its
+    account, what is left to pay on its open invoices, and the difference, read as the aged
+    receivables report reads it (services/reporting/reports.aged_receivables): credits not applied
+    yet when it lowers the balance, other amounts when it raises it. A currency is never converted
+    into another here: the customer owes euros and dollars, not their sum (docs/currencies.md)."""
     own = customer.currency_iso_code or book.organization.currency_iso_code
     owed = receivable_balances_by_currency(book, [customer.id])[customer.id]
-    shown = {currency: amount for currency, amount in owed.items() if amount} or {own: Decimal(0)}
-    return [money(shown[currency], currency) for currency in sorted(shown, key=lambda code: (code != own, code))]
+    currencies = {currency for currency, amount in owed.items() if amount} \
+        | {currency for currency, amount in left_to_pay.items() if amount} or {own}
+    balances = []
+    for currency in sorted(currencies, key=lambda code: (code != own, code)):
+        invoiced, balance = left_to_pay.get(currency, Decimal(0)), owed.get(currency, Decimal(0))
+        rest = balance - invoiced
+        balances.append(Balance(money(invoiced, currency), money(max(-rest, Decimal(0)), currency),
+                                money(max(rest, Decimal(0)), currency), money(balance, currency)))
+    return balances
 
 
 def invoice_pdf(book: Book, root: Path, grant: Grant, invoice_uuid: str) -> tuple[str, bytes] | None:

@@ -15,6 +15,7 @@ from comptoir.domain.parties import full_address
 from comptoir.services.documents.sales import INVOICES
 from comptoir.services.settlement.standing import standing
 from comptoir.storage.book import Book
+from comptoir.storage.tables import Item
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parents[2] / "templates"),
                         autoescape=select_autoescape(["html"]))
@@ -57,13 +58,14 @@ def invoice_printable(book: Book, invoice_id: int) -> Printable:
     invoice = INVOICES.get(book, invoice_id)
     state = standing(book, invoice)
     contact = invoice.billing_contact
+    items = book.items.get_many(sorted({line.item_id for line in invoice.lines if line.item_id is not None}))
     html = TEMPLATES.get_template("invoice.html").render(
         invoice=invoice,
         organization=book.organization,
         customer=invoice.customer,
         billing_address=full_address(contact.address if contact else invoice.customer.address),
         due_date=invoice.due_date,
-        lines=[{"description": line.description, "quantity": _plain(line.quantity),
+        lines=[{**_wording(items.get(line.item_id), line.description), "quantity": _plain(line.quantity),
                 "unit_price": line.unit_price_wt, "discount": _plain(line.discount_rate),
                 "total": line.total} for line in invoice.lines],
         paid=state.paid,
@@ -71,6 +73,15 @@ def invoice_printable(book: Book, invoice_id: int) -> Printable:
         exponent=reference.smallest_unit(book, invoice.currency_iso_code),
     )
     return Printable(f"{invoice.user_code}.pdf", html)
+
+
+def _wording(item: Item | None, description: str) -> dict[str, str]:
+    """What a line says: the item's name, and under it the line's description (not twice when they are
+    the same). A line without an item says its description; a line without a description its item's name."""
+    name = item.name if item is not None else ""
+    if not name:
+        return {"name": description, "details": ""}
+    return {"name": name, "details": "" if description.strip() == name.strip() else description}
 
 
 def _plain(value: Decimal) -> str:
