@@ -83,7 +83,8 @@ def _free_port() -> int:
 def test_serve_demo_prints_credentials_that_work_over_http(tmp_path):
     """README's first command: the server starts on SQLite with the demo organization loaded."""
     port = _free_port()
-    env = {**os.environ, "COMPTOIR_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}", "COLUMNS": "200"}
+    env = {**os.environ, "COMPTOIR_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}", "COLUMNS": "200",
+           "COMPTOIR_DATA_DIR": str(tmp_path / "data")}
     server = subprocess.Popen([sys.executable, "-m", "comptoir.cli", "serve", "--demo", "--port", str(port)],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

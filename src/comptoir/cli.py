@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
 import json
 import multiprocessing
 import os
 import queue
 import signal
+import socket
 import sys
 import threading
 import time
+import traceback
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
+import typer.core
 import uvicorn
 from pydantic import ValidationError
 from rich import box
@@ -34,7 +39,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from comptoir.app import DIALECTS, create_app
 from comptoir.codec import MalformedJson, parse_json
@@ -52,7 +57,7 @@ from comptoir.services.ledger import rates, revaluation
 from comptoir.services.ledger.closing import close_period
 from comptoir.services.masterdata import parties
 from comptoir.services.reporting import portal
-from comptoir.services.tenancy.demo import load_demo
+from comptoir.services.tenancy.demo import load_demo_keeping
 from comptoir.services.tenancy.organizations import (
     CHARTS,
     NewOrganization,
@@ -62,20 +67,155 @@ from comptoir.services.tenancy.organizations import (
     set_closed,
     set_fiscal_year_start,
 )
-from comptoir.settings import get_settings
+from comptoir.settings import BadSetting, get_settings
 from comptoir.storage import audit
 from comptoir.storage.database import Database
 
-cli = typer.Typer(help="Comptoir: a self-hosted accounting and invoicing server.", no_args_is_help=True)
+# What each command reads besides COMPTOIR_DATABASE_URL and COMPTOIR_DATA_DIR (its --help says).
+_SETTINGS_READ = {
+    "serve": "every COMPTOIR_* setting of docs/configuration.md",
+    "org create": "COMPTOIR_PUBLIC_URL (the base URLs it prints)",
+    "webhooks run": "COMPTOIR_WEBHOOK_ATTEMPTS_MAX, COMPTOIR_WEBHOOK_RETRY_DELAY_S, COMPTOIR_WEBHOOK_RETRY_DELAY_MAX_S, "
+                    "COMPTOIR_WEBHOOK_TIMEOUT_S, COMPTOIR_WEBHOOK_POLL_INTERVAL_S",
+    "files sweep": "COMPTOIR_FILES_DIR",
+}
+
+
+def _footed(command: Any) -> Callable[[Any, Any], None]:
+    """The command's help, ending with the database it uses and the settings it reads, worked out when
+    the help is shown (the environment of that moment)."""
+    shown = command.format_help
+
+    def format_help(ctx: Any, formatter: Any) -> None:
+        names, context = [], ctx
+        while context.parent is not None:  # the command's path under `comptoir`, however it was started
+            names.append(context.info_name)
+            context = context.parent
+        read = _SETTINGS_READ.get(" ".join(reversed(names)))
+        command.epilog = (f"Database: {_database_said()}. Settings read: COMPTOIR_DATABASE_URL (or "
+                          f"--database-url), COMPTOIR_DATA_DIR{', ' + read if read else ''} (docs/configuration.md).")
+        shown(ctx, formatter)
+    return format_help
+
+
+class _Commands(typer.core.TyperGroup):
+    """The `comptoir` group: the --help of every command it holds, at any depth, ends with the database
+    it would use and the settings it reads."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for command in _leaves(self):
+            command.format_help = _footed(command)
+
+
+def _leaves(group: Any) -> Iterator[Any]:
+    for command in group.commands.values():
+        if hasattr(command, "commands"):  # a group (typer's own click: not click.Group)
+            yield from _leaves(command)
+        else:
+            yield command
+
+
+_DATABASE_URL = typer.Option(None, "--database-url", metavar="URL",
+                             help="The database to use, instead of COMPTOIR_DATABASE_URL (sqlite:///PATH or "
+                                  "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DBNAME).")
+_VERBOSE = typer.Option(False, "-v", "--verbose", help="Say which database is used; show the traceback of an error.")
+
+
+def _equip(app: typer.Typer) -> None:
+    """Every command of `app`, at any depth, takes --database-url and -v, and turns a setting it cannot
+    use (or a database it cannot open) into one line and exit code 2 (-v: with the traceback). Called
+    once, after every command is registered."""
+    for info in app.registered_commands:
+        info.callback = _with_database_options(info.callback)
+    for group in app.registered_groups:
+        _equip(group.typer_instance)
+
+
+def _with_database_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    import inspect
+    from typing import get_type_hints
+
+    signature = inspect.signature(function, eval_str=True)
+    name = function.__name__
+
+    @functools.wraps(function)
+    def command(*args: Any, database_url: str | None = None, verbose: bool = False, **kwargs: Any) -> Any:
+        before = os.environ.get("COMPTOIR_DATABASE_URL")
+        if database_url is not None:  # in the environment: `serve --workers N` starts processes that read it
+            os.environ["COMPTOIR_DATABASE_URL"] = database_url
+            get_settings.cache_clear()
+        try:
+            if verbose and name != "serve":
+                console.print(f"Database: {_redacted(get_settings().database_url)}", soft_wrap=True,
+                              markup=False, highlight=False)
+            return function(*args, **kwargs)
+        except BadSetting as error:
+            if verbose:
+                traceback.print_exception(error, file=sys.stderr)
+            typer.echo(f"comptoir: {error}", err=True)
+            raise typer.Exit(2) from None
+        finally:
+            if database_url is not None:  # as it was (a command run in-process, by a test)
+                if before is None:
+                    os.environ.pop("COMPTOIR_DATABASE_URL", None)
+                else:
+                    os.environ["COMPTOIR_DATABASE_URL"] = before
+                get_settings.cache_clear()
+
+    extra = [inspect.Parameter("database_url", inspect.Parameter.KEYWORD_ONLY, default=_DATABASE_URL,
+                               annotation=str | None),
+             inspect.Parameter("verbose", inspect.Parameter.KEYWORD_ONLY, default=_VERBOSE, annotation=bool)]
+    command.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *extra])
+    command.__annotations__ = {**get_type_hints(function), "database_url": str | None, "verbose": bool}
+    del command.__wrapped__
+    return command
+
+
+def _database_said() -> str:
+    try:
+        url = get_settings().database_url
+    except BadSetting as error:
+        return f"none usable ({error})"
+    where = "COMPTOIR_DATABASE_URL" if os.environ.get("COMPTOIR_DATABASE_URL") else "the default"
+    return f"{_redacted(url)} ({where})"
+
+
+cli = typer.Typer(help="Comptoir: a self-hosted accounting and invoicing server.", no_args_is_help=True,
+                  cls=_Commands)
 org_cli = typer.Typer(help="Organizations and their credentials.", no_args_is_help=True)
 cli.add_typer(org_cli, name="org")
 console = Console()
 
 
 def _database() -> Database:
-    database = Database(get_settings().database_url)
-    database.migrate()
+    """The configured database, migrated; `BadSetting` when it cannot be reached or opened."""
+    url = get_settings().database_url
+    database = Database(url)
+    try:
+        database.migrate()
+    except OperationalError as error:  # no server there, refused, a file that cannot be opened
+        reason = " ".join(str(error.orig).split()) or type(error.orig).__name__
+        raise BadSetting(f"COMPTOIR_DATABASE_URL: cannot open {_redacted(url)}: {reason}") from error
     return database
+
+
+def _port_taken(host: str, port: int) -> str | None:
+    """Why (host, port) cannot be listened on, or None: found before anything is touched, so that a
+    second server started on a taken port leaves the running one (and its database) alone."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        return f"cannot listen on {host}:{port}: {error.strerror}"
+    for family, kind, protocol, _, address in addresses[:1]:
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            try:
+                probe.bind(address)
+            except OSError as error:
+                return (f"cannot listen on {host}:{port}: {error.strerror} (another server, the demo perhaps, "
+                        "is running there; stop it or pick another --port)")
+    return None
 
 
 @cli.command()
@@ -95,11 +235,19 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
           worker_healthcheck_timeout: int = typer.Option(
               5, min=1, help="Seconds a worker may take to answer the supervisor (when it starts, too) before it "
                              "is killed and replaced; raise it on a host too busy to start a worker in 5 s.")) -> None:
-    """Migrate the configured database, then serve every dialect."""
+    """Migrate the configured database, then serve every dialect.
+
+    Exits with code 2, before touching the database, when the port is taken or a setting cannot be used."""
     protocols = {"httptools": "comptoir.serving:HttpToolsProtocol", "h11": "h11"}
     if http not in protocols:
         raise typer.BadParameter(f"one of {', '.join(protocols)}", param_hint="--http")
     protocol = protocols[http]
+    taken = _port_taken(host, port)
+    if taken:
+        typer.echo(f"comptoir serve: {taken}", err=True)
+        raise typer.Exit(2)
+    settings = get_settings()  # a setting that cannot be used stops it here, before anything is written
+    console.print(f"Database: {_redacted(settings.database_url)}", soft_wrap=True, markup=False, highlight=False)
     base = f"http://{host}:{port}"
     if "COMPTOIR_PUBLIC_URL" not in os.environ:  # links the server hands out name where it listens
         os.environ["COMPTOIR_PUBLIC_URL"] = base
@@ -110,12 +258,13 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     settings = get_settings()
     database = _database()
     if demo:
-        _print_demo(load_demo(database), base)
+        kept = _demo_file(settings)
+        _print_demo(load_demo_keeping(database, kept), base, kept)
     swept = files.sweep(database, Path(settings.files_dir))  # what a crash left in the file store
     if swept:
         console.print(f"Removed {len(swept)} files a crash left in the file store.")
     database.dispose()
-    console.print(f"Serving on {base} (database: {_redacted(settings.database_url)})")
+    console.print(f"Serving on {base} (database: {_redacted(settings.database_url)})", soft_wrap=True)
     if workers > 1:
         # Each worker builds its own app from the environment (create_app() reads get_settings()).
         # Made here once, so the workers all read the same session key rather than each racing to create it.
@@ -131,7 +280,9 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
 
 @org_cli.command("create")
 def org_create(name: str,
-               as_json: bool = typer.Option(False, "--json", help="Print one JSON object, for scripts."),
+               as_json: bool = typer.Option(False, "--json", help="Print one JSON object: organization (id, uuid, "
+                                                                  "name, slug), the credentials of oneup, upflow, quipu "
+                                                                  "and oneconnect, and the first user's web login."),
                currency: str = typer.Option("USD", help="Main currency (ISO 4217)."),
                country: str = typer.Option("US", help="Country (ISO 3166 alpha-2); picks the default taxes."),
                chart: str = typer.Option("default", help=f"Chart of accounts: {', '.join(CHARTS)}."),
@@ -157,7 +308,8 @@ cli.add_typer(oauth_cli, name="oauth-client")
 
 @credentials_cli.command("create")
 def credentials_create(slug: str, kind: str = typer.Argument(..., help=f"One of: {', '.join(credentials.ISSUABLE)}."),
-                       as_json: bool = typer.Option(False, "--json")) -> None:
+                       as_json: bool = typer.Option(False, "--json", help="Print one JSON object: kind, identifier, "
+                                                                          "secret.")) -> None:
     """Issue a new credential of a dialect for an organization; the secret is printed once."""
     database = _database()
     try:
@@ -177,7 +329,11 @@ def credentials_create(slug: str, kind: str = typer.Argument(..., help=f"One of:
 
 
 @credentials_cli.command("revoke")
-def credentials_revoke(slug: str, kind: str, identifier: str,
+def credentials_revoke(slug: str,
+                       kind: str = typer.Argument(..., help=f"One of: {', '.join((*credentials.ISSUABLE, 'web'))}."),
+                       identifier: str = typer.Argument(..., help="Its public half: the OneUp email, the API key or "
+                                                                  "app id or client id, the integration id, the web "
+                                                                  "login's email."),
                        reason: str = typer.Option("Revoked by an administrator", help="Told to later callers.")) -> None:
     """Revoke a credential; later calls with it are refused (OneConnect integrations say the reason)."""
     database = _database()
@@ -192,7 +348,8 @@ def credentials_revoke(slug: str, kind: str, identifier: str,
 @oauth_cli.command("create")
 def oauth_client_create(name: str, redirect_uri: list[str] = typer.Option(..., "--redirect-uri",
                                                                           help="Allowed redirect URI (repeat)."),
-                        as_json: bool = typer.Option(False, "--json")) -> None:
+                        as_json: bool = typer.Option(False, "--json", help="Print one JSON object: client_id, "
+                                                     "client_secret, name, redirect_uris.")) -> None:
     """Register an OAuth2 client; prints its client_id and client_secret (the secret once)."""
     try:
         client = identity.register_client(_database(), name, redirect_uri)
@@ -427,7 +584,9 @@ def import_upflow_invoices(
         processes: int = typer.Option(0, "--processes", min=0,
                                       help="Processes importing at once (0: one per CPU core, at most 4, on "
                                            "PostgreSQL; SQLite writes one transaction at a time: 1)."),
-        as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object.")) -> None:
+        as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object: created, "
+                                                           "updated, failed, lines, seconds, per_second, failures "
+                                                           "(the first 20).")) -> None:
     """Import Upflow invoices (the bodies of POST /upflow/v1/invoices, one a line) as the Upflow route
     does: by externalId, created or else updated, exactly once; a re-run creates nothing new. A line
     that is refused is reported with its number and skipped; the others are imported. With several
@@ -737,12 +896,13 @@ def webhooks_run(once: bool = typer.Option(False, "--once", help="Deliver what i
         stop.set()
 
 
-def _print_credentials(created: NewOrganization, base: str) -> None:
+def _print_credentials(created: NewOrganization, base: str,
+                       note: str = "Credentials are shown once; only their hashes are stored.") -> None:
     """One line per fact, never wrapped or cut, so secrets can be copied from a narrow terminal."""
     base = base.rstrip("/")
     lines = [
         f"[bold]{created.name}[/bold] (id {created.id}, slug {created.slug})",
-        "Credentials are shown once; only their hashes are stored.",
+        note,
         f"  OneUp v1       {base}{DIALECTS['oneup']}   (HTTP Basic)",
         f"    email        {created.oneup.email}",
         f"    api key      {created.oneup.api_key}",
@@ -766,8 +926,8 @@ def _print_credentials(created: NewOrganization, base: str) -> None:
         console.print(line, soft_wrap=True)
 
 
-def _print_demo(created: NewOrganization, base: str) -> None:
-    _print_credentials(created, base)
+def _print_demo(created: NewOrganization, base: str, kept: Path) -> None:
+    _print_credentials(created, base, f"The same credentials on every start of this database (kept in {kept}).")
     console.print(f'Try: curl -u "{created.oneup.email}:{created.oneup.api_key}" {base}/oneup/v1/customers',
                   soft_wrap=True)
     oneconnect = created.oneconnect  # what the OneConnect seed's curl commands need (docs/dialects/oneconnect.md)
@@ -782,11 +942,19 @@ def _print_demo(created: NewOrganization, base: str) -> None:
         console.print(line, soft_wrap=True, markup=False, highlight=False)
 
 
+def _demo_file(settings: Any) -> Path:
+    """Where the demo's credentials of this database are kept between starts (beside the secret key)."""
+    return Path(settings.data_dir) / f"demo-{hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]}.json"
+
+
 def _redacted(url: str) -> str:
     if "@" not in url:
         return url
     scheme, _, rest = url.partition("://")
     return f"{scheme}://***@{rest.split('@', 1)[1]}"
+
+
+_equip(cli)
 
 
 def main() -> None:

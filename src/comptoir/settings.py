@@ -5,21 +5,55 @@ Every setting is documented in docs/configuration.md; keep the two in step.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATA_DIR = Path("var")
+DATABASE_FILE = "comptoir.sqlite3"
+DATABASE_URLS = ("sqlite:///PATH", "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DBNAME")
+SWITCH = {"on": True, "off": False, "true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
+
+
+class BadSetting(Exception):
+    """A setting Comptoir cannot run with; its message is one line naming the setting and what it accepts."""
+
+
+def default_data_dir() -> Path:
+    """Where the book and the server's files live when no setting says: one place, wherever a command is
+    run from (docs/decisions/0033-where-the-book-lives.md). In a checkout (the package imported from
+    its `src/`, as `pip install -e .` and scripts/setup leave it), the checkout's `var/`; installed
+    elsewhere, the platform's data directory ($XDG_DATA_HOME/comptoir, ~/.local/share/comptoir)."""
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "src" / "comptoir").is_dir():
+        return checkout / "var"
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "comptoir"
+
+
+def _accepts_rate(setting: str, example: str):
+    def check(value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{setting} is {value!r}: it accepts a rate in the limits library's notation, "
+                             f"as {example} or 100/second") from None
+        return value
+    return check
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="COMPTOIR_", extra="ignore")
+    # A variable set empty (COMPTOIR_DATA_DIR=) is one unset: its default.
+    model_config = SettingsConfigDict(env_prefix="COMPTOIR_", extra="ignore", env_ignore_empty=True)
 
     # Storage. SQLite is the embedded default; PostgreSQL is the production database.
-    database_url: str = Field(default=f"sqlite:///{DEFAULT_DATA_DIR / 'comptoir.sqlite3'}")
-    data_dir: Path = DEFAULT_DATA_DIR
+    # Unset: data_dir/comptoir.sqlite3. postgresql:// and postgres:// are read as postgresql+psycopg://.
+    database_url: str = ""
+    data_dir: Path = Field(default_factory=default_data_dir)
     # Where uploaded files (invoice PDFs, attachments) are kept. Unset: data_dir/files.
     files_dir: Path | None = None
 
@@ -70,10 +104,53 @@ class Settings(BaseSettings):
     secret_key: str | None = None
 
     @model_validator(mode="after")
-    def _default_files_dir(self) -> Settings:
+    def _defaults(self) -> Settings:
         if self.files_dir is None:
             self.files_dir = self.data_dir / "files"
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / DATABASE_FILE}"
         return self
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.strip():
+            return ""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        accepts = f"it accepts {' or '.join(DATABASE_URLS)}"
+        try:
+            url = make_url(value.strip())
+        except ArgumentError:
+            raise ValueError(f"COMPTOIR_DATABASE_URL is not a database URL: {accepts}") from None
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+        if url.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+            raise ValueError(f"COMPTOIR_DATABASE_URL names {url.drivername}://, which Comptoir does not run on: "
+                             f"{accepts}")
+        if url.drivername == "postgresql+psycopg" and not url.database:
+            raise ValueError(f"COMPTOIR_DATABASE_URL names no PostgreSQL database: {accepts}")
+        return url.render_as_string(hide_password=False)
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _switch(cls, value: str) -> str:
+        if value.strip().lower() not in SWITCH:
+            raise ValueError(f"COMPTOIR_RATE_LIMITS is {value!r}: it accepts on or off")
+        return value
+
+    _oneup_rate = field_validator("oneup_rate_limit")(_accepts_rate("COMPTOIR_ONEUP_RATE_LIMIT", "1800/15 minutes"))
+    _upflow_rate = field_validator("upflow_rate_limit")(_accepts_rate("COMPTOIR_UPFLOW_RATE_LIMIT", "600/minute"))
+    _quipu_rate = field_validator("quipu_rate_limit")(_accepts_rate("COMPTOIR_QUIPU_RATE_LIMIT", "5/5 seconds"))
+    _auth_rate = field_validator("auth_failure_limit")(_accepts_rate("COMPTOIR_AUTH_FAILURE_LIMIT", "30/minute"))
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value and value.split("://", 1)[0] not in ("redis", "rediss", "unix"):
+            raise ValueError(f"COMPTOIR_REDIS_URL is {value!r}: it accepts redis://HOST:PORT/DB, rediss:// or unix://")
+        return value or None
 
     def session_secret(self) -> str:
         if self.secret_key:
@@ -100,9 +177,25 @@ class Settings(BaseSettings):
 
     @property
     def rate_limits_enabled(self) -> bool:
-        return self.rate_limits.strip().lower() not in {"off", "0", "false", "no"}
+        return SWITCH[self.rate_limits.strip().lower()]
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings of this process; `BadSetting` (one line) when one cannot be used."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise BadSetting(describe(error)) from error
+
+
+def describe(error: ValidationError) -> str:
+    """A line per setting refused: our own checks say what they accept; pydantic's, the type it wants."""
+    lines = []
+    for problem in error.errors():
+        if problem["type"] == "value_error":
+            lines.append(str(problem["ctx"]["error"]))
+        else:
+            name = "COMPTOIR_" + "_".join(str(part) for part in problem["loc"]).upper()
+            lines.append(f"{name} is {problem.get('input')!r}: {problem['msg'].lower()} (docs/configuration.md)")
+    return "; ".join(lines)

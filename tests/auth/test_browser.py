@@ -1,5 +1,5 @@
 """OneUp's OAuth2 pages in a real browser: headless Chromium (Debian's, /usr/bin/chromium, which
-scripts/setup installs) driven by Playwright, against the real app served by uvicorn on a free
+scripts/setup --test installs) driven by Playwright, against the real app served by uvicorn on a free
 loopback port, with a tiny HTTP server standing in for the client application's redirect_uri.
 
 tests/auth/test_oauth_flow.py covers the same flow over HTTP without a browser; here the browser
@@ -132,7 +132,7 @@ def site(context) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run scripts/setup (it installs Debian's chromium)"
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run scripts/setup --test (it installs Debian's chromium)"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:

@@ -1,5 +1,5 @@
 """Budgets and in-flight slots shared through Redis: a real redis-server started here (Debian's
-`redis-server`, installed by scripts/setup), and Comptoir served by `comptoir serve --workers 2`.
+`redis-server`, installed by scripts/setup --test), and Comptoir served by `comptoir serve --workers 2`.
 
 The test proves both workers answered: it finds, in /proc, which worker process holds the server end
 of each of its connections, and alternates its calls between a connection of each worker.
@@ -30,7 +30,7 @@ QUIPU_RULE = "4/30 seconds"
 def redis_url(tmp_path_factory) -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.fail("redis-server is not installed: run scripts/setup "
+        pytest.fail("redis-server is not installed: run scripts/setup --test "
                     "(as root it installs Debian's redis-server)")
     port = free_port()
     log = tmp_path_factory.mktemp("redis") / "redis.log"
