@@ -85,7 +85,7 @@ def test_serve_demo_prints_credentials_that_work_over_http(tmp_path):
     port = _free_port()
     env = {**os.environ, "COMPTOIR_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}", "COLUMNS": "200",
            "COMPTOIR_DATA_DIR": str(tmp_path / "data")}
-    server = subprocess.Popen([sys.executable, "-m", "comptoir.cli", "serve", "--demo", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "comptoir", "serve", "--demo", "--port", str(port)],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         lines = []
@@ -99,6 +99,8 @@ def test_serve_demo_prints_credentials_that_work_over_http(tmp_path):
         email = re.search(r"email\s+(\S+)", output).group(1)
         key = re.search(r"api key\s+(\S+)", output).group(1)
         assert f"http://127.0.0.1:{port}/oneup/v1" in output
+        assert f"API documentation: http://127.0.0.1:{port}/docs" in output  # served from the package
+        assert httpx.get(f"http://127.0.0.1:{port}/docs", timeout=10).status_code == 200
         customers = httpx.get(f"http://127.0.0.1:{port}/oneup/v1/customers", auth=(email, key), timeout=10)
         assert customers.status_code == 200
         assert "ACME Corporation" in [c["full_name"] for c in customers.json()]

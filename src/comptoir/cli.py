@@ -265,6 +265,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
         console.print(f"Removed {len(swept)} files a crash left in the file store.")
     database.dispose()
     console.print(f"Serving on {base} (database: {_redacted(settings.database_url)})", soft_wrap=True)
+    console.print(f"API documentation: {base.rstrip('/')}/docs", soft_wrap=True)
     if workers > 1:
         # Each worker builds its own app from the environment (create_app() reads get_settings()).
         # Made here once, so the workers all read the same session key rather than each racing to create it.
