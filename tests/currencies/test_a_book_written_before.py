@@ -192,6 +192,9 @@ def _read_at_the_newest_revision(oneup: OneUpClient, upflow: UpflowClient, shown
     trial = oneup.ok("GET", "/reports/trial_balance?date=2024-12-31")
     assert {line["number"]: (line["debit"], line["credit"]) for line in trial["accounts"]} == sums
     assert trial["total_debit"] == trial["total_credit"] and trial["total_balance"] == 0
+    # Its euros, said booked at 1, are beside the receivable (the book is marked as holding them: 0021).
+    [receivable] = [line for line in trial["accounts"] if line["number"] == "11100"]
+    assert [figures["currency"] for figures in receivable["foreign"]] == ["EUR"]
     assert [c["balance"] for c in upflow.ok("GET", "/customers")["customers"] if c["name"] == "Euro Buyer"] == [7100]
     aged = oneup.ok("GET", "/reports/aged_receivables?date=2024-12-31")
     assert [(row["name"], row["currency_iso_code"], row["unapplied"], row["total"]) for row in aged["customers"]] == [

@@ -25,6 +25,9 @@ class OrganizationFacts:
     reference_version: int = 0  # of its chart of accounts and journals (storage/reference.py)
     closed_at: datetime | None = None  # when the organization was closed: its credentials are refused
     fiscal_year_start_month: int = 1  # 1 to 12 (domain/fiscal.py)
+    # Whether any of its entries is of money in another currency (docs/decisions/0029): a report of a
+    # book that holds none reads no figures in other currencies, and sends no statement for them.
+    holds_foreign_money: bool = False
 
 
 @dataclass(frozen=True)

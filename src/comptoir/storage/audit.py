@@ -51,8 +51,9 @@ NOT_AUDITED = {
     "outbox_events": "the delivery state of webhooks, not the book",
 }
 # Columns whose change alone is not a change of the book: the version of the organization's chart
-# that the process caches key on (storage/reference.py), bumped by every write of an account or journal.
-NOT_A_CHANGE: dict[str, tuple[str, ...]] = {"organizations": ("reference_version",)}
+# that the process caches key on (storage/reference.py), bumped by every write of an account or journal;
+# the mark of a book that holds money in another currency, set with the entries, which are audited.
+NOT_A_CHANGE: dict[str, tuple[str, ...]] = {"organizations": ("reference_version", "holds_foreign_money")}
 SYSTEM = "system"
 _ACTOR_SHAPE = re.compile(r"[a-z_]+(:[0-9]+)?")
 _current_actor: contextvars.ContextVar[str] = contextvars.ContextVar("comptoir_actor", default=SYSTEM)

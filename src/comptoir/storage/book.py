@@ -13,7 +13,7 @@ from comptoir.domain.organizations import OrganizationFacts
 
 from .database import UNKNOWN, Database
 from .documents import DocumentStore
-from .identity import organization_facts
+from .identity import mark_holding_foreign_money, organization_facts
 from .link import Link, link_of
 from .currencies import CurrencyRepository
 from .rates import RateRepository
@@ -168,6 +168,13 @@ class Book:
         if facts is None:
             raise NotFound("organization", self.org_id)
         return facts
+
+    def note_foreign_money(self) -> None:
+        """Entries of money in another currency are being written: the organization is marked as
+        holding some, in this transaction, unless it was when the unit of work began. Asked of the
+        database each time until then (a savepoint rolled back may undo a mark made before)."""
+        if not self.organization.holds_foreign_money:
+            mark_holding_foreign_money(self.link, self.org_id)
 
     def organization_row(self) -> Organization:
         """The organization's row, to change it."""

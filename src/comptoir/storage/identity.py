@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, and_, bindparam, or_, select
+from sqlalchemy import Row, and_, bindparam, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from comptoir.domain.organizations import OrganizationFacts
@@ -114,6 +114,18 @@ def token_with_organization(where: Link | Session, token_hash: str) -> TokenFoun
     credential_id, credential_revoked_at, issuer_id = row[3], row[7], row[8]
     credential_revoked = credential_id is not None and (issuer_id is None or credential_revoked_at is not None)
     return TokenFound(*row[:7], credential_revoked, _organization(row, 9))
+
+
+_MARK_FOREIGN_MONEY = Statement(update(_organizations)
+                                .where(_organizations.c.id == bindparam("org_id"),
+                                       _organizations.c.holds_foreign_money.is_(false()))
+                                .values(holds_foreign_money=True))
+
+
+def mark_holding_foreign_money(where: Link | Session, org_id: int) -> None:
+    """The organization holds money in another currency from this transaction on (nothing changes
+    when it already did)."""
+    _MARK_FOREIGN_MONEY.run(where, org_id=org_id)
 
 
 def organization_facts(where: Link | Session, org_id: int) -> OrganizationFacts | None:

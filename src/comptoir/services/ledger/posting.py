@@ -48,6 +48,8 @@ def prepare(book: Book, *, on: date, piece_number: str, currency: str, postings:
     _check_period(book, on, checks)
     accounts = _check_postings(book, postings, checks)
     checks.raise_if_any()
+    if any(posting.currency for posting in postings):  # reports read figures in other currencies from now
+        book.note_foreign_money()
     return Prepared(_header(book, on, piece_number, currency, journal_role, journal_id),
                     _entries(postings, piece_number, letterings or {}), accounts)
 

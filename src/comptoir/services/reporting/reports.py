@@ -128,8 +128,10 @@ def foreign_figures(book: Book, date_to: date, *, date_from: date,
     from `date_from` to `date_to`, and with `year_start` (the fiscal year's first day) the opening
     balance as `opening_balances` counts it (income and expenses from the fiscal year's start only;
     what earlier years earned is carried forward in the organization's currency alone). One grouped
-    statement over the entries in another currency (the partial index ix_entries_org_foreign): nothing
-    to read, and no more statements, in a book that holds none."""
+    statement over the entries in another currency (the partial index ix_entries_org_foreign); none in a
+    book that holds no money in another currency (the organization's `holds_foreign_money`)."""
+    if not book.organization.holds_foreign_money:  # read with the credential: no statement at all
+        return {}
     signed = case((Entry.way == DEBIT, Entry.currency_amount), else_=-Entry.currency_amount)
     in_period = Entry.date >= date_from
     columns = [Entry.account_id, Entry.currency_iso_code,

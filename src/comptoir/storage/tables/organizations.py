@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, SmallInteger, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, SmallInteger, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, OrgScoped, PublicUuid, Timestamped, utcnow
@@ -27,6 +27,10 @@ class Organization(PublicUuid, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
     # One more at every commit that writes its accounts or journals (storage/reference.py).
     reference_version: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    # Set, in the same transaction, by the first entry of money in another currency it is written
+    # (services/ledger/posting.py); never unset, as entries are never deleted.
+    holds_foreign_money: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                      server_default=false())
 
 
 class Employee(OrgScoped, Timestamped, Base):
