@@ -20,17 +20,15 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from comptoir.app import create_app
+from tests.browser_support import launched_browser
 from comptoir.services.tenancy.organizations import NewOrganization, create_organization
 
 from ..conftest import make_context
 from .portal_world import BALANCE, PDF, Statement, make_statement
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 10_000
 
 
@@ -105,13 +103,8 @@ def site(context, database_url, tmp_path_factory) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run scripts/setup (it installs Debian's chromium)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_browser() as launched:
+        yield launched
 
 
 @contextmanager
